@@ -1,0 +1,244 @@
+// From a parsed AAMVA payload to the `loom inspect` result: person and document fields, the
+// jurisdiction from the IIN, and the consistency checks (IIN against the address jurisdiction
+// and country, issue ≤ as-of ≤ expiry, a plausible birth date).
+import type { AamvaBlock, DocumentType, InspectResult, InspectSuccess } from '../types.ts'
+import { ageOn, todayUtc } from '../types.ts'
+import { expectedDateOrder, parseAamvaDate } from './dates.ts'
+import type { DateOrder } from './dates.ts'
+import { jurisdictionOfIin } from './jurisdictions.ts'
+import type { AamvaPayload } from './parse.ts'
+import { parseAamvaPayload } from './parse.ts'
+
+/** The `aamva` block of an inspect result, with the details a licence barcode adds. */
+export interface AamvaInspectBlock extends AamvaBlock {
+  jurisdictionVersion: number | null
+  /** DAA (version 01 and older) as given, when the payload carries the name in one element. */
+  fullName: string | null
+  middleName: string | null
+  /** Name truncation indicators (DDE, DDF, DDG; version 04 on): true when truncated. */
+  truncated: { lastName: boolean | null; firstName: boolean | null; middleName: boolean | null }
+  /** Height (DAU) and eye colour (DAY) exactly as the payload gives them. */
+  height: string | null
+  eyeColor: string | null
+}
+
+export interface AamvaInspectOptions {
+  /** The day ages and expiry are computed on, YYYY-MM-DD; today (UTC) when absent. */
+  asOf?: string
+}
+
+const OLDEST_PLAUSIBLE_AGE = 125
+
+/** Reads a raw AAMVA payload (text or bytes) into a `loom inspect` result. */
+export function inspectAamvaText(
+  raw: string | Uint8Array,
+  options: AamvaInspectOptions = {},
+): InspectResult {
+  const started = performance.now()
+  const parsed = parseAamvaPayload(raw)
+  if ('fail' in parsed) {
+    return {
+      ok: false,
+      error: { code: 'AAMVA_INVALID', message: parsed.reason },
+      timingsMs: { total: elapsed(started) },
+    }
+  }
+  const result = aamvaInspectResult(parsed, options)
+  if (!result.ok) return { ...result, timingsMs: { total: elapsed(started) } }
+  result.timingsMs = { parse: elapsed(started), total: elapsed(started) }
+  return result
+}
+
+/** Turns a parsed payload into an inspect result: fields, age, expiry and consistency checks. */
+export function aamvaInspectResult(
+  payload: AamvaPayload,
+  options: AamvaInspectOptions = {},
+): InspectResult {
+  const asOf = options.asOf ?? todayUtc()
+  const el = payload.standard.elements
+  const jurisdiction = jurisdictionOfIin(payload.iin)
+  const repairs = [...payload.repairs]
+  const expected = expectedDateOrder(payload.version, jurisdiction?.country ?? countryOf(el))
+
+  const dates = new Map<string, string | null>()
+  for (const id of ['DBB', 'DBA', 'DBD', 'DDH', 'DDI', 'DDJ']) {
+    const value = el.get(id)
+    if (value === undefined || value.trim() === '') {
+      dates.set(id, null)
+      continue
+    }
+    const date = parseAamvaDate(value)
+    if (date === null) {
+      return fail(`${id} is not a date in MMDDCCYY or CCYYMMDD form`)
+    }
+    if (date.order !== expected) repairs.push(orderRepair(date.order))
+    if (date.hadSeparators) repairs.push('date_separators')
+    dates.set(id, date.iso)
+  }
+  const dateOfBirth = dates.get('DBB') ?? null
+  if (dateOfBirth === null) return fail('no date of birth (DBB)')
+  const expiryDate = dates.get('DBA') ?? null
+  const issueDate = dates.get('DBD') ?? null
+
+  const names = readNames(payload)
+  const ageYears = ageOn(dateOfBirth, asOf)
+  const checks: Record<string, boolean> = {}
+  checks.iinKnown = jurisdiction !== null
+  const addressState = el.get('DAJ')?.trim()
+  if (jurisdiction !== null && addressState) {
+    // DAJ is the address jurisdiction; on a licence it is the issuer's own (D.12.5.1).
+    checks.iinMatchesJurisdiction = addressState === jurisdiction.code
+  }
+  const country = el.get('DCG')?.trim()
+  if (jurisdiction !== null && country) checks.iinMatchesCountry = country === jurisdiction.country
+  if (issueDate !== null) checks.issueDateNotFuture = issueDate <= asOf
+  if (expiryDate !== null) checks.notExpired = asOf <= expiryDate
+  if (issueDate !== null && expiryDate !== null) checks.issueBeforeExpiry = issueDate < expiryDate
+  checks.birthDatePlausible =
+    dateOfBirth <= asOf &&
+    ageYears <= OLDEST_PLAUSIBLE_AGE &&
+    (issueDate === null || dateOfBirth <= issueDate)
+  // DDH/DDI/DDJ (version 04 on): the days the holder turns 18, 19 and 21.
+  const thresholds: [string, number][] = [
+    ['DDH', 18],
+    ['DDI', 19],
+    ['DDJ', 21],
+  ]
+  for (const [id, years] of thresholds) {
+    const until = dates.get(id) ?? null
+    if (until !== null) {
+      checks[`under${years}UntilMatchesBirthDate`] = ageOn(dateOfBirth, until) === years
+    }
+  }
+
+  const aamva: AamvaInspectBlock = {
+    version: payload.version,
+    iin: payload.iin,
+    jurisdiction: jurisdiction?.code ?? null,
+    fileType: payload.fileType,
+    repairs: [...new Set(repairs)],
+    jurisdictionVersion: payload.jurisdictionVersion,
+    fullName: names.fullName,
+    middleName: names.middleName,
+    truncated: {
+      lastName: truncation(el.get('DDE')),
+      firstName: truncation(el.get('DDF')),
+      middleName: truncation(el.get('DDG')),
+    },
+    height: el.get('DAU') ?? null,
+    eyeColor: el.get('DAY') ?? null,
+  }
+  const documentType: DocumentType = payload.standard.type === 'ID' ? 'id_card' : 'drivers_license'
+  const result: InspectSuccess = {
+    ok: true,
+    source: 'aamva',
+    documentType,
+    aamva,
+    person: {
+      lastName: names.lastName,
+      firstName: names.firstName,
+      sex: readSex(el.get('DBC')),
+      dateOfBirth,
+      // A licence states where it was issued (DCG), not the holder's nationality.
+      nationality: null,
+    },
+    document: {
+      number: nonEmpty(el.get('DAQ')),
+      issuer:
+        jurisdiction === null
+          ? null
+          : `${jurisdiction.country === 'USA' ? 'US' : 'CA'}-${jurisdiction.code}`,
+      expiryDate,
+      issueDate,
+    },
+    ageYears,
+    expired: expiryDate === null ? null : expiryDate < asOf,
+    checks,
+    timingsMs: { total: 0 },
+  }
+  return result
+}
+
+function fail(message: string): InspectResult {
+  return { ok: false, error: { code: 'AAMVA_INVALID', message } }
+}
+
+function elapsed(started: number): number {
+  return Math.round((performance.now() - started) * 10) / 10
+}
+
+function orderRepair(order: DateOrder): string {
+  return order === 'YMD' ? 'date_order_ccyymmdd' : 'date_order_mmddccyy'
+}
+
+function countryOf(el: Map<string, string>): 'USA' | 'CAN' | null {
+  const c = el.get('DCG')?.trim()
+  return c === 'USA' || c === 'CAN' ? c : null
+}
+
+function nonEmpty(value: string | undefined): string | null {
+  const v = value?.trim()
+  return v ? v : null
+}
+
+// D.12.5.1 DBC: 1 male, 2 female, 9 not specified (2020); older payloads write M/F.
+function readSex(value: string | undefined): 'F' | 'M' | 'X' | null {
+  switch (value?.trim().toUpperCase()) {
+    case '1':
+    case 'M':
+      return 'M'
+    case '2':
+    case 'F':
+      return 'F'
+    case '9':
+    case 'X':
+      return 'X'
+    case undefined:
+    default:
+      return null
+  }
+}
+
+// DDE/DDF/DDG: T truncated, N not truncated, U unknown.
+function truncation(value: string | undefined): boolean | null {
+  const v = value?.trim().toUpperCase()
+  if (v === 'T') return true
+  if (v === 'N') return false
+  return null
+}
+
+interface Names {
+  lastName: string | null
+  firstName: string | null
+  middleName: string | null
+  fullName: string | null
+}
+
+// Names moved between versions: DL/ID-2000 has DAA (full name, "LAST,FIRST,MIDDLE") and
+// optionally DAB/DAC/DAD; versions 02 and 03 have DCS (family name) and DCT (given names,
+// first then middle, comma separated); from version 04 on DCS, DAC and DAD (D.12.5.1).
+function readNames(payload: AamvaPayload): Names {
+  const el = payload.standard.elements
+  const fullName = nonEmpty(el.get('DAA'))
+  let lastName = nonEmpty(el.get('DCS')) ?? nonEmpty(el.get('DAB'))
+  let firstName = nonEmpty(el.get('DAC')) ?? nonEmpty(el.get('DCT'))
+  let middleName = nonEmpty(el.get('DAD'))
+  const given = nonEmpty(el.get('DCT'))
+  if (el.get('DAC') === undefined && given !== null) {
+    const parts = given.split(/\s*,\s*|\s+/).filter((p) => p !== '')
+    firstName = parts[0] ?? null
+    middleName ??= parts.length > 1 ? parts.slice(1).join(' ') : null
+  }
+  if (fullName !== null && (lastName === null || firstName === null)) {
+    const separator = fullName.includes(',') ? ',' : fullName.includes('$') ? '$' : null
+    if (separator !== null) {
+      const parts = fullName.split(separator).map((p) => p.trim())
+      lastName ??= nonEmpty(parts[0])
+      firstName ??= nonEmpty(parts[1])
+      middleName ??= nonEmpty(parts[2])
+    } else if (!fullName.includes(' ')) {
+      lastName ??= fullName
+    }
+  }
+  return { lastName, firstName, middleName, fullName }
+}
