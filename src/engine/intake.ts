@@ -1,0 +1,378 @@
+// Image intake for every document reader (MRZ, AAMVA barcode, faces): sniff the format from the
+// bytes, refuse oversized files and decompression bombs before decoding, decode with EXIF
+// orientation applied, and hand back an 8-bit grayscale raster (and RGB when asked).
+
+import sharp, { type Metadata } from 'sharp'
+import type * as MupdfModule from 'mupdf'
+import type { EngineError, QualityIssue } from './types.ts'
+
+export type DocumentFormat = 'jpeg' | 'png' | 'webp' | 'pdf'
+
+export interface IntakeOptions {
+  /** Largest accepted file, bytes (default 10 MB). */
+  maxBytes?: number
+  /** Smallest accepted width and height after orientation, pixels (default 300). */
+  minSide?: number
+  /** Largest pixel count read from the header before decoding (default 64 megapixels). */
+  maxPixels?: number
+  /** Largest side read from the header before decoding (default 20 000 px). */
+  maxDimension?: number
+  /** Images are scaled down on decode so that their longer side is at most this (default 4096). */
+  maxWorkingSide?: number
+  /** Also return interleaved RGB (for face readers). */
+  color?: boolean
+}
+
+export interface DocumentImage {
+  format: DocumentFormat
+  width: number
+  height: number
+  /** Row-major 8-bit luminance, width × height. */
+  gray: Uint8Array
+  /** Row-major interleaved RGB, present when `color` was asked for. */
+  rgb?: Uint8Array
+  /** Size before any scaling on decode (after orientation); for PDFs, the rendered size. */
+  sourceWidth: number
+  sourceHeight: number
+}
+
+export type IntakeResult = { ok: true; image: DocumentImage } | { ok: false; error: EngineError }
+
+const MB = 1024 * 1024
+const DEFAULTS = {
+  maxBytes: 10 * MB,
+  minSide: 300,
+  maxPixels: 64_000_000,
+  maxDimension: 20_000,
+  maxWorkingSide: 4096,
+}
+/** PDF pages are rendered so that the longer side is about this many pixels. */
+const PDF_RENDER_SIDE = 2400
+
+const ACCEPTED = 'Accepted formats: JPEG, PNG, WebP, or a PDF (its first page is read).'
+
+const fail = (
+  code: EngineError['code'],
+  message: string,
+  quality?: QualityIssue[],
+): IntakeResult => ({
+  ok: false,
+  error: quality ? { code, message, quality } : { code, message },
+})
+
+const ascii = (b: Uint8Array, start: number, end: number): string =>
+  String.fromCharCode(...b.subarray(start, end))
+
+type Sniffed = DocumentFormat | 'heic' | 'unknown'
+
+/** Format from the leading bytes (magic numbers), never from a file name or declared type. */
+export function sniffFormat(b: Uint8Array): Sniffed {
+  if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'jpeg'
+  if (b.length >= 8 && ascii(b, 0, 8) === '\x89PNG\r\n\x1a\n') return 'png'
+  if (b.length >= 12 && ascii(b, 0, 4) === 'RIFF' && ascii(b, 8, 12) === 'WEBP') return 'webp'
+  // ISO 32000-1 §7.5.2: the header may follow a few bytes of junk; look in the first KiB.
+  if (ascii(b, 0, Math.min(b.length, 1024)).includes('%PDF-')) return 'pdf'
+  // ISO/IEC 23008-12 (HEIF): an 'ftyp' box with a HEIC/HEIF brand.
+  if (b.length >= 12 && ascii(b, 4, 8) === 'ftyp') {
+    const brand = ascii(b, 8, 12)
+    if (['heic', 'heix', 'hevc', 'hevx', 'heim', 'heis', 'mif1', 'msf1'].includes(brand))
+      return 'heic'
+  }
+  return 'unknown'
+}
+
+interface HeaderSize {
+  width: number
+  height: number
+}
+
+/** Pixel size from a PNG IHDR or JPEG SOF header, read without decoding; null when absent. */
+export function headerSize(b: Uint8Array, format: 'jpeg' | 'png'): HeaderSize | null {
+  const u16 = (i: number): number => ((b[i] ?? 0) << 8) | (b[i + 1] ?? 0)
+  const u32 = (i: number): number => u16(i) * 65536 + u16(i + 2)
+  if (format === 'png') {
+    // PNG spec §11.2.2: IHDR is the first chunk; width and height are 4-byte big-endian.
+    if (b.length < 24 || ascii(b, 12, 16) !== 'IHDR') return null
+    return { width: u32(16), height: u32(20) }
+  }
+  // ITU T.81 §B.2: walk the marker segments to the first SOFn (C0–CF except C4, C8, CC).
+  let i = 2
+  while (i + 9 < b.length) {
+    if (b[i] !== 0xff) return null
+    const marker = b[i + 1] ?? 0
+    if (marker === 0xff) {
+      i++
+      continue
+    }
+    const len = u16(i + 2)
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      return { width: u16(i + 7), height: u16(i + 5) }
+    }
+    if (len < 2) return null
+    i += 2 + len
+  }
+  return null
+}
+
+/** Decode a document image (JPEG, PNG, WebP, or a PDF's first page) to grayscale, refusing bad input cleanly. */
+export async function decodeDocumentImage(
+  bytes: Uint8Array,
+  opts: IntakeOptions = {},
+): Promise<IntakeResult> {
+  const o = { ...DEFAULTS, ...opts }
+  if (bytes.length === 0) return fail('DOCUMENT_INVALID_FORMAT', `The file is empty. ${ACCEPTED}`)
+  if (bytes.length > o.maxBytes) {
+    return fail(
+      'DOCUMENT_TOO_LARGE',
+      `The file is ${(bytes.length / MB).toFixed(1)} MB; the limit is ${(o.maxBytes / MB).toFixed(0)} MB.`,
+    )
+  }
+  const format = sniffFormat(bytes)
+  if (format === 'heic') {
+    return fail(
+      'DOCUMENT_INVALID_FORMAT',
+      `HEIC/HEIF photos are not accepted. Take the photo as JPEG (on iPhone: Settings › Camera › Formats › Most Compatible) or convert it. ${ACCEPTED}`,
+    )
+  }
+  if (format === 'unknown') {
+    return fail('DOCUMENT_INVALID_FORMAT', `The file is not an image we can read. ${ACCEPTED}`)
+  }
+  if (format === 'pdf') return decodePdf(bytes, o)
+
+  // Refuse bombs before any pixel is decoded: first our own header read, then libvips' limit.
+  if (format === 'jpeg' || format === 'png') {
+    const size = headerSize(bytes, format)
+    if (!size) return fail('DOCUMENT_CORRUPT', `The ${format.toUpperCase()} header is damaged.`)
+    const bomb = checkDimensions(size.width, size.height, o)
+    if (bomb) return bomb
+  }
+  let meta: Metadata
+  try {
+    meta = await sharp(bytes, { limitInputPixels: o.maxPixels }).metadata()
+  } catch {
+    return fail(
+      'DOCUMENT_CORRUPT',
+      `The ${format.toUpperCase()} file is damaged and cannot be read.`,
+    )
+  }
+  const bomb = checkDimensions(meta.width ?? 0, meta.height ?? 0, o)
+  if (bomb) return bomb
+  return decodeRaster(bytes, format, o)
+}
+
+function checkDimensions(width: number, height: number, o: typeof DEFAULTS): IntakeResult | null {
+  if (width <= 0 || height <= 0) return fail('DOCUMENT_CORRUPT', 'The image has no pixels.')
+  if (width > o.maxDimension || height > o.maxDimension || width * height > o.maxPixels) {
+    return fail(
+      'DOCUMENT_TOO_LARGE',
+      `The image claims ${width}×${height} pixels; the limit is ${o.maxDimension} px a side and ${Math.round(o.maxPixels / 1e6)} megapixels.`,
+    )
+  }
+  return null
+}
+
+async function decodeRaster(
+  bytes: Uint8Array,
+  format: DocumentFormat,
+  o: typeof DEFAULTS & IntakeOptions,
+): Promise<IntakeResult> {
+  try {
+    // failOn 'truncated': a cut-off file is an error, not a half-grey image.
+    const base = sharp(bytes, { limitInputPixels: o.maxPixels, failOn: 'truncated' }).rotate()
+    const oriented = await base.clone().metadata()
+    // EXIF orientations 5–8 swap width and height.
+    const swap = (oriented.orientation ?? 1) >= 5
+    const sw = swap ? (oriented.height ?? 0) : (oriented.width ?? 0)
+    const sh = swap ? (oriented.width ?? 0) : (oriented.height ?? 0)
+    const small = tooSmall(sw, sh, o.minSide)
+    if (small) return small
+    const scale = Math.min(1, o.maxWorkingSide / Math.max(sw, sh))
+    const resized =
+      scale < 1
+        ? base.resize(Math.round(sw * scale), Math.round(sh * scale), { kernel: 'linear' })
+        : base
+    const out = await resized.clone().grayscale().raw().toBuffer({ resolveWithObject: true })
+    const image: DocumentImage = {
+      format,
+      width: out.info.width,
+      height: out.info.height,
+      gray: new Uint8Array(out.data.buffer, out.data.byteOffset, out.data.length),
+      sourceWidth: sw,
+      sourceHeight: sh,
+    }
+    if (o.color) {
+      const rgb = await resized.removeAlpha().toColourspace('srgb').raw().toBuffer()
+      image.rgb = new Uint8Array(rgb.buffer, rgb.byteOffset, rgb.length)
+    }
+    return { ok: true, image }
+  } catch (err) {
+    const detail = err instanceof Error && /pixel limit/i.test(err.message)
+    if (detail)
+      return fail(
+        'DOCUMENT_TOO_LARGE',
+        'The image has too many pixels to be a photo of a document.',
+      )
+    return fail('DOCUMENT_CORRUPT', `The ${format.toUpperCase()} file is truncated or damaged.`)
+  }
+}
+
+function tooSmall(width: number, height: number, minSide: number): IntakeResult | null {
+  if (width >= minSide && height >= minSide) return null
+  return fail(
+    'DOCUMENT_QUALITY_LOW',
+    `The image is ${width}×${height} pixels; at least ${minSide}×${minSide} is needed. Move closer or use a higher resolution.`,
+    ['too_small'],
+  )
+}
+
+type Mupdf = typeof MupdfModule
+let mupdfModule: Promise<Mupdf> | null = null
+/** mupdf is a large WebAssembly module: load it on the first PDF only. */
+const loadMupdf = (): Promise<Mupdf> => (mupdfModule ??= import('mupdf'))
+
+async function decodePdf(
+  bytes: Uint8Array,
+  o: typeof DEFAULTS & IntakeOptions,
+): Promise<IntakeResult> {
+  const mupdf = await loadMupdf()
+  let doc: InstanceType<Mupdf['Document']> | null = null
+  try {
+    doc = mupdf.Document.openDocument(bytes, 'application/pdf')
+    if (doc.countPages() < 1) return fail('DOCUMENT_CORRUPT', 'The PDF has no pages.')
+    const page = doc.loadPage(0)
+    const [x0, y0, x1, y1] = page.getBounds()
+    const w = x1 - x0
+    const h = y1 - y0
+    if (!(w > 0 && h > 0)) return fail('DOCUMENT_CORRUPT', 'The first page of the PDF is empty.')
+    const scale = Math.min(PDF_RENDER_SIDE, o.maxWorkingSide) / Math.max(w, h)
+    const pix = page.toPixmap(mupdf.Matrix.scale(scale, scale), mupdf.ColorSpace.DeviceRGB, false)
+    const width = pix.getWidth()
+    const height = pix.getHeight()
+    const stride = pix.getStride()
+    const px = pix.getPixels()
+    const small = tooSmall(width, height, o.minSide)
+    if (small) return small
+    const gray = new Uint8Array(width * height)
+    const rgb = o.color ? new Uint8Array(width * height * 3) : undefined
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        const i = y * stride + x * 3
+        const r = px[i] ?? 0
+        const g = px[i + 1] ?? 0
+        const b = px[i + 2] ?? 0
+        // ITU-R BT.601 luma, as sharp's grayscale uses.
+        gray[y * width + x] = Math.round(0.299 * r + 0.587 * g + 0.114 * b)
+        if (rgb) rgb.set([r, g, b], (y * width + x) * 3)
+      }
+    }
+    pix.destroy()
+    page.destroy()
+    const image: DocumentImage = {
+      format: 'pdf',
+      width,
+      height,
+      gray,
+      sourceWidth: width,
+      sourceHeight: height,
+    }
+    if (rgb) image.rgb = rgb
+    return { ok: true, image }
+  } catch {
+    return fail('DOCUMENT_CORRUPT', 'The PDF is damaged and cannot be read.')
+  } finally {
+    doc?.destroy()
+  }
+}
+
+export interface QualityReport {
+  issues: QualityIssue[]
+  /** Mean luminance, 0–255. */
+  brightness: number
+  /** Share of the frame in saturated patches, 0–1. */
+  glare: number
+  /** Edge sharpness: mean of the strongest 2 % gradients relative to contrast, ~0–1. */
+  sharpness: number
+}
+
+/** Judge whether an image is good enough to read, in reasons a person can act on. */
+export function assessQuality(image: {
+  width: number
+  height: number
+  gray: Uint8Array
+}): QualityReport {
+  const { width, height, gray } = image
+  const issues: QualityIssue[] = []
+  if (width < DEFAULTS.minSide || height < DEFAULTS.minSide) issues.push('too_small')
+  // Work on a grid of about 512 px across so the figures do not depend on resolution.
+  const step = Math.max(1, Math.floor(Math.max(width, height) / 512))
+  const hist = new Uint32Array(256)
+  let sum = 0
+  let n = 0
+  for (let y = 0; y < height; y += step) {
+    for (let x = 0; x < width; x += step) {
+      const v = gray[y * width + x] ?? 0
+      hist[v]!++
+      sum += v
+      n++
+    }
+  }
+  const brightness = n ? sum / n : 0
+  const pct = (p: number): number => {
+    let acc = 0
+    for (let v = 0; v < 256; v++) {
+      acc += hist[v]!
+      if (acc >= p * n) return v
+    }
+    return 255
+  }
+  const p5 = pct(0.05)
+  const p95 = pct(0.95)
+  if (brightness < 60 || p95 < 90) issues.push('too_dark')
+
+  // Glare: blocks that are blown out (nearly all ≥ 250) while the frame as a whole is not.
+  const bs = step * 16
+  let blocks = 0
+  let blown = 0
+  for (let by = 0; by + bs <= height; by += bs) {
+    for (let bx = 0; bx + bs <= width; bx += bs) {
+      let sat = 0
+      let cnt = 0
+      for (let y = by; y < by + bs; y += step) {
+        for (let x = bx; x < bx + bs; x += step) {
+          if ((gray[y * width + x] ?? 0) >= 250) sat++
+          cnt++
+        }
+      }
+      blocks++
+      if (sat >= 0.9 * cnt) blown++
+    }
+  }
+  const glare = blocks ? blown / blocks : 0
+  if (glare > 0.02 && glare < 0.5) issues.push('glare')
+
+  // Sharpness: the strongest gradients of a sharp image approach the full contrast per pixel.
+  const gradHist = new Uint32Array(256)
+  let gn = 0
+  for (let y = step; y < height - step; y += step) {
+    for (let x = step; x < width - step; x += step) {
+      const i = y * width + x
+      const gx = Math.abs((gray[i + 1] ?? 0) - (gray[i - 1] ?? 0))
+      const gy = Math.abs((gray[i + width] ?? 0) - (gray[i - width] ?? 0))
+      gradHist[Math.min(255, Math.max(gx, gy))]!++
+      gn++
+    }
+  }
+  let acc = 0
+  let top = 0
+  let topN = 0
+  for (let v = 255; v >= 0 && acc < 0.02 * gn; v--) {
+    const c = gradHist[v]!
+    acc += c
+    top += v * c
+    topN += c
+  }
+  const contrast = Math.max(1, p95 - p5)
+  const sharpness = topN ? top / topN / contrast : 0
+  if (sharpness < 0.12) issues.push('blurry')
+  return { issues, brightness, glare, sharpness }
+}
