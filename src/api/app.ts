@@ -1,0 +1,248 @@
+// Builds the Fastify app from Deps: error model, request ids, auth declared per route,
+// request log, OpenAPI, and every surface's routes.
+import Fastify, { LogController } from 'fastify'
+import type {
+  FastifyBaseLogger,
+  FastifyError,
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+} from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import { Ajv } from 'ajv'
+import addFormats from 'ajv-formats'
+import type { Deps } from '../deps.ts'
+import { newId } from '../domain/ids.ts'
+import { ApiError, NATIVE_ERRORS, NativeErrorBody } from './errors.ts'
+import type { NativeErrorCode } from './errors.ts'
+import { renderError } from './surfaces.ts'
+import type { Surface } from './surfaces.ts'
+import { TenantAuthenticator, adminKeyMatches, presentedApiKey } from './auth.ts'
+import { RequestLogWriter } from './request-log.ts'
+import { redactUrl } from './redact.ts'
+import { healthRoutes } from './routes/health.ts'
+import { adminRoutes } from './routes/admin.ts'
+import './types.ts'
+
+/** The app with TypeBox typing of route schemas. */
+export function typed(app: FastifyInstance) {
+  return app.withTypeProvider<TypeBoxTypeProvider>()
+}
+export type TypedApp = ReturnType<typeof typed>
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    deps: Deps
+    tenantAuth: TenantAuthenticator
+  }
+}
+
+/** Default body limit for JSON routes; image routes set their own from config. */
+const JSON_BODY_LIMIT = 256 * 1024
+const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
+
+function makeAjv(coerce: boolean): Ajv {
+  const ajv = new Ajv({
+    coerceTypes: coerce ? 'array' : false,
+    useDefaults: true,
+    removeAdditional: false,
+    allErrors: false,
+    strict: false,
+  })
+  addFormats.default(ajv)
+  return ajv
+}
+
+function surfaceOf(req: FastifyRequest): Surface {
+  const declared = req.routeOptions.config.surface
+  if (declared) return declared
+  return req.url.startsWith('/v1/') ? 'v1' : 'native'
+}
+
+function sendError(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  code: NativeErrorCode,
+  message: string,
+  details?: Record<string, unknown>,
+  headers: Record<string, string> = {},
+): FastifyReply {
+  for (const [name, value] of Object.entries(headers)) void reply.header(name, value)
+  return reply
+    .status(NATIVE_ERRORS[code])
+    .type('application/json; charset=utf-8')
+    .send(renderError(surfaceOf(req), code, message, details, req.id))
+}
+
+/** Builds the HTTP app. Call `app.ready()` (or listen) before use. */
+export async function buildApp(deps: Deps): Promise<FastifyInstance> {
+  // Typed as the default instance: pino's Logger is a FastifyBaseLogger.
+  const logger: FastifyBaseLogger = deps.logger
+  const app: FastifyInstance = Fastify({
+    loggerInstance: logger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: JSON_BODY_LIMIT,
+    trustProxy: deps.config.trustProxy,
+    requestIdHeader: false,
+    genReqId: (raw) => {
+      const incoming = raw.headers['x-request-id']
+      return typeof incoming === 'string' && SANE_REQUEST_ID.test(incoming)
+        ? incoming
+        : newId('req')
+    },
+    ajv: { customOptions: { removeAdditional: false } },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    return503OnClosing: true,
+  })
+  const bodyAjv = makeAjv(false)
+  const paramsAjv = makeAjv(true)
+  app.setValidatorCompiler(({ schema, httpPart }) =>
+    (httpPart === 'body' ? bodyAjv : paramsAjv).compile(schema),
+  )
+
+  // JSON only (image routes add multipart): any other Content-Type is a clear 415.
+  app.removeContentTypeParser('text/plain')
+  app.decorate('deps', deps)
+  app.decorate('tenantAuth', new TenantAuthenticator(deps))
+  app.decorateRequest('tenant', null)
+  app.decorateRequest('apiKey', null)
+  app.decorateRequest('loomEvent', null)
+  app.addSchema(NativeErrorBody)
+
+  const requestLog = new RequestLogWriter(deps.store.db, deps.logger)
+  app.addHook('onClose', async () => requestLog.flush())
+
+  app.addHook('onRequest', async (req, reply) => {
+    void reply.header('x-request-id', req.id)
+    const auth = req.routeOptions.config.auth ?? 'none'
+    if (auth === 'tenant') {
+      const presented = presentedApiKey(req)
+      const found = presented === null ? null : await app.tenantAuth.authenticate(presented)
+      if (found === null) {
+        throw new ApiError(
+          'UNAUTHENTICATED_TENANT',
+          presented === null
+            ? 'Missing tenant API key: send it in the x-tenant-api-key header'
+            : 'Invalid or revoked API key, or the tenant is inactive',
+        )
+      }
+      req.tenant = found.tenant
+      req.apiKey = found.apiKey
+    } else if (auth === 'admin') {
+      if (!adminKeyMatches(req.headers['x-admin-key'], deps.adminKeyHash)) {
+        throw new ApiError('UNAUTHENTICATED_ADMIN', 'Missing or invalid admin key (x-admin-key)')
+      }
+    }
+  })
+
+  // Every body field of some routes is optional: a POST without a body is an empty object.
+  app.addHook('preValidation', async (req) => {
+    if (req.body === undefined && req.method !== 'GET' && req.method !== 'HEAD') req.body = {}
+  })
+
+  app.addHook('onResponse', async (req, reply) => {
+    const durationMs = Math.round(reply.elapsedTime * 100) / 100
+    const url = redactUrl(req.url)
+    const tenantId = req.tenant?.id ?? null
+    const status = reply.statusCode
+    deps.logger.info(
+      { reqId: req.id, method: req.method, url, status, durationMs, tenantId },
+      'request',
+    )
+    if (url.startsWith('/docs')) return
+    requestLog.push({
+      id: newId('req'),
+      requestId: req.id,
+      time: deps.clock.now().toISOString(),
+      method: req.method,
+      url,
+      status,
+      durationMs,
+      tenantId,
+      event: req.loomEvent,
+    })
+  })
+
+  app.setErrorHandler((err: FastifyError | ApiError, req, reply) => {
+    if (err instanceof ApiError) {
+      return sendError(req, reply, err.code, err.message, err.details, err.headers)
+    }
+    if (err.validation) {
+      const part = err.validationContext ?? 'body'
+      const code = part === 'body' ? 'INVALID_REQUEST_BODY' : 'INVALID_PARAMETERS'
+      const issues = err.validation.slice(0, 10).map((v) => {
+        const unknown = v.keyword === 'additionalProperties' ? v.params.additionalProperty : null
+        const field = `${part}${v.instancePath.replaceAll('/', '.')}`
+        return {
+          field: typeof unknown === 'string' ? `${field}.${unknown}` : field,
+          message:
+            typeof unknown === 'string' ? 'is not a known field' : (v.message ?? 'is invalid'),
+        }
+      })
+      const message = issues.map((i) => `${i.field} ${i.message}`).join('; ')
+      return sendError(req, reply, code, message, { issues })
+    }
+    const status = err.statusCode ?? 500
+    if (status === 413) {
+      return sendError(req, reply, 'PAYLOAD_TOO_LARGE', 'Request body is larger than allowed')
+    }
+    if (status === 415) {
+      return sendError(
+        req,
+        reply,
+        'UNSUPPORTED_MEDIA_TYPE',
+        'Unsupported Content-Type: send application/json',
+      )
+    }
+    if (status >= 400 && status < 500) {
+      return sendError(req, reply, 'INVALID_REQUEST_BODY', err.message)
+    }
+    req.log.error({ err, reqId: req.id }, 'unhandled error')
+    return sendError(
+      req,
+      reply,
+      'INTERNAL_ERROR',
+      'Unexpected server error; retry with the requestId',
+    )
+  })
+
+  app.setNotFoundHandler((req, reply) =>
+    sendError(
+      req,
+      reply,
+      'NOT_FOUND',
+      `No route ${req.method} ${redactUrl(req.url).split('?')[0]}`,
+    ),
+  )
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Loom API',
+        version: '0.1.0',
+        description:
+          'Self-hostable age and identity verification. Native surface (LoomAPI): /verify, /tokens, /admin, /health.',
+      },
+      components: {
+        securitySchemes: {
+          tenantKey: { type: 'apiKey', in: 'header', name: 'x-tenant-api-key' },
+          bearer: { type: 'http', scheme: 'bearer' },
+          adminKey: { type: 'apiKey', in: 'header', name: 'x-admin-key' },
+        },
+      },
+    },
+    refResolver: {
+      buildLocalReference: (json, _base, _fragment, i) =>
+        typeof json.$id === 'string' ? json.$id : `def-${i}`,
+    },
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true })
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+
+  await app.register(healthRoutes)
+  await app.register(adminRoutes, { prefix: '/admin' })
+  return app
+}

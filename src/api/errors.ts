@@ -1,0 +1,69 @@
+// One closed set of error codes per surface, one map from code to HTTP status, one body shape
+// per surface. Handlers throw ApiError with a native code; each surface renders it in its words.
+import { Type } from 'typebox'
+
+/** Seed 002's codes, plus the few a real service also needs (each documented in README). */
+export const NATIVE_ERRORS = {
+  UNAUTHENTICATED_TENANT: 401,
+  UNAUTHENTICATED_ADMIN: 401,
+  INVALID_REQUEST_BODY: 400,
+  INVALID_PARAMETERS: 400,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  NOT_FOUND: 404,
+  TENANT_NOT_FOUND: 404,
+  API_KEY_NOT_FOUND: 404,
+  VERIFICATION_NOT_FOUND: 404,
+  VERIFICATION_ALREADY_COMPLETED: 400,
+  VERIFICATION_NOT_READY: 409,
+  VERIFICATION_EXPIRED: 410,
+  IDEMPOTENCY_KEY_REUSED: 409,
+  MOCK_BEHAVIOR_NOT_ALLOWED: 400,
+  RATE_LIMIT_EXCEEDED: 429,
+  AUTH_RATE_LIMITED: 429,
+  QUOTA_EXCEEDED: 429,
+  HARD_LIMIT_EXCEEDED: 429,
+  INTERNAL_ERROR: 500,
+  DATABASE_ERROR: 500,
+  REDIS_ERROR: 503,
+  SERVICE_UNAVAILABLE: 503,
+} as const
+
+export type NativeErrorCode = keyof typeof NATIVE_ERRORS
+
+/** An error the API answers with; anything else that is thrown is a bug (500, logged). */
+export class ApiError extends Error {
+  readonly code: NativeErrorCode
+  readonly details: Record<string, unknown> | undefined
+  readonly headers: Record<string, string>
+
+  constructor(
+    code: NativeErrorCode,
+    message: string,
+    details?: Record<string, unknown>,
+    headers: Record<string, string> = {},
+  ) {
+    super(message)
+    this.name = 'ApiError'
+    this.code = code
+    this.details = details
+    this.headers = headers
+  }
+
+  get statusCode(): number {
+    return NATIVE_ERRORS[this.code]
+  }
+}
+
+export const NativeErrorBody = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.String({ description: 'Stable, machine-readable error code' }),
+      message: Type.String(),
+      details: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    }),
+    requestId: Type.String({ description: 'Quote it when contacting support' }),
+    retryAfterSeconds: Type.Optional(Type.Integer()),
+  },
+  { $id: 'NativeError', title: 'Error (native surface)' },
+)

@@ -1,0 +1,438 @@
+// The operator's API: tenants, keys, metrics, request log. Auth: x-admin-key.
+import type { FastifyInstance } from 'fastify'
+import { Type } from 'typebox'
+import type { Static } from 'typebox'
+import { typed } from '../app.ts'
+import { ApiError } from '../errors.ts'
+import { Nullable, Text } from '../schemas.ts'
+import { DEFAULT_PLAN, PLANS, effectiveLimits } from '../../domain/tenants.ts'
+import type { ApiKey, Tenant } from '../../domain/tenants.ts'
+import { isId } from '../../domain/ids.ts'
+import {
+  createApiKey,
+  createTenant,
+  getTenant,
+  listApiKeys,
+  listTenants,
+  revokeApiKey,
+  updateTenant,
+} from '../../store/tenants.ts'
+import { instanceCounts, tenantVerificationStats } from '../../store/verification-stats.ts'
+import { queryRequestLogs } from '../../store/request-logs.ts'
+
+const PlanSchema = Type.Union([
+  Type.Literal(PLANS[0]),
+  Type.Literal(PLANS[1]),
+  Type.Literal(PLANS[2]),
+  Type.Literal(PLANS[3]),
+])
+const TenantSettings = {
+  plan: Type.Optional(PlanSchema),
+  isActive: Type.Optional(Type.Boolean()),
+  rateLimitPerMinute: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 1_000_000 }))),
+  monthlyQuota: Type.Optional(Nullable(Type.Integer({ minimum: 0, maximum: 1_000_000_000 }))),
+  hardLimit: Type.Optional(Nullable(Type.Integer({ minimum: 0, maximum: 1_000_000_000 }))),
+  allowOverage: Type.Optional(Type.Boolean()),
+  tokenTtlSeconds: Type.Optional(Nullable(Type.Integer({ minimum: 60, maximum: 31_536_000 }))),
+  dataTtlDays: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 3650 }))),
+}
+const CreateTenantBody = Type.Object(
+  { name: Text(200), ...TenantSettings },
+  { additionalProperties: false },
+)
+const PatchTenantBody = Type.Object(
+  { name: Type.Optional(Text(200)), ...TenantSettings },
+  { additionalProperties: false, minProperties: 1 },
+)
+
+const ApiKeyView = Type.Object({
+  id: Type.String(),
+  mode: Type.Union([Type.Literal('live'), Type.Literal('test')]),
+  prefix: Type.String({ description: 'First characters of the key, to recognise it' }),
+  name: Nullable(Type.String()),
+  createdAt: Type.String(),
+  lastUsedAt: Nullable(Type.String()),
+  revokedAt: Nullable(Type.String()),
+})
+
+const Billing = Type.Object({
+  plan: PlanSchema,
+  rateLimitPerMinute: Type.Integer(),
+  monthlyQuota: Type.Integer(),
+  hardLimit: Nullable(Type.Integer()),
+  allowOverage: Type.Boolean(),
+})
+
+const TenantView = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  isActive: Type.Boolean(),
+  plan: PlanSchema,
+  apiKey: Nullable(
+    Type.String({ description: 'Prefix of the newest active key (full keys are shown only once)' }),
+  ),
+  rateLimitPerMinute: Nullable(Type.Integer({ description: "Tenant's override; null = plan's" })),
+  monthlyQuota: Nullable(Type.Integer()),
+  hardLimit: Nullable(Type.Integer()),
+  allowOverage: Type.Boolean(),
+  tokenTtlSeconds: Nullable(Type.Integer()),
+  dataTtlDays: Nullable(Type.Integer()),
+  billing: Billing,
+  createdAt: Type.String(),
+  updatedAt: Type.String(),
+})
+
+const TenantDetail = Type.Object({
+  ...TenantView.properties,
+  totalVerifications: Type.Integer(),
+  lastVerifications: Type.Array(
+    Type.Object({
+      id: Type.String(),
+      status: Type.String(),
+      mode: Type.String(),
+      verificationType: Type.String(),
+      createdAt: Type.String(),
+      completedAt: Nullable(Type.String()),
+    }),
+  ),
+  usage: Type.Object({
+    month: Type.String({ description: 'YYYY-MM (UTC)' }),
+    used: Type.Integer(),
+    quota: Type.Integer(),
+    remaining: Type.Integer(),
+  }),
+  apiKeys: Type.Array(ApiKeyView),
+})
+
+const CreatedTenant = Type.Object({
+  ...TenantView.properties,
+  apiKey: Type.String({ description: 'The live API key, shown only this once' }),
+  apiKeyId: Type.String(),
+})
+
+const TenantParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
+const KeyParams = Type.Object({
+  id: Type.String({ maxLength: 64 }),
+  keyId: Type.String({ maxLength: 64 }),
+})
+const CreateKeyBody = Type.Object(
+  {
+    mode: Type.Optional(Type.Union([Type.Literal('live'), Type.Literal('test')])),
+    name: Type.Optional(Text(100)),
+  },
+  { additionalProperties: false },
+)
+const CreatedKey = Type.Object({
+  ...ApiKeyView.properties,
+  apiKey: Type.String({ description: 'The key, shown only this once' }),
+})
+
+const LogsQuery = Type.Object(
+  {
+    tenantId: Type.Optional(Type.String({ maxLength: 64 })),
+    status: Type.Optional(Type.Integer({ minimum: 100, maximum: 599 })),
+    since: Type.Optional(Type.String({ format: 'date-time' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+  },
+  { additionalProperties: false },
+)
+const LogEntry = Type.Object({
+  id: Type.String(),
+  requestId: Type.String(),
+  time: Type.String(),
+  method: Type.String(),
+  url: Type.String(),
+  status: Type.Integer(),
+  durationMs: Type.Number(),
+  tenantId: Nullable(Type.String()),
+  event: Nullable(Type.String()),
+})
+
+const Metrics = Type.Object({
+  uptimeSeconds: Type.Integer(),
+  dbStatus: Type.Union([Type.Literal('connected'), Type.Literal('disconnected')]),
+  redisStatus: Type.Union([
+    Type.Literal('connected'),
+    Type.Literal('disconnected'),
+    Type.Literal('not_configured'),
+  ]),
+  totalTenants: Type.Integer(),
+  totalVerifications: Type.Integer(),
+})
+
+const errors = {
+  400: { $ref: 'NativeError#' },
+  401: { $ref: 'NativeError#' },
+  404: { $ref: 'NativeError#' },
+} as const
+
+function tenantView(tenant: Tenant, keys: ApiKey[]): Static<typeof TenantView> {
+  const limits = effectiveLimits(tenant)
+  const newestActive = keys.find((k) => k.revokedAt === null && k.mode === 'live') ?? null
+  return {
+    id: tenant.id,
+    name: tenant.name,
+    isActive: tenant.isActive,
+    plan: tenant.plan,
+    apiKey: newestActive ? `${newestActive.prefix}…` : null,
+    rateLimitPerMinute: tenant.rateLimitPerMinute,
+    monthlyQuota: tenant.monthlyQuota,
+    hardLimit: tenant.hardLimit,
+    allowOverage: tenant.allowOverage,
+    tokenTtlSeconds: tenant.tokenTtlSeconds,
+    dataTtlDays: tenant.dataTtlDays,
+    billing: { plan: tenant.plan, ...limits },
+    createdAt: tenant.createdAt,
+    updatedAt: tenant.updatedAt,
+  }
+}
+
+function keyView(key: ApiKey): Static<typeof ApiKeyView> {
+  return {
+    id: key.id,
+    mode: key.mode,
+    prefix: key.prefix,
+    name: key.name,
+    createdAt: key.createdAt,
+    lastUsedAt: key.lastUsedAt,
+    revokedAt: key.revokedAt,
+  }
+}
+
+function monthStartUtc(now: Date): { month: string; start: string } {
+  const start = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1))
+  return { month: start.toISOString().slice(0, 7), start: start.toISOString() }
+}
+
+/** Routes under /admin. */
+export async function adminRoutes(fastify: FastifyInstance): Promise<void> {
+  const app = typed(fastify)
+  const { store, clock } = app.deps
+  const config = { auth: 'admin', surface: 'native' } as const
+  const security = [{ adminKey: [] }]
+
+  async function tenantOr404(id: string): Promise<Tenant> {
+    const tenant = isId('ten', id) ? await getTenant(store.db, id) : null
+    if (tenant === null) throw new ApiError('TENANT_NOT_FOUND', `No tenant ${id}`)
+    return tenant
+  }
+
+  app.get(
+    '/tenants',
+    {
+      config,
+      schema: {
+        tags: ['admin'],
+        security,
+        summary: 'List tenants',
+        response: { 200: Type.Array(TenantView), ...errors },
+      },
+    },
+    async () => {
+      const tenants = await listTenants(store.db)
+      return Promise.all(tenants.map(async (t) => tenantView(t, await listApiKeys(store.db, t.id))))
+    },
+  )
+
+  app.post(
+    '/tenants',
+    {
+      config,
+      schema: {
+        tags: ['admin'],
+        security,
+        summary: 'Create a tenant (returns its first live API key once)',
+        body: CreateTenantBody,
+        response: { 201: CreatedTenant, ...errors },
+      },
+    },
+    async (req, reply) => {
+      const { tenant, apiKey, key } = await createTenant(
+        store.db,
+        { ...req.body, plan: req.body.plan ?? DEFAULT_PLAN },
+        clock.now(),
+      )
+      req.loomEvent = 'tenant.created'
+      return reply
+        .status(201)
+        .send({ ...tenantView(tenant, [apiKey]), apiKey: key, apiKeyId: apiKey.id })
+    },
+  )
+
+  app.get(
+    '/tenants/:id',
+    {
+      config,
+      schema: {
+        tags: ['admin'],
+        security,
+        summary: 'A tenant with its keys, verification stats and this month’s usage',
+        params: TenantParams,
+        response: { 200: TenantDetail, ...errors },
+      },
+    },
+    async (req) => {
+      const tenant = await tenantOr404(req.params.id)
+      const { month, start } = monthStartUtc(clock.now())
+      const [keys, stats] = await Promise.all([
+        listApiKeys(store.db, tenant.id),
+        tenantVerificationStats(store.db, tenant.id, start),
+      ])
+      const quota = effectiveLimits(tenant).monthlyQuota
+      return {
+        ...tenantView(tenant, keys),
+        totalVerifications: stats.total,
+        lastVerifications: stats.last,
+        usage: {
+          month,
+          used: stats.thisMonthLive,
+          quota,
+          remaining: Math.max(0, quota - stats.thisMonthLive),
+        },
+        apiKeys: keys.map(keyView),
+      }
+    },
+  )
+
+  app.patch(
+    '/tenants/:id',
+    {
+      config,
+      schema: {
+        tags: ['admin'],
+        security,
+        summary: 'Change a tenant (name, plan, active, limits, lifetimes)',
+        params: TenantParams,
+        body: PatchTenantBody,
+        response: { 200: TenantView, ...errors },
+      },
+    },
+    async (req) => {
+      await tenantOr404(req.params.id)
+      const tenant = await updateTenant(store.db, req.params.id, req.body, clock.now())
+      if (tenant === null) throw new ApiError('TENANT_NOT_FOUND', `No tenant ${req.params.id}`)
+      app.tenantAuth.invalidate()
+      req.loomEvent = 'tenant.updated'
+      return tenantView(tenant, await listApiKeys(store.db, tenant.id))
+    },
+  )
+
+  app.get(
+    '/tenants/:id/keys',
+    {
+      config,
+      schema: {
+        tags: ['admin'],
+        security,
+        summary: 'A tenant’s API keys',
+        params: TenantParams,
+        response: { 200: Type.Array(ApiKeyView), ...errors },
+      },
+    },
+    async (req) => {
+      const tenant = await tenantOr404(req.params.id)
+      return (await listApiKeys(store.db, tenant.id)).map(keyView)
+    },
+  )
+
+  app.post(
+    '/tenants/:id/keys',
+    {
+      config,
+      schema: {
+        tags: ['admin'],
+        security,
+        summary: 'Create an API key (live or test); shown once',
+        params: TenantParams,
+        body: CreateKeyBody,
+        response: { 201: CreatedKey, ...errors },
+      },
+    },
+    async (req, reply) => {
+      const tenant = await tenantOr404(req.params.id)
+      const { apiKey, key } = await createApiKey(
+        store.db,
+        tenant.id,
+        req.body.mode ?? 'live',
+        req.body.name ?? null,
+        clock.now(),
+      )
+      req.loomEvent = 'api_key.created'
+      return reply.status(201).send({ ...keyView(apiKey), apiKey: key })
+    },
+  )
+
+  app.delete(
+    '/tenants/:id/keys/:keyId',
+    {
+      config,
+      schema: {
+        tags: ['admin'],
+        security,
+        summary: 'Revoke an API key (takes effect at once on this process, within 5 s on others)',
+        params: KeyParams,
+        response: { 200: ApiKeyView, ...errors },
+      },
+    },
+    async (req) => {
+      const tenant = await tenantOr404(req.params.id)
+      const key = isId('key', req.params.keyId)
+        ? await revokeApiKey(store.db, tenant.id, req.params.keyId, clock.now())
+        : null
+      if (key === null)
+        throw new ApiError('API_KEY_NOT_FOUND', `No key ${req.params.keyId} for this tenant`)
+      app.tenantAuth.invalidate()
+      req.loomEvent = 'api_key.revoked'
+      return keyView(key)
+    },
+  )
+
+  app.get(
+    '/metrics',
+    {
+      config,
+      schema: {
+        tags: ['admin'],
+        security,
+        summary: 'Instance metrics',
+        response: { 200: Metrics, ...errors },
+      },
+    },
+    async () => {
+      const ping = await store.ping()
+      const counts = ping
+        ? await instanceCounts(store.db)
+        : { totalTenants: 0, totalVerifications: 0 }
+      return {
+        uptimeSeconds: Math.floor((Date.now() - app.deps.startedAt.getTime()) / 1000),
+        dbStatus: ping ? ('connected' as const) : ('disconnected' as const),
+        redisStatus: app.deps.redisStatus(),
+        ...counts,
+      }
+    },
+  )
+
+  app.get(
+    '/logs',
+    {
+      config,
+      schema: {
+        tags: ['admin'],
+        security,
+        summary: 'Recent requests, newest first (URLs with secrets removed)',
+        querystring: LogsQuery,
+        response: { 200: Type.Object({ logs: Type.Array(LogEntry) }), ...errors },
+      },
+    },
+    async (req) => {
+      const { tenantId, status, since, limit } = req.query
+      const logs = await queryRequestLogs(store.db, {
+        limit: limit ?? 100,
+        ...(tenantId !== undefined && { tenantId }),
+        ...(status !== undefined && { status }),
+        ...(since !== undefined && { since: new Date(since).toISOString() }),
+      })
+      return { logs }
+    },
+  )
+}

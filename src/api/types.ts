@@ -1,0 +1,20 @@
+// What Loom adds to Fastify's request and route config.
+import type { ApiKey, Tenant } from '../domain/tenants.ts'
+import type { Surface } from './surfaces.ts'
+
+export type RouteAuth = 'tenant' | 'admin' | 'none'
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Who may call the route; checked before the body is read. */
+    auth?: RouteAuth
+    /** Which API surface the route belongs to: decides the error body shape. */
+    surface?: Surface
+  }
+  interface FastifyRequest {
+    tenant: Tenant | null
+    apiKey: ApiKey | null
+    /** A domain event name for the admin's request log (e.g. 'verification.started'). */
+    loomEvent: string | null
+  }
+}

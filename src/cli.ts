@@ -1,0 +1,337 @@
+// `loom`: the only entry point. Each command parses its own flags and has --help.
+import { parseArgs } from 'node:util'
+import type { ParseArgsConfig } from 'node:util'
+import { ConfigError, loadConfig } from './config.ts'
+import type { Config } from './config.ts'
+import { buildDeps, createLogger, openConfiguredStore, resetAdminKey } from './deps.ts'
+import { buildApp } from './api/app.ts'
+import { migrateToLatest } from './store/migrations.ts'
+import { PLANS, DEFAULT_PLAN, effectiveLimits } from './domain/tenants.ts'
+import type { Plan } from './domain/tenants.ts'
+import { isId } from './domain/ids.ts'
+import {
+  createApiKey,
+  createTenant,
+  getApiKeyById,
+  getTenant,
+  listApiKeys,
+  listTenants,
+  revokeApiKey,
+} from './store/tenants.ts'
+import { startWorker } from './jobs/worker.ts'
+
+class UsageError extends Error {}
+
+const out = (line: string): void => void process.stdout.write(`${line}\n`)
+const err = (line: string): void => void process.stderr.write(`${line}\n`)
+
+const HELP = `loom — self-hostable age and identity verification
+
+Usage: loom <command> [options]
+
+Commands:
+  serve                 Run the HTTP API and the background worker (npm start)
+  worker                Run only the background worker (scale-out)
+  migrate               Bring the database schema up to date
+  tenant create|list    Manage tenants
+  key create|revoke     Manage tenants' API keys
+  admin-key reset       Replace the admin key (prints the new one once)
+  inspect FILE…         Read documents without a server (JSON lines)
+
+Every command takes --help. Configuration comes from the environment (see README).`
+
+type Command = (argv: string[], config: () => Config) => Promise<number>
+
+function parse<T extends NonNullable<ParseArgsConfig['options']>>(
+  argv: string[],
+  options: T,
+  allowPositionals = false,
+) {
+  try {
+    return parseArgs({
+      args: argv,
+      options: { ...options, help: { type: 'boolean', short: 'h' } },
+      allowPositionals,
+      strict: true,
+    })
+  } catch (e) {
+    throw new UsageError(e instanceof Error ? e.message : String(e))
+  }
+}
+
+const serve: Command = async (argv, config) => {
+  const { values } = parse(argv, { 'no-worker': { type: 'boolean' } })
+  if (values.help) {
+    out(`Usage: loom serve [--no-worker]
+
+Runs the API on HOST:PORT (default 0.0.0.0:8080) and, unless --no-worker or
+LOOM_SERVE_WORKER=false, the background worker in the same process. Migrations run first.
+On the first start without LOOM_ADMIN_KEY, an admin key is generated and printed once.`)
+    return 0
+  }
+  const cfg = config()
+  const { deps, generatedAdminKey } = await buildDeps(cfg)
+  const app = await buildApp(deps)
+  const worker = cfg.serveRunsWorker && !values['no-worker'] ? startWorker(deps) : null
+  const address = await app.listen({ port: cfg.port, host: cfg.host })
+  deps.logger.info({ address, database: deps.store.dialect }, 'Loom is serving')
+  if (generatedAdminKey !== null) {
+    out(
+      [
+        '',
+        '================================================================',
+        ' Loom generated an admin key for this instance. It is shown ONCE:',
+        `   ${generatedAdminKey}`,
+        ' Send it as the x-admin-key header. Lost it? `loom admin-key reset`.',
+        '================================================================',
+        '',
+      ].join('\n'),
+    )
+  }
+  await new Promise<void>((resolve) => {
+    const stop = (): void => resolve()
+    process.once('SIGINT', stop)
+    process.once('SIGTERM', stop)
+  })
+  deps.logger.info('shutting down')
+  await app.close()
+  await worker?.stop()
+  await deps.close()
+  return 0
+}
+
+const worker: Command = async (argv, config) => {
+  const { values } = parse(argv, {})
+  if (values.help) {
+    out(
+      'Usage: loom worker\n\nRuns only the background worker (jobs, webhooks, expiry, retention).',
+    )
+    return 0
+  }
+  const { deps } = await buildDeps(config())
+  const running = startWorker(deps)
+  deps.logger.info('Loom worker running')
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve())
+    process.once('SIGTERM', () => resolve())
+  })
+  await running.stop()
+  await deps.close()
+  return 0
+}
+
+const migrate: Command = async (argv, config) => {
+  const { values } = parse(argv, {})
+  if (values.help) {
+    out('Usage: loom migrate\n\nApplies every pending migration to the configured database.')
+    return 0
+  }
+  const store = openConfiguredStore(config())
+  try {
+    const applied = await migrateToLatest(store.db)
+    out(applied.length === 0 ? 'Database is up to date.' : `Applied: ${applied.join(', ')}`)
+    return 0
+  } finally {
+    await store.close()
+  }
+}
+
+function parsePlan(value: string | undefined): Plan {
+  if (value === undefined) return DEFAULT_PLAN
+  if (!(PLANS as readonly string[]).includes(value)) {
+    throw new UsageError(`--plan must be one of ${PLANS.join(', ')}`)
+  }
+  return value as Plan
+}
+
+const tenant: Command = async (argv, config) => {
+  const [sub, ...rest] = argv
+  if (sub === 'create') {
+    const { values } = parse(rest, {
+      name: { type: 'string' },
+      plan: { type: 'string' },
+      'test-key': { type: 'boolean' },
+    })
+    if (values.help) {
+      out(`Usage: loom tenant create --name NAME [--plan ${PLANS.join('|')}] [--test-key]
+
+Creates a tenant and prints its live API key once (and a test key with --test-key).`)
+      return 0
+    }
+    const name = values.name?.trim()
+    if (!name) throw new UsageError('--name is required')
+    const plan = parsePlan(values.plan)
+    const store = openConfiguredStore(config())
+    try {
+      await migrateToLatest(store.db)
+      const now = new Date()
+      const created = await createTenant(store.db, { name, plan }, now)
+      out(`Tenant  ${created.tenant.id}  (${created.tenant.name}, plan ${plan})`)
+      out(`Live API key (shown once): ${created.key}`)
+      if (values['test-key']) {
+        const test = await createApiKey(store.db, created.tenant.id, 'test', null, now)
+        out(`Test API key (shown once): ${test.key}`)
+      }
+      return 0
+    } finally {
+      await store.close()
+    }
+  }
+  if (sub === 'list') {
+    const { values } = parse(rest, { json: { type: 'boolean' } })
+    if (values.help) {
+      out('Usage: loom tenant list [--json]\n\nLists tenants with plan, state and limits.')
+      return 0
+    }
+    const store = openConfiguredStore(config())
+    try {
+      await migrateToLatest(store.db)
+      const tenants = await listTenants(store.db)
+      if (values.json) {
+        out(JSON.stringify(tenants))
+        return 0
+      }
+      if (tenants.length === 0) out('No tenants yet: loom tenant create --name NAME')
+      for (const t of tenants) {
+        const limits = effectiveLimits(t)
+        out(
+          `${t.id}  ${t.isActive ? 'active  ' : 'inactive'}  ${t.plan.padEnd(12)} ${String(limits.rateLimitPerMinute).padStart(6)}/min  ${JSON.stringify(t.name)}`,
+        )
+      }
+      return 0
+    } finally {
+      await store.close()
+    }
+  }
+  out('Usage: loom tenant create --name NAME [--plan P] | loom tenant list')
+  return sub === undefined || sub === '--help' || sub === '-h' ? 0 : 1
+}
+
+const key: Command = async (argv, config) => {
+  const [sub, ...rest] = argv
+  if (sub === 'create') {
+    const { values } = parse(rest, {
+      tenant: { type: 'string' },
+      mode: { type: 'string' },
+      name: { type: 'string' },
+    })
+    if (values.help) {
+      out(`Usage: loom key create --tenant TENANT_ID [--mode live|test] [--name LABEL]
+
+Adds an API key to a tenant and prints it once. A tenant can hold several live keys, so keys
+rotate without downtime: create the new one, deploy it, then revoke the old one.`)
+      return 0
+    }
+    const tenantId = values.tenant ?? ''
+    const mode = values.mode ?? 'live'
+    if (mode !== 'live' && mode !== 'test') throw new UsageError('--mode must be live or test')
+    const store = openConfiguredStore(config())
+    try {
+      await migrateToLatest(store.db)
+      const found = isId('ten', tenantId) ? await getTenant(store.db, tenantId) : null
+      if (found === null) throw new UsageError(`--tenant: no tenant ${JSON.stringify(tenantId)}`)
+      const created = await createApiKey(store.db, found.id, mode, values.name ?? null, new Date())
+      out(`Key ${created.apiKey.id} (${mode}) for ${found.id}, shown once:`)
+      out(created.key)
+      return 0
+    } finally {
+      await store.close()
+    }
+  }
+  if (sub === 'revoke') {
+    const { values, positionals } = parse(rest, {}, true)
+    if (values.help || positionals.length !== 1) {
+      out(
+        'Usage: loom key revoke KEY_ID\n\nRevokes an API key (ids look like key_…; see GET /admin/tenants/:id/keys).',
+      )
+      return values.help ? 0 : 1
+    }
+    const keyId = positionals[0] ?? ''
+    const store = openConfiguredStore(config())
+    try {
+      await migrateToLatest(store.db)
+      const found = isId('key', keyId) ? await getApiKeyById(store.db, keyId) : null
+      if (found === null) throw new UsageError(`no API key ${JSON.stringify(keyId)}`)
+      const revoked = await revokeApiKey(store.db, found.tenantId, keyId, new Date())
+      const remaining = (await listApiKeys(store.db, found.tenantId)).filter(
+        (k) => k.revokedAt === null,
+      )
+      out(
+        `Revoked ${keyId} at ${revoked?.revokedAt ?? '?'}; tenant ${found.tenantId} has ${remaining.length} active key(s).`,
+      )
+      return 0
+    } finally {
+      await store.close()
+    }
+  }
+  out('Usage: loom key create --tenant TENANT_ID [--mode live|test] | loom key revoke KEY_ID')
+  return sub === undefined || sub === '--help' || sub === '-h' ? 0 : 1
+}
+
+const adminKey: Command = async (argv, config) => {
+  const [sub, ...rest] = argv
+  const { values } = parse(rest, {})
+  if (sub !== 'reset' || values.help) {
+    out(
+      'Usage: loom admin-key reset\n\nReplaces the stored admin key and prints the new one once.\nIgnored while LOOM_ADMIN_KEY is set (that one wins).',
+    )
+    return sub === 'reset' || sub === undefined || sub === '--help' ? 0 : 1
+  }
+  const cfg = config()
+  if (cfg.adminKey !== null) {
+    err('LOOM_ADMIN_KEY is set; it is the admin key. Change it in the environment instead.')
+    return 1
+  }
+  const store = openConfiguredStore(cfg)
+  try {
+    await migrateToLatest(store.db)
+    out(`New admin key (shown once): ${await resetAdminKey(store)}`)
+    out('Running servers pick it up when restarted.')
+    return 0
+  } finally {
+    await store.close()
+  }
+}
+
+const inspect: Command = async (argv) => {
+  const { runInspect } = await import('./engine/inspect-cli.ts')
+  return runInspect(argv, out)
+}
+
+const COMMANDS: Record<string, Command> = {
+  serve,
+  worker,
+  migrate,
+  tenant,
+  key,
+  'admin-key': adminKey,
+  inspect,
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    out(HELP)
+    return name === undefined ? 1 : 0
+  }
+  const command = COMMANDS[name]
+  if (command === undefined) {
+    err(`loom: unknown command "${name}"\n`)
+    err(HELP)
+    return 1
+  }
+  let cached: Config | null = null
+  const config = (): Config => (cached ??= loadConfig())
+  try {
+    return await command(rest, config)
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof ConfigError) {
+      err(`loom ${name}: ${e.message}`)
+      return 1
+    }
+    createLogger({ logLevel: 'error' }).error({ err: e }, `loom ${name} failed`)
+    return 1
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2))

@@ -1,0 +1,153 @@
+// Wires Loom's parts from a Config into one plain object. No singletons: two apps can live in
+// one process (the tests do that).
+import path from 'node:path'
+import { createHash, randomBytes } from 'node:crypto'
+import { Redis } from 'ioredis'
+import { pino } from 'pino'
+import type { Logger } from 'pino'
+import type { Config } from './config.ts'
+import { openStore } from './store/db.ts'
+import type { Store } from './store/db.ts'
+import { migrateToLatest } from './store/migrations.ts'
+import { getSetting, putSetting, setSettingIfAbsent } from './store/settings.ts'
+
+export interface Clock {
+  now(): Date
+}
+
+export const systemClock: Clock = { now: () => new Date() }
+
+export interface Deps {
+  config: Config
+  store: Store
+  logger: Logger
+  clock: Clock
+  /** SHA-256 of the admin key; requests are compared against it in constant time. */
+  adminKeyHash: Buffer
+  /** Shared Redis when REDIS_URL is set (rate limits, revocation fan-out), else null. */
+  redis: Redis | null
+  redisStatus(): 'connected' | 'disconnected' | 'not_configured'
+  startedAt: Date
+  close(): Promise<void>
+}
+
+export interface BuildOptions {
+  clock?: Clock
+  logger?: Logger
+  /** Run migrations before returning (serve and worker do; `loom migrate` does it itself). */
+  migrate?: boolean
+}
+
+export interface BuiltDeps {
+  deps: Deps
+  /** Set when this start generated the admin key: the caller prints it once. */
+  generatedAdminKey: string | null
+}
+
+const ADMIN_KEY_SETTING = 'admin_key_sha256'
+
+/** Creates the logger: JSON lines, secrets in headers redacted, never request bodies. */
+export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
+  return pino({
+    level: config.logLevel,
+    base: { service: 'loom' },
+    redact: {
+      paths: [
+        'req.headers.authorization',
+        'req.headers["x-tenant-api-key"]',
+        'req.headers["x-admin-key"]',
+        'req.headers["x-api-key"]',
+        'req.headers.cookie',
+      ],
+      censor: '[redacted]',
+    },
+  })
+}
+
+/** Opens the store for a config (SQLite under the data dir unless DATABASE_URL is set). */
+export function openConfiguredStore(config: Config): Store {
+  return openStore({
+    databaseUrl: config.databaseUrl,
+    sqliteFile: path.join(config.dataDir, 'loom.sqlite'),
+    ...(config.databaseSchema ? { schema: config.databaseSchema } : {}),
+  })
+}
+
+function sha256(text: string): Buffer {
+  return createHash('sha256').update(text).digest()
+}
+
+/** Builds every dependency of the server and worker from the configuration. */
+export async function buildDeps(config: Config, options: BuildOptions = {}): Promise<BuiltDeps> {
+  const logger = options.logger ?? createLogger(config)
+  const store = openConfiguredStore(config)
+  try {
+    if (options.migrate !== false) await migrateToLatest(store.db)
+    const { hash, generated } = await resolveAdminKey(config, store)
+    const redis = config.redisUrl ? connectRedis(config.redisUrl, logger) : null
+    const deps: Deps = {
+      config,
+      store,
+      logger,
+      clock: options.clock ?? systemClock,
+      adminKeyHash: hash,
+      redis,
+      redisStatus: () =>
+        redis === null ? 'not_configured' : redis.status === 'ready' ? 'connected' : 'disconnected',
+      startedAt: new Date(),
+      close: async () => {
+        redis?.disconnect()
+        await store.close()
+      },
+    }
+    return { deps, generatedAdminKey: generated }
+  } catch (err) {
+    await store.close()
+    throw err
+  }
+}
+
+/** Connects to Redis; keeps retrying in the background and never queues commands while down. */
+function connectRedis(url: string, logger: Logger): Redis {
+  const redis = new Redis(url, {
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    connectTimeout: 2000,
+    retryStrategy: (attempt) => Math.min(attempt * 250, 2000),
+  })
+  let down = false
+  redis.on('error', (err: Error) => {
+    if (!down) logger.warn({ err: err.message }, 'Redis unavailable; continuing without it')
+    down = true
+  })
+  redis.on('ready', () => {
+    if (down) logger.info('Redis is back')
+    down = false
+  })
+  return redis
+}
+
+/**
+ * LOOM_ADMIN_KEY wins when set. Otherwise the instance keeps the hash of a key generated on its
+ * first start (printed once); when several processes start at once, one insert wins.
+ */
+async function resolveAdminKey(
+  config: Config,
+  store: Store,
+): Promise<{ hash: Buffer; generated: string | null }> {
+  if (config.adminKey !== null) return { hash: sha256(config.adminKey), generated: null }
+  const existing = await getSetting(store.db, ADMIN_KEY_SETTING)
+  if (existing !== null) return { hash: Buffer.from(existing, 'hex'), generated: null }
+  const key = `loom_admin_${randomBytes(32).toString('base64url')}`
+  const won = await setSettingIfAbsent(store.db, ADMIN_KEY_SETTING, sha256(key).toString('hex'))
+  if (won) return { hash: sha256(key), generated: key }
+  const stored = await getSetting(store.db, ADMIN_KEY_SETTING)
+  return { hash: Buffer.from(stored ?? '', 'hex'), generated: null }
+}
+
+/** Replaces the stored admin key with a new one and returns it (for `loom admin-key reset`). */
+export async function resetAdminKey(store: Store): Promise<string> {
+  const key = `loom_admin_${randomBytes(32).toString('base64url')}`
+  await putSetting(store.db, ADMIN_KEY_SETTING, sha256(key).toString('hex'))
+  return key
+}

@@ -1,0 +1,89 @@
+// Tenants, plans and API keys: the rules, no I/O.
+import { createHash, randomBytes } from 'node:crypto'
+
+export type Plan = 'starter' | 'standard' | 'professional' | 'enterprise'
+export const PLANS = ['starter', 'standard', 'professional', 'enterprise'] as const
+
+export interface PlanLimits {
+  rateLimitPerMinute: number
+  monthlyQuota: number
+}
+
+/**
+ * Seed 002: 60 requests/minute per tenant by default (the starter plan); seed 001: standard
+ * 100/min, professional 1,000/min, enterprise custom (set on the tenant, these are its defaults).
+ */
+export const PLAN_LIMITS: Record<Plan, PlanLimits> = {
+  starter: { rateLimitPerMinute: 60, monthlyQuota: 1_000 },
+  standard: { rateLimitPerMinute: 100, monthlyQuota: 10_000 },
+  professional: { rateLimitPerMinute: 1_000, monthlyQuota: 100_000 },
+  enterprise: { rateLimitPerMinute: 5_000, monthlyQuota: 1_000_000 },
+}
+
+export const DEFAULT_PLAN: Plan = 'starter'
+
+export interface Tenant {
+  id: string
+  name: string
+  isActive: boolean
+  plan: Plan
+  /** The tenant's own override; null means the plan's figure. */
+  rateLimitPerMinute: number | null
+  monthlyQuota: number | null
+  hardLimit: number | null
+  allowOverage: boolean
+  tokenTtlSeconds: number | null
+  dataTtlDays: number | null
+  createdAt: string
+  updatedAt: string
+}
+
+/** The limits in force for a tenant: its overrides, else its plan's. */
+export function effectiveLimits(tenant: Tenant): {
+  rateLimitPerMinute: number
+  monthlyQuota: number
+  hardLimit: number | null
+  allowOverage: boolean
+} {
+  const plan = PLAN_LIMITS[tenant.plan]
+  return {
+    rateLimitPerMinute: tenant.rateLimitPerMinute ?? plan.rateLimitPerMinute,
+    monthlyQuota: tenant.monthlyQuota ?? plan.monthlyQuota,
+    hardLimit: tenant.hardLimit,
+    allowOverage: tenant.allowOverage,
+  }
+}
+
+export type KeyMode = 'live' | 'test'
+
+export interface ApiKey {
+  id: string
+  tenantId: string
+  mode: KeyMode
+  prefix: string
+  name: string | null
+  createdAt: string
+  lastUsedAt: string | null
+  revokedAt: string | null
+}
+
+const KEY_PATTERN = /^loom_(live|test)_[A-Za-z0-9_-]{43}$/
+
+/** A new API key: 32 random bytes (base64url) behind `loom_live_` or `loom_test_`. */
+export function generateApiKey(mode: KeyMode): { key: string; hash: string; prefix: string } {
+  const key = `loom_${mode}_${randomBytes(32).toString('base64url')}`
+  return { key, hash: hashApiKey(key), prefix: key.slice(0, 14) }
+}
+
+/**
+ * Keys carry 256 random bits, so a fast hash is enough (no salt or stretching needed: there is
+ * nothing to brute-force), and it lets authentication look the key up by its hash.
+ */
+export function hashApiKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex')
+}
+
+/** Whether a presented string has the shape of a Loom API key (checked before any lookup). */
+export function looksLikeApiKey(value: string): boolean {
+  return KEY_PATTERN.test(value)
+}

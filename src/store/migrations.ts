@@ -1,0 +1,146 @@
+// Versioned migrations, run on start and by `loom migrate`. Written once for both dialects:
+// portable column types only (text, integer, double precision), see schema.ts.
+import { inspect } from 'node:util'
+import { Migrator } from 'kysely'
+import type { Kysely, Migration, MigrationResultSet } from 'kysely'
+import type { Database } from './schema.ts'
+
+// Migrations receive an untyped Kysely: the schema they create is the one of their time.
+type AnyDb = Kysely<unknown>
+
+const migrations: Record<string, Migration> = {
+  '0001_tenants_keys_settings_logs': {
+    async up(db: AnyDb) {
+      await db.schema
+        .createTable('tenants')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('is_active', 'integer', (c) => c.notNull().defaultTo(1))
+        .addColumn('plan', 'text', (c) => c.notNull())
+        .addColumn('rate_limit_per_minute', 'integer')
+        .addColumn('monthly_quota', 'integer')
+        .addColumn('hard_limit', 'integer')
+        .addColumn('allow_overage', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('token_ttl_seconds', 'integer')
+        .addColumn('data_ttl_days', 'integer')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute()
+      await db.schema
+        .createTable('api_keys')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
+        .addColumn('mode', 'text', (c) => c.notNull())
+        .addColumn('key_hash', 'text', (c) => c.notNull().unique())
+        .addColumn('prefix', 'text', (c) => c.notNull())
+        .addColumn('name', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('last_used_at', 'text')
+        .addColumn('revoked_at', 'text')
+        .execute()
+      await db.schema.createIndex('api_keys_tenant').on('api_keys').column('tenant_id').execute()
+      await db.schema
+        .createTable('settings')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .execute()
+      await db.schema
+        .createTable('request_logs')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('request_id', 'text', (c) => c.notNull())
+        .addColumn('time', 'text', (c) => c.notNull())
+        .addColumn('method', 'text', (c) => c.notNull())
+        .addColumn('url', 'text', (c) => c.notNull())
+        .addColumn('status', 'integer', (c) => c.notNull())
+        .addColumn('duration_ms', 'double precision', (c) => c.notNull())
+        .addColumn('tenant_id', 'text')
+        .addColumn('event', 'text')
+        .execute()
+      await db.schema.createIndex('request_logs_time').on('request_logs').column('time').execute()
+      await db.schema
+        .createIndex('request_logs_tenant_time')
+        .on('request_logs')
+        .columns(['tenant_id', 'time'])
+        .execute()
+    },
+  },
+  '0002_verifications_events': {
+    async up(db: AnyDb) {
+      await db.schema
+        .createTable('verifications')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
+        .addColumn('mode', 'text', (c) => c.notNull())
+        .addColumn('surface', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('verification_type', 'text', (c) => c.notNull())
+        .addColumn('min_age', 'integer', (c) => c.notNull())
+        .addColumn('metadata', 'text')
+        .addColumn('callback_url', 'text')
+        .addColumn('state', 'text')
+        .addColumn('external_id', 'text')
+        .addColumn('client', 'text') // encrypted later: user agent and IP the tenant passed
+        .addColumn('mock_behavior', 'text')
+        .addColumn('idempotency_key', 'text')
+        .addColumn('request_hash', 'text')
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addColumn('completed_at', 'text')
+        .addColumn('confidence', 'double precision')
+        .addColumn('result', 'text')
+        .addColumn('version', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute()
+      await db.schema
+        .createIndex('verifications_tenant_created')
+        .on('verifications')
+        .columns(['tenant_id', 'created_at'])
+        .execute()
+      await db.schema
+        .createIndex('verifications_idempotency')
+        .on('verifications')
+        .columns(['tenant_id', 'idempotency_key'])
+        .unique()
+        .execute()
+      await db.schema
+        .createIndex('verifications_status_expiry')
+        .on('verifications')
+        .columns(['status', 'expires_at'])
+        .execute()
+      await db.schema
+        .createTable('verification_events')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('verification_id', 'text', (c) => c.notNull())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('payload', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute()
+      await db.schema
+        .createIndex('verification_events_verification')
+        .on('verification_events')
+        .columns(['verification_id', 'created_at'])
+        .execute()
+    },
+  },
+}
+
+/** Names of every migration this build knows, in order. */
+export const migrationNames = Object.keys(migrations).sort()
+
+/** Brings the schema to the latest version; throws (naming the migration) if one fails. */
+export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => migrations },
+  })
+  const { error, results }: MigrationResultSet = await migrator.migrateToLatest()
+  const failed = results?.find((r) => r.status === 'Error')
+  if (error !== undefined) {
+    const cause = error instanceof Error ? error.message : inspect(error)
+    throw new Error(
+      `migration ${failed?.migrationName ?? '(before any migration ran)'} failed: ${cause}`,
+    )
+  }
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName)
+}

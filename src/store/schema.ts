@@ -1,0 +1,93 @@
+// Tables as the TypeScript code sees them (camelCase; CamelCasePlugin maps to snake_case columns).
+// Dialect-neutral on purpose: times are ISO-8601 UTC text (fixed width, so they sort and compare
+// as text on both SQLite and PostgreSQL), booleans are 0/1 integers, JSON is text.
+import type { Generated } from 'kysely'
+
+export interface TenantTable {
+  id: string
+  name: string
+  isActive: number
+  plan: string
+  rateLimitPerMinute: number | null
+  monthlyQuota: number | null
+  hardLimit: number | null
+  allowOverage: number
+  tokenTtlSeconds: number | null
+  dataTtlDays: number | null
+  createdAt: string
+  updatedAt: string
+}
+
+export interface ApiKeyTable {
+  id: string
+  tenantId: string
+  mode: 'live' | 'test'
+  keyHash: string
+  prefix: string
+  name: string | null
+  createdAt: string
+  lastUsedAt: string | null
+  revokedAt: string | null
+}
+
+export interface SettingTable {
+  key: string
+  value: string
+}
+
+export interface RequestLogTable {
+  id: string
+  requestId: string
+  time: string
+  method: string
+  url: string
+  status: number
+  durationMs: number
+  tenantId: string | null
+  event: string | null
+}
+
+export interface VerificationTable {
+  id: string
+  tenantId: string
+  mode: 'live' | 'test'
+  surface: string
+  status: string
+  verificationType: string
+  minAge: number
+  metadata: string | null
+  callbackUrl: string | null
+  state: string | null
+  externalId: string | null
+  client: string | null
+  mockBehavior: string | null
+  idempotencyKey: string | null
+  requestHash: string | null
+  expiresAt: string
+  createdAt: string
+  updatedAt: string
+  completedAt: string | null
+  confidence: number | null
+  result: string | null
+  version: number
+}
+
+export interface VerificationEventTable {
+  id: string
+  tenantId: string
+  verificationId: string
+  type: string
+  payload: string
+  createdAt: string
+}
+
+export interface Database {
+  tenants: TenantTable
+  apiKeys: ApiKeyTable
+  settings: SettingTable
+  requestLogs: RequestLogTable
+  verifications: VerificationTable
+  verificationEvents: VerificationEventTable
+}
+
+export type AutoId = Generated<number>

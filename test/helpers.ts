@@ -1,0 +1,160 @@
+// Shared test harness: real stores (SQLite file and a PostgreSQL schema of its own), real apps.
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { randomBytes } from 'node:crypto'
+import pg from 'pg'
+import { inject } from 'vitest'
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
+import { pino } from 'pino'
+import { loadConfig } from '../src/config.ts'
+import type { Config } from '../src/config.ts'
+import { buildDeps } from '../src/deps.ts'
+import type { Clock, Deps } from '../src/deps.ts'
+import { buildApp } from '../src/api/app.ts'
+
+export type DialectName = 'sqlite' | 'postgres'
+
+export interface TestDatabase {
+  dialect: DialectName
+  env: Record<string, string>
+  drop(): Promise<void>
+}
+
+/** The dialects this run can test; PostgreSQL only when global setup found it. */
+export function dialects(): DialectName[] {
+  return inject('testDatabaseUrl') ? ['sqlite', 'postgres'] : ['sqlite']
+}
+
+export function testRedisUrl(): string | null {
+  return inject('testRedisUrl')
+}
+
+function randomName(prefix: string): string {
+  return `${prefix}_${randomBytes(6).toString('hex')}`
+}
+
+/** A fresh empty database: a temp SQLite dir, or a new PostgreSQL schema dropped afterwards. */
+export async function createTestDatabase(dialect: DialectName): Promise<TestDatabase> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'loom-test-'))
+  if (dialect === 'sqlite') {
+    return {
+      dialect,
+      env: { LOOM_DATA_DIR: dataDir },
+      drop: async () => fs.rmSync(dataDir, { recursive: true, force: true }),
+    }
+  }
+  const url = inject('testDatabaseUrl')
+  if (!url) throw new Error('PostgreSQL is not available to this test run')
+  const schema = randomName('loom_t')
+  const admin = new pg.Client({ connectionString: url })
+  await admin.connect()
+  await admin.query(`create schema ${schema}`)
+  await admin.end()
+  return {
+    dialect,
+    env: { LOOM_DATA_DIR: dataDir, DATABASE_URL: url, DATABASE_SCHEMA: schema },
+    drop: async () => {
+      const client = new pg.Client({ connectionString: url })
+      await client.connect()
+      await client.query(`drop schema if exists ${schema} cascade`)
+      await client.end()
+      fs.rmSync(dataDir, { recursive: true, force: true })
+    },
+  }
+}
+
+export const TEST_ADMIN_KEY = 'test-admin-key-0123456789abcdef'
+
+export interface TestApp {
+  app: FastifyInstance
+  deps: Deps
+  config: Config
+  db: TestDatabase
+  close(): Promise<void>
+}
+
+/** Builds deps and app on a fresh database; `close()` tears everything down. */
+export async function startTestApp(
+  dialect: DialectName,
+  options: { env?: Record<string, string>; clock?: Clock } = {},
+): Promise<TestApp> {
+  const db = await createTestDatabase(dialect)
+  const config = loadConfig({
+    LOOM_ADMIN_KEY: TEST_ADMIN_KEY,
+    LOOM_PUBLIC_URL: 'https://loom.test',
+    LOG_LEVEL: 'silent',
+    LOOM_ALLOW_PRIVATE_WEBHOOKS: 'true',
+    ...db.env,
+    ...options.env,
+  })
+  const { deps } = await buildDeps(config, {
+    logger: pino({ level: 'silent' }),
+    ...(options.clock ? { clock: options.clock } : {}),
+  })
+  const app = await buildApp(deps)
+  await app.ready()
+  return {
+    app,
+    deps,
+    config,
+    db,
+    close: async () => {
+      await app.close()
+      await deps.close()
+      await db.drop()
+    },
+  }
+}
+
+export const admin = { 'x-admin-key': TEST_ADMIN_KEY }
+
+/** Creates a tenant through the admin API; returns its id and live key. */
+export async function createTenant(
+  app: FastifyInstance,
+  body: Record<string, unknown> = {},
+): Promise<{ id: string; key: string; keyId: string }> {
+  const res = await app.inject({
+    method: 'POST',
+    url: '/admin/tenants',
+    headers: admin,
+    payload: { name: randomName('tenant'), ...body },
+  })
+  if (res.statusCode !== 201) throw new Error(`tenant create failed: ${res.body}`)
+  const created = res.json<{ id: string; apiKey: string; apiKeyId: string }>()
+  return { id: created.id, key: created.apiKey, keyId: created.apiKeyId }
+}
+
+/** Adds a key of the given mode to a tenant. */
+export async function createKey(
+  app: FastifyInstance,
+  tenantId: string,
+  mode: 'live' | 'test',
+): Promise<{ key: string; keyId: string }> {
+  const res = await app.inject({
+    method: 'POST',
+    url: `/admin/tenants/${tenantId}/keys`,
+    headers: admin,
+    payload: { mode },
+  })
+  if (res.statusCode !== 201) throw new Error(`key create failed: ${res.body}`)
+  const created = res.json<{ id: string; apiKey: string }>()
+  return { key: created.apiKey, keyId: created.id }
+}
+
+/** The native error body's code. */
+export function errorCode(res: LightMyRequestResponse): string | undefined {
+  const body = res.json<{ error?: { code?: string } }>()
+  return body.error?.code
+}
+
+/** A clock tests can move. */
+export class TestClock implements Clock {
+  constructor(private current = new Date()) {}
+  now(): Date {
+    return new Date(this.current)
+  }
+  advance(ms: number): void {
+    this.current = new Date(this.current.getTime() + ms)
+  }
+}
