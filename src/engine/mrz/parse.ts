@@ -693,3 +693,18 @@ export function parseMrz(input: MrzInput, opts: ParseOptions): MrzParse {
     },
   }
 }
+
+/**
+ * For a reader: which characters each position may hold under the layout these lines look like
+ * (ICAO field types), or null when the lines fit no layout.
+ */
+export function positionFilters(lines: string[]): ((c: string) => boolean)[][] | null {
+  const layout = detectLayout(lines)
+  if (!layout) return null
+  return lines.map((_, l) =>
+    Array.from({ length: layout.lineLength }, (_, p) => {
+      const kind = kindAt(layout, l, p)
+      return (c: string) => allowed(kind, c)
+    }),
+  )
+}

@@ -1,0 +1,219 @@
+// `loom inspect` as a library: read one document side (image or PDF) or MRZ text and shape the
+// result as the inspect contract in DESIGN.md. The only I/O here is writing debug images when a
+// debug directory is given.
+
+import { mkdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import sharp from 'sharp'
+import {
+  assessQuality,
+  decodeDocumentImage,
+  type DocumentImage,
+  type IntakeOptions,
+} from './intake.ts'
+import type { GrayImage } from './image.ts'
+import { detectLayout, parseMrz, splitMrzText, type ParsedMrz } from './mrz/parse.ts'
+import { readMrz } from './mrz/read.ts'
+import {
+  ageOn,
+  todayUtc,
+  type EngineError,
+  type InspectFailure,
+  type InspectResult,
+  type InspectSuccess,
+} from './types.ts'
+
+export interface InspectOptions {
+  /** Day ages and expiry are judged on (YYYY-MM-DD); default today (UTC). */
+  asOf?: string
+  /** Write the located MRZ crop and per-step images (PNG) here. */
+  debugDir?: string
+  /** Which reader to try: only the MRZ, only the barcode, or every reader (default). */
+  hint?: 'mrz' | 'aamva' | 'auto'
+  intake?: IntakeOptions
+}
+
+type Timings = Record<string, number> & { total: number }
+
+const failure = (error: EngineError, timingsMs?: Timings): InspectFailure =>
+  timingsMs ? { ok: false, error, timingsMs } : { ok: false, error }
+
+/** Shape a parsed MRZ as an inspect success. */
+export function mrzToInspect(m: ParsedMrz, asOf: string, timingsMs: Timings): InspectSuccess {
+  return {
+    ok: true,
+    source: 'mrz',
+    documentType: m.documentType,
+    mrz: { format: m.format, lines: m.lines, valid: m.valid, checks: m.checks },
+    person: {
+      lastName: m.lastName,
+      firstName: m.firstName,
+      sex: m.sex,
+      dateOfBirth: m.dateOfBirth,
+      nationality: m.nationality,
+    },
+    document: {
+      number: m.documentNumber,
+      issuer: m.issuer,
+      expiryDate: m.expiryDate,
+      issueDate: null, // no MRZ layout carries a full issue date
+    },
+    ageYears: m.dateOfBirth ? ageOn(m.dateOfBirth, asOf) : null,
+    // A document is valid through its expiry day.
+    expired: m.expiryDate ? m.expiryDate < asOf : null,
+    timingsMs,
+  }
+}
+
+/** Inspect MRZ text (two or three lines as printed); a checksum failure is reported, not hidden. */
+export function inspectMrzText(text: string, opts: { asOf?: string } = {}): InspectResult {
+  const t0 = performance.now()
+  const asOf = opts.asOf ?? todayUtc()
+  const all = splitMrzText(text)
+  // Tolerate surrounding lines (a header, a blank): fall back to the last run of MRZ-length lines.
+  let lines = all
+  if (!detectLayout(all)) {
+    const mrzLines = all.filter((l) => [30, 36, 44].includes(l.length))
+    const len = mrzLines.at(-1)?.length
+    lines = mrzLines.filter((l) => l.length === len).slice(len === 30 ? -3 : -2)
+    if (lines.length === 0) lines = all
+  }
+  const parsed = parseMrz({ lines }, { asOf })
+  const total = Math.round(performance.now() - t0)
+  if (!parsed.ok) {
+    return failure({ code: parsed.code, message: parsed.message }, { total })
+  }
+  return mrzToInspect(parsed.mrz, asOf, { total })
+}
+
+/** What a reader of one document side gets: the decoded image and the inspect options. */
+export interface ReaderContext {
+  asOf: string
+  debug?: (name: string, image: GrayImage) => void
+}
+
+type ImageReader = (image: DocumentImage, ctx: ReaderContext) => Promise<InspectResult>
+
+const readMrzSide: ImageReader = async (image, ctx) => {
+  const t0 = performance.now()
+  const r = await readMrz(image, { asOf: ctx.asOf, debug: ctx.debug })
+  const total = Math.round(performance.now() - t0)
+  if (!r.ok) return failure({ code: r.code, message: r.message }, { total })
+  return mrzToInspect(r.mrz, ctx.asOf, { ...r.timingsMs, total })
+}
+
+/**
+ * Readers tried on an image, in order; the first success wins.
+ * ── AAMVA hook ── the PDF417 reader in src/engine/aamva/ goes in this list as
+ * `{ source: 'aamva', read: <its ImageReader> }` (one line plus its import).
+ */
+const IMAGE_READERS: { source: 'mrz' | 'aamva'; read: ImageReader }[] = [
+  { source: 'mrz', read: readMrzSide },
+]
+
+const SPECIFICITY: Record<string, number> = {
+  MRZ_UNREADABLE: 3,
+  BARCODE_UNREADABLE: 3,
+  AAMVA_INVALID: 3,
+  MRZ_NOT_FOUND: 1,
+  BARCODE_NOT_FOUND: 1,
+}
+
+/** Inspect an image or PDF of one document side: intake, then each reader until one succeeds. */
+export async function inspectImage(
+  bytes: Uint8Array,
+  opts: InspectOptions = {},
+): Promise<InspectResult> {
+  const t0 = performance.now()
+  const asOf = opts.asOf ?? todayUtc()
+  const decoded = await decodeDocumentImage(bytes, opts.intake)
+  const decodeMs = Math.round(performance.now() - t0)
+  if (!decoded.ok) return failure(decoded.error, { decode: decodeMs, total: decodeMs })
+  const image = decoded.image
+
+  const debugImages: { name: string; image: GrayImage }[] = []
+  const ctx: ReaderContext = { asOf }
+  if (opts.debugDir) ctx.debug = (name, img) => debugImages.push({ name, image: img })
+
+  const readers = IMAGE_READERS.filter(
+    (r) => !opts.hint || opts.hint === 'auto' || r.source === opts.hint,
+  )
+  const failures: EngineError[] = []
+  let result: InspectResult | null = null
+  for (const reader of readers) {
+    const r = await reader.read(image, ctx)
+    if (r.ok) {
+      result = r
+      break
+    }
+    failures.push(r.error)
+  }
+  if (opts.debugDir) await writeDebugImages(opts.debugDir, debugImages)
+  const total = Math.round(performance.now() - t0)
+  if (result?.ok) {
+    return { ...result, timingsMs: { ...result.timingsMs, decode: decodeMs, total } }
+  }
+
+  // Nothing read: blame the image when it is visibly poor, otherwise say what was (not) found.
+  const quality = assessQuality(image)
+  const timingsMs = { decode: decodeMs, total }
+  if (quality.issues.length > 0) {
+    return failure(
+      {
+        code: 'DOCUMENT_QUALITY_LOW',
+        message: `Could not read the document; the photo is ${quality.issues.map(describeIssue).join(', ')}.`,
+        quality: quality.issues,
+      },
+      timingsMs,
+    )
+  }
+  failures.sort((a, b) => (SPECIFICITY[b.code] ?? 0) - (SPECIFICITY[a.code] ?? 0))
+  const best = failures[0]
+  if (!best)
+    return failure({ code: 'DOCUMENT_NOT_FOUND', message: 'No reader applies.' }, timingsMs)
+  if (readers.length > 1 && failures.every((f) => (SPECIFICITY[f.code] ?? 0) <= 1)) {
+    return failure(
+      {
+        code: 'DOCUMENT_NOT_FOUND',
+        message: 'Neither a machine readable zone nor a barcode was found in the image.',
+      },
+      timingsMs,
+    )
+  }
+  return failure(best, timingsMs)
+}
+
+function describeIssue(issue: string): string {
+  switch (issue) {
+    case 'too_small':
+      return 'too small (move closer)'
+    case 'blurry':
+      return 'blurry (hold still, let the camera focus)'
+    case 'too_dark':
+      return 'too dark (add light)'
+    case 'glare':
+      return 'washed out by glare (tilt the document away from the light)'
+    default:
+      return issue
+  }
+}
+
+async function writeDebugImages(
+  dir: string,
+  images: { name: string; image: GrayImage }[],
+): Promise<void> {
+  await mkdir(dir, { recursive: true })
+  let i = 0
+  for (const { name, image } of images) {
+    const file = join(
+      dir,
+      `${String(i++).padStart(2, '0')}-${name.replace(/[^a-z0-9-]+/gi, '_')}.png`,
+    )
+    const png = await sharp(image.gray, {
+      raw: { width: image.width, height: image.height, channels: 1 },
+    })
+      .png()
+      .toBuffer()
+    await writeFile(file, png)
+  }
+}

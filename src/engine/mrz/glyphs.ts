@@ -1,0 +1,275 @@
+// Glyph segmentation and classification of one rectified MRZ line. The MRZ is printed in a single
+// font (OCR-B, ISO 1073-2) at a fixed pitch on a 37-character set (ICAO 9303-3 §4.1), so each
+// character cell is compared with OCR-B templates rendered from the font itself.
+
+import sharp from 'sharp'
+import { adaptiveInk, components, type GrayImage } from '../image.ts'
+
+export const MRZ_CHARSET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<'
+
+/** Rectified lines are sampled at this many pixels per character pitch. */
+export const PITCH_PX = 20
+/** Feature grid per character cell. */
+const GW = 10
+const GH = 14
+const DIM = GW * GH
+/** Sub-cell offsets tried when matching, in fractions of the cell (absorbs segmentation jitter). */
+const SHIFTS: [number, number][] = [
+  [0, 0],
+  [-0.1, 0],
+  [0.1, 0],
+  [0, -0.08],
+  [0, 0.08],
+  [-0.1, -0.08],
+  [0.1, 0.08],
+  [-0.1, 0.08],
+  [0.1, -0.08],
+]
+
+export interface CellRead {
+  /** Best character and its score (normalised correlation, 1 = identical). */
+  ch: string
+  score: number
+  /** Score of every character of MRZ_CHARSET, same order. */
+  scores: Float32Array
+}
+
+export interface LineRead {
+  cells: CellRead[]
+  /** Where the cells were found, in rectified-line pixels, for debugging. */
+  centers: number[]
+  top: number
+  bottom: number
+}
+
+interface Band {
+  top: number
+  bottom: number
+  centers: number[]
+}
+
+/**
+ * Find the text band and the n cell centres of a rectified line (about PITCH_PX per character,
+ * text roughly centred vertically). Null when the line does not hold n characters.
+ */
+export function findCells(line: GrayImage, n: number): Band | null {
+  const { width, height } = line
+  const mask = adaptiveInk(line, PITCH_PX, 12)
+  const { comps } = components(mask, width, height)
+  const mid = height / 2
+  const glyphs = comps.filter((c) => {
+    const h = c.y1 - c.y0 + 1
+    const w = c.x1 - c.x0 + 1
+    return (
+      h >= 0.3 * PITCH_PX &&
+      h <= 2 * PITCH_PX &&
+      w <= 3 * PITCH_PX &&
+      c.y0 < mid &&
+      c.y1 > mid - 0.1 * height &&
+      c.area >= 6
+    )
+  })
+  if (glyphs.length < n / 3) return null
+  const heights = glyphs.map((c) => c.y1 - c.y0 + 1).sort((a, b) => a - b)
+  const tall = heights[Math.floor(heights.length * 0.8)] ?? 0
+  const capGlyphs = glyphs.filter((c) => c.y1 - c.y0 + 1 >= 0.8 * tall)
+  const median = (xs: number[]): number => {
+    const s = [...xs].sort((a, b) => a - b)
+    return s[Math.floor(s.length / 2)] ?? 0
+  }
+  const top = median(capGlyphs.map((c) => c.y0))
+  const bottom = median(capGlyphs.map((c) => c.y1))
+  const single = glyphs.filter(
+    (c) => c.x1 - c.x0 + 1 <= 1.1 * PITCH_PX && c.y1 >= top && c.y0 <= bottom,
+  )
+  if (single.length < n / 3) return null
+  const xs = glyphs.filter((c) => c.y1 >= top && c.y0 <= bottom)
+  const left = Math.min(...xs.map((c) => c.x0))
+  const right = Math.max(...xs.map((c) => c.x1))
+  // Glyphs sit centred in their cells; an OCR-B glyph is about 0.58 pitch wide.
+  let first = left + 0.29 * PITCH_PX
+  let pitch = (right - left - 0.58 * PITCH_PX) / (n - 1)
+  if (!(pitch > 0.6 * PITCH_PX && pitch < 1.5 * PITCH_PX)) return null
+  // Refine: least squares over cells holding exactly one glyph (quadratic when enough points,
+  // for the foreshortening of a tilted document).
+  let coef: number[] = [first, pitch, 0]
+  for (let iter = 0; iter < 2; iter++) {
+    const pts: [number, number][] = []
+    const seen = new Map<number, number>()
+    for (const c of single) {
+      const cx = (c.x0 + c.x1) / 2
+      const i = Math.round((cx - coef[0]! - coef[2]! * 0) / coef[1]!)
+      const pred = coef[0]! + coef[1]! * i + coef[2]! * i * i
+      if (i < 0 || i >= n || Math.abs(cx - pred) > 0.4 * coef[1]!) continue
+      seen.set(i, (seen.get(i) ?? 0) + 1)
+      pts.push([i, cx])
+    }
+    const uniq = pts.filter(([i]) => seen.get(i) === 1)
+    if (uniq.length < 4) break
+    coef = fitPoly(uniq, uniq.length >= 12 ? 2 : 1)
+  }
+  first = coef[0]!
+  pitch = coef[1]!
+  const centers = Array.from({ length: n }, (_, i) => coef[0]! + coef[1]! * i + coef[2]! * i * i)
+  return { top, bottom, centers }
+}
+
+/** Least-squares polynomial (degree 1 or 2) through points (i, x); returns [c0, c1, c2]. */
+function fitPoly(pts: [number, number][], degree: 1 | 2): number[] {
+  const k = degree + 1
+  const A = Array.from({ length: k }, () => new Array<number>(k + 1).fill(0))
+  for (const [i, x] of pts) {
+    const p = [1, i, i * i]
+    for (let r = 0; r < k; r++) {
+      for (let c = 0; c < k; c++) A[r]![c]! += p[r]! * p[c]!
+      A[r]![k]! += p[r]! * x
+    }
+  }
+  for (let col = 0; col < k; col++) {
+    let piv = col
+    for (let r = col + 1; r < k; r++) if (Math.abs(A[r]![col]!) > Math.abs(A[piv]![col]!)) piv = r
+    ;[A[col], A[piv]] = [A[piv]!, A[col]!]
+    const d = A[col]![col]!
+    if (Math.abs(d) < 1e-9) return [pts[0]![1], PITCH_PX, 0]
+    for (let r = 0; r < k; r++) {
+      if (r === col) continue
+      const f = A[r]![col]! / d
+      for (let c = col; c <= k; c++) A[r]![c]! -= f * A[col]![c]!
+    }
+  }
+  const sol = A.map((row, i) => row[k]! / row[i]!)
+  return [sol[0]!, sol[1]!, sol[2] ?? 0]
+}
+
+/** Area-averaged darkness over a cell box, GW×GH, zero mean and unit norm. */
+function cellFeature(
+  line: GrayImage,
+  cx: number,
+  top: number,
+  bottom: number,
+  pitch: number,
+  dx: number,
+  dy: number,
+): Float32Array {
+  const capH = bottom - top + 1
+  const y0 = top - 0.12 * capH + dy * capH
+  const y1 = bottom + 1 + 0.12 * capH + dy * capH
+  const x0 = cx - 0.5 * pitch + dx * pitch
+  const x1 = cx + 0.5 * pitch + dx * pitch
+  const f = new Float32Array(DIM)
+  const sx = (x1 - x0) / GW
+  const sy = (y1 - y0) / GH
+  // Two samples per grid cell and axis, bilinear: enough at ~2 px per grid cell.
+  const { width: w, height: h, gray } = line
+  for (let gy = 0; gy < GH; gy++) {
+    for (let gx = 0; gx < GW; gx++) {
+      let acc = 0
+      for (let sy2 = 0; sy2 < 2; sy2++) {
+        for (let sx2 = 0; sx2 < 2; sx2++) {
+          const x = Math.min(w - 1, Math.max(0, x0 + (gx + 0.25 + 0.5 * sx2) * sx))
+          const y = Math.min(h - 1, Math.max(0, y0 + (gy + 0.25 + 0.5 * sy2) * sy))
+          const xi = Math.floor(x)
+          const yi = Math.floor(y)
+          const xj = Math.min(w - 1, xi + 1)
+          const yj = Math.min(h - 1, yi + 1)
+          const fx = x - xi
+          const fy = y - yi
+          const a = gray[yi * w + xi]!
+          const b = gray[yi * w + xj]!
+          const c = gray[yj * w + xi]!
+          const d = gray[yj * w + xj]!
+          acc += a + (b - a) * fx + (c - a) * fy + (a - b - c + d) * fx * fy
+        }
+      }
+      f[gy * GW + gx] = 255 - acc / 4
+    }
+  }
+  let mean = 0
+  for (let i = 0; i < DIM; i++) mean += f[i]!
+  mean /= DIM
+  let norm = 0
+  for (let i = 0; i < DIM; i++) {
+    f[i]! -= mean
+    norm += f[i]! * f[i]!
+  }
+  norm = Math.sqrt(norm) || 1
+  for (let i = 0; i < DIM; i++) f[i]! /= norm
+  return f
+}
+
+export interface Templates {
+  /** Per character of MRZ_CHARSET, one or more unit feature vectors. */
+  byChar: Float32Array[][]
+}
+
+/** Classify every cell of a rectified line against the templates. */
+export function readCells(line: GrayImage, band: Band, templates: Templates): LineRead {
+  const cells: CellRead[] = []
+  const { centers, top, bottom } = band
+  for (let i = 0; i < centers.length; i++) {
+    const prev = centers[i - 1]
+    const next = centers[i + 1]
+    const pitch = next !== undefined && prev !== undefined ? (next - prev) / 2 : PITCH_PX
+    const feats = SHIFTS.map(([dx, dy]) =>
+      cellFeature(line, centers[i]!, top, bottom, pitch, dx, dy),
+    )
+    const scores = new Float32Array(MRZ_CHARSET.length).fill(-1)
+    for (let c = 0; c < MRZ_CHARSET.length; c++) {
+      for (const t of templates.byChar[c]!) {
+        for (const f of feats) {
+          let dot = 0
+          for (let k = 0; k < DIM; k++) dot += f[k]! * t[k]!
+          if (dot > scores[c]!) scores[c] = dot
+        }
+      }
+    }
+    let best = 0
+    for (let c = 1; c < scores.length; c++) if (scores[c]! > scores[best]!) best = c
+    cells.push({ ch: MRZ_CHARSET[best]!, score: scores[best]!, scores })
+  }
+  return { cells, centers, top, bottom }
+}
+
+let templatesPromise: Promise<Templates> | null = null
+
+/** OCR-B templates, rendered once from the installed font on first use. */
+export function loadTemplates(): Promise<Templates> {
+  return (templatesPromise ??= buildTemplates())
+}
+
+const OCRB_FAMILY = 'OCR B'
+
+/** Render a line of text in OCR-B at PITCH_PX per character, one glyph per cell, as the reader sees it. */
+export async function renderOcrbLine(text: string, blurSigma = 0): Promise<GrayImage> {
+  const pad = PITCH_PX
+  const width = text.length * PITCH_PX + 2 * pad
+  const height = Math.round(PITCH_PX * 2.2)
+  // OCR-B capitals are 0.71 em; MRZ capitals are about 0.9 of the pitch (2.3 mm on 2.54 mm).
+  const fontSize = (0.9 * PITCH_PX) / 0.71
+  const baseline = height / 2 + 0.45 * PITCH_PX
+  const glyphs = [...text]
+    .map(
+      (ch, i) =>
+        `<text x="${pad + (i + 0.5) * PITCH_PX}" y="${baseline}" font-family="${OCRB_FAMILY}" font-size="${fontSize}" text-anchor="middle">${ch === '<' ? '&lt;' : ch}</text>`,
+    )
+    .join('')
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><rect width="100%" height="100%" fill="#fff"/>${glyphs}</svg>`
+  let s = sharp(Buffer.from(svg)).grayscale()
+  if (blurSigma >= 0.3) s = s.blur(blurSigma)
+  const { data, info } = await s.raw().toBuffer({ resolveWithObject: true })
+  return { width: info.width, height: info.height, gray: new Uint8Array(data) }
+}
+
+async function buildTemplates(): Promise<Templates> {
+  const byChar: Float32Array[][] = MRZ_CHARSET.split('').map(() => [])
+  for (const blurSigma of [0, 1.2]) {
+    const line = await renderOcrbLine(MRZ_CHARSET, blurSigma)
+    const band = findCells(line, MRZ_CHARSET.length)
+    if (!band)
+      throw new Error('OCR-B templates could not be segmented; is the OCR-B font installed?')
+    for (let c = 0; c < MRZ_CHARSET.length; c++) {
+      byChar[c]!.push(cellFeature(line, band.centers[c]!, band.top, band.bottom, PITCH_PX, 0, 0))
+    }
+  }
+  return { byChar }
+}

@@ -1,0 +1,493 @@
+// The MRZ reader: find the machine readable zone anywhere in a photo (rotated, upside down,
+// under perspective, on a background), rectify each line, classify its glyphs against OCR-B
+// templates, and accept a reading only when the ICAO check digits hold.
+
+import { adaptiveInk, components, resize, sampleRect, type GrayImage } from '../image.ts'
+import {
+  findCells,
+  loadTemplates,
+  MRZ_CHARSET,
+  PITCH_PX,
+  readCells,
+  type LineRead,
+  type Templates,
+} from './glyphs.ts'
+import { parseMrz, positionFilters, type ParsedMrz } from './parse.ts'
+
+export interface MrzReadOptions {
+  /** Day the dates are resolved against (YYYY-MM-DD). */
+  asOf: string
+  /** Receives intermediate images (working image, ink mask, rectified lines). */
+  debug?: (name: string, image: GrayImage) => void
+}
+
+export type MrzRead =
+  | { ok: true; mrz: ParsedMrz; timingsMs: Record<string, number> }
+  | { ok: false; code: 'MRZ_NOT_FOUND' | 'MRZ_UNREADABLE'; message: string }
+
+/** Longer side of the image the MRZ is searched in. */
+const WORK_SIDE = 1000
+/** At most this many candidate zones are read before giving up. */
+const MAX_CANDIDATES = 6
+/** Alternatives offered to the parser: characters scoring within this of the best. */
+const ALT_MARGIN = 0.06
+
+interface Blob {
+  uc: number
+  vc: number
+  umin: number
+  umax: number
+  vmin: number
+  vmax: number
+  h: number
+  w: number
+}
+
+interface TextLine {
+  blobs: Blob[]
+  /** v = a + b·u through the glyph centres. */
+  a: number
+  b: number
+  umin: number
+  umax: number
+  h: number
+  pitch: number
+}
+
+/** Read the MRZ of a grayscale image of one document side. */
+export async function readMrz(image: GrayImage, opts: MrzReadOptions): Promise<MrzRead> {
+  const t0 = performance.now()
+  const templates = await loadTemplates()
+  const scale = WORK_SIDE / Math.max(image.width, image.height)
+  const work = resize(image, Math.round(image.width * scale), Math.round(image.height * scale))
+  opts.debug?.('work', work)
+
+  const mask = adaptiveInk(work, 15, 12, 0.25)
+  const { comps, labels } = components(mask, work.width, work.height)
+  if (opts.debug) {
+    opts.debug('ink', { ...work, gray: mask.map((m) => (m ? 0 : 255)) })
+  }
+  const maxH = work.height / 6
+  const charLike = comps.map((c) => {
+    const h = c.y1 - c.y0 + 1
+    const w = c.x1 - c.x0 + 1
+    return h >= 4 && h <= maxH && w <= 3 * h + 4 && c.area >= 8
+  })
+  const theta = estimateSkew(comps.filter((_, i) => charLike[i]))
+  const blobs = rotatedBlobs(labels, work.width, work.height, comps.length, theta, charLike)
+  const lines = chainLines(blobs)
+  const groups = groupLines(lines)
+  const tLocate = performance.now()
+  if (groups.length === 0) {
+    return {
+      ok: false,
+      code: 'MRZ_NOT_FOUND',
+      message: 'No machine readable zone found in the image.',
+    }
+  }
+
+  const pyramid = new Map<number, GrayImage>()
+  let sawZone = false
+  let lastMessage = 'The machine readable zone could not be read reliably.'
+  for (const group of groups.slice(0, MAX_CANDIDATES)) {
+    const counts = group.length === 3 ? [30] : lineCountsFor(group)
+    for (const n of counts) {
+      const tries: { flipped: boolean; reads: LineRead[]; mean: number }[] = []
+      for (const flipped of [false, true]) {
+        const reads = readGroup(image, pyramid, group, n, flipped, theta, scale, templates, opts)
+        if (!reads) continue
+        const all = reads.flatMap((r) => r.cells)
+        tries.push({ flipped, reads, mean: all.reduce((s, c) => s + c.score, 0) / all.length })
+      }
+      tries.sort((x, y) => y.mean - x.mean)
+      for (const t of tries) {
+        if (t.mean < 0.55) continue
+        sawZone = true
+        const parsed = interpret(t.reads, opts.asOf)
+        if (parsed.ok) {
+          return {
+            ok: true,
+            mrz: parsed.mrz,
+            timingsMs: {
+              locate: Math.round(tLocate - t0),
+              read: Math.round(performance.now() - tLocate),
+            },
+          }
+        }
+        lastMessage = parsed.message
+      }
+    }
+  }
+  return sawZone
+    ? { ok: false, code: 'MRZ_UNREADABLE', message: lastMessage }
+    : { ok: false, code: 'MRZ_NOT_FOUND', message: 'No machine readable zone found in the image.' }
+}
+
+/** Dominant text direction (radians, within ±30°) from the directions to each glyph's nearest neighbour. */
+function estimateSkew(comps: { cx: number; cy: number; y0: number; y1: number }[]): number {
+  const bins = new Float64Array(61)
+  const angles: number[] = []
+  // Bucket by coarse cells so neighbour search stays linear.
+  const cell = 24
+  const grid = new Map<string, number[]>()
+  comps.forEach((c, i) => {
+    const key = `${Math.floor(c.cx / cell)},${Math.floor(c.cy / cell)}`
+    const list = grid.get(key)
+    if (list) list.push(i)
+    else grid.set(key, [i])
+  })
+  for (let i = 0; i < comps.length; i++) {
+    const a = comps[i]!
+    const h = a.y1 - a.y0 + 1
+    const gx = Math.floor(a.cx / cell)
+    const gy = Math.floor(a.cy / cell)
+    let best = -1
+    let bestD = Infinity
+    for (let dy = -2; dy <= 2; dy++) {
+      for (let dx = -2; dx <= 2; dx++) {
+        for (const j of grid.get(`${gx + dx},${gy + dy}`) ?? []) {
+          if (j === i) continue
+          const b = comps[j]!
+          const hb = b.y1 - b.y0 + 1
+          if (Math.min(h, hb) / Math.max(h, hb) < 0.6) continue
+          const d = Math.hypot(b.cx - a.cx, b.cy - a.cy)
+          if (d < bestD) {
+            bestD = d
+            best = j
+          }
+        }
+      }
+    }
+    if (best < 0 || bestD > 2.5 * h) continue
+    const b = comps[best]!
+    let ang = (Math.atan2(b.cy - a.cy, b.cx - a.cx) * 180) / Math.PI
+    if (ang > 90) ang -= 180
+    if (ang <= -90) ang += 180
+    if (Math.abs(ang) > 30) continue
+    bins[Math.round(ang) + 30]! += 1
+    angles.push(ang)
+  }
+  let peak = 30
+  let peakVal = -1
+  for (let k = 0; k < bins.length; k++) {
+    const v = (bins[k - 1] ?? 0) + 2 * bins[k]! + (bins[k + 1] ?? 0)
+    if (v > peakVal) {
+      peakVal = v
+      peak = k
+    }
+  }
+  const near = angles.filter((a) => Math.abs(a - (peak - 30)) <= 2)
+  const mean = near.length ? near.reduce((s, a) => s + a, 0) / near.length : peak - 30
+  return (mean * Math.PI) / 180
+}
+
+/** Extents of each glyph in text-aligned coordinates u (along the text) and v (across). */
+function rotatedBlobs(
+  labels: Int32Array,
+  width: number,
+  height: number,
+  count: number,
+  theta: number,
+  keep: boolean[],
+): Blob[] {
+  const cos = Math.cos(theta)
+  const sin = Math.sin(theta)
+  const umin = new Float64Array(count).fill(Infinity)
+  const umax = new Float64Array(count).fill(-Infinity)
+  const vmin = new Float64Array(count).fill(Infinity)
+  const vmax = new Float64Array(count).fill(-Infinity)
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const l = labels[y * width + x]! - 1
+      if (l < 0 || !keep[l]) continue
+      const u = x * cos + y * sin
+      const v = -x * sin + y * cos
+      if (u < umin[l]!) umin[l] = u
+      if (u > umax[l]!) umax[l] = u
+      if (v < vmin[l]!) vmin[l] = v
+      if (v > vmax[l]!) vmax[l] = v
+    }
+  }
+  const blobs: Blob[] = []
+  for (let l = 0; l < count; l++) {
+    if (!keep[l]) continue
+    const h = vmax[l]! - vmin[l]! + 1
+    const w = umax[l]! - umin[l]! + 1
+    if (w > 3 * h + 2) continue
+    blobs.push({
+      uc: (umin[l]! + umax[l]!) / 2,
+      vc: (vmin[l]! + vmax[l]!) / 2,
+      umin: umin[l]!,
+      umax: umax[l]!,
+      vmin: vmin[l]!,
+      vmax: vmax[l]!,
+      h,
+      w,
+    })
+  }
+  return blobs
+}
+
+/** Chain glyphs left to right into text lines: similar height, aligned, close together. */
+function chainLines(blobs: Blob[]): TextLine[] {
+  const order = blobs.map((_, i) => i).sort((a, b) => blobs[a]!.umin - blobs[b]!.umin)
+  const next = new Int32Array(blobs.length).fill(-1)
+  const nextCost = new Float64Array(blobs.length).fill(Infinity)
+  const prev = new Int32Array(blobs.length).fill(-1)
+  for (let oi = 0; oi < order.length; oi++) {
+    const ai = order[oi]!
+    const a = blobs[ai]!
+    let best = -1
+    let bestCost = Infinity
+    for (let oj = oi + 1; oj < order.length; oj++) {
+      const bi = order[oj]!
+      const b = blobs[bi]!
+      const H = Math.max(a.h, b.h)
+      if (b.umin - a.umax > 1.3 * H) break
+      if (b.uc <= a.uc) continue
+      if (Math.min(a.h, b.h) / H < 0.55) continue
+      const dv = Math.abs(b.vc - a.vc)
+      if (dv > 0.35 * H) continue
+      const cost = Math.max(0, b.umin - a.umax) + 2 * dv
+      if (cost < bestCost) {
+        bestCost = cost
+        best = bi
+      }
+    }
+    if (best < 0) continue
+    // Each glyph has one predecessor: the closer one wins.
+    const p = prev[best]!
+    if (p >= 0) {
+      if (nextCost[p]! <= bestCost) continue
+      next[p] = -1
+    }
+    prev[best] = ai
+    next[ai] = best
+    nextCost[ai] = bestCost
+  }
+  const lines: TextLine[] = []
+  for (let i = 0; i < blobs.length; i++) {
+    if (prev[i]! >= 0) continue
+    const members: Blob[] = []
+    for (let k = i; k >= 0; k = next[k]!) members.push(blobs[k]!)
+    if (members.length < 10) continue
+    lines.push(lineFrom(members))
+  }
+  return lines
+}
+
+function lineFrom(members: Blob[]): TextLine {
+  const n = members.length
+  let su = 0
+  let sv = 0
+  let suu = 0
+  let suv = 0
+  for (const m of members) {
+    su += m.uc
+    sv += m.vc
+    suu += m.uc * m.uc
+    suv += m.uc * m.vc
+  }
+  const den = n * suu - su * su
+  const b = den !== 0 ? (n * suv - su * sv) / den : 0
+  const a = (sv - b * su) / n
+  const hs = members.map((m) => m.h).sort((x, y) => x - y)
+  const gaps = members
+    .slice(1)
+    .map((m, i) => m.uc - members[i]!.uc)
+    .sort((x, y) => x - y)
+  return {
+    blobs: members,
+    a,
+    b,
+    umin: members[0]!.umin,
+    umax: members[n - 1]!.umax,
+    h: hs[Math.floor(n * 0.75)] ?? hs[0]!,
+    pitch: gaps[Math.floor(gaps.length / 2)] ?? 1,
+  }
+}
+
+/** Groups of 2 or 3 parallel lines of equal extent at MRZ line spacing, most glyphs first. */
+function groupLines(lines: TextLine[]): TextLine[][] {
+  const vAt = (l: TextLine, u: number): number => l.a + l.b * u
+  const sorted = [...lines].sort((x, y) => vAt(x, x.umin) - vAt(y, y.umin))
+  const follows = (x: TextLine, y: TextLine): boolean => {
+    const h = Math.max(x.h, y.h)
+    if (Math.min(x.h, y.h) / h < 0.65) return false
+    const mid = (Math.max(x.umin, y.umin) + Math.min(x.umax, y.umax)) / 2
+    const d = vAt(y, mid) - vAt(x, mid)
+    if (d < 1.25 * h || d > 2.8 * h) return false
+    const overlap = Math.min(x.umax, y.umax) - Math.max(x.umin, y.umin)
+    const longer = Math.max(x.umax - x.umin, y.umax - y.umin)
+    return overlap > 0.7 * longer
+  }
+  const groups: { lines: TextLine[]; glyphs: number }[] = []
+  for (let i = 0; i < sorted.length; i++) {
+    for (let j = i + 1; j < sorted.length; j++) {
+      if (!follows(sorted[i]!, sorted[j]!)) continue
+      const pair = [sorted[i]!, sorted[j]!]
+      groups.push({ lines: pair, glyphs: pair.reduce((s, l) => s + l.blobs.length, 0) })
+      for (let k = j + 1; k < sorted.length; k++) {
+        if (!follows(sorted[j]!, sorted[k]!)) continue
+        const triple = [...pair, sorted[k]!]
+        groups.push({ lines: triple, glyphs: triple.reduce((s, l) => s + l.blobs.length, 0) })
+      }
+    }
+  }
+  // Prefer three-line zones (a TD1 also holds valid-looking pairs), then the most glyphs.
+  groups.sort((x, y) => y.lines.length - x.lines.length || y.glyphs - x.glyphs)
+  return groups.map((g) => g.lines)
+}
+
+/** Characters per line of a two-line zone, the likelier first (36: TD2/MRV-B/French ID; 44: TD3/MRV-A). */
+function lineCountsFor(group: TextLine[]): number[] {
+  const extent = Math.max(...group.map((l) => l.umax)) - Math.min(...group.map((l) => l.umin))
+  const pitch = group.map((l) => l.pitch).sort((a, b) => a - b)[0]!
+  const est = extent / pitch + 0.4
+  return Math.abs(est - 36) <= Math.abs(est - 44) ? [36, 44] : [44, 36]
+}
+
+/** Rectify and classify each line of a zone; lines in reading order. Null when a line does not segment. */
+function readGroup(
+  image: GrayImage,
+  pyramid: Map<number, GrayImage>,
+  group: TextLine[],
+  n: number,
+  flipped: boolean,
+  theta: number,
+  scale: number,
+  templates: Templates,
+  opts: MrzReadOptions,
+): LineRead[] | null {
+  const cos = Math.cos(theta)
+  const sin = Math.sin(theta)
+  const toSrc = (u: number, v: number): [number, number] => [
+    (u * cos - v * sin) / scale,
+    (u * sin + v * cos) / scale,
+  ]
+  const U0 = Math.min(...group.map((l) => l.umin))
+  const U1 = Math.max(...group.map((l) => l.umax))
+  const ordered = flipped ? [...group].reverse() : group
+  const reads: LineRead[] = []
+  let k = 0
+  for (const line of ordered) {
+    let p0 = toSrc(U0, line.a + line.b * U0)
+    let p1 = toSrc(U1, line.a + line.b * U1)
+    if (flipped) [p0, p1] = [p1, p0]
+    // First pass: the chain's extent, from the first glyph's left edge to the last glyph's right
+    // edge, is about (n − 0.42) pitches. Second pass: resample from the cell centres found.
+    const len = Math.hypot(p1[0] - p0[0], p1[1] - p0[1])
+    const pitch0 = len / (n - 0.42)
+    const ux = (p1[0] - p0[0]) / len
+    const uy = (p1[1] - p0[1]) / len
+    const c0: [number, number] = [p0[0] + 0.29 * pitch0 * ux, p0[1] + 0.29 * pitch0 * uy]
+    const c1: [number, number] = [p1[0] - 0.29 * pitch0 * ux, p1[1] - 0.29 * pitch0 * uy]
+    let rect = rectify(image, pyramid, c0, c1, n)
+    let band = findCells(rect.img, n)
+    if (!band) return null
+    const yMid = (band.top + band.bottom) / 2
+    const a = rect.toSrc(band.centers[0]!, yMid)
+    const b = rect.toSrc(band.centers[n - 1]!, yMid)
+    rect = rectify(image, pyramid, a, b, n)
+    band = findCells(rect.img, n)
+    if (!band) return null
+    opts.debug?.(`mrz-line-${k++}${flipped ? '-flipped' : ''}-n${n}`, rect.img)
+    reads.push(readCells(rect.img, band, templates))
+  }
+  return reads
+}
+
+/**
+ * Sample a line so that the centres of its first and last cells (source coordinates) land
+ * PITCH_PX × 1.5 from the left edge and n − 1 pitches apart, vertically centred.
+ */
+function rectify(
+  image: GrayImage,
+  pyramid: Map<number, GrayImage>,
+  c0: [number, number],
+  c1: [number, number],
+  n: number,
+): { img: GrayImage; toSrc: (x: number, y: number) => [number, number] } {
+  const len = Math.hypot(c1[0] - c0[0], c1[1] - c0[1])
+  const pitchSrc = len / (n - 1)
+  const ux = (c1[0] - c0[0]) / len
+  const uy = (c1[1] - c0[1]) / len
+  const vx = -uy
+  const vy = ux
+  const srcPerPx = pitchSrc / PITCH_PX
+  // Sample from a box-filtered level when shrinking a lot, to avoid aliasing.
+  const level = Math.max(1, Math.floor(srcPerPx / 1.5))
+  let src = pyramid.get(level)
+  if (!src) {
+    src =
+      level === 1
+        ? image
+        : resize(image, Math.round(image.width / level), Math.round(image.height / level))
+    pyramid.set(level, src)
+  }
+  const width = Math.round((n + 2) * PITCH_PX)
+  const height = Math.round(PITCH_PX * 2.2)
+  const left = 1.5 * PITCH_PX
+  const ox = c0[0] - left * srcPerPx * ux - (height / 2) * srcPerPx * vx
+  const oy = c0[1] - left * srcPerPx * uy - (height / 2) * srcPerPx * vy
+  const step = srcPerPx / level
+  const img = sampleRect(
+    src,
+    [ox / level, oy / level],
+    [ux * step, uy * step],
+    [vx * step, vy * step],
+    width,
+    height,
+  )
+  const toSrc = (x: number, y: number): [number, number] => [
+    ox + x * srcPerPx * ux + y * srcPerPx * vx,
+    oy + x * srcPerPx * uy + y * srcPerPx * vy,
+  ]
+  return { img, toSrc }
+}
+
+/** Turn cell scores into MRZ lines restricted to each position's field type, and parse. */
+function interpret(
+  reads: LineRead[],
+  asOf: string,
+): { ok: true; mrz: ParsedMrz } | { ok: false; message: string } {
+  const raw = reads.map((r) => r.cells.map((c) => c.ch).join(''))
+  const filters = positionFilters(raw)
+  if (!filters) return { ok: false, message: 'The zone does not have an MRZ layout.' }
+  const lines: string[] = []
+  const alternatives: string[][] = []
+  reads.forEach((r, l) => {
+    let line = ''
+    const alts: string[] = []
+    r.cells.forEach((cell, p) => {
+      const ok = filters[l]?.[p] ?? (() => true)
+      const ranked = [...MRZ_CHARSET]
+        .map((ch, i) => ({ ch, s: cell.scores[i]! }))
+        .filter((x) => ok(x.ch))
+        .sort((a, b) => b.s - a.s)
+      const best = ranked[0]!
+      line += best.ch
+      alts.push(
+        ranked
+          .slice(1, 3)
+          .filter((x) => x.s >= best.s - ALT_MARGIN)
+          .map((x) => x.ch)
+          .join(''),
+      )
+    })
+    lines.push(line)
+    alternatives.push(alts)
+  })
+  const parsed = parseMrz({ lines, alternatives }, { asOf })
+  if (!parsed.ok) return { ok: false, message: parsed.message }
+  if (!parsed.mrz.valid) {
+    const failed = Object.entries(parsed.mrz.checks)
+      .filter(([, v]) => !v)
+      .map(([k]) => k)
+    return {
+      ok: false,
+      message: `Check digits do not hold (${failed.join(', ')}); the zone is unreadable.`,
+    }
+  }
+  return { ok: true, mrz: parsed.mrz }
+}
