@@ -141,9 +141,12 @@ export async function photograph(
     parameters.noiseSigma = 4 + rng.next() * 8
     out = camera.noise(out, parameters.noiseSigma, rng)
   }
-  // Final size: a phone photo (document 900–2000 px wide) or, for low resolution, 380–520 px.
-  const targetDoc = has('low_resolution') ? 380 + rng.next() * 140 : 900 + rng.next() * 1100
-  const width = Math.max(300, Math.round((out.width * targetDoc) / docWidth))
+  // Final size: a phone photo (document 900–2000 px wide) or, for low resolution, an image whose
+  // shorter side is 300–400 px (the intake minimum is 300).
+  const targetDoc = 900 + rng.next() * 1100
+  const width = has('low_resolution')
+    ? Math.round(((300 + rng.next() * 100) * out.width) / Math.min(out.width, out.height))
+    : Math.max(300, Math.round((out.width * targetDoc) / docWidth))
   if (has('low_resolution') || has('background') || angle !== 0 || has('perspective')) {
     parameters.width = width
     out = await camera.scaleToWidth(out, width)

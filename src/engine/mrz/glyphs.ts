@@ -11,20 +11,26 @@ export const MRZ_CHARSET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<'
 export const PITCH_PX = 20
 /** Feature grid per character cell. */
 const GW = 10
-const GH = 14
+const GH = 18
 const DIM = GW * GH
 /** Sub-cell offsets tried when matching, in fractions of the cell (absorbs segmentation jitter). */
 const SHIFTS: [number, number][] = [
   [0, 0],
   [-0.1, 0],
   [0.1, 0],
-  [0, -0.08],
-  [0, 0.08],
-  [-0.1, -0.08],
-  [0.1, 0.08],
-  [-0.1, 0.08],
-  [0.1, -0.08],
+  [0, -0.03],
+  [0, 0.03],
+  [-0.1, -0.03],
+  [0.1, 0.03],
+  [-0.1, 0.03],
+  [0.1, -0.03],
 ]
+/**
+ * Capital height over pitch: ICAO 9303-3 prints OCR-B size 1, about 2.3 mm tall on a 2.54 mm
+ * pitch. Cells are scaled by the pitch and anchored on the baseline, because OCR-B digits stand
+ * about 8 % taller than its capitals — that height is what tells 0 from O.
+ */
+const CAP_PER_PITCH = 0.9
 
 export interface CellRead {
   /** Best character and its score (normalised correlation, 1 = identical). */
@@ -72,7 +78,8 @@ export function findCells(line: GrayImage, n: number): Band | null {
   if (glyphs.length < n / 3) return null
   const heights = glyphs.map((c) => c.y1 - c.y0 + 1).sort((a, b) => a - b)
   const tall = heights[Math.floor(heights.length * 0.8)] ?? 0
-  const capGlyphs = glyphs.filter((c) => c.y1 - c.y0 + 1 >= 0.8 * tall)
+  // '<' is shorter and sits above the baseline: keep full-height glyphs only.
+  const capGlyphs = glyphs.filter((c) => c.y1 - c.y0 + 1 >= 0.86 * tall)
   const median = (xs: number[]): number => {
     const s = [...xs].sort((a, b) => a - b)
     return s[Math.floor(s.length / 2)] ?? 0
@@ -141,19 +148,18 @@ function fitPoly(pts: [number, number][], degree: 1 | 2): number[] {
   return [sol[0]!, sol[1]!, sol[2] ?? 0]
 }
 
-/** Area-averaged darkness over a cell box, GW×GH, zero mean and unit norm. */
+/** Area-averaged darkness over a cell box anchored on the baseline, GW×GH, zero mean and unit norm. */
 function cellFeature(
   line: GrayImage,
   cx: number,
-  top: number,
-  bottom: number,
+  baseline: number,
   pitch: number,
   dx: number,
   dy: number,
 ): Float32Array {
-  const capH = bottom - top + 1
-  const y0 = top - 0.12 * capH + dy * capH
-  const y1 = bottom + 1 + 0.12 * capH + dy * capH
+  const capH = CAP_PER_PITCH * pitch
+  const y0 = baseline + 1 - 1.14 * capH + dy * capH
+  const y1 = baseline + 1 + 0.06 * capH + dy * capH
   const x0 = cx - 0.5 * pitch + dx * pitch
   const x1 = cx + 0.5 * pitch + dx * pitch
   const f = new Float32Array(DIM)
@@ -210,9 +216,7 @@ export function readCells(line: GrayImage, band: Band, templates: Templates): Li
     const prev = centers[i - 1]
     const next = centers[i + 1]
     const pitch = next !== undefined && prev !== undefined ? (next - prev) / 2 : PITCH_PX
-    const feats = SHIFTS.map(([dx, dy]) =>
-      cellFeature(line, centers[i]!, top, bottom, pitch, dx, dy),
-    )
+    const feats = SHIFTS.map(([dx, dy]) => cellFeature(line, centers[i]!, bottom, pitch, dx, dy))
     const scores = new Float32Array(MRZ_CHARSET.length).fill(-1)
     for (let c = 0; c < MRZ_CHARSET.length; c++) {
       for (const t of templates.byChar[c]!) {
@@ -262,13 +266,13 @@ export async function renderOcrbLine(text: string, blurSigma = 0): Promise<GrayI
 
 async function buildTemplates(): Promise<Templates> {
   const byChar: Float32Array[][] = MRZ_CHARSET.split('').map(() => [])
-  for (const blurSigma of [0, 1.2]) {
+  for (const blurSigma of [0, 1.2, 2]) {
     const line = await renderOcrbLine(MRZ_CHARSET, blurSigma)
     const band = findCells(line, MRZ_CHARSET.length)
     if (!band)
       throw new Error('OCR-B templates could not be segmented; is the OCR-B font installed?')
     for (let c = 0; c < MRZ_CHARSET.length; c++) {
-      byChar[c]!.push(cellFeature(line, band.centers[c]!, band.top, band.bottom, PITCH_PX, 0, 0))
+      byChar[c]!.push(cellFeature(line, band.centers[c]!, band.bottom, PITCH_PX, 0, 0))
     }
   }
   return { byChar }

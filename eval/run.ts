@@ -1,0 +1,19 @@
+// `npm run eval [-- NAME…]`: run every evaluation table, or only the named ones.
+// To add a table, add one line to EVALS.
+
+import { runMrzEval } from './mrz.ts'
+
+const EVALS: Record<string, (args: string[]) => Promise<void>> = {
+  mrz: runMrzEval,
+}
+
+const args = process.argv.slice(2)
+const names = args.filter((a) => a in EVALS)
+const unknown = args.filter((a) => !a.startsWith('-') && !(a in EVALS) && !/^\d+$/.test(a))
+if (unknown.length > 0) {
+  console.error(`unknown evaluation ${unknown.join(', ')}; known: ${Object.keys(EVALS).join(', ')}`)
+  process.exit(1)
+}
+for (const name of names.length > 0 ? names : Object.keys(EVALS)) {
+  await EVALS[name]!(args.filter((a) => !(a in EVALS)))
+}
