@@ -3,7 +3,9 @@ import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'data/', 'eval/out/', 'bench/out/', 'src/web/static/'] },
+  {
+    ignores: ['node_modules/', 'dist/', 'data/', 'eval/out/', 'bench/out/', 'src/web/static/', 'tmp-*'],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -19,6 +19,9 @@ import {
   revokeApiKey,
 } from './store/tenants.ts'
 import { startWorker } from './jobs/worker.ts'
+import { Sealer, loadEncryptionKey } from './store/sealer.ts'
+import { ensureSigningKey, rotateSigningKey } from './store/signing-keys.ts'
+import { DEFAULT_TOKEN_TTL_SECONDS } from './domain/tokens.ts'
 
 class UsageError extends Error {}
 
@@ -36,6 +39,7 @@ Commands:
   tenant create|list    Manage tenants
   key create|revoke     Manage tenants' API keys
   admin-key reset       Replace the admin key (prints the new one once)
+  keys rotate           Add a new token signing key; old ones stay published until expiry
   inspect FILE…         Read documents without a server (JSON lines)
 
 Every command takes --help. Configuration comes from the environment (see README).`
@@ -293,6 +297,35 @@ const adminKey: Command = async (argv, config) => {
   }
 }
 
+const keys: Command = async (argv, config) => {
+  const [sub, ...rest] = argv
+  const { values } = parse(rest, {})
+  if (sub !== 'rotate' || values.help) {
+    out(`Usage: loom keys rotate
+
+Adds a new token signing key (ES256) and makes it the one that signs. The previous key stops
+signing but stays published at /.well-known/jwks.json until every token it signed has expired.
+Running servers pick the new key up within a minute.`)
+    return sub === 'rotate' || sub === undefined || sub === '--help' ? 0 : 1
+  }
+  const cfg = config()
+  const store = openConfiguredStore(cfg)
+  try {
+    await migrateToLatest(store.db)
+    const sealer = new Sealer(loadEncryptionKey(cfg.encryptionKey, cfg.dataDir))
+    const now = new Date()
+    await ensureSigningKey(store.db, sealer, now)
+    const tenants = await listTenants(store.db)
+    const longest = Math.max(DEFAULT_TOKEN_TTL_SECONDS, ...tenants.map((t) => t.tokenTtlSeconds ?? 0))
+    const { kid, retiredKid } = await rotateSigningKey(store.db, sealer, now, longest)
+    out(`Signing key ${kid} is now active.`)
+    if (retiredKid) out(`Key ${retiredKid} stays published for ${longest} s (until its tokens expire).`)
+    return 0
+  } finally {
+    await store.close()
+  }
+}
+
 const inspect: Command = async (argv) => {
   const { runInspect } = await import('./engine/inspect-cli.ts')
   return runInspect(argv, out)
@@ -305,6 +338,7 @@ const COMMANDS: Record<string, Command> = {
   tenant,
   key,
   'admin-key': adminKey,
+  keys,
   inspect,
 }
 

@@ -10,6 +10,8 @@ import { openStore } from './store/db.ts'
 import type { Store } from './store/db.ts'
 import { migrateToLatest } from './store/migrations.ts'
 import { getSetting, putSetting, setSettingIfAbsent } from './store/settings.ts'
+import { Sealer, loadEncryptionKey } from './store/sealer.ts'
+import { TokenService } from './tokens.ts'
 
 export interface Clock {
   now(): Date
@@ -27,6 +29,9 @@ export interface Deps {
   /** Shared Redis when REDIS_URL is set (rate limits, revocation fan-out), else null. */
   redis: Redis | null
   redisStatus(): 'connected' | 'disconnected' | 'not_configured'
+  /** Encrypts personal data and private keys at rest. */
+  sealer: Sealer
+  tokens: TokenService
   startedAt: Date
   close(): Promise<void>
 }
@@ -85,17 +90,31 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
     if (options.migrate !== false) await migrateToLatest(store.db)
     const { hash, generated } = await resolveAdminKey(config, store)
     const redis = config.redisUrl ? connectRedis(config.redisUrl, logger) : null
+    const sealer = new Sealer(loadEncryptionKey(config.encryptionKey, config.dataDir))
+    const clock = options.clock ?? systemClock
+    const tokens = await TokenService.start({
+      db: store.db,
+      sealer,
+      logger,
+      clock,
+      issuer: config.publicUrl,
+      redis,
+      redisChannel: `${config.redisKeyPrefix}revocations`,
+    })
     const deps: Deps = {
       config,
       store,
       logger,
-      clock: options.clock ?? systemClock,
+      clock,
       adminKeyHash: hash,
       redis,
       redisStatus: () =>
         redis === null ? 'not_configured' : redis.status === 'ready' ? 'connected' : 'disconnected',
+      sealer,
+      tokens,
       startedAt: new Date(),
       close: async () => {
+        await tokens.stop()
         redis?.disconnect()
         await store.close()
       },

@@ -4,7 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
-import { inject } from 'vitest'
+import { expect, inject } from 'vitest'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { pino } from 'pino'
 import { loadConfig } from '../src/config.ts'
@@ -156,5 +156,54 @@ export class TestClock implements Clock {
   }
   advance(ms: number): void {
     this.current = new Date(this.current.getTime() + ms)
+  }
+}
+
+export interface RouteCase {
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE' | 'PUT'
+  url: string
+  payload?: unknown
+}
+
+/**
+ * The shared security check for tenant routes: no key, a malformed key, an unknown key, a
+ * revoked key and an inactive tenant's key all get 401 with `expectedCode`.
+ */
+export async function expectTenantAuthRequired(
+  app: FastifyInstance,
+  routes: RouteCase[],
+  expectedCode = 'UNAUTHENTICATED_TENANT',
+): Promise<void> {
+  const revokedTenant = await createTenant(app)
+  const revoked = await createKey(app, revokedTenant.id, 'live')
+  await app.inject({
+    method: 'DELETE',
+    url: `/admin/tenants/${revokedTenant.id}/keys/${revoked.keyId}`,
+    headers: admin,
+  })
+  const inactive = await createTenant(app)
+  await app.inject({
+    method: 'PATCH',
+    url: `/admin/tenants/${inactive.id}`,
+    headers: admin,
+    payload: { isActive: false },
+  })
+  const bad: Record<string, string>[] = [
+    {},
+    { 'x-tenant-api-key': 'nope' },
+    { 'x-tenant-api-key': `loom_live_${'A'.repeat(43)}` },
+    { authorization: `Bearer loom_test_${'B'.repeat(43)}` },
+    { 'x-tenant-api-key': revoked.key },
+    { authorization: `Bearer ${inactive.key}` },
+    { 'x-admin-key': TEST_ADMIN_KEY },
+  ]
+  for (const route of routes) {
+    for (const headers of bad) {
+      const res = await app.inject({ ...route, headers, payload: route.payload as string })
+      expect(res.statusCode, `${route.method} ${route.url} with ${JSON.stringify(headers)}`).toBe(
+        401,
+      )
+      expect(res.body).toContain(expectedCode)
+    }
   }
 }

@@ -24,6 +24,7 @@ import { RequestLogWriter } from './request-log.ts'
 import { redactUrl } from './redact.ts'
 import { healthRoutes } from './routes/health.ts'
 import { adminRoutes } from './routes/admin.ts'
+import { verifyRoutes } from './routes/verify.ts'
 import './types.ts'
 
 /** The app with TypeBox typing of route schemas. */
@@ -147,11 +148,11 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     const url = redactUrl(req.url)
     const tenantId = req.tenant?.id ?? null
     const status = reply.statusCode
-    deps.logger.info(
-      { reqId: req.id, method: req.method, url, status, durationMs, tenantId },
-      'request',
-    )
+    if (deps.logger.isLevelEnabled('info')) {
+      deps.logger.info({ reqId: req.id, method: req.method, url, status, durationMs, tenantId }, 'request')
+    }
     if (url.startsWith('/docs')) return
+    if (req.routeOptions.config.requestLog === 'failures' && status < 400) return
     requestLog.push({
       id: newId('req'),
       requestId: req.id,
@@ -244,5 +245,6 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
 
   await app.register(healthRoutes)
   await app.register(adminRoutes, { prefix: '/admin' })
+  await app.register(verifyRoutes)
   return app
 }

@@ -10,6 +10,11 @@ declare module 'fastify' {
     auth?: RouteAuth
     /** Which API surface the route belongs to: decides the error body shape. */
     surface?: Surface
+    /**
+     * 'all' (default) keeps every request in the admin request log; 'failures' keeps only
+     * 4xx/5xx — for the hot token-validation path, whose successes would flood the log.
+     */
+    requestLog?: 'all' | 'failures'
   }
   interface FastifyRequest {
     tenant: Tenant | null

@@ -1,17 +1,39 @@
 import { randomBytes } from 'node:crypto'
 
 export type IdPrefix =
-  'ten' | 'key' | 'ver' | 'img' | 'evt' | 'req' | 'job' | 'whe' | 'del' | 'wf' | 'ses'
+  | 'ten'
+  | 'key'
+  | 'ver'
+  | 'img'
+  | 'evt'
+  | 'req'
+  | 'job'
+  | 'whe'
+  | 'del'
+  | 'wf'
+  | 'ses'
+  | 'rev'
 
 const ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'
+
+// Random bytes are drawn 4 KB at a time: ids are made on every request.
+let pool = Buffer.alloc(0)
+let poolAt = 0
+
+function randomByte(): number {
+  if (poolAt >= pool.length) {
+    pool = randomBytes(4096)
+    poolAt = 0
+  }
+  return pool[poolAt++] ?? 0
+}
 
 /** Random base62 text of `length` characters (rejection sampling keeps it unbiased). */
 export function randomBase62(length: number): string {
   let out = ''
   while (out.length < length) {
-    for (const byte of randomBytes(length * 2)) {
-      if (byte < 248 && out.length < length) out += ALPHABET[byte % 62]
-    }
+    const byte = randomByte()
+    if (byte < 248) out += ALPHABET[byte % 62]
   }
   return out
 }
@@ -28,4 +50,19 @@ export function isId(prefix: IdPrefix, value: unknown): value is string {
     value.length <= 64 &&
     new RegExp(`^${prefix}_[0-9A-Za-z]{6,60}$`).test(value)
   )
+}
+
+let lastTime = 0
+let sequence = 0
+
+/**
+ * An id that sorts by creation (within a process): 9 base36 characters of milliseconds, a
+ * 4-character sequence for ids made in the same millisecond, then randomness.
+ */
+export function newSortableId(prefix: IdPrefix): string {
+  const time = Date.now()
+  sequence = time === lastTime ? sequence + 1 : 0
+  lastTime = time
+  const stamp = time.toString(36).padStart(9, '0') + sequence.toString(36).padStart(4, '0')
+  return `${prefix}_${stamp}${randomBase62(12)}`
 }

@@ -91,6 +91,7 @@ const migrations: Record<string, Migration> = {
         .addColumn('result', 'text')
         .addColumn('version', 'integer', (c) => c.notNull().defaultTo(0))
         .execute()
+
       await db.schema
         .createIndex('verifications_tenant_created')
         .on('verifications')
@@ -120,6 +121,35 @@ const migrations: Record<string, Migration> = {
         .createIndex('verification_events_verification')
         .on('verification_events')
         .columns(['verification_id', 'created_at'])
+        .execute()
+    },
+  },
+  '0003_signing_keys_revocations': {
+    async up(db: AnyDb) {
+      await db.schema
+        .createTable('signing_keys')
+        .addColumn('kid', 'text', (c) => c.primaryKey())
+        .addColumn('alg', 'text', (c) => c.notNull())
+        .addColumn('public_jwk', 'text', (c) => c.notNull())
+        .addColumn('private_jwk_sealed', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('retired_at', 'text')
+        .addColumn('publish_until', 'text')
+        .execute()
+      await db.schema
+        .createTable('token_revocations')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('jti', 'text')
+        .addColumn('verification_id', 'text')
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .execute()
+      await db.schema
+        .createIndex('token_revocations_created')
+        .on('token_revocations')
+        .column('created_at')
         .execute()
     },
   },

@@ -72,6 +72,26 @@ export interface VerificationTable {
   version: number
 }
 
+export interface SigningKeyTable {
+  kid: string
+  alg: string
+  publicJwk: string
+  privateJwkSealed: string
+  createdAt: string
+  retiredAt: string | null
+  publishUntil: string | null
+}
+
+export interface TokenRevocationTable {
+  id: string
+  tenantId: string
+  jti: string | null
+  verificationId: string | null
+  reason: string
+  createdAt: string
+  expiresAt: string
+}
+
 export interface VerificationEventTable {
   id: string
   tenantId: string
@@ -88,6 +108,8 @@ export interface Database {
   requestLogs: RequestLogTable
   verifications: VerificationTable
   verificationEvents: VerificationEventTable
+  signingKeys: SigningKeyTable
+  tokenRevocations: TokenRevocationTable
 }
 
 export type AutoId = Generated<number>

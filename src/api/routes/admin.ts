@@ -20,12 +20,7 @@ import {
 import { instanceCounts, tenantVerificationStats } from '../../store/verification-stats.ts'
 import { queryRequestLogs } from '../../store/request-logs.ts'
 
-const PlanSchema = Type.Union([
-  Type.Literal(PLANS[0]),
-  Type.Literal(PLANS[1]),
-  Type.Literal(PLANS[2]),
-  Type.Literal(PLANS[3]),
-])
+const PlanSchema = Type.Enum(PLANS)
 const TenantSettings = {
   plan: Type.Optional(PlanSchema),
   isActive: Type.Optional(Type.Boolean()),

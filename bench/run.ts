@@ -1,0 +1,16 @@
+// `npm run bench [-- name…]`: runs the named benches (all by default) and prints their tables.
+import { benchTokens } from './tokens.ts'
+
+const BENCHES: Record<string, () => Promise<void>> = {
+  tokens: () => benchTokens(Number(process.env.BENCH_SECONDS ?? 10)),
+}
+
+const wanted = process.argv.slice(2)
+for (const name of wanted.length > 0 ? wanted : Object.keys(BENCHES)) {
+  const bench = BENCHES[name]
+  if (!bench) {
+    console.error(`unknown bench "${name}"; known: ${Object.keys(BENCHES).join(', ')}`)
+    process.exit(1)
+  }
+  await bench()
+}

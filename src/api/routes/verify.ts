@@ -1,0 +1,508 @@
+// The native LoomAPI surface (seeds 000 and 002): /verify/*, /tokens/*, JWKS.
+import type { FastifyInstance } from 'fastify'
+import { Type } from 'typebox'
+import type { Static } from 'typebox'
+import { typed } from '../app.ts'
+import { ApiError } from '../errors.ts'
+import { IsoTime, Nullable, Text } from '../schemas.ts'
+import { MOCK_BEHAVIORS, STATUSES, requiredImages } from '../../domain/verification.ts'
+import type { MockBehavior, VerificationType } from '../../domain/verification.ts'
+import {
+  completeVerification,
+  loadVerification,
+  publicResult,
+  startVerification,
+  submitOutcome,
+} from '../../services/verifications.ts'
+import type { Completed } from '../../services/verifications.ts'
+import type { Verification } from '../../store/verifications.ts'
+import { listEvents } from '../../store/verifications.ts'
+import { MAX_TOKEN_LENGTH } from '../../domain/tokens.ts'
+
+const Url = Type.String({ maxLength: 2048, minLength: 1 })
+const VerificationTypeSchema = Type.Union([
+  Type.Literal('age_only'),
+  Type.Literal('full_verification'),
+])
+const MinAge = Type.Integer({ minimum: 13, maximum: 25 })
+const Ttl = Type.String({ maxLength: 16, description: 'Duration such as "90d", "12h", "30m"' })
+const MockBehaviorSchema = Type.Enum(MOCK_BEHAVIORS)
+const Metadata = Type.Record(Type.String({ maxLength: 100 }), Type.Unknown(), {
+  maxProperties: 50,
+  description: 'Your own key-value pairs (at most 50 keys, 16 KB as JSON); returned as given',
+})
+
+/** Every field optional; each accepted in the spelling the seeds use and its snake/camel twin. */
+const StartBody = Type.Object(
+  {
+    metadata: Type.Optional(Metadata),
+    callback_url: Type.Optional(Url),
+    callbackUrl: Type.Optional(Url),
+    redirectUrl: Type.Optional(Url),
+    redirect_url: Type.Optional(Url),
+    state: Type.Optional(Type.String({ maxLength: 512 })),
+    userAgent: Type.Optional(Type.String({ maxLength: 1024 })),
+    user_agent: Type.Optional(Type.String({ maxLength: 1024 })),
+    ip: Type.Optional(
+      Type.Union([Type.String({ format: 'ipv4' }), Type.String({ format: 'ipv6' })]),
+    ),
+    external_id: Type.Optional(Text(200)),
+    externalId: Type.Optional(Text(200)),
+    verification_type: Type.Optional(VerificationTypeSchema),
+    verificationType: Type.Optional(VerificationTypeSchema),
+    minAge: Type.Optional(MinAge),
+    min_age: Type.Optional(MinAge),
+    time_to_live: Type.Optional(Ttl),
+    timeToLive: Type.Optional(Ttl),
+    mock_behavior: Type.Optional(MockBehaviorSchema),
+    mockBehavior: Type.Optional(MockBehaviorSchema),
+  },
+  { additionalProperties: false },
+)
+
+const StartReply = Type.Object({
+  verificationId: Type.String(),
+  status: Type.Literal('pending'),
+  sessionUrl: Type.String({ description: 'Send the person here to complete the verification' }),
+  redirectUrl: Type.String({ description: 'Same as sessionUrl' }),
+  expiresAt: IsoTime,
+  createdAt: IsoTime,
+  mode: Type.Union([Type.Literal('live'), Type.Literal('test')]),
+  config: Type.Object({
+    verificationType: VerificationTypeSchema,
+    minAge: Type.Integer(),
+    requiredImages: Type.Array(Type.String()),
+  }),
+})
+
+const Result = Type.Object({
+  verified: Type.Boolean(),
+  verifiedAge: Nullable(Type.Integer()),
+  over18: Type.Boolean(),
+  reason: Nullable(Type.String()),
+  reasons: Type.Array(Type.String()),
+})
+
+const StatusReply = Type.Object({
+  verificationId: Type.String(),
+  status: Type.Enum(STATUSES),
+  confidence: Nullable(Type.Number()),
+  verificationType: VerificationTypeSchema,
+  minAge: Type.Integer(),
+  createdAt: IsoTime,
+  completedAt: Nullable(IsoTime),
+  expiresAt: IsoTime,
+  metadata: Nullable(Type.Record(Type.String(), Type.Unknown())),
+  externalId: Nullable(Type.String()),
+  result: Type.Optional(Result),
+})
+
+const VerificationIdField = Type.String({ minLength: 1, maxLength: 64 })
+const CompleteBody = Type.Object(
+  { verificationId: VerificationIdField },
+  { additionalProperties: false },
+)
+const CompleteReply = Type.Object({
+  verificationId: Type.String(),
+  status: Type.String(),
+  confidence: Nullable(Type.Number()),
+  completedAt: Nullable(IsoTime),
+  result: Result,
+  token: Type.Optional(Type.String({ description: 'Age token (JWT), when approved' })),
+  tokenExpiresAt: Type.Optional(IsoTime),
+})
+const SubmitBody = Type.Object(
+  {
+    verificationId: VerificationIdField,
+    status: Type.Union([Type.Literal('approved'), Type.Literal('rejected')]),
+    verifiedAge: Type.Optional(Type.Integer({ minimum: 0, maximum: 150 })),
+    reason: Type.Optional(Type.String({ pattern: '^[a-z][a-z0-9_]{0,63}$' })),
+  },
+  { additionalProperties: false },
+)
+
+const TokenBody = Type.Object(
+  { token: Type.String({ minLength: 1, maxLength: MAX_TOKEN_LENGTH * 4 }) },
+  { additionalProperties: false },
+)
+const ValidateReply = Type.Object({
+  valid: Type.Boolean(),
+  reason: Type.Optional(
+    Type.Union([
+      Type.Literal('TOKEN_NOT_FOUND'),
+      Type.Literal('TOKEN_EXPIRED'),
+      Type.Literal('TOKEN_INVALID'),
+      Type.Literal('TENANT_MISMATCH'),
+      Type.Literal('TOKEN_REVOKED'),
+    ]),
+  ),
+  over18: Type.Optional(Type.Boolean()),
+  verificationId: Type.Optional(Type.String()),
+  verifiedAge: Type.Optional(Type.Integer()),
+  ageOver: Type.Optional(
+    Type.Array(Type.Integer(), { description: 'Age thresholds the token proves' }),
+  ),
+  issuedAt: Type.Optional(IsoTime),
+  expiresAt: Type.Optional(IsoTime),
+})
+const RevokeBody = Type.Object(
+  {
+    token: Type.Optional(Type.String({ minLength: 1, maxLength: MAX_TOKEN_LENGTH * 4 })),
+    verificationId: Type.Optional(VerificationIdField),
+  },
+  { additionalProperties: false, minProperties: 1, maxProperties: 1 },
+)
+
+const errors = {
+  400: { $ref: 'NativeError#' },
+  401: { $ref: 'NativeError#' },
+  404: { $ref: 'NativeError#' },
+  409: { $ref: 'NativeError#' },
+  410: { $ref: 'NativeError#' },
+  429: { $ref: 'NativeError#' },
+} as const
+
+function pick<T>(
+  field: string,
+  a: T | undefined,
+  altName: string,
+  b: T | undefined,
+): T | undefined {
+  if (a !== undefined && b !== undefined && JSON.stringify(a) !== JSON.stringify(b)) {
+    throw new ApiError('INVALID_REQUEST_BODY', `${field} and ${altName} disagree; send one of them`)
+  }
+  return a ?? b
+}
+
+export function statusView(v: Verification): Static<typeof StatusReply> {
+  return {
+    verificationId: v.id,
+    status: v.status,
+    confidence: v.confidence,
+    verificationType: v.verificationType,
+    minAge: v.minAge,
+    createdAt: v.createdAt,
+    completedAt: v.completedAt,
+    expiresAt: v.expiresAt,
+    metadata: v.metadata,
+    externalId: v.externalId,
+    ...(v.decision && { result: publicResult(v.decision) }),
+  }
+}
+
+function completedView({ verification, token }: Completed): Static<typeof CompleteReply> {
+  if (verification.decision === null) throw new Error('completed verification without a decision')
+  return {
+    verificationId: verification.id,
+    status: verification.status,
+    confidence: verification.confidence,
+    completedAt: verification.completedAt,
+    result: publicResult(verification.decision),
+    ...(token && { token: token.token, tokenExpiresAt: token.expiresAt.toISOString() }),
+  }
+}
+
+/** The native verification and token routes. */
+export async function verifyRoutes(fastify: FastifyInstance): Promise<void> {
+  const app = typed(fastify)
+  const config = { auth: 'tenant', surface: 'native' } as const
+  const security: { [name: string]: string[] }[] = [{ tenantKey: [] }, { bearer: [] }]
+  const tags = ['verification']
+
+  app.post(
+    '/verify/start',
+    {
+      config,
+      schema: {
+        tags,
+        security,
+        summary: 'Start a verification session',
+        description:
+          'Every field is optional. Send an Idempotency-Key header to make retries return the same session.',
+        headers: Type.Object({
+          'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+        }),
+        body: StartBody,
+        response: { 200: StartReply, 201: StartReply, ...errors },
+      },
+    },
+    async (req, reply) => {
+      const b = req.body
+      const tenant = req.tenant!
+      const { verification, sessionUrl, created } = await startVerification(
+        app.deps,
+        tenant,
+        req.apiKey!,
+        {
+          surface: 'native',
+          metadata: b.metadata,
+          callbackUrl: pick(
+            'callback_url',
+            pick('callback_url', b.callback_url, 'callbackUrl', b.callbackUrl),
+            'redirectUrl',
+            pick('redirectUrl', b.redirectUrl, 'redirect_url', b.redirect_url),
+          ),
+          state: b.state,
+          userAgent: pick('userAgent', b.userAgent, 'user_agent', b.user_agent),
+          ip: b.ip,
+          externalId: pick('external_id', b.external_id, 'externalId', b.externalId),
+          verificationType: pick<VerificationType>(
+            'verification_type',
+            b.verification_type,
+            'verificationType',
+            b.verificationType,
+          ),
+          minAge: pick('minAge', b.minAge, 'min_age', b.min_age),
+          timeToLive: pick('time_to_live', b.time_to_live, 'timeToLive', b.timeToLive),
+          mockBehavior: pick<MockBehavior>(
+            'mock_behavior',
+            b.mock_behavior,
+            'mockBehavior',
+            b.mockBehavior,
+          ),
+          idempotencyKey: req.headers['idempotency-key'],
+        },
+      )
+      req.loomEvent = created ? 'verification.started' : 'verification.start_replayed'
+      if (!created) void reply.header('idempotent-replayed', 'true')
+      return reply.status(200).send({
+        verificationId: verification.id,
+        status: 'pending' as const,
+        sessionUrl,
+        redirectUrl: sessionUrl,
+        expiresAt: verification.expiresAt,
+        createdAt: verification.createdAt,
+        mode: verification.mode,
+        config: {
+          verificationType: verification.verificationType,
+          minAge: verification.minAge,
+          requiredImages: requiredImages(verification.verificationType),
+        },
+      })
+    },
+  )
+
+  app.get(
+    '/verify/status',
+    {
+      config,
+      schema: {
+        tags,
+        security,
+        summary: 'Status of a verification',
+        querystring: Type.Object(
+          { verificationId: VerificationIdField },
+          { additionalProperties: false },
+        ),
+        response: { 200: StatusReply, ...errors },
+      },
+    },
+    async (req) =>
+      statusView(await loadVerification(app.deps, req.tenant!.id, req.query.verificationId)),
+  )
+
+  app.post(
+    '/verify/complete',
+    {
+      config,
+      schema: {
+        tags,
+        security,
+        summary: 'Finalise a verification and mint an age token if approved',
+        description: 'Test keys apply the verification’s mock_behavior (default approve).',
+        body: CompleteBody,
+        response: { 200: CompleteReply, ...errors },
+      },
+    },
+    async (req) => {
+      const completed = await completeVerification(app.deps, req.tenant!, req.body.verificationId)
+      req.loomEvent = 'verification.completed'
+      return completedView(completed)
+    },
+  )
+
+  app.post(
+    '/verify/submit',
+    {
+      config,
+      schema: {
+        tags,
+        security,
+        summary: 'Record your own outcome for a verification (e.g. after manual review)',
+        body: SubmitBody,
+        response: { 200: CompleteReply, ...errors },
+      },
+    },
+    async (req) => {
+      const { verificationId, ...input } = req.body
+      const completed = await submitOutcome(app.deps, req.tenant!, verificationId, input)
+      req.loomEvent = 'verification.submitted'
+      return completedView(completed)
+    },
+  )
+
+  app.get(
+    '/verify/events',
+    {
+      config,
+      schema: {
+        tags,
+        security,
+        summary: 'The events of one verification, oldest first',
+        querystring: Type.Object(
+          { verificationId: VerificationIdField },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            verificationId: Type.String(),
+            events: Type.Array(
+              Type.Object({
+                id: Type.String(),
+                type: Type.String(),
+                createdAt: IsoTime,
+                data: Type.Record(Type.String(), Type.Unknown()),
+              }),
+            ),
+          }),
+          ...errors,
+        },
+      },
+    },
+    async (req) => {
+      const verification = await loadVerification(
+        app.deps,
+        req.tenant!.id,
+        req.query.verificationId,
+      )
+      const events = await listEvents(app.deps.store.db, req.tenant!.id, verification.id)
+      return {
+        verificationId: verification.id,
+        events: events.map((e) => ({
+          id: e.id,
+          type: e.type,
+          createdAt: e.createdAt,
+          data: e.payload,
+        })),
+      }
+    },
+  )
+
+  app.post(
+    '/tokens/validate',
+    {
+      config: { ...config, requestLog: 'failures' },
+      schema: {
+        tags: ['tokens'],
+        security,
+        summary: 'Validate an age token',
+        description:
+          'Always 200: `valid: false` with a reason (TOKEN_NOT_FOUND, TOKEN_EXPIRED, TOKEN_INVALID, TENANT_MISMATCH, TOKEN_REVOKED) when it is not.',
+        body: TokenBody,
+        response: {
+          200: ValidateReply,
+          400: { $ref: 'NativeError#' },
+          401: { $ref: 'NativeError#' },
+        },
+      },
+    },
+    async (req) => {
+      const result = await app.deps.tokens.validate(req.body.token, req.tenant!.id)
+      if (!result.valid) return { valid: false, over18: false, reason: result.reason }
+      const c = result.claims
+      return {
+        valid: true,
+        over18: c.over18,
+        verificationId: c.sub,
+        ...(c.verified_age !== undefined && { verifiedAge: c.verified_age }),
+        ageOver: [13, 16, 18, 21, 25].filter((t) => c[`age_over_${t}` as keyof typeof c] === true),
+        issuedAt: new Date(c.iat * 1000).toISOString(),
+        expiresAt: new Date(c.exp * 1000).toISOString(),
+      }
+    },
+  )
+
+  app.post(
+    '/tokens/revoke',
+    {
+      config,
+      schema: {
+        tags: ['tokens'],
+        security,
+        summary: 'Revoke one token, or every token of a verification',
+        body: RevokeBody,
+        response: {
+          200: Type.Object({
+            revoked: Type.Literal(true),
+            tokenId: Nullable(Type.String()),
+            verificationId: Type.String(),
+            revokedAt: IsoTime,
+          }),
+          ...errors,
+        },
+      },
+    },
+    async (req) => {
+      const tenant = req.tenant!
+      let revocation
+      if (req.body.token !== undefined) {
+        const claims = await app.deps.tokens.claimsOf(req.body.token)
+        if (claims === null || claims.tid !== tenant.id) {
+          throw new ApiError(
+            'INVALID_REQUEST_BODY',
+            'token is not a valid, unexpired age token of this tenant',
+          )
+        }
+        revocation = await app.deps.tokens.revoke({
+          tenantId: tenant.id,
+          jti: claims.jti,
+          tokenExpiresAt: new Date(claims.exp * 1000),
+          verificationId: claims.sub,
+          reason: 'revoked',
+        })
+        req.loomEvent = 'token.revoked'
+        return {
+          revoked: true as const,
+          tokenId: claims.jti,
+          verificationId: claims.sub,
+          revokedAt: revocation.createdAt,
+        }
+      }
+      const verification = await loadVerification(
+        app.deps,
+        tenant.id,
+        req.body.verificationId ?? '',
+      )
+      revocation = await app.deps.tokens.revoke({
+        tenantId: tenant.id,
+        verificationId: verification.id,
+        reason: 'revoked',
+      })
+      req.loomEvent = 'token.revoked'
+      return {
+        revoked: true as const,
+        tokenId: null,
+        verificationId: verification.id,
+        revokedAt: revocation.createdAt,
+      }
+    },
+  )
+
+  app.get(
+    '/.well-known/jwks.json',
+    {
+      config: { auth: 'none', surface: 'native' },
+      schema: {
+        tags: ['tokens'],
+        summary: 'Public keys that verify age tokens (ES256)',
+        response: {
+          200: Type.Object({ keys: Type.Array(Type.Record(Type.String(), Type.Unknown())) }),
+        },
+      },
+    },
+    async (_req, reply) => {
+      void reply.header('cache-control', 'public, max-age=300')
+      return { keys: app.deps.tokens.publicJwks() }
+    },
+  )
+}

@@ -1,0 +1,346 @@
+// The verification use cases every surface shares: start, read, complete, submit, expire.
+// Combines domain rules, the store and the token service; surfaces only adapt shapes.
+import { createHash } from 'node:crypto'
+import type { Deps } from '../deps.ts'
+import { ApiError } from '../api/errors.ts'
+import type { ApiKey, Tenant } from '../domain/tenants.ts'
+import { isId, newId } from '../domain/ids.ts'
+import { signSessionToken } from '../domain/session-links.ts'
+import {
+  DEFAULT_TTL_DAYS,
+  isFinal,
+  isOpen,
+  mockDecision,
+  parseTimeToLive,
+} from '../domain/verification.ts'
+import type {
+  Decision,
+  MockBehavior,
+  SurfaceName,
+  VerificationType,
+} from '../domain/verification.ts'
+import { DEFAULT_TOKEN_TTL_SECONDS } from '../domain/tokens.ts'
+import {
+  findExpired,
+  getVerification,
+  insertVerification,
+  transitionVerification,
+} from '../store/verifications.ts'
+import type { Verification } from '../store/verifications.ts'
+
+/** A session link is valid at most this long, however long the verification lives. */
+export const SESSION_LINK_MAX_MS = 24 * 3600_000
+export const MAX_METADATA_BYTES = 16 * 1024
+
+export interface StartInput {
+  surface: SurfaceName
+  verificationType?: VerificationType | undefined
+  minAge?: number | undefined
+  metadata?: Record<string, unknown> | undefined
+  callbackUrl?: string | undefined
+  state?: string | undefined
+  externalId?: string | undefined
+  userAgent?: string | undefined
+  ip?: string | undefined
+  timeToLive?: string | undefined
+  mockBehavior?: MockBehavior | undefined
+  idempotencyKey?: string | undefined
+}
+
+export interface Started {
+  verification: Verification
+  sessionUrl: string
+  created: boolean
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`
+  }
+  return JSON.stringify(value)
+}
+
+/** The hosted page URL for a verification (same on every call). */
+export function sessionUrlFor(deps: Deps, verification: Verification): string {
+  const linkExpiry = Math.min(
+    Date.parse(verification.expiresAt),
+    Date.parse(verification.createdAt) + SESSION_LINK_MAX_MS,
+  )
+  const token = signSessionToken(
+    deps.sealer.deriveKey('session-links'),
+    verification.id,
+    new Date(linkExpiry),
+  )
+  return `${deps.config.publicUrl}/s/${token}`
+}
+
+/** Checks a callback/redirect URL: https, or http only where private webhooks are allowed. */
+export function checkCallbackUrl(deps: Deps, url: string, field: string): string {
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    throw new ApiError('INVALID_REQUEST_BODY', `${field} is not a valid URL`)
+  }
+  const httpAllowed = deps.config.allowPrivateWebhooks
+  if (parsed.protocol !== 'https:' && !(httpAllowed && parsed.protocol === 'http:')) {
+    throw new ApiError('INVALID_REQUEST_BODY', `${field} must be an https:// URL`)
+  }
+  return parsed.toString()
+}
+
+/** Starts a verification (or returns the one an earlier call with the same Idempotency-Key made). */
+export async function startVerification(
+  deps: Deps,
+  tenant: Tenant,
+  apiKey: ApiKey,
+  input: StartInput,
+): Promise<Started> {
+  if (input.mockBehavior !== undefined && apiKey.mode !== 'test') {
+    throw new ApiError(
+      'MOCK_BEHAVIOR_NOT_ALLOWED',
+      'mock_behavior needs a test API key (loom_test_…); live keys run real verifications',
+    )
+  }
+  if (
+    input.metadata !== undefined &&
+    Buffer.byteLength(JSON.stringify(input.metadata)) > MAX_METADATA_BYTES
+  ) {
+    throw new ApiError(
+      'INVALID_REQUEST_BODY',
+      `metadata must be at most ${MAX_METADATA_BYTES} bytes as JSON`,
+    )
+  }
+  let ttlMs = (tenant.dataTtlDays ?? DEFAULT_TTL_DAYS) * 86_400_000
+  if (input.timeToLive !== undefined) {
+    const parsed = parseTimeToLive(input.timeToLive)
+    if (parsed === null) {
+      throw new ApiError(
+        'INVALID_REQUEST_BODY',
+        'time_to_live must be a duration like "90d", "12h" or "30m", from 10 minutes to 3650 days',
+      )
+    }
+    ttlMs = parsed
+  }
+  const callbackUrl =
+    input.callbackUrl === undefined
+      ? null
+      : checkCallbackUrl(deps, input.callbackUrl, 'callback_url')
+  const now = deps.clock.now()
+  const client =
+    input.userAgent !== undefined || input.ip !== undefined
+      ? { userAgent: input.userAgent ?? null, ip: input.ip ?? null }
+      : null
+  const id = newId('ver')
+  const requestHash = input.idempotencyKey
+    ? createHash('sha256')
+        .update(canonicalJson({ ...input, apiKeyMode: apiKey.mode }))
+        .digest('hex')
+    : null
+  const { verification, created } = await insertVerification(
+    deps.store.db,
+    {
+      id,
+      tenantId: tenant.id,
+      mode: apiKey.mode,
+      surface: input.surface,
+      verificationType: input.verificationType ?? 'age_only',
+      minAge: input.minAge ?? 18,
+      metadata: input.metadata ?? null,
+      callbackUrl,
+      state: input.state ?? null,
+      externalId: input.externalId ?? null,
+      clientSealed:
+        client === null ? null : deps.sealer.seal(JSON.stringify(client), `client:${id}`),
+      mockBehavior: input.mockBehavior ?? null,
+      idempotencyKey: input.idempotencyKey ?? null,
+      requestHash,
+      expiresAt: new Date(now.getTime() + ttlMs).toISOString(),
+      createdAt: now.toISOString(),
+    },
+    {
+      verificationType: input.verificationType ?? 'age_only',
+      minAge: input.minAge ?? 18,
+      mode: apiKey.mode,
+    },
+  )
+  if (!created && verification.requestHash !== requestHash) {
+    throw new ApiError(
+      'IDEMPOTENCY_KEY_REUSED',
+      'This Idempotency-Key was used with a different request; use a new key for a new verification',
+    )
+  }
+  return { verification, sessionUrl: sessionUrlFor(deps, verification), created }
+}
+
+/**
+ * A tenant's verification, or VERIFICATION_NOT_FOUND (also for other tenants' ids). An open
+ * verification whose time to live has passed is marked expired on the way.
+ */
+export async function loadVerification(
+  deps: Deps,
+  tenantId: string,
+  verificationId: string,
+): Promise<Verification> {
+  const found = isId('ver', verificationId)
+    ? await getVerification(deps.store.db, tenantId, verificationId)
+    : null
+  if (found === null)
+    throw new ApiError('VERIFICATION_NOT_FOUND', `Verification ${verificationId} not found`)
+  if (isOpen(found.status) && Date.parse(found.expiresAt) <= deps.clock.now().getTime()) {
+    return (await expireOne(deps, found.tenantId, found.id)) ?? found
+  }
+  return found
+}
+
+async function expireOne(deps: Deps, tenantId: string, id: string): Promise<Verification | null> {
+  const at = deps.clock.now().toISOString()
+  return transitionVerification(deps.store.db, tenantId, id, {
+    to: 'expired',
+    at,
+    event: { type: 'verification.expired', payload: { status: 'expired' } },
+  })
+}
+
+export interface Completed {
+  verification: Verification
+  token: { token: string; expiresAt: Date } | null
+}
+
+/** Records a decision (conditional on the current status: one concurrent caller wins). */
+export async function decide(
+  deps: Deps,
+  tenant: Tenant,
+  verification: Verification,
+  decision: Decision,
+): Promise<Completed> {
+  const updated = await transitionVerification(deps.store.db, tenant.id, verification.id, {
+    to: decision.status,
+    at: deps.clock.now().toISOString(),
+    decision,
+    event: {
+      type: 'verification.completed',
+      payload: { status: decision.status, result: publicResult(decision) },
+    },
+  })
+  if (updated === null) throw alreadyCompleted(verification.id)
+  const token =
+    decision.status === 'approved' &&
+    decision.verifiedAge !== null &&
+    decision.verifiedAge >= verification.minAge
+      ? await deps.tokens.mint({
+          verificationId: verification.id,
+          tenantId: tenant.id,
+          verifiedAge: decision.verifiedAge,
+          ttlSeconds: tenant.tokenTtlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS,
+        })
+      : null
+  return { verification: updated, token }
+}
+
+function alreadyCompleted(id: string): ApiError {
+  return new ApiError(
+    'VERIFICATION_ALREADY_COMPLETED',
+    `Verification ${id} has already been completed`,
+  )
+}
+
+function refuseIfClosed(verification: Verification): void {
+  if (verification.status === 'expired') {
+    throw new ApiError(
+      'VERIFICATION_EXPIRED',
+      `Verification ${verification.id} expired at ${verification.expiresAt}`,
+    )
+  }
+  if (isFinal(verification.status) || verification.status === 'review')
+    throw alreadyCompleted(verification.id)
+}
+
+/** /verify/complete: decides a verification whose evidence is in (test mode: its mock behaviour). */
+export async function completeVerification(
+  deps: Deps,
+  tenant: Tenant,
+  verificationId: string,
+): Promise<Completed> {
+  const verification = await loadVerification(deps, tenant.id, verificationId)
+  refuseIfClosed(verification)
+  if (verification.mode === 'test') {
+    return decide(
+      deps,
+      tenant,
+      verification,
+      mockDecision(verification.mockBehavior ?? 'approve', verification.minAge),
+    )
+  }
+  throw new ApiError(
+    'VERIFICATION_NOT_READY',
+    'No document has been submitted for this verification yet: send the person to its sessionUrl first',
+  )
+}
+
+export interface SubmitInput {
+  status: 'approved' | 'rejected'
+  verifiedAge?: number | undefined
+  reason?: string | undefined
+}
+
+/** /verify/submit: the tenant records an outcome (e.g. after its own manual review). */
+export async function submitOutcome(
+  deps: Deps,
+  tenant: Tenant,
+  verificationId: string,
+  input: SubmitInput,
+): Promise<Completed> {
+  const verification = await loadVerification(deps, tenant.id, verificationId)
+  if (verification.status !== 'review') refuseIfClosed(verification)
+  const verifiedAge = input.verifiedAge ?? verification.decision?.verifiedAge ?? null
+  if (input.status === 'approved' && verifiedAge !== null && verifiedAge < verification.minAge) {
+    throw new ApiError(
+      'INVALID_REQUEST_BODY',
+      `verifiedAge ${verifiedAge} is below this verification's minAge ${verification.minAge}; a minor cannot be approved`,
+    )
+  }
+  const reasons = input.reason
+    ? [input.reason]
+    : input.status === 'rejected'
+      ? ['tenant_decision']
+      : []
+  return decide(deps, tenant, verification, {
+    status: input.status,
+    reasons,
+    confidence: 1,
+    verifiedAge,
+    decidedBy: 'tenant',
+  })
+}
+
+/** What a decision tells the tenant (no personal data). */
+export function publicResult(decision: Decision): {
+  verified: boolean
+  verifiedAge: number | null
+  over18: boolean
+  reason: string | null
+  reasons: string[]
+} {
+  return {
+    verified: decision.status === 'approved',
+    verifiedAge: decision.verifiedAge,
+    over18: decision.verifiedAge !== null && decision.verifiedAge >= 18,
+    reason: decision.reasons[0] ?? null,
+    reasons: decision.reasons,
+  }
+}
+
+/** Marks open verifications past their time to live as expired; returns how many. */
+export async function expireDueVerifications(deps: Deps, batch = 500): Promise<number> {
+  const due = await findExpired(deps.store.db, deps.clock.now().toISOString(), batch)
+  let expired = 0
+  for (const { id, tenantId } of due) {
+    if ((await expireOne(deps, tenantId, id)) !== null) expired += 1
+  }
+  return expired
+}

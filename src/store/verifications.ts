@@ -1,0 +1,255 @@
+// Verifications and their events. A status change and the event it causes are written in one
+// transaction, and the change is conditional on the current status, so concurrent completions
+// cannot both win (on SQLite and PostgreSQL alike).
+import type { Kysely, Selectable, Transaction } from 'kysely'
+import type { Database, VerificationTable } from './schema.ts'
+import type {
+  Decision,
+  Mode,
+  MockBehavior,
+  SurfaceName,
+  VerificationStatus,
+  VerificationType,
+} from '../domain/verification.ts'
+import { statusesThatMayBecome } from '../domain/verification.ts'
+import { newSortableId } from '../domain/ids.ts'
+
+type Db = Kysely<Database> | Transaction<Database>
+
+export interface Verification {
+  id: string
+  tenantId: string
+  mode: Mode
+  surface: SurfaceName
+  status: VerificationStatus
+  verificationType: VerificationType
+  minAge: number
+  metadata: Record<string, unknown> | null
+  callbackUrl: string | null
+  state: string | null
+  externalId: string | null
+  clientSealed: string | null
+  mockBehavior: MockBehavior | null
+  idempotencyKey: string | null
+  requestHash: string | null
+  expiresAt: string
+  createdAt: string
+  updatedAt: string
+  completedAt: string | null
+  confidence: number | null
+  decision: Decision | null
+}
+
+export interface VerificationEvent {
+  id: string
+  tenantId: string
+  verificationId: string
+  type: string
+  payload: Record<string, unknown>
+  createdAt: string
+}
+
+function toVerification(row: Selectable<VerificationTable>): Verification {
+  return {
+    id: row.id,
+    tenantId: row.tenantId,
+    mode: row.mode,
+    surface: row.surface as SurfaceName,
+    status: row.status as VerificationStatus,
+    verificationType: row.verificationType as VerificationType,
+    minAge: row.minAge,
+    metadata: row.metadata === null ? null : (JSON.parse(row.metadata) as Record<string, unknown>),
+    callbackUrl: row.callbackUrl,
+    state: row.state,
+    externalId: row.externalId,
+    clientSealed: row.client,
+    mockBehavior: row.mockBehavior as MockBehavior | null,
+    idempotencyKey: row.idempotencyKey,
+    requestHash: row.requestHash,
+    expiresAt: row.expiresAt,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+    completedAt: row.completedAt,
+    confidence: row.confidence,
+    decision: row.result === null ? null : (JSON.parse(row.result) as Decision),
+  }
+}
+
+export type NewVerification = Omit<
+  Verification,
+  'status' | 'updatedAt' | 'completedAt' | 'confidence' | 'decision'
+>
+
+/** Appends an event (the outbox the webhook worker delivers from). */
+export async function recordEvent(
+  db: Db,
+  event: Omit<VerificationEvent, 'id'>,
+): Promise<VerificationEvent> {
+  const id = newSortableId('evt')
+  await db
+    .insertInto('verificationEvents')
+    .values({ ...event, id, payload: JSON.stringify(event.payload) })
+    .execute()
+  return { ...event, id }
+}
+
+/**
+ * Inserts a pending verification and its `verification.started` event. With an idempotency key
+ * already used by this tenant, inserts nothing and returns the existing one (`created: false`).
+ */
+export async function insertVerification(
+  db: Kysely<Database>,
+  input: NewVerification,
+  eventPayload: Record<string, unknown>,
+): Promise<{ verification: Verification; created: boolean }> {
+  return db.transaction().execute(async (trx) => {
+    const row = await trx
+      .insertInto('verifications')
+      .values({
+        id: input.id,
+        tenantId: input.tenantId,
+        mode: input.mode,
+        surface: input.surface,
+        status: 'pending',
+        verificationType: input.verificationType,
+        minAge: input.minAge,
+        metadata: input.metadata === null ? null : JSON.stringify(input.metadata),
+        callbackUrl: input.callbackUrl,
+        state: input.state,
+        externalId: input.externalId,
+        client: input.clientSealed,
+        mockBehavior: input.mockBehavior,
+        idempotencyKey: input.idempotencyKey,
+        requestHash: input.requestHash,
+        expiresAt: input.expiresAt,
+        createdAt: input.createdAt,
+        updatedAt: input.createdAt,
+        completedAt: null,
+        confidence: null,
+        result: null,
+        version: 0,
+      })
+      .onConflict((oc) => oc.columns(['tenantId', 'idempotencyKey']).doNothing())
+      .returningAll()
+      .executeTakeFirst()
+    if (row === undefined) {
+      const existing = await trx
+        .selectFrom('verifications')
+        .selectAll()
+        .where('tenantId', '=', input.tenantId)
+        .where('idempotencyKey', '=', input.idempotencyKey)
+        .executeTakeFirstOrThrow()
+      return { verification: toVerification(existing), created: false }
+    }
+    await recordEvent(trx, {
+      tenantId: input.tenantId,
+      verificationId: input.id,
+      type: 'verification.started',
+      payload: eventPayload,
+      createdAt: input.createdAt,
+    })
+    return { verification: toVerification(row), created: true }
+  })
+}
+
+/** One of a tenant's verifications; null for unknown ids and other tenants' ids alike. */
+export async function getVerification(
+  db: Db,
+  tenantId: string,
+  verificationId: string,
+): Promise<Verification | null> {
+  const row = await db
+    .selectFrom('verifications')
+    .selectAll()
+    .where('tenantId', '=', tenantId)
+    .where('id', '=', verificationId)
+    .executeTakeFirst()
+  return row ? toVerification(row) : null
+}
+
+export interface TransitionInput {
+  to: VerificationStatus
+  at: string
+  decision?: Decision
+  /** Event written with the change, in the same transaction. */
+  event?: { type: string; payload: Record<string, unknown> }
+}
+
+/**
+ * Moves a verification to `to` if its current status allows it; returns the updated
+ * verification, or null if it does not exist or its status did not allow the move (a
+ * concurrent change won). Exactly one of several concurrent callers succeeds.
+ */
+export async function transitionVerification(
+  db: Kysely<Database>,
+  tenantId: string,
+  verificationId: string,
+  input: TransitionInput,
+): Promise<Verification | null> {
+  return db.transaction().execute(async (trx) => {
+    const finishing = ['approved', 'rejected', 'review', 'expired', 'abandoned', 'failed'].includes(
+      input.to,
+    )
+    const result = await trx
+      .updateTable('verifications')
+      .set((eb) => ({
+        status: input.to,
+        updatedAt: input.at,
+        version: eb('version', '+', 1),
+        ...(finishing && { completedAt: input.at }),
+        ...(input.decision && {
+          result: JSON.stringify(input.decision),
+          confidence: input.decision.confidence,
+        }),
+      }))
+      .where('tenantId', '=', tenantId)
+      .where('id', '=', verificationId)
+      .where('status', 'in', statusesThatMayBecome(input.to))
+      .returningAll()
+      .executeTakeFirst()
+    if (result === undefined) return null
+    if (input.event) {
+      await recordEvent(trx, {
+        tenantId,
+        verificationId,
+        type: input.event.type,
+        payload: input.event.payload,
+        createdAt: input.at,
+      })
+    }
+    return toVerification(result)
+  })
+}
+
+/** A verification's events, oldest first. */
+export async function listEvents(
+  db: Db,
+  tenantId: string,
+  verificationId: string,
+): Promise<VerificationEvent[]> {
+  const rows = await db
+    .selectFrom('verificationEvents')
+    .selectAll()
+    .where('tenantId', '=', tenantId)
+    .where('verificationId', '=', verificationId)
+    .orderBy('createdAt')
+    .orderBy('id')
+    .execute()
+  return rows.map((r) => ({ ...r, payload: JSON.parse(r.payload) as Record<string, unknown> }))
+}
+
+/** Open verifications whose time to live has passed (oldest first, bounded). */
+export async function findExpired(
+  db: Db,
+  now: string,
+  limit: number,
+): Promise<{ id: string; tenantId: string }[]> {
+  return db
+    .selectFrom('verifications')
+    .select(['id', 'tenantId'])
+    .where('status', 'in', statusesThatMayBecome('expired'))
+    .where('expiresAt', '<=', now)
+    .orderBy('expiresAt')
+    .limit(limit)
+    .execute()
+}
