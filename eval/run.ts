@@ -1,10 +1,12 @@
 // `npm run eval [-- NAME…]`: run every evaluation table, or only the named ones.
 // To add a table, add one line to EVALS.
 
+import { runAamvaEval } from './aamva.ts'
 import { runMrzEval } from './mrz.ts'
 
 const EVALS: Record<string, (args: string[]) => Promise<void>> = {
   mrz: runMrzEval,
+  aamva: runAamvaEval,
 }
 
 const args = process.argv.slice(2)

@@ -4,25 +4,15 @@
 // card, and the ground truth is known exactly.
 import bwipjs from 'bwip-js'
 import sharp from 'sharp'
-
-/** A seeded PRNG (mulberry32): uniform in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+import * as camera from './camera.ts'
+import { createRng } from './identity.ts'
 
 export interface SpecimenJurisdiction {
   code: string
   iin: string
   country: 'USA' | 'CAN'
   /** Postal code shape for DAK. */
-  postal: () => string
+  postal: (rand: () => number) => string
 }
 
 export type LicenceDamage =
@@ -80,19 +70,16 @@ const digits = (rand: () => number, n: number): string =>
 const LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ'
 const letter = (rand: () => number): string => LETTERS[Math.floor(rand() * 26)] ?? 'A'
 
-function usZip(): () => string {
-  let n = 0
-  return () => String(10000 + ((n += 7919) % 89999)).padEnd(9, '0')
-}
+const usZip = (rand: () => number): string => `${10000 + Math.floor(rand() * 89999)}0000`
 
 export const SPECIMEN_JURISDICTIONS: SpecimenJurisdiction[] = [
-  { code: 'VA', iin: '636000', country: 'USA', postal: usZip() },
-  { code: 'NY', iin: '636001', country: 'USA', postal: usZip() },
-  { code: 'CA', iin: '636014', country: 'USA', postal: usZip() },
-  { code: 'TX', iin: '636015', country: 'USA', postal: usZip() },
-  { code: 'FL', iin: '636010', country: 'USA', postal: usZip() },
-  { code: 'MS', iin: '636051', country: 'USA', postal: usZip() },
-  { code: 'WA', iin: '636045', country: 'USA', postal: usZip() },
+  { code: 'VA', iin: '636000', country: 'USA', postal: usZip },
+  { code: 'NY', iin: '636001', country: 'USA', postal: usZip },
+  { code: 'CA', iin: '636014', country: 'USA', postal: usZip },
+  { code: 'TX', iin: '636015', country: 'USA', postal: usZip },
+  { code: 'FL', iin: '636010', country: 'USA', postal: usZip },
+  { code: 'MS', iin: '636051', country: 'USA', postal: usZip },
+  { code: 'WA', iin: '636045', country: 'USA', postal: usZip },
   { code: 'ON', iin: '636012', country: 'CAN', postal: () => 'K1A0B1' },
   { code: 'QC', iin: '604428', country: 'CAN', postal: () => 'H2X1Y4' },
   { code: 'BC', iin: '636028', country: 'CAN', postal: () => 'V6B4Y8' },
@@ -146,7 +133,8 @@ function formatDate(iso: string, order: 'MDY' | 'YMD'): string {
 
 /** Generates one licence payload and its ground truth from a seed. */
 export function generateLicence(seed: number, options: LicenceOptions = {}): LicenceSpecimen {
-  const rand = seededRandom(seed)
+  const rng = createRng(seed)
+  const rand = (): number => rng.next()
   const pick = <T>(list: readonly T[]): T => list[Math.floor(rand() * list.length)] as T
   const asOf = options.asOf ?? '2026-06-01'
   const version = options.version ?? Math.floor(rand() * 11)
@@ -203,7 +191,7 @@ export function generateLicence(seed: number, options: LicenceOptions = {}): Lic
     add('DAG', pick(STREETS))
     add('DAI', pick(CITIES))
     add('DAJ', jurisdiction.code)
-    add('DAK', jurisdiction.postal())
+    add('DAK', jurisdiction.postal(rand))
     add('DAQ', number)
     if (isDl) {
       add('DAR', 'D')
@@ -238,7 +226,7 @@ export function generateLicence(seed: number, options: LicenceOptions = {}): Lic
     add('DAG', pick(STREETS))
     add('DAI', pick(CITIES))
     add('DAJ', jurisdiction.code)
-    add('DAK', jurisdiction.postal())
+    add('DAK', jurisdiction.postal(rand))
     add('DAQ', number)
     add('DCF', `${digits(rand, 10)}${letter(rand)}${letter(rand)}`)
     add('DCG', jurisdiction.country)
@@ -391,7 +379,8 @@ export async function renderPdf417(payload: string): Promise<Buffer> {
 
 /** Renders the back of a card (about 300 dpi, 1012×638) carrying the payload's PDF417. */
 export async function renderLicenceBack(payload: string, seed = 1): Promise<Buffer> {
-  const rand = seededRandom(seed ^ 0x5bd1e995)
+  const rng = createRng(seed ^ 0x5bd1e995)
+  const rand = (): number => rng.next()
   const width = 1012
   const height = 638
   const barcode = sharp(await renderPdf417(payload))
@@ -415,4 +404,78 @@ export async function renderLicenceBack(payload: string, seed = 1): Promise<Buff
     .flatten({ background: '#ffffff' })
     .png()
     .toBuffer()
+}
+
+/** How a licence back is photographed; every field optional (absent = not applied). */
+export interface LicenceCamera {
+  /** Lay the card on a cluttered desk (margin as a share of the card size). */
+  background?: number
+  /** Soft specular highlight over part of the card. */
+  glare?: boolean
+  /** Hand-held tilt: corners moved inwards by up to this share of the size (0.04–0.12). */
+  perspective?: number
+  /** Rotation, degrees clockwise (any angle). */
+  rotation?: number
+  /** Low light: gain below 1, with the noise of a high ISO. */
+  lowLight?: number
+  /** Gaussian blur sigma, pixels of the card render (1012 px wide). */
+  blur?: number
+  /** Sensor noise, grey levels. */
+  noise?: number
+  /** Final size relative to the render (0.55 = 55 %). */
+  scale?: number
+  /** JPEG quality of the final file; PNG when absent. */
+  jpegQuality?: number
+}
+
+/** Photographs a rendered card (PNG) with camera-like degradations; deterministic per seed. */
+export async function photographLicence(
+  png: Buffer,
+  settings: LicenceCamera,
+  seed: number,
+): Promise<Buffer> {
+  const rng = createRng(seed ^ 0x27d4eb2f)
+  let img = await camera.decodeRaw(png)
+  const cardWidth = img.width
+  if (settings.background !== undefined) {
+    img = await camera.onBackground(img, rng, settings.background)
+  }
+  if (settings.glare) {
+    const rx = cardWidth * (0.1 + rng.next() * 0.08)
+    const cx = img.width / 2 + (rng.next() - 0.5) * cardWidth * 0.6
+    const cy = img.height / 2 + (rng.next() - 0.5) * cardWidth * 0.3
+    img = camera.glare(img, cx, cy, rx, rx * 0.7, 0.7 + rng.next() * 0.2)
+  }
+  if (settings.perspective !== undefined) {
+    img = camera.perspective(img, settings.perspective, rng)
+  }
+  if (settings.rotation !== undefined && settings.rotation !== 0) {
+    img = await camera.rotate(img, settings.rotation, '#505050')
+  }
+  if (settings.lowLight !== undefined) img = camera.lowLight(img, settings.lowLight, rng)
+  if (settings.blur !== undefined) img = await camera.blur(img, settings.blur)
+  if (settings.noise !== undefined) img = camera.noise(img, settings.noise, rng)
+  if (settings.scale !== undefined && settings.scale !== 1) {
+    img = await camera.scaleToWidth(img, img.width * settings.scale)
+  }
+  return settings.jpegQuality === undefined
+    ? camera.encodeRaw(img, 'png')
+    : camera.encodeRaw(img, 'jpeg', settings.jpegQuality)
+}
+
+export interface LicenceImageSpecimen extends LicenceSpecimen {
+  /** PNG, or JPEG when the camera settings give a quality. */
+  image: Buffer
+}
+
+/** Generates a licence, renders its back and photographs it: image and exact ground truth. */
+export async function generateLicenceImage(
+  seed: number,
+  options: LicenceOptions & { camera?: LicenceCamera } = {},
+): Promise<LicenceImageSpecimen> {
+  const specimen = generateLicence(seed, options)
+  const png = await renderLicenceBack(specimen.payload, seed)
+  const image =
+    options.camera === undefined ? png : await photographLicence(png, options.camera, seed)
+  return { ...specimen, image }
 }

@@ -1,0 +1,64 @@
+// Entry points of the AAMVA reader: a photo of a licence's back (PDF417) or a raw payload, to
+// the `loom inspect` result.
+import { decodeDocumentImage } from '../intake.ts'
+import type { IntakeOptions } from '../intake.ts'
+import type { InspectResult } from '../types.ts'
+import { inspectAamvaText } from './inspect-text.ts'
+import type { AamvaInspectOptions } from './inspect-text.ts'
+import { readPdf417 } from './pdf417.ts'
+import type { GrayImage } from './pdf417.ts'
+
+export { inspectAamvaText, aamvaInspectResult } from './inspect-text.ts'
+export type { AamvaInspectBlock, AamvaInspectOptions } from './inspect-text.ts'
+export { parseAamvaPayload } from './parse.ts'
+export type { AamvaPayload, AamvaParseFailure } from './parse.ts'
+export { readPdf417 } from './pdf417.ts'
+export type { GrayImage, Pdf417Read } from './pdf417.ts'
+
+export interface AamvaImageOptions extends AamvaInspectOptions {
+  /** Time after which no new decoding strategy is started (default 900 ms). */
+  budgetMs?: number
+}
+
+/** Reads the AAMVA PDF417 in a decoded grayscale image of a card's back. */
+export async function readAamvaFromImage(
+  image: GrayImage,
+  options: AamvaImageOptions = {},
+): Promise<InspectResult> {
+  const started = performance.now()
+  const read = await readPdf417(image, { budgetMs: options.budgetMs })
+  const barcodeMs = round(performance.now() - started)
+  if (!read.ok) {
+    const message =
+      read.fail === 'BARCODE_NOT_FOUND'
+        ? 'No PDF417 barcode was found in the image.'
+        : 'A barcode-like pattern was found but could not be decoded.'
+    return {
+      ok: false,
+      error: { code: read.fail, message },
+      timingsMs: { barcode: barcodeMs, total: barcodeMs },
+    }
+  }
+  const result = inspectAamvaText(read.bytes, { asOf: options.asOf })
+  const total = round(performance.now() - started)
+  return { ...result, timingsMs: { ...result.timingsMs, barcode: barcodeMs, total } }
+}
+
+/** Decodes image bytes (JPEG, PNG, WebP, PDF) and reads the AAMVA PDF417 in them. */
+export async function readAamvaFromBytes(
+  bytes: Uint8Array,
+  options: AamvaImageOptions & { intake?: IntakeOptions } = {},
+): Promise<InspectResult> {
+  const started = performance.now()
+  const decoded = await decodeDocumentImage(bytes, options.intake)
+  const decodeMs = round(performance.now() - started)
+  if (!decoded.ok)
+    return { ok: false, error: decoded.error, timingsMs: { decode: decodeMs, total: decodeMs } }
+  const result = await readAamvaFromImage(decoded.image, options)
+  const total = round(performance.now() - started)
+  return { ...result, timingsMs: { ...result.timingsMs, decode: decodeMs, total } }
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 10) / 10
+}
