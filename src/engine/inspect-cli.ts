@@ -3,6 +3,7 @@
 // 1 only for usage errors (bad options, unreadable files).
 
 import { readFile } from 'node:fs/promises'
+import { inspectAamvaText } from './aamva/index.ts'
 import { inspectImage, inspectMrzText } from './inspect.ts'
 import type { InspectResult } from './types.ts'
 
@@ -88,12 +89,7 @@ async function inspectOne(args: Args, bytes: Buffer, index: number): Promise<Ins
     case 'mrz-text':
       return inspectMrzText(bytes.toString('utf8'), { asOf: args.asOf })
     case 'aamva-text':
-      // ── AAMVA text hook ── the engineer of src/engine/aamva/ replaces this case with a call to
-      // its text inspector, e.g. `return inspectAamvaText(bytes, { asOf: args.asOf })`.
-      return {
-        ok: false,
-        error: { code: 'AAMVA_INVALID', message: '--aamva-text is not available in this build.' },
-      }
+      return inspectAamvaText(bytes, { asOf: args.asOf })
   }
 }
 

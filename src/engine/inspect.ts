@@ -14,6 +14,7 @@ import {
 import type { GrayImage } from './image.ts'
 import { detectLayout, parseMrz, splitMrzText, type ParsedMrz } from './mrz/parse.ts'
 import { readMrz } from './mrz/read.ts'
+import { readAamvaFromImage } from './aamva/index.ts'
 import {
   ageOn,
   todayUtc,
@@ -109,6 +110,7 @@ const readMrzSide: ImageReader = async (image, ctx) => {
  */
 const IMAGE_READERS: { source: 'mrz' | 'aamva'; read: ImageReader }[] = [
   { source: 'mrz', read: readMrzSide },
+  { source: 'aamva', read: readAamvaFromImage },
 ]
 
 const SPECIFICITY: Record<string, number> = {
