@@ -42,15 +42,19 @@ export interface CellRead {
 
 export interface LineRead {
   cells: CellRead[]
+  /** Height of each cell's ink above the baseline, in pitches (OCR-B digits ≈ 0.98, capitals ≈ 0.9). */
+  heights: number[]
   /** Where the cells were found, in rectified-line pixels, for debugging. */
   centers: number[]
   top: number
   bottom: number
 }
 
-interface Band {
+export interface Band {
   top: number
   bottom: number
+  /** Baseline y = baseline[0] + baseline[1]·x: a rectified line may still lean a little. */
+  baseline: [number, number]
   centers: number[]
 }
 
@@ -97,28 +101,44 @@ export function findCells(line: GrayImage, n: number): Band | null {
   let first = left + 0.29 * PITCH_PX
   let pitch = (right - left - 0.58 * PITCH_PX) / (n - 1)
   if (!(pitch > 0.6 * PITCH_PX && pitch < 1.5 * PITCH_PX)) return null
-  // Refine: least squares over cells holding exactly one glyph (quadratic when enough points,
-  // for the foreshortening of a tilted document).
-  let coef: number[] = [first, pitch, 0]
-  for (let iter = 0; iter < 2; iter++) {
-    const pts: [number, number][] = []
-    const seen = new Map<number, number>()
-    for (const c of single) {
-      const cx = (c.x0 + c.x1) / 2
-      const i = Math.round((cx - coef[0]! - coef[2]! * 0) / coef[1]!)
-      const pred = coef[0]! + coef[1]! * i + coef[2]! * i * i
-      if (i < 0 || i >= n || Math.abs(cx - pred) > 0.4 * coef[1]!) continue
-      seen.set(i, (seen.get(i) ?? 0) + 1)
-      pts.push([i, cx])
-    }
-    const uniq = pts.filter(([i]) => seen.get(i) === 1)
-    if (uniq.length < 4) break
-    coef = fitPoly(uniq, uniq.length >= 12 ? 2 : 1)
+  // Refine: walk the single glyphs left to right, counting cells with a pitch that adapts as it
+  // goes (a tilted document foreshortens one end), then fit centres to the counted cells —
+  // quadratic when there are enough, for the foreshortening.
+  const sorted = single.map((c) => (c.x0 + c.x1) / 2).sort((a, b) => a - b)
+  const pts: [number, number][] = []
+  let idx = Math.round((sorted[0]! - first) / pitch)
+  let local = pitch
+  let prevX = sorted[0]!
+  pts.push([idx, prevX])
+  for (const cx of sorted.slice(1)) {
+    const step = Math.round((cx - prevX) / local)
+    if (step < 1) continue // a broken glyph's second piece
+    if (step === 1) local = 0.7 * local + 0.3 * (cx - prevX)
+    idx += step
+    prevX = cx
+    pts.push([idx, cx])
   }
+  // The walk must span n cells, from the first glyph to the last: this is what tells a 36- from
+  // a 44-character line (MRV-A and MRV-B differ only in length, and have no composite check).
+  const lastCell = idx + Math.round((right - 0.29 * local - prevX) / local)
+  if (Math.abs(lastCell + 1 - n) > 1) return null
+  let coef: number[] = [first, pitch, 0]
+  const inRange = pts.filter(([i]) => i >= 0 && i < n)
+  if (inRange.length >= 4) coef = fitPoly(inRange, inRange.length >= 12 ? 2 : 1)
   first = coef[0]!
   pitch = coef[1]!
   const centers = Array.from({ length: n }, (_, i) => coef[0]! + coef[1]! * i + coef[2]! * i * i)
-  return { top, bottom, centers }
+  // Baseline through the bottoms of full-height glyphs, refitted without outliers.
+  let base: [number, number] = [bottom, 0]
+  for (let iter = 0; iter < 2; iter++) {
+    const pts = capGlyphs
+      .map((c) => [(c.x0 + c.x1) / 2, c.y1] as [number, number])
+      .filter(([x, y]) => Math.abs(y - (base[0] + base[1] * x)) <= (iter === 0 ? 4 : 2))
+    if (pts.length < 6) break
+    const fit = fitPoly(pts, 1)
+    base = [fit[0]!, fit[1]!]
+  }
+  return { top, bottom, baseline: base, centers }
 }
 
 /** Least-squares polynomial (degree 1 or 2) through points (i, x); returns [c0, c1, c2]. */
@@ -211,12 +231,13 @@ export interface Templates {
 /** Classify every cell of a rectified line against the templates. */
 export function readCells(line: GrayImage, band: Band, templates: Templates): LineRead {
   const cells: CellRead[] = []
-  const { centers, top, bottom } = band
+  const { centers, top, bottom, baseline } = band
   for (let i = 0; i < centers.length; i++) {
     const prev = centers[i - 1]
     const next = centers[i + 1]
     const pitch = next !== undefined && prev !== undefined ? (next - prev) / 2 : PITCH_PX
-    const feats = SHIFTS.map(([dx, dy]) => cellFeature(line, centers[i]!, bottom, pitch, dx, dy))
+    const base = baseline[0] + baseline[1] * centers[i]!
+    const feats = SHIFTS.map(([dx, dy]) => cellFeature(line, centers[i]!, base, pitch, dx, dy))
     const scores = new Float32Array(MRZ_CHARSET.length).fill(-1)
     for (let c = 0; c < MRZ_CHARSET.length; c++) {
       for (const t of templates.byChar[c]!) {
@@ -231,7 +252,61 @@ export function readCells(line: GrayImage, band: Band, templates: Templates): Li
     for (let c = 1; c < scores.length; c++) if (scores[c]! > scores[best]!) best = c
     cells.push({ ch: MRZ_CHARSET[best]!, score: scores[best]!, scores })
   }
-  return { cells, centers, top, bottom }
+  const bg = percentile(line.gray, 0.9)
+  const heights = centers.map((cx, i) => {
+    const prev = centers[i - 1]
+    const next = centers[i + 1]
+    const pitch = next !== undefined && prev !== undefined ? (next - prev) / 2 : PITCH_PX
+    return glyphHeight(line, cx, baseline[0] + baseline[1] * cx, pitch, bg) / pitch
+  })
+  return { cells, heights, centers, top, bottom }
+}
+
+function percentile(values: Uint8Array, q: number): number {
+  const hist = new Uint32Array(256)
+  for (const v of values) hist[v]!++
+  let acc = 0
+  for (let v = 0; v < 256; v++) {
+    acc += hist[v]!
+    if (acc >= q * values.length) return v
+  }
+  return 255
+}
+
+/**
+ * Sub-pixel height of the ink in a cell above the baseline: the first row from the top whose
+ * darkness reaches 30 % of the cell's darkest row, interpolated between rows.
+ */
+function glyphHeight(
+  line: GrayImage,
+  cx: number,
+  baseline: number,
+  pitch: number,
+  bg: number,
+): number {
+  const { width: w, height: h, gray } = line
+  const x0 = Math.max(0, Math.round(cx - 0.35 * pitch))
+  const x1 = Math.min(w - 1, Math.round(cx + 0.35 * pitch))
+  const yTop = Math.max(0, Math.floor(baseline - 1.5 * CAP_PER_PITCH * pitch))
+  const yBot = Math.min(h - 1, Math.round(baseline))
+  const profile: number[] = []
+  let max = 0
+  for (let y = yTop; y <= yBot; y++) {
+    let sum = 0
+    for (let x = x0; x <= x1; x++) sum += Math.max(0, bg - gray[y * w + x]!)
+    profile.push(sum)
+    if (sum > max) max = sum
+  }
+  if (max <= 0) return 0
+  const thr = 0.3 * max
+  for (let k = 0; k < profile.length; k++) {
+    if (profile[k]! >= thr) {
+      const before = k > 0 ? profile[k - 1]! : 0
+      const frac = (thr - before) / Math.max(1e-9, profile[k]! - before)
+      return baseline + 0.5 - (yTop + k - 1 + frac)
+    }
+  }
+  return 0
 }
 
 let templatesPromise: Promise<Templates> | null = null
@@ -272,7 +347,9 @@ async function buildTemplates(): Promise<Templates> {
     if (!band)
       throw new Error('OCR-B templates could not be segmented; is the OCR-B font installed?')
     for (let c = 0; c < MRZ_CHARSET.length; c++) {
-      byChar[c]!.push(cellFeature(line, band.centers[c]!, band.bottom, PITCH_PX, 0, 0))
+      const x = band.centers[c]!
+      const base = band.baseline[0] + band.baseline[1] * x
+      byChar[c]!.push(cellFeature(line, x, base, PITCH_PX, 0, 0))
     }
   }
   return { byChar }

@@ -322,3 +322,28 @@ describe('fields', () => {
     expect(splitMrzText(' p<uto \r\n\n L898 902\n')).toEqual(['P<UTO', 'L898902'])
   })
 })
+
+describe('namesWellFormed (ICAO 9303-3 §4.6)', () => {
+  it('accepts names, fillers and truncation; refuses stray characters after the fillers', async () => {
+    const { namesWellFormed } = await import('./parse.ts')
+    const lower = 'L898902C36UTO7408122F1204159ZE184226B<<<<<10'
+    expect(namesWellFormed('TD3', ['P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<', lower])).toBe(
+      true,
+    )
+    expect(namesWellFormed('TD3', ['P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<K', lower])).toBe(
+      false,
+    )
+    expect(namesWellFormed('TD3', ['P<UTOERIKSSON<<ANNA<<MARIA<<<<<<<<<<<<<<<<<<', lower])).toBe(
+      false,
+    )
+    expect(namesWellFormed('TD3', ['P<UTOHENNINGSEN<<ALEXANDRAMARIAELISABETHCHRI', lower])).toBe(
+      true,
+    )
+    expect(
+      namesWellFormed('FRA_ID', [
+        'IDFRABERTHIER<<<<<<<<<<<<<<<<<931017',
+        '8806931012347CORINNE<<ANNA<6503123F1',
+      ]),
+    ).toBe(true)
+  })
+})

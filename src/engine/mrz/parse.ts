@@ -708,3 +708,30 @@ export function positionFilters(lines: string[]): ((c: string) => boolean)[][] |
     }),
   )
 }
+
+// ICAO 9303-3 §4.6: name components separated by one '<', primary and secondary identifiers by
+// '<<', then fillers only. (A truncated name fills the field and still matches.)
+const NAME_FIELD = /^([A-Z]+(<[A-Z]+)*)?(<<[A-Z]+(<[A-Z]+)*)?<*$/
+// French ID: a surname of components separated by '<'; given names separated by '<<'.
+const FRA_SURNAME = /^[A-Z]+(<[A-Z]+)*<*$/
+const FRA_GIVEN = /^([A-Z]+(<{1,2}[A-Z]+)*)?<*$/
+
+/**
+ * Whether the name fields of parsed lines have the structure ICAO 9303-3 §4.6 prescribes. Names
+ * carry no check digit, so a reader uses this to refuse a zone whose name was misread.
+ */
+export function namesWellFormed(format: MrzFormat, lines: string[]): boolean {
+  const l0 = lines[0] ?? ''
+  const l1 = lines[1] ?? ''
+  switch (format) {
+    case 'TD1':
+      return NAME_FIELD.test(lines[2] ?? '')
+    case 'TD2':
+    case 'TD3':
+    case 'MRVA':
+    case 'MRVB':
+      return NAME_FIELD.test(l0.slice(5))
+    case 'FRA_ID':
+      return FRA_SURNAME.test(l0.slice(5, 30)) && FRA_GIVEN.test(l1.slice(13, 27))
+  }
+}

@@ -12,7 +12,7 @@ import {
   type LineRead,
   type Templates,
 } from './glyphs.ts'
-import { parseMrz, positionFilters, type ParsedMrz } from './parse.ts'
+import { namesWellFormed, parseMrz, positionFilters, type ParsedMrz } from './parse.ts'
 
 export interface MrzReadOptions {
   /** Day the dates are resolved against (YYYY-MM-DD). */
@@ -22,7 +22,13 @@ export interface MrzReadOptions {
 }
 
 export type MrzRead =
-  | { ok: true; mrz: ParsedMrz; timingsMs: Record<string, number> }
+  | {
+      ok: true
+      mrz: ParsedMrz
+      /** Template match of the weakest cell and the mean over cells (1 = identical to OCR-B). */
+      confidence: { min: number; mean: number }
+      timingsMs: Record<string, number>
+    }
   | { ok: false; code: 'MRZ_NOT_FOUND' | 'MRZ_UNREADABLE'; message: string }
 
 /** Longer side of the image the MRZ is searched in. */
@@ -105,9 +111,11 @@ export async function readMrz(image: GrayImage, opts: MrzReadOptions): Promise<M
         sawZone = true
         const parsed = interpret(t.reads, opts.asOf)
         if (parsed.ok) {
+          const scores = t.reads.flatMap((r) => r.cells.map((c) => c.score))
           return {
             ok: true,
             mrz: parsed.mrz,
+            confidence: { min: Math.min(...scores), mean: t.mean },
             timingsMs: {
               locate: Math.round(tLocate - t0),
               read: Math.round(performance.now() - tLocate),
@@ -370,9 +378,15 @@ function readGroup(
   const ordered = flipped ? [...group].reverse() : group
   const reads: LineRead[] = []
   let k = 0
+  const longest = Math.max(...group.map((l) => l.umax - l.umin))
   for (const line of ordered) {
-    let p0 = toSrc(U0, line.a + line.b * U0)
-    let p1 = toSrc(U1, line.a + line.b * U1)
+    // Under perspective the lines do not share one extent; a line whose chain broke off early
+    // borrows the zone's extent instead.
+    const own = line.umax - line.umin >= 0.9 * longest
+    const u0 = own ? line.umin : U0
+    const u1 = own ? line.umax : U1
+    let p0 = toSrc(u0, line.a + line.b * u0)
+    let p1 = toSrc(u1, line.a + line.b * u1)
     if (flipped) [p0, p1] = [p1, p0]
     // First pass: the chain's extent, from the first glyph's left edge to the last glyph's right
     // edge, is about (n − 0.42) pitches. Second pass: resample from the cell centres found.
@@ -385,9 +399,12 @@ function readGroup(
     let rect = rectify(image, pyramid, c0, c1, n)
     let band = findCells(rect.img, n)
     if (!band) return null
-    const yMid = (band.top + band.bottom) / 2
-    const a = rect.toSrc(band.centers[0]!, yMid)
-    const b = rect.toSrc(band.centers[n - 1]!, yMid)
+    // Glyph middles sit half a capital above the baseline.
+    const mid = (x: number): number => band!.baseline[0] + band!.baseline[1] * x - 0.45 * PITCH_PX
+    const xa = band.centers[0]!
+    const xb = band.centers[n - 1]!
+    const a = rect.toSrc(xa, mid(xa))
+    const b = rect.toSrc(xb, mid(xb))
     rect = rectify(image, pyramid, a, b, n)
     band = findCells(rect.img, n)
     if (!band) return null
@@ -446,6 +463,56 @@ function rectify(
   return { img, toSrc }
 }
 
+const isDigitChar = (c: string): boolean => c >= '0' && c <= '9'
+const PAIRS = new Set([
+  '0O',
+  'O0',
+  '1I',
+  'I1',
+  '5S',
+  'S5',
+  '8B',
+  'B8',
+  '2Z',
+  'Z2',
+  '0D',
+  'D0',
+  '0Q',
+  'Q0',
+])
+const CONFUSABLE_PAIR = (a: string, b: string): boolean => PAIRS.has(a + b)
+/** Below this score margin, a letter/digit pair is decided by glyph height. */
+const PAIR_MARGIN = 0.08
+/** OCR-B digits are 77/71 of the capital height (ISO 1073-2 glyph drawings). */
+const DIGIT_OVER_CAPITAL = 1.085
+
+/**
+ * Height classifier for one line: reference heights of confidently read digits and capitals
+ * (either derived from the other when a line has too few), and a verdict for a measured height.
+ */
+function classHeights(r: LineRead): (h: number) => 'digit' | 'letter' | 'unsure' {
+  const digits: number[] = []
+  const letters: number[] = []
+  r.cells.forEach((c, i) => {
+    const sorted = [...c.scores].sort((a, b) => b - a)
+    if (c.score < 0.75 || c.score - sorted[1]! < 0.1) return
+    if (isDigitChar(c.ch) && c.ch !== '1') digits.push(r.heights[i]!)
+    else if (c.ch >= 'A' && c.ch <= 'Z' && c.ch !== 'I') letters.push(r.heights[i]!)
+  })
+  const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+  let d = digits.length >= 3 ? med(digits) : NaN
+  let l = letters.length >= 3 ? med(letters) : NaN
+  if (Number.isNaN(d) && !Number.isNaN(l)) d = l * DIGIT_OVER_CAPITAL
+  if (Number.isNaN(l) && !Number.isNaN(d)) l = d / DIGIT_OVER_CAPITAL
+  return (h) => {
+    if (Number.isNaN(d) || Number.isNaN(l) || d - l < 0.02) return 'unsure'
+    const t = (h - l) / (d - l) // 0 = capital height, 1 = digit height
+    if (t > 0.65) return 'digit'
+    if (t < 0.35) return 'letter'
+    return 'unsure'
+  }
+}
+
 /** Turn cell scores into MRZ lines restricted to each position's field type, and parse. */
 function interpret(
   reads: LineRead[],
@@ -456,28 +523,44 @@ function interpret(
   if (!filters) return { ok: false, message: 'The zone does not have an MRZ layout.' }
   const lines: string[] = []
   const alternatives: string[][] = []
-  reads.forEach((r, l) => {
+  for (const [l, r] of reads.entries()) {
+    const heightOf = classHeights(r)
     let line = ''
     const alts: string[] = []
-    r.cells.forEach((cell, p) => {
+    for (const [p, cell] of r.cells.entries()) {
       const ok = filters[l]?.[p] ?? (() => true)
       const ranked = [...MRZ_CHARSET]
         .map((ch, i) => ({ ch, s: cell.scores[i]! }))
         .filter((x) => ok(x.ch))
         .sort((a, b) => b.s - a.s)
-      const best = ranked[0]!
+      let best = ranked[0]!
+      let rest = ranked.slice(1)
+      // OCR-B digits stand taller than its capitals: settle a close letter/digit pair by height.
+      const second = rest[0]
+      if (second && best.s - second.s < PAIR_MARGIN && CONFUSABLE_PAIR(best.ch, second.ch)) {
+        const verdict = heightOf(r.heights[p]!)
+        if (verdict === 'unsure') {
+          return {
+            ok: false,
+            message: `Cannot tell '${best.ch}' from '${second.ch}' on line ${l + 1}.`,
+          }
+        }
+        if ((verdict === 'digit') !== isDigitChar(best.ch))
+          [best, rest] = [second, [best, ...rest.slice(1)]]
+        rest = rest.filter((x) => !CONFUSABLE_PAIR(best.ch, x.ch))
+      }
       line += best.ch
       alts.push(
-        ranked
-          .slice(1, 3)
+        rest
+          .slice(0, 2)
           .filter((x) => x.s >= best.s - ALT_MARGIN)
           .map((x) => x.ch)
           .join(''),
       )
-    })
+    }
     lines.push(line)
     alternatives.push(alts)
-  })
+  }
   const parsed = parseMrz({ lines, alternatives }, { asOf })
   if (!parsed.ok) return { ok: false, message: parsed.message }
   if (!parsed.mrz.valid) {
@@ -488,6 +571,9 @@ function interpret(
       ok: false,
       message: `Check digits do not hold (${failed.join(', ')}); the zone is unreadable.`,
     }
+  }
+  if (!namesWellFormed(parsed.mrz.format, parsed.mrz.lines)) {
+    return { ok: false, message: 'The name field is not well formed; the zone is unreadable.' }
   }
   return { ok: true, mrz: parsed.mrz }
 }
