@@ -2,7 +2,8 @@
 // Three tables: PDF417 decode rate per degradation (and whether every decoded date is right),
 // payload parse correctness per AAMVA version (clean and damaged), and time per image.
 // Options: --aamva-count N (images per degradation row, default 60; clean and camera-like get
-// four times as many), --verbose (print each failure).
+// four times as many), --aamva-only TEXT (only degradation rows whose name holds TEXT),
+// --verbose (print each failure).
 import { readAamvaFromBytes } from '../src/engine/aamva/index.ts'
 import { inspectAamvaText } from '../src/engine/aamva/inspect-text.ts'
 import type { InspectResult } from '../src/engine/types.ts'
@@ -136,6 +137,8 @@ export async function runAamvaEval(args: string[]): Promise<void> {
   const i = args.indexOf('--aamva-count')
   const count = i >= 0 ? Number(args[i + 1]) : 60
   const verbose = args.includes('--verbose')
+  const j = args.indexOf('--aamva-only')
+  const only = j >= 0 ? (args[j + 1] ?? '') : null
   const started = performance.now()
 
   // Warm the wasm module so the first image's time is not its compilation.
@@ -147,6 +150,7 @@ export async function runAamvaEval(args: string[]): Promise<void> {
   const perVersionDecoded = new Map<number, { n: number; datesRight: number }>()
   let seed = 1000
   for (const scenario of SCENARIOS) {
+    if (only !== null && !scenario.name.includes(only)) continue
     const row: Row = {
       name: scenario.name,
       n: 0,

@@ -16,7 +16,7 @@ export { readPdf417 } from './pdf417.ts'
 export type { GrayImage, Pdf417Read } from './pdf417.ts'
 
 export interface AamvaImageOptions extends AamvaInspectOptions {
-  /** Time after which no new decoding strategy is started (default 900 ms). */
+  /** Time after which no new decoding strategy is started (default 600 ms). */
   budgetMs?: number
 }
 

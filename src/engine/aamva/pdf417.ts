@@ -22,7 +22,7 @@ export type Pdf417Read =
   | { ok: false; fail: 'BARCODE_NOT_FOUND' | 'BARCODE_UNREADABLE'; attempts: number }
 
 export interface Pdf417Options {
-  /** Stop trying new strategies after this many milliseconds (default 900). */
+  /** Stop trying new strategies after this many milliseconds (default 600). */
   budgetMs?: number
   /** Accept a decoded symbol only when this says so (e.g. it holds an AAMVA header). */
   accept?: (bytes: Uint8Array) => boolean
@@ -59,7 +59,7 @@ const READER: ReaderOptions = {
 
 /** Working size for the whole-image attempt and for analysis. */
 const WHOLE_SIDE = 1600
-const ANALYSIS_SIDE = 720
+const ANALYSIS_SIDE = 1000
 const BLOCK = 12
 /** Length (px) an upright symbol is enlarged to when its modules are fine. */
 const UPRIGHT_SYMBOL_PX = 1300
@@ -71,7 +71,7 @@ export async function readPdf417(
 ): Promise<Pdf417Read> {
   await ensureZxing()
   const started = performance.now()
-  const budget = options.budgetMs ?? 900
+  const budget = options.budgetMs ?? 600
   const accept = options.accept ?? (() => true)
   let attempts = 0
   const overBudget = (): boolean => performance.now() - started > budget
@@ -96,29 +96,25 @@ export async function readPdf417(
     if (found !== null) return found
   }
 
-  // 3. Each region upright, cropped and enlarged; then sharpened; then evened out (glare, dim
-  // light) with a global threshold.
+  // 3. Each region upright, cropped and enlarged, then read as it is and in the variants
+  // that help: sharpened (focus blur, enlargement), evened out (glare, dim light), and a global
+  // threshold. The crop is upright or upside down, which the PDF417 detector reads as well.
+  const sized: ReaderOptions = { tryRotate: false, tryDownscale: false }
+  const variants: [string, (u: GrayImage) => Promise<GrayImage>, ReaderOptions][] = [
+    ['sharpened', (u) => sharpened(u), sized],
+    ['plain', (u) => Promise.resolve(u), sized],
+    ['clahe', evenOut, sized],
+    ['sharpened-more', (u) => sharpened(u, 3), sized],
+    ['enlarged-global', enlarge, { ...sized, binarizer: 'GlobalHistogram' }],
+  ]
   for (const c of candidates) {
     if (overBudget()) break
     const upright = uprightCrop(image, c)
-    // The crop is upright (or upside down, which the PDF417 detector reads as well).
-    const sized: ReaderOptions = { tryRotate: false, tryDownscale: false }
-    const found =
-      (await tryRaster(upright, `region@${c.angle.toFixed(0)}`, sized)) ??
-      (overBudget()
-        ? null
-        : await tryRaster(await sharpened(upright), 'region-sharpened', sized)) ??
-      (overBudget() ? null : await tryRaster(await evenOut(upright), 'region-clahe', sized)) ??
-      (overBudget()
-        ? null
-        : await tryRaster(await sharpened(upright, 3), 'region-sharpened-more', sized)) ??
-      (overBudget()
-        ? null
-        : await tryRaster(await enlarge(upright), 'region-enlarged', {
-            ...sized,
-            binarizer: 'GlobalHistogram',
-          }))
-    if (found !== null) return found
+    for (const [name, make, readerOptions] of variants) {
+      if (overBudget()) break
+      const found = await tryRaster(await make(upright), `region-${name}`, readerOptions)
+      if (found !== null) return found
+    }
   }
   if (!wholeTried && !overBudget()) {
     const found = await tryRaster(await resize(image, WHOLE_SIDE), 'whole')
@@ -224,25 +220,59 @@ export function uprightCrop(image: GrayImage, c: Candidate): GrayImage {
   let along = c.along * 1.8 + 2 * margin
   let across = c.across * 1.3 + 2 * margin
   let scale = Math.min(3, Math.max(UPRIGHT_SYMBOL_PX / along, Math.min(1, 1800 / along)))
-  const first = sampleRotated(image, c.cx, c.cy, c.angle, along, across, scale)
+  let { cx, cy } = c
+  let first = sampleRotated(image, cx, cy, c.angle, along, across, scale)
   // The block estimate is a degree or two off on fine modules: refine it on the upright crop.
   const angle = c.angle - residualTilt(first)
-  // The block mask may hold the card's edges or print next to the symbol: keep the span of
-  // rows and columns that is busy with bars, then sample again at the scale that symbol needs.
-  const box = busySpan(first)
-  let { cx, cy } = c
-  if (box !== null) {
-    const a = (c.angle * Math.PI) / 180
-    const du = ((box.u0 + box.u1) / 2 - first.width / 2) / scale
-    const dv = ((box.v0 + box.v1) / 2 - first.height / 2) / scale
+  const a = (c.angle * Math.PI) / 180
+  const move = (du: number, dv: number): void => {
     cx += du * Math.cos(a) - dv * Math.sin(a)
     cy += du * Math.sin(a) + dv * Math.cos(a)
+  }
+  // The block mask may hold the card's edges or print next to the symbol: keep the span of
+  // rows and columns that is busy with bars. When that span runs into the crop's border the
+  // symbol goes on beyond it: widen towards that side and look again.
+  let box = busySpan(first)
+  for (let round = 0; round < 2 && box !== null; round++) {
+    const grow = [box.u0 <= 2, box.u1 >= first.width - 3, box.v0 <= 2, box.v1 >= first.height - 3]
+    if (!grow.some(Boolean)) break
+    const [left, right, top, bottom] = grow
+    const dAlong = along * 0.4
+    const dAcross = across * 0.3
+    move(
+      ((right ? 1 : 0) - (left ? 1 : 0)) * (dAlong / 2),
+      ((bottom ? 1 : 0) - (top ? 1 : 0)) * (dAcross / 2),
+    )
+    along += left || right ? dAlong : 0
+    across += top || bottom ? dAcross : 0
+    scale = Math.min(3, Math.max(UPRIGHT_SYMBOL_PX / along, Math.min(1, 1800 / along)))
+    first = sampleRotated(image, cx, cy, angle, along, across, scale)
+    box = busySpan(first)
+  }
+  if (box !== null) {
+    move(
+      ((box.u0 + box.u1) / 2 - first.width / 2) / scale,
+      ((box.v0 + box.v1) / 2 - first.height / 2) / scale,
+    )
     const symbolAlong = (box.u1 - box.u0) / scale
     along = symbolAlong + 2 * Math.max(6, symbolAlong * 0.04)
     across = (box.v1 - box.v0) / scale + 2 * Math.max(6, symbolAlong * 0.04)
     scale = Math.min(3, Math.max(UPRIGHT_SYMBOL_PX / along, Math.min(1, 1800 / along)))
   }
-  return sampleRotated(image, cx, cy, angle, along, across, scale)
+  const upright = sampleRotated(image, cx, cy, angle, along, across, scale)
+  // Perspective leaves the rows sloping although the bars stand upright: shear them level.
+  const slope = rowSlope(upright)
+  if (Math.abs(slope) < 0.5) return upright
+  return sampleRotated(
+    image,
+    cx,
+    cy,
+    angle,
+    along,
+    across,
+    scale,
+    Math.tan((slope * Math.PI) / 180),
+  )
 }
 
 interface Span {
@@ -340,6 +370,7 @@ function sampleRotated(
   along: number,
   across: number,
   scale: number,
+  shear = 0,
 ): GrayImage {
   const width = Math.max(16, Math.round(along * scale))
   const height = Math.max(16, Math.round(across * scale))
@@ -355,8 +386,9 @@ function sampleRotated(
     for (let u = 0; u < width; u++) {
       const du = u - hw
       // Output x runs along the rows (direction of the gradient), y along the bars.
-      const sx = cx + du * cos - dv * sin
-      const sy = cy + du * sin + dv * cos
+      const dvs = dv + du * shear
+      const sx = cx + du * cos - dvs * sin
+      const sy = cy + du * sin + dvs * cos
       let value = 255
       if (sx >= 0 && sy >= 0 && sx < sw - 1 && sy < sh - 1) {
         const x0 = Math.floor(sx)
@@ -377,35 +409,90 @@ function sampleRotated(
 }
 
 /**
+ * The slope (degrees) of the rows of an upright symbol: the row boundaries and the symbol's top
+ * and bottom edges give the sharpest row profile along it.
+ */
+export function rowSlope(r: GrayImage): number {
+  // Lines run along x; sample every few columns, every row.
+  const step = Math.max(1, Math.round(r.width / 160))
+  const lines: Uint8Array[] = []
+  for (let x = 0; x < r.width; x += step) {
+    const column = new Uint8Array(r.height)
+    for (let y = 0; y < r.height; y++) column[y] = r.gray[y * r.width + x] ?? 0
+    lines.push(column)
+  }
+  return sharpestShear(lines, r.height, step, 6)
+}
+
+/**
  * The small tilt (degrees, to add to the rotation) left in a nearly upright barcode: the start
  * and stop patterns repeat in every row, so the column profile is sharpest when bars are vertical.
  */
 export function residualTilt(r: GrayImage): number {
-  const step = Math.max(1, Math.round(r.width / 500))
-  const w = Math.floor(r.width / step)
-  let best = 0
-  let bestScore = -1
-  for (let deg = -3.5; deg <= 3.501; deg += 0.25) {
-    const t = Math.tan((deg * Math.PI) / 180)
-    const profile = new Float64Array(w)
-    const count = new Float64Array(w)
-    for (let y = 0; y < r.height; y += 2 * step) {
-      const shift = y * t
-      for (let x = 0; x < w; x++) {
-        const sx = Math.round(x * step + shift)
-        if (sx < 0 || sx >= r.width) continue
-        profile[x] = (profile[x] ?? 0) + (r.gray[y * r.width + sx] ?? 0)
-        count[x] = (count[x] ?? 0) + 1
+  // Lines run along y; sample every few rows, columns thinned to about 500.
+  const xStep = Math.max(1, Math.round(r.width / 500))
+  const yStep = Math.max(1, Math.round(r.height / 80))
+  const width = Math.floor(r.width / xStep)
+  const lines: Uint8Array[] = []
+  for (let y = 0; y < r.height; y += yStep) {
+    const row = new Uint8Array(width)
+    for (let x = 0; x < width; x++) row[x] = r.gray[y * r.width + x * xStep] ?? 0
+    lines.push(row)
+  }
+  return -sharpestShear(lines, width, yStep / xStep, 6)
+}
+
+/**
+ * Given parallel lines of samples (spaced `spacing` samples apart), the shear angle in degrees
+ * (within ±range) whose summed profile has the most edge energy; coarse then fine search.
+ */
+function sharpestShear(
+  lines: Uint8Array[],
+  length: number,
+  spacing: number,
+  range: number,
+): number {
+  const profile = new Float64Array(length)
+  const count = new Float64Array(length)
+  const score = (deg: number): number => {
+    profile.fill(0)
+    count.fill(0)
+    const t = Math.tan((deg * Math.PI) / 180) * spacing
+    for (let k = 0; k < lines.length; k++) {
+      const line = lines[k] ?? new Uint8Array(0)
+      const offset = Math.round(k * t)
+      const from = Math.max(0, -offset)
+      const to = Math.min(length, length - offset)
+      for (let i = from; i < to; i++) {
+        profile[i] = (profile[i] ?? 0) + (line[i + offset] ?? 0)
+        count[i] = (count[i] ?? 0) + 1
       }
     }
-    let score = 0
-    for (let x = 1; x < w; x++) {
-      const a = (profile[x] ?? 0) / Math.max(1, count[x] ?? 0)
-      const b = (profile[x - 1] ?? 0) / Math.max(1, count[x - 1] ?? 0)
-      score += (a - b) * (a - b)
+    let sum = 0
+    let prev = -1
+    for (let i = 0; i < length; i++) {
+      const c = count[i] ?? 0
+      if (c < lines.length / 2) continue
+      const v = (profile[i] ?? 0) / c
+      if (prev >= 0) sum += (v - prev) * (v - prev)
+      prev = v
     }
-    if (score > bestScore) {
-      bestScore = score
+    return sum
+  }
+  let best = 0
+  let bestScore = score(0)
+  for (let deg = -range; deg <= range + 1e-9; deg += 1) {
+    const v = score(deg)
+    if (v > bestScore) {
+      bestScore = v
+      best = deg
+    }
+  }
+  const coarse = best
+  for (let deg = coarse - 0.75; deg <= coarse + 0.75 + 1e-9; deg += 0.25) {
+    const v = score(deg)
+    if (v > bestScore) {
+      bestScore = v
       best = deg
     }
   }
@@ -465,7 +552,7 @@ export function locateCandidates(small: GrayImage, source: GrayImage): Candidate
   for (let i = 0; i < bw * bh; i++) {
     const e = energy[i] ?? 0
     const coh = coherence[i] ?? 0
-    if (e > 0.15 * high && coh > 0.55) {
+    if (e > 0.05 * high && coh > 0.55) {
       isBar[i] = 1
       const bin = (Math.round(orientation[i] ?? 0) + 180) % 180
       hist[bin] = (hist[bin] ?? 0) + Math.sqrt(e) * coh
@@ -480,47 +567,56 @@ export function locateCandidates(small: GrayImage, source: GrayImage): Candidate
     for (let i = 0; i < bw * bh; i++) {
       if (isBar[i] === 1 && angleGap(orientation[i] ?? 0, peak) < 14) member[i] = 1
     }
-    for (const comp of components(member, bw, bh).slice(0, 2)) {
-      if (comp.blocks < 6) continue
-      // The angle from the summed tensor of the region's blocks: finer than the histogram bin.
-      let sxx = 0
-      let syy = 0
-      let sxy = 0
-      for (const i of comp.members) {
-        sxx += jxx[i] ?? 0
-        syy += jyy[i] ?? 0
-        sxy += jxy[i] ?? 0
-      }
-      const angle = (0.5 * Math.atan2(2 * sxy, sxx - syy) * 180) / Math.PI
-      // Extent of the blocks along the rows and along the bars, in source pixels.
-      const a = (angle * Math.PI) / 180
-      let sMin = Infinity
-      let sMax = -Infinity
-      let tMin = Infinity
-      let tMax = -Infinity
-      for (const i of comp.members) {
-        const x = ((i % bw) + 0.5) * BLOCK * scaleX
-        const y = (Math.floor(i / bw) + 0.5) * BLOCK * scaleY
-        const s = x * Math.cos(a) + y * Math.sin(a)
-        const t = -x * Math.sin(a) + y * Math.cos(a)
-        sMin = Math.min(sMin, s)
-        sMax = Math.max(sMax, s)
-        tMin = Math.min(tMin, t)
-        tMax = Math.max(tMax, t)
-      }
-      const sMid = (sMin + sMax) / 2
-      const tMid = (tMin + tMax) / 2
-      candidates.push({
-        angle,
-        cx: sMid * Math.cos(a) - tMid * Math.sin(a),
-        cy: sMid * Math.sin(a) + tMid * Math.cos(a),
-        along: sMax - sMin + BLOCK * scaleX,
-        across: tMax - tMin + BLOCK * scaleY,
-        strength: Math.min(1, comp.blocks / 40),
-      })
+    const members: number[] = []
+    for (let i = 0; i < bw * bh; i++) if (member[i] === 1) members.push(i)
+    if (members.length < 6) continue
+    // The angle from the summed tensor of the blocks: finer than the histogram bin.
+    let sxx = 0
+    let syy = 0
+    let sxy = 0
+    for (const i of members) {
+      sxx += jxx[i] ?? 0
+      syy += jyy[i] ?? 0
+      sxy += jxy[i] ?? 0
     }
+    const angle = (0.5 * Math.atan2(2 * sxy, sxx - syy) * 180) / Math.PI
+    const a = (angle * Math.PI) / 180
+    // Project the blocks on the rows (s) and along the bars (t), in analysis pixels. The symbol
+    // is the densest run of both projections; card edges and print add thin, sparse runs.
+    const origin = Math.hypot(w, h)
+    const bins = Math.ceil((2 * origin) / BLOCK) + 1
+    const sOf = (i: number): number =>
+      ((i % bw) + 0.5) * BLOCK * Math.cos(a) + (Math.floor(i / bw) + 0.5) * BLOCK * Math.sin(a)
+    const tOf = (i: number): number =>
+      -((i % bw) + 0.5) * BLOCK * Math.sin(a) + (Math.floor(i / bw) + 0.5) * BLOCK * Math.cos(a)
+    const bin = (v: number): number =>
+      Math.max(0, Math.min(bins - 1, Math.floor((v + origin) / BLOCK)))
+    const tHist = new Float64Array(bins)
+    for (const i of members) tHist[bin(tOf(i))] = (tHist[bin(tOf(i))] ?? 0) + 1
+    const tRun = largestRun(tHist, 0.3, 1)
+    if (tRun === null) continue
+    const inRows = members.filter((i) => bin(tOf(i)) >= tRun[0] && bin(tOf(i)) <= tRun[1])
+    const sHist = new Float64Array(bins)
+    for (const i of inRows) sHist[bin(sOf(i))] = (sHist[bin(sOf(i))] ?? 0) + 1
+    const sRun = largestRun(sHist, 0.25, 2)
+    if (sRun === null) continue
+    const inBox = inRows.filter((i) => bin(sOf(i)) >= sRun[0] && bin(sOf(i)) <= sRun[1]).length
+    if (inBox < 6) continue
+    const sMid = ((sRun[0] + sRun[1] + 1) / 2) * BLOCK - origin
+    const tMid = ((tRun[0] + tRun[1] + 1) / 2) * BLOCK - origin
+    const along = (sRun[1] - sRun[0] + 1) * BLOCK
+    const across = (tRun[1] - tRun[0] + 1) * BLOCK
+    candidates.push({
+      angle,
+      cx: (sMid * Math.cos(a) - tMid * Math.sin(a)) * scaleX,
+      cy: (sMid * Math.sin(a) + tMid * Math.cos(a)) * scaleY,
+      along: along * scaleX,
+      across: across * scaleY,
+      // A symbol is wider (across its bars) than its bars are long; a card edge is not.
+      strength: Math.min(1, inBox / 40) * Math.min(1, along / across),
+    })
   }
-  return candidates.sort((a, b) => b.strength - a.strength).slice(0, 3)
+  return candidates.sort((a, b) => b.strength - a.strength).slice(0, 2)
 }
 
 function angleGap(a: number, b: number): number {
@@ -556,50 +652,4 @@ function histogramPeaks(hist: Float64Array, count: number): number[] {
     }
     return sw > 0 ? (((sa / sw) % 180) + 180) % 180 : p
   })
-}
-
-interface Component {
-  blocks: number
-  members: number[]
-  x0: number
-  y0: number
-  x1: number
-  y1: number
-}
-
-/** Components of a block mask, largest first; gaps of one block are bridged. */
-function components(mask: Uint8Array, bw: number, bh: number): Component[] {
-  const seen = new Uint8Array(bw * bh)
-  const found: Component[] = []
-  for (let start = 0; start < bw * bh; start++) {
-    if (mask[start] !== 1 || seen[start] === 1) continue
-    const comp: Component = { blocks: 0, members: [], x0: bw, y0: bh, x1: 0, y1: 0 }
-    const stack = [start]
-    seen[start] = 1
-    while (stack.length > 0) {
-      const i = stack.pop() ?? 0
-      const x = i % bw
-      const y = Math.floor(i / bw)
-      comp.blocks += 1
-      comp.members.push(i)
-      comp.x0 = Math.min(comp.x0, x)
-      comp.y0 = Math.min(comp.y0, y)
-      comp.x1 = Math.max(comp.x1, x)
-      comp.y1 = Math.max(comp.y1, y)
-      for (let dy = -2; dy <= 2; dy++) {
-        for (let dx = -2; dx <= 2; dx++) {
-          const nx = x + dx
-          const ny = y + dy
-          if (nx < 0 || ny < 0 || nx >= bw || ny >= bh) continue
-          const j = ny * bw + nx
-          if (mask[j] === 1 && seen[j] !== 1) {
-            seen[j] = 1
-            stack.push(j)
-          }
-        }
-      }
-    }
-    found.push(comp)
-  }
-  return found.sort((a, b) => b.blocks - a.blocks)
 }
