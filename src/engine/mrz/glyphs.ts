@@ -25,6 +25,8 @@ const SHIFTS: [number, number][] = [
   [-0.1, 0.03],
   [0.1, -0.03],
 ]
+/** Characters whose match is refined over the sub-cell shifts. */
+const TOP_K = 6
 /**
  * Capital height over pitch: ICAO 9303-3 prints OCR-B size 1, about 2.3 mm tall on a 2.54 mm
  * pitch. Cells are scaled by the pitch and anchored on the baseline, because OCR-B digits stand
@@ -238,16 +240,18 @@ export function readCells(line: GrayImage, band: Band, templates: Templates): Li
     const pitch = next !== undefined && prev !== undefined ? (next - prev) / 2 : PITCH_PX
     const base = baseline[0] + baseline[1] * centers[i]!
     const feats = SHIFTS.map(([dx, dy]) => cellFeature(line, centers[i]!, base, pitch, dx, dy))
+    // Unshifted match against every template, then the shifted variants for the best few only.
     const scores = new Float32Array(MRZ_CHARSET.length).fill(-1)
-    for (let c = 0; c < MRZ_CHARSET.length; c++) {
+    const match = (c: number, f: Float32Array): void => {
       for (const t of templates.byChar[c]!) {
-        for (const f of feats) {
-          let dot = 0
-          for (let k = 0; k < DIM; k++) dot += f[k]! * t[k]!
-          if (dot > scores[c]!) scores[c] = dot
-        }
+        let dot = 0
+        for (let k = 0; k < DIM; k++) dot += f[k]! * t[k]!
+        if (dot > scores[c]!) scores[c] = dot
       }
     }
+    for (let c = 0; c < MRZ_CHARSET.length; c++) match(c, feats[0]!)
+    const top = [...scores.keys()].sort((a, b) => scores[b]! - scores[a]!).slice(0, TOP_K)
+    for (const c of top) for (const f of feats.slice(1)) match(c, f)
     let best = 0
     for (let c = 1; c < scores.length; c++) if (scores[c]! > scores[best]!) best = c
     cells.push({ ch: MRZ_CHARSET[best]!, score: scores[best]!, scores })

@@ -2,7 +2,7 @@
 // under perspective, on a background), rectify each line, classify its glyphs against OCR-B
 // templates, and accept a reading only when the ICAO check digits hold.
 
-import { adaptiveInk, components, resize, sampleRect, type GrayImage } from '../image.ts'
+import { adaptiveInk, components, sampleRect, shrink, type GrayImage } from '../image.ts'
 import {
   findCells,
   loadTemplates,
@@ -35,6 +35,11 @@ export type MrzRead =
 const WORK_SIDE = 1000
 /** At most this many candidate zones are read before giving up. */
 const MAX_CANDIDATES = 6
+/**
+ * A zone whose cells match OCR-B this poorly on average is not read at all: check digits alone
+ * (with corrections) would pass some garbage by chance.
+ */
+const MIN_MEAN_SCORE = 0.8
 /** Alternatives offered to the parser: characters scoring within this of the best. */
 const ALT_MARGIN = 0.06
 
@@ -65,7 +70,11 @@ export async function readMrz(image: GrayImage, opts: MrzReadOptions): Promise<M
   const t0 = performance.now()
   const templates = await loadTemplates()
   const scale = WORK_SIDE / Math.max(image.width, image.height)
-  const work = resize(image, Math.round(image.width * scale), Math.round(image.height * scale))
+  const work = await shrink(
+    image,
+    Math.round(image.width * scale),
+    Math.round(image.height * scale),
+  )
   opts.debug?.('work', work)
 
   const mask = adaptiveInk(work, 15, 12, 0.25)
@@ -92,30 +101,36 @@ export async function readMrz(image: GrayImage, opts: MrzReadOptions): Promise<M
     }
   }
 
-  const pyramid = new Map<number, GrayImage>()
+  const pyramid = new Map<number, GrayImage>([[1, image]])
   let sawZone = false
   let lastMessage = 'The machine readable zone could not be read reliably.'
   for (const group of groups.slice(0, MAX_CANDIDATES)) {
     const counts = group.length === 3 ? [30] : lineCountsFor(group)
     for (const n of counts) {
-      const tries: { flipped: boolean; reads: LineRead[]; mean: number }[] = []
+      // Right way up first; the 180° reading only when that fails (an upside-down photo).
       for (const flipped of [false, true]) {
-        const reads = readGroup(image, pyramid, group, n, flipped, theta, scale, templates, opts)
+        const reads = await readGroup(
+          image,
+          pyramid,
+          group,
+          n,
+          flipped,
+          theta,
+          scale,
+          templates,
+          opts,
+        )
         if (!reads) continue
         const all = reads.flatMap((r) => r.cells)
-        tries.push({ flipped, reads, mean: all.reduce((s, c) => s + c.score, 0) / all.length })
-      }
-      tries.sort((x, y) => y.mean - x.mean)
-      for (const t of tries) {
-        if (t.mean < 0.55) continue
+        const mean = all.reduce((sum, c) => sum + c.score, 0) / all.length
+        if (mean < MIN_MEAN_SCORE) continue
         sawZone = true
-        const parsed = interpret(t.reads, opts.asOf)
+        const parsed = interpret(reads, opts.asOf)
         if (parsed.ok) {
-          const scores = t.reads.flatMap((r) => r.cells.map((c) => c.score))
           return {
             ok: true,
             mrz: parsed.mrz,
-            confidence: { min: Math.min(...scores), mean: t.mean },
+            confidence: { min: Math.min(...all.map((c) => c.score)), mean },
             timingsMs: {
               locate: Math.round(tLocate - t0),
               read: Math.round(performance.now() - tLocate),
@@ -356,7 +371,7 @@ function lineCountsFor(group: TextLine[]): number[] {
 }
 
 /** Rectify and classify each line of a zone; lines in reading order. Null when a line does not segment. */
-function readGroup(
+async function readGroup(
   image: GrayImage,
   pyramid: Map<number, GrayImage>,
   group: TextLine[],
@@ -366,7 +381,7 @@ function readGroup(
   scale: number,
   templates: Templates,
   opts: MrzReadOptions,
-): LineRead[] | null {
+): Promise<LineRead[] | null> {
   const cos = Math.cos(theta)
   const sin = Math.sin(theta)
   const toSrc = (u: number, v: number): [number, number] => [
@@ -396,7 +411,14 @@ function readGroup(
     const uy = (p1[1] - p0[1]) / len
     const c0: [number, number] = [p0[0] + 0.29 * pitch0 * ux, p0[1] + 0.29 * pitch0 * uy]
     const c1: [number, number] = [p1[0] - 0.29 * pitch0 * ux, p1[1] - 0.29 * pitch0 * uy]
-    let rect = rectify(image, pyramid, c0, c1, n)
+    // Sample from a box-filtered level when shrinking a lot, to avoid aliasing.
+    const level = Math.max(1, Math.floor(pitch0 / PITCH_PX / 1.5))
+    let src = pyramid.get(level)
+    if (!src) {
+      src = await shrink(image, Math.round(image.width / level), Math.round(image.height / level))
+      pyramid.set(level, src)
+    }
+    let rect = rectify(src, level, c0, c1, n)
     let band = findCells(rect.img, n)
     if (!band) return null
     // Glyph middles sit half a capital above the baseline.
@@ -405,7 +427,7 @@ function readGroup(
     const xb = band.centers[n - 1]!
     const a = rect.toSrc(xa, mid(xa))
     const b = rect.toSrc(xb, mid(xb))
-    rect = rectify(image, pyramid, a, b, n)
+    rect = rectify(src, level, a, b, n)
     band = findCells(rect.img, n)
     if (!band) return null
     opts.debug?.(`mrz-line-${k++}${flipped ? '-flipped' : ''}-n${n}`, rect.img)
@@ -419,8 +441,8 @@ function readGroup(
  * PITCH_PX × 1.5 from the left edge and n − 1 pitches apart, vertically centred.
  */
 function rectify(
-  image: GrayImage,
-  pyramid: Map<number, GrayImage>,
+  src: GrayImage,
+  level: number,
   c0: [number, number],
   c1: [number, number],
   n: number,
@@ -432,16 +454,6 @@ function rectify(
   const vx = -uy
   const vy = ux
   const srcPerPx = pitchSrc / PITCH_PX
-  // Sample from a box-filtered level when shrinking a lot, to avoid aliasing.
-  const level = Math.max(1, Math.floor(srcPerPx / 1.5))
-  let src = pyramid.get(level)
-  if (!src) {
-    src =
-      level === 1
-        ? image
-        : resize(image, Math.round(image.width / level), Math.round(image.height / level))
-    pyramid.set(level, src)
-  }
   const width = Math.round((n + 2) * PITCH_PX)
   const height = Math.round(PITCH_PX * 2.2)
   const left = 1.5 * PITCH_PX
@@ -450,7 +462,7 @@ function rectify(
   const step = srcPerPx / level
   const img = sampleRect(
     src,
-    [ox / level, oy / level],
+    [(ox + 0.5) / level - 0.5, (oy + 0.5) / level - 0.5],
     [ux * step, uy * step],
     [vx * step, vy * step],
     width,
@@ -571,6 +583,10 @@ function interpret(
       ok: false,
       message: `Check digits do not hold (${failed.join(', ')}); the zone is unreadable.`,
     }
+  }
+  // ICAO 9303-4/5/6/7 §4.2.2: the document code starts with P, I, A, C or V.
+  if (!'PIACV'.includes(parsed.mrz.lines[0]![0]!)) {
+    return { ok: false, message: 'The document code is not an ICAO document code.' }
   }
   if (!namesWellFormed(parsed.mrz.format, parsed.mrz.lines)) {
     return { ok: false, message: 'The name field is not well formed; the zone is unreadable.' }
