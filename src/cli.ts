@@ -132,7 +132,7 @@ const migrate: Command = async (argv, config) => {
   }
   const store = openConfiguredStore(config())
   try {
-    const applied = await migrateToLatest(store.db)
+    const applied = await migrateToLatest(store.db, store.schema)
     out(applied.length === 0 ? 'Database is up to date.' : `Applied: ${applied.join(', ')}`)
     return 0
   } finally {
@@ -167,7 +167,7 @@ Creates a tenant and prints its live API key once (and a test key with --test-ke
     const plan = parsePlan(values.plan)
     const store = openConfiguredStore(config())
     try {
-      await migrateToLatest(store.db)
+      await migrateToLatest(store.db, store.schema)
       const now = new Date()
       const created = await createTenant(store.db, { name, plan }, now)
       out(`Tenant  ${created.tenant.id}  (${created.tenant.name}, plan ${plan})`)
@@ -189,7 +189,7 @@ Creates a tenant and prints its live API key once (and a test key with --test-ke
     }
     const store = openConfiguredStore(config())
     try {
-      await migrateToLatest(store.db)
+      await migrateToLatest(store.db, store.schema)
       const tenants = await listTenants(store.db)
       if (values.json) {
         out(JSON.stringify(tenants))
@@ -231,7 +231,7 @@ rotate without downtime: create the new one, deploy it, then revoke the old one.
     if (mode !== 'live' && mode !== 'test') throw new UsageError('--mode must be live or test')
     const store = openConfiguredStore(config())
     try {
-      await migrateToLatest(store.db)
+      await migrateToLatest(store.db, store.schema)
       const found = isId('ten', tenantId) ? await getTenant(store.db, tenantId) : null
       if (found === null) throw new UsageError(`--tenant: no tenant ${JSON.stringify(tenantId)}`)
       const created = await createApiKey(store.db, found.id, mode, values.name ?? null, new Date())
@@ -253,7 +253,7 @@ rotate without downtime: create the new one, deploy it, then revoke the old one.
     const keyId = positionals[0] ?? ''
     const store = openConfiguredStore(config())
     try {
-      await migrateToLatest(store.db)
+      await migrateToLatest(store.db, store.schema)
       const found = isId('key', keyId) ? await getApiKeyById(store.db, keyId) : null
       if (found === null) throw new UsageError(`no API key ${JSON.stringify(keyId)}`)
       const revoked = await revokeApiKey(store.db, found.tenantId, keyId, new Date())
@@ -288,7 +288,7 @@ const adminKey: Command = async (argv, config) => {
   }
   const store = openConfiguredStore(cfg)
   try {
-    await migrateToLatest(store.db)
+    await migrateToLatest(store.db, store.schema)
     out(`New admin key (shown once): ${await resetAdminKey(store)}`)
     out('Running servers pick it up when restarted.')
     return 0
@@ -311,15 +311,19 @@ Running servers pick the new key up within a minute.`)
   const cfg = config()
   const store = openConfiguredStore(cfg)
   try {
-    await migrateToLatest(store.db)
+    await migrateToLatest(store.db, store.schema)
     const sealer = new Sealer(loadEncryptionKey(cfg.encryptionKey, cfg.dataDir))
     const now = new Date()
     await ensureSigningKey(store.db, sealer, now)
     const tenants = await listTenants(store.db)
-    const longest = Math.max(DEFAULT_TOKEN_TTL_SECONDS, ...tenants.map((t) => t.tokenTtlSeconds ?? 0))
+    const longest = Math.max(
+      DEFAULT_TOKEN_TTL_SECONDS,
+      ...tenants.map((t) => t.tokenTtlSeconds ?? 0),
+    )
     const { kid, retiredKid } = await rotateSigningKey(store.db, sealer, now, longest)
     out(`Signing key ${kid} is now active.`)
-    if (retiredKid) out(`Key ${retiredKid} stays published for ${longest} s (until its tokens expire).`)
+    if (retiredKid)
+      out(`Key ${retiredKid} stays published for ${longest} s (until its tokens expire).`)
     return 0
   } finally {
     await store.close()

@@ -22,7 +22,23 @@ export interface Config {
   /** Whether `loom serve` also runs the background worker. */
   serveRunsWorker: boolean
   trustProxy: boolean
+  /** Failed authentications from one address (15 min) before it is refused for 15 min. */
+  authMaxFailures: number
   encryptionKey: string | null
+  /** Time limit of one webhook attempt (connect, send, response). */
+  webhookTimeoutMs: number
+  /** Delays before the 2nd, 3rd, … webhook attempt (the first is immediate); its length + 1 attempts in all. */
+  webhookRetryScheduleMs: number[]
+  /** How long a rotated-out webhook secret still signs (both signatures are sent meanwhile). */
+  webhookSecretGraceMs: number
+  /** How long a worker holds a claimed job before another worker may take it over. */
+  jobLeaseMs: number
+  /** Jobs one worker process runs at once. */
+  workerConcurrency: number
+  /** Longest pause between polls of an idle worker (it polls faster while busy). */
+  workerPollMs: number
+  /** Days finished jobs and webhook delivery logs are kept. */
+  jobRetentionDays: number
 }
 
 export class ConfigError extends Error {}
@@ -60,6 +76,26 @@ function url(env: Env, name: string, protocols: string[]): string | null {
     throw new ConfigError(`${name} must start with ${protocols.map((p) => `${p}//`).join(' or ')}`)
   }
   return raw
+}
+
+const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
+
+/** A comma-separated list of durations such as `5s,5m,30m,2h`. */
+function durations(env: Env, name: string, fallback: string): number[] {
+  const raw = env[name]?.trim() || fallback
+  const values = raw.split(',').map((part) => {
+    const match = DURATION.exec(part.trim())
+    const ms = match ? Number(match[1]) * (UNIT_MS[match[2] ?? ''] ?? NaN) : NaN
+    if (!Number.isFinite(ms) || ms > 30 * 86_400_000) {
+      throw new ConfigError(
+        `${name} must be a comma-separated list of durations like "5s,5m,30m,2h" (units ms, s, m, h, d; each at most 30d); got "${raw}"`,
+      )
+    }
+    return Math.round(ms)
+  })
+  if (values.length > 50) throw new ConfigError(`${name} may list at most 50 delays`)
+  return values
 }
 
 function schemaName(env: Env, name: string): string | null {
@@ -111,6 +147,36 @@ export function loadConfig(env: Env = process.env): Config {
     ),
     serveRunsWorker: boolean(env, 'LOOM_SERVE_WORKER', true),
     trustProxy: boolean(env, 'LOOM_TRUST_PROXY', false),
+    authMaxFailures: integer(env, 'LOOM_AUTH_MAX_FAILURES', 30, 6, 100_000),
     encryptionKey,
+    ...jobSettings(env),
+  }
+}
+
+/** Standard Webhooks' schedule, stretched with 10 h steps to about three days. */
+const DEFAULT_WEBHOOK_RETRY_SCHEDULE = '5s,5m,30m,2h,5h,10h,10h,10h,10h,10h,10h'
+
+function jobSettings(env: Env) {
+  const webhookTimeoutMs = integer(env, 'LOOM_WEBHOOK_TIMEOUT_MS', 10_000, 100, 120_000)
+  const jobLeaseMs = integer(env, 'LOOM_JOB_LEASE_SECONDS', 60, 1, 3600) * 1000
+  // A lease shorter than an attempt would let a second worker send the same webhook while the
+  // first is still waiting for its answer.
+  if (jobLeaseMs <= webhookTimeoutMs) {
+    throw new ConfigError(
+      `LOOM_JOB_LEASE_SECONDS (${jobLeaseMs / 1000}) must be longer than LOOM_WEBHOOK_TIMEOUT_MS (${webhookTimeoutMs} ms)`,
+    )
+  }
+  return {
+    webhookTimeoutMs,
+    webhookRetryScheduleMs: durations(
+      env,
+      'LOOM_WEBHOOK_RETRY_SCHEDULE',
+      DEFAULT_WEBHOOK_RETRY_SCHEDULE,
+    ),
+    webhookSecretGraceMs: integer(env, 'LOOM_WEBHOOK_SECRET_GRACE_HOURS', 24, 0, 720) * 3_600_000,
+    jobLeaseMs,
+    workerConcurrency: integer(env, 'LOOM_WORKER_CONCURRENCY', 16, 1, 256),
+    workerPollMs: integer(env, 'LOOM_WORKER_POLL_MS', 250, 10, 60_000),
+    jobRetentionDays: integer(env, 'LOOM_JOB_RETENTION_DAYS', 14, 1, 3650),
   }
 }

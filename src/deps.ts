@@ -12,6 +12,7 @@ import { migrateToLatest } from './store/migrations.ts'
 import { getSetting, putSetting, setSettingIfAbsent } from './store/settings.ts'
 import { Sealer, loadEncryptionKey } from './store/sealer.ts'
 import { TokenService } from './tokens.ts'
+import { Limits } from './limits.ts'
 
 export interface Clock {
   now(): Date
@@ -32,6 +33,7 @@ export interface Deps {
   /** Encrypts personal data and private keys at rest. */
   sealer: Sealer
   tokens: TokenService
+  limits: Limits
   startedAt: Date
   close(): Promise<void>
 }
@@ -87,7 +89,7 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
   const logger = options.logger ?? createLogger(config)
   const store = openConfiguredStore(config)
   try {
-    if (options.migrate !== false) await migrateToLatest(store.db)
+    if (options.migrate !== false) await migrateToLatest(store.db, store.schema)
     const { hash, generated } = await resolveAdminKey(config, store)
     const redis = config.redisUrl ? connectRedis(config.redisUrl, logger) : null
     const sealer = new Sealer(loadEncryptionKey(config.encryptionKey, config.dataDir))
@@ -112,6 +114,7 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
         redis === null ? 'not_configured' : redis.status === 'ready' ? 'connected' : 'disconnected',
       sealer,
       tokens,
+      limits: new Limits(redis, config.redisKeyPrefix, config.authMaxFailures),
       startedAt: new Date(),
       close: async () => {
         await tokens.stop()

@@ -1,5 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { admin, createKey, createTenant, dialects, errorCode, startTestApp } from './helpers.ts'
+import {
+  admin,
+  createKey,
+  createTenant,
+  dialects,
+  errorCode,
+  randomAddress,
+  startTestApp,
+} from './helpers.ts'
 import type { TestApp } from './helpers.ts'
 
 describe.each(dialects())('admin API on %s', (dialect) => {
@@ -205,6 +213,7 @@ describe.each(dialects())('admin API on %s', (dialect) => {
           url,
           headers,
           payload: method === 'GET' ? undefined : {},
+          remoteAddress: randomAddress(),
         })
         expect(res.statusCode, `${method} ${url}`).toBe(401)
         expect(errorCode(res)).toBe('UNAUTHENTICATED_ADMIN')

@@ -118,7 +118,8 @@ export async function createTenant(
     method: 'POST',
     url: '/admin/tenants',
     headers: admin,
-    payload: { name: randomName('tenant'), ...body },
+    // Tests make many requests per tenant: a high rate limit unless the test sets its own.
+    payload: { name: randomName('tenant'), rateLimitPerMinute: 100_000, ...body },
   })
   if (res.statusCode !== 201) throw new Error(`tenant create failed: ${res.body}`)
   const created = res.json<{ id: string; apiKey: string; apiKeyId: string }>()
@@ -199,11 +200,116 @@ export async function expectTenantAuthRequired(
   ]
   for (const route of routes) {
     for (const headers of bad) {
-      const res = await app.inject({ ...route, headers, payload: route.payload as string })
+      const res = await app.inject({
+        ...route,
+        headers,
+        payload: route.payload as string,
+        remoteAddress: randomAddress(),
+      })
       expect(res.statusCode, `${route.method} ${route.url} with ${JSON.stringify(headers)}`).toBe(
         401,
       )
       expect(res.body).toContain(expectedCode)
     }
+  }
+}
+
+/** A random documentation-range address, so brute-force limits of one test do not hit another. */
+export function randomAddress(): string {
+  const byte = () => Math.floor(Math.random() * 254) + 1
+  return `198.51.${byte()}.${byte()}`
+}
+
+export interface ReceivedWebhook {
+  path: string
+  headers: Record<string, string>
+  body: string
+  receivedAt: number
+}
+
+export interface WebhookReceiver {
+  /** Base URL, e.g. http://127.0.0.1:PORT */
+  url: string
+  received: ReceivedWebhook[]
+  /** Requests to `path` so far. */
+  at(path: string): ReceivedWebhook[]
+  /** Resolves once `predicate` holds over the received list (polls; rejects after `ms`). */
+  waitFor(predicate: (received: ReceivedWebhook[]) => boolean, ms?: number): Promise<void>
+  close(): Promise<void>
+}
+
+/**
+ * A real local webhook receiver (node:http on 127.0.0.1, port 0). `answer` decides each reply
+ * from the path and how many requests that path has had (1-based); return 'hang' to never
+ * answer (the sender's timeout), or a status code.
+ */
+export async function startWebhookReceiver(
+  answer: (path: string, count: number) => number | 'hang' | Promise<number> = () => 200,
+): Promise<WebhookReceiver> {
+  const http = await import('node:http')
+  const received: ReceivedWebhook[] = []
+  const counts = new Map<string, number>()
+  const hanging = new Set<{ destroy(): void }>()
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      const path = (req.url ?? '/').split('?')[0] ?? '/'
+      const headers: Record<string, string> = {}
+      for (const [k, v] of Object.entries(req.headers)) {
+        if (typeof v === 'string') headers[k] = v
+      }
+      received.push({
+        path,
+        headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+        receivedAt: Date.now(),
+      })
+      const count = (counts.get(path) ?? 0) + 1
+      counts.set(path, count)
+      void Promise.resolve(answer(path, count)).then((status) => {
+        if (status === 'hang') {
+          hanging.add(res)
+          return
+        }
+        res.writeHead(status, { 'content-type': 'text/plain' })
+        res.end(`answer ${status} ${'x'.repeat(2000)}`)
+      })
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const address = server.address()
+  if (address === null || typeof address === 'string') throw new Error('receiver has no port')
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    received,
+    at: (path) => received.filter((r) => r.path === path),
+    async waitFor(predicate, ms = 15_000) {
+      const deadline = Date.now() + ms
+      while (!predicate(received)) {
+        if (Date.now() > deadline) {
+          throw new Error(
+            `webhook receiver: condition not met in ${ms} ms (${received.length} received)`,
+          )
+        }
+        await new Promise((r) => setTimeout(r, 10))
+      }
+    },
+    close: async () => {
+      for (const res of hanging) res.destroy()
+      server.closeAllConnections()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    },
+  }
+}
+
+/** Polls `check` until it returns a value other than undefined (rejects after `ms`). */
+export async function eventually<T>(check: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
+  const deadline = Date.now() + ms
+  for (;;) {
+    const value = await check()
+    if (value !== undefined) return value
+    if (Date.now() > deadline) throw new Error(`condition not met in ${ms} ms`)
+    await new Promise((r) => setTimeout(r, 20))
   }
 }

@@ -22,9 +22,14 @@ import type { Surface } from './surfaces.ts'
 import { TenantAuthenticator, adminKeyMatches, presentedApiKey } from './auth.ts'
 import { RequestLogWriter } from './request-log.ts'
 import { redactUrl } from './redact.ts'
+import type { Tenant } from '../domain/tenants.ts'
+import { effectiveLimits } from '../domain/tenants.ts'
 import { healthRoutes } from './routes/health.ts'
 import { adminRoutes } from './routes/admin.ts'
 import { verifyRoutes } from './routes/verify.ts'
+import { usageRoutes } from './routes/usage.ts'
+import { webhookRoutes } from './routes/webhooks.ts'
+import { adminJobRoutes } from './routes/admin-jobs.ts'
 import './types.ts'
 
 /** The app with TypeBox typing of route schemas. */
@@ -118,10 +123,13 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   app.addHook('onRequest', async (req, reply) => {
     void reply.header('x-request-id', req.id)
     const auth = req.routeOptions.config.auth ?? 'none'
+    if (auth === 'none') return
+    await refuseBlockedAddress(req.ip)
     if (auth === 'tenant') {
       const presented = presentedApiKey(req)
       const found = presented === null ? null : await app.tenantAuth.authenticate(presented)
       if (found === null) {
+        await authFailed(req.ip)
         throw new ApiError(
           'UNAUTHENTICATED_TENANT',
           presented === null
@@ -131,12 +139,61 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
       }
       req.tenant = found.tenant
       req.apiKey = found.apiKey
-    } else if (auth === 'admin') {
-      if (!adminKeyMatches(req.headers['x-admin-key'], deps.adminKeyHash)) {
-        throw new ApiError('UNAUTHENTICATED_ADMIN', 'Missing or invalid admin key (x-admin-key)')
-      }
+      await enforceRateLimit(req.tenant, reply)
+    } else if (!adminKeyMatches(req.headers['x-admin-key'], deps.adminKeyHash)) {
+      await authFailed(req.ip)
+      throw new ApiError('UNAUTHENTICATED_ADMIN', 'Missing or invalid admin key (x-admin-key)')
     }
   })
+
+  /** Brute force: an address with too many failed authentications is refused for a while. */
+  async function refuseBlockedAddress(address: string): Promise<void> {
+    const blockedFor = await limitsOrNull(() => deps.limits.authBlockedFor(address))
+    if (blockedFor) {
+      throw new ApiError(
+        'AUTH_RATE_LIMITED',
+        `Too many failed authentication attempts from this address; retry in ${blockedFor} s`,
+        { retryAfterSeconds: blockedFor },
+        { 'retry-after': String(blockedFor) },
+      )
+    }
+  }
+
+  async function authFailed(address: string): Promise<void> {
+    const outcome = await limitsOrNull(() => deps.limits.authFailed(address))
+    if (outcome && outcome.delayMs > 0) await new Promise((r) => setTimeout(r, outcome.delayMs))
+  }
+
+  async function enforceRateLimit(tenant: Tenant, reply: FastifyReply): Promise<void> {
+    const limit = effectiveLimits(tenant).rateLimitPerMinute
+    const decision = await limitsOrNull(() => deps.limits.consumeTenant(tenant.id, limit))
+    if (decision === null) return
+    const resetSeconds = Math.max(1, Math.ceil(decision.resetMs / 1000))
+    void reply.header('x-ratelimit-limit', String(decision.limit))
+    void reply.header('x-ratelimit-remaining', String(Math.max(0, decision.remaining)))
+    void reply.header(
+      'x-ratelimit-reset',
+      String(Math.ceil((Date.now() + decision.resetMs) / 1000)),
+    )
+    if (!decision.allowed) {
+      throw new ApiError(
+        'RATE_LIMIT_EXCEEDED',
+        `Rate limit of ${decision.limit} requests per minute exceeded. Try again in ${resetSeconds} seconds.`,
+        { retryAfterSeconds: resetSeconds },
+        { 'retry-after': String(resetSeconds) },
+      )
+    }
+  }
+
+  /** Limits must never turn into a 500: if the limiter itself fails, log it and let the request through. */
+  async function limitsOrNull<T>(fn: () => Promise<T>): Promise<T | null> {
+    try {
+      return await fn()
+    } catch (err) {
+      deps.logger.warn({ err }, 'rate limiter unavailable; request not limited')
+      return null
+    }
+  }
 
   // Every body field of some routes is optional: a POST without a body is an empty object.
   app.addHook('preValidation', async (req) => {
@@ -149,7 +206,10 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     const tenantId = req.tenant?.id ?? null
     const status = reply.statusCode
     if (deps.logger.isLevelEnabled('info')) {
-      deps.logger.info({ reqId: req.id, method: req.method, url, status, durationMs, tenantId }, 'request')
+      deps.logger.info(
+        { reqId: req.id, method: req.method, url, status, durationMs, tenantId },
+        'request',
+      )
     }
     if (url.startsWith('/docs')) return
     if (req.routeOptions.config.requestLog === 'failures' && status < 400) return
@@ -246,5 +306,8 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   await app.register(healthRoutes)
   await app.register(adminRoutes, { prefix: '/admin' })
   await app.register(verifyRoutes)
+  await app.register(usageRoutes)
+  await app.register(webhookRoutes)
+  await app.register(adminJobRoutes, { prefix: '/admin' })
   return app
 }

@@ -1,18 +1,7 @@
 import { randomBytes } from 'node:crypto'
 
 export type IdPrefix =
-  | 'ten'
-  | 'key'
-  | 'ver'
-  | 'img'
-  | 'evt'
-  | 'req'
-  | 'job'
-  | 'whe'
-  | 'del'
-  | 'wf'
-  | 'ses'
-  | 'rev'
+  'ten' | 'key' | 'ver' | 'img' | 'evt' | 'req' | 'job' | 'whe' | 'del' | 'wf' | 'ses' | 'rev'
 
 const ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'
 

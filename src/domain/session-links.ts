@@ -20,7 +20,8 @@ export function checkSessionToken(key: Buffer, token: string, now: Date): Sessio
   const parts = token.split('.')
   if (parts.length !== 3 || token.length > 200) return { ok: false, reason: 'invalid' }
   const [verificationId = '', exp = '', mac = ''] = parts
-  if (!isId('ver', verificationId) || !/^[0-9a-z]{1,10}$/.test(exp)) return { ok: false, reason: 'invalid' }
+  if (!isId('ver', verificationId) || !/^[0-9a-z]{1,10}$/.test(exp))
+    return { ok: false, reason: 'invalid' }
   const expected = createHmac('sha256', key).update(`${verificationId}.${exp}`).digest()
   const given = Buffer.from(mac, 'base64url')
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {

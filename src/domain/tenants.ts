@@ -87,3 +87,16 @@ export function hashApiKey(key: string): string {
 export function looksLikeApiKey(value: string): boolean {
   return KEY_PATTERN.test(value)
 }
+
+/**
+ * The most units a tenant may use in a month and the error once it is reached: the quota
+ * (QUOTA_EXCEEDED), or with overage allowed the hard limit (HARD_LIMIT_EXCEEDED; none = no cap).
+ */
+export function monthlyCap(tenant: Tenant): {
+  cap: number | null
+  code: 'QUOTA_EXCEEDED' | 'HARD_LIMIT_EXCEEDED'
+} {
+  const limits = effectiveLimits(tenant)
+  if (!limits.allowOverage) return { cap: limits.monthlyQuota, code: 'QUOTA_EXCEEDED' }
+  return { cap: limits.hardLimit, code: 'HARD_LIMIT_EXCEEDED' }
+}

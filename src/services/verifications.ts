@@ -4,6 +4,8 @@ import { createHash } from 'node:crypto'
 import type { Deps } from '../deps.ts'
 import { ApiError } from '../api/errors.ts'
 import type { ApiKey, Tenant } from '../domain/tenants.ts'
+import { monthlyCap } from '../domain/tenants.ts'
+import { countUnit } from '../store/usage.ts'
 import { isId, newId } from '../domain/ids.ts'
 import { signSessionToken } from '../domain/session-links.ts'
 import {
@@ -167,6 +169,20 @@ export async function startVerification(
       minAge: input.minAge ?? 18,
       mode: apiKey.mode,
     },
+    // A live verification is one billable unit, counted in the same transaction; test keys never count.
+    apiKey.mode === 'live'
+      ? async (trx) => {
+          const { cap, code } = monthlyCap(tenant)
+          if ((await countUnit(trx, tenant.id, now, cap)) === null) {
+            throw new ApiError(
+              code,
+              code === 'QUOTA_EXCEEDED'
+                ? `Monthly quota of ${cap} verifications reached; it resets on the 1st (UTC)`
+                : `Hard limit of ${cap} verifications this month reached`,
+            )
+          }
+        }
+      : undefined,
   )
   if (!created && verification.requestHash !== requestHash) {
     throw new ApiError(

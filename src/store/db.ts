@@ -12,6 +12,8 @@ export type Dialect = 'sqlite' | 'postgres'
 export interface Store {
   db: Kysely<Database>
   dialect: Dialect
+  /** The PostgreSQL schema Loom's tables live in, when one was configured. */
+  schema: string | null
   /** Whether the database answers a trivial query right now. */
   ping(): Promise<boolean>
   close(): Promise<void>
@@ -42,6 +44,7 @@ export function openStore(options: StoreOptions): Store {
     return {
       db,
       dialect: 'postgres',
+      schema: options.schema ?? null,
       ping: () => pingWith(db),
       close: () => db.destroy(),
     }
@@ -56,6 +59,7 @@ export function openStore(options: StoreOptions): Store {
   return {
     db,
     dialect: 'sqlite',
+    schema: null,
     ping: () => pingWith(db),
     close: () => db.destroy(),
   }

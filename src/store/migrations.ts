@@ -153,16 +153,149 @@ const migrations: Record<string, Migration> = {
         .execute()
     },
   },
+  '0004_usage': {
+    async up(db: AnyDb) {
+      await db.schema
+        .createTable('usage_months')
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('month', 'text', (c) => c.notNull()) // YYYY-MM, UTC
+        .addColumn('units', 'integer', (c) => c.notNull())
+        .addPrimaryKeyConstraint('usage_months_pk', ['tenant_id', 'month'])
+        .execute()
+      await db.schema
+        .createTable('usage_days')
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('day', 'text', (c) => c.notNull()) // YYYY-MM-DD, UTC
+        .addColumn('units', 'integer', (c) => c.notNull())
+        .addPrimaryKeyConstraint('usage_days_pk', ['tenant_id', 'day'])
+        .execute()
+    },
+  },
+  '0005_jobs_webhooks': {
+    async up(db: AnyDb) {
+      await db.schema
+        .createTable('jobs')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('tenant_id', 'text')
+        .addColumn('payload', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('max_attempts', 'integer', (c) => c.notNull())
+        .addColumn('run_at', 'text', (c) => c.notNull())
+        .addColumn('locked_by', 'text')
+        .addColumn('last_error', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addColumn('finished_at', 'text')
+        .execute()
+      // Claims scan (state, run_at); the admin lists by state, newest first.
+      await db.schema
+        .createIndex('jobs_state_run_at')
+        .on('jobs')
+        .columns(['state', 'run_at'])
+        .execute()
+      await db.schema
+        .createIndex('jobs_state_created')
+        .on('jobs')
+        .columns(['state', 'created_at'])
+        .execute()
+      await db.schema
+        .createTable('webhook_endpoints')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
+        .addColumn('url', 'text', (c) => c.notNull())
+        .addColumn('event_types', 'text')
+        .addColumn('enabled', 'integer', (c) => c.notNull().defaultTo(1))
+        .addColumn('description', 'text')
+        .addColumn('disabled_reason', 'text')
+        .addColumn('secret_sealed', 'text', (c) => c.notNull())
+        .addColumn('previous_secret_sealed', 'text')
+        .addColumn('previous_secret_expires_at', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute()
+      await db.schema
+        .createIndex('webhook_endpoints_tenant')
+        .on('webhook_endpoints')
+        .columns(['tenant_id', 'created_at'])
+        .execute()
+      await db.schema
+        .createTable('webhook_secrets')
+        .addColumn('tenant_id', 'text', (c) => c.primaryKey().references('tenants.id'))
+        .addColumn('secret_sealed', 'text', (c) => c.notNull())
+        .addColumn('previous_secret_sealed', 'text')
+        .addColumn('previous_secret_expires_at', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute()
+      await db.schema
+        .createTable('webhook_deliveries')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('event_id', 'text', (c) => c.notNull())
+        .addColumn('event_type', 'text', (c) => c.notNull())
+        .addColumn('verification_id', 'text', (c) => c.notNull())
+        .addColumn('endpoint_id', 'text')
+        .addColumn('target_key', 'text', (c) => c.notNull())
+        .addColumn('url', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('last_status_code', 'integer')
+        .addColumn('last_error', 'text')
+        .addColumn('last_attempt_at', 'text')
+        .addColumn('next_attempt_at', 'text')
+        .addColumn('delivered_at', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute()
+      // One delivery per event and target: a dispatch that runs twice inserts nothing new.
+      await db.schema
+        .createIndex('webhook_deliveries_event_target')
+        .on('webhook_deliveries')
+        .columns(['event_id', 'target_key'])
+        .unique()
+        .execute()
+      await db.schema
+        .createIndex('webhook_deliveries_tenant_created')
+        .on('webhook_deliveries')
+        .columns(['tenant_id', 'created_at'])
+        .execute()
+      await db.schema
+        .createTable('webhook_attempts')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('delivery_id', 'text', (c) => c.notNull())
+        .addColumn('attempt', 'integer', (c) => c.notNull())
+        .addColumn('status_code', 'integer')
+        .addColumn('duration_ms', 'double precision', (c) => c.notNull())
+        .addColumn('response_excerpt', 'text')
+        .addColumn('error', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute()
+      await db.schema
+        .createIndex('webhook_attempts_delivery')
+        .on('webhook_attempts')
+        .columns(['delivery_id', 'created_at'])
+        .execute()
+    },
+  },
 }
 
 /** Names of every migration this build knows, in order. */
 export const migrationNames = Object.keys(migrations).sort()
 
 /** Brings the schema to the latest version; throws (naming the migration) if one fails. */
-export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
+export async function migrateToLatest(
+  db: Kysely<Database>,
+  schema: string | null = null,
+): Promise<string[]> {
   const migrator = new Migrator({
     db,
     provider: { getMigrations: async () => migrations },
+    // With a schema of its own, Loom's migration bookkeeping lives there too (otherwise Kysely
+    // may find another schema's lock table and skip creating its own).
+    ...(schema !== null && { migrationTableSchema: schema }),
   })
   const { error, results }: MigrationResultSet = await migrator.migrateToLatest()
   const failed = results?.find((r) => r.status === 'Error')

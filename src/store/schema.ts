@@ -101,6 +101,94 @@ export interface VerificationEventTable {
   createdAt: string
 }
 
+export interface UsageMonthTable {
+  tenantId: string
+  month: string
+  units: number
+}
+
+export interface UsageDayTable {
+  tenantId: string
+  day: string
+  units: number
+}
+
+export interface JobTable {
+  id: string
+  type: string
+  tenantId: string | null
+  payload: string
+  state: string
+  attempts: number
+  maxAttempts: number
+  /** When a queued job is due; for a running job, when its lease expires. */
+  runAt: string
+  lockedBy: string | null
+  lastError: string | null
+  createdAt: string
+  updatedAt: string
+  finishedAt: string | null
+}
+
+export interface WebhookEndpointTable {
+  id: string
+  tenantId: string
+  url: string
+  /** JSON array of event types, or null for every event. */
+  eventTypes: string | null
+  enabled: number
+  description: string | null
+  disabledReason: string | null
+  secretSealed: string
+  previousSecretSealed: string | null
+  previousSecretExpiresAt: string | null
+  createdAt: string
+  updatedAt: string
+}
+
+/** The tenant's default signing secret, used for per-verification callback URLs. */
+export interface WebhookSecretTable {
+  tenantId: string
+  secretSealed: string
+  previousSecretSealed: string | null
+  previousSecretExpiresAt: string | null
+  createdAt: string
+  updatedAt: string
+}
+
+export interface WebhookDeliveryTable {
+  id: string
+  tenantId: string
+  eventId: string
+  eventType: string
+  verificationId: string
+  endpointId: string | null
+  /** The endpoint id, or 'callback': one delivery per event and target. */
+  targetKey: string
+  url: string
+  status: string
+  attempts: number
+  lastStatusCode: number | null
+  lastError: string | null
+  lastAttemptAt: string | null
+  nextAttemptAt: string | null
+  deliveredAt: string | null
+  createdAt: string
+  updatedAt: string
+}
+
+export interface WebhookAttemptTable {
+  id: string
+  tenantId: string
+  deliveryId: string
+  attempt: number
+  statusCode: number | null
+  durationMs: number
+  responseExcerpt: string | null
+  error: string | null
+  createdAt: string
+}
+
 export interface Database {
   tenants: TenantTable
   apiKeys: ApiKeyTable
@@ -110,6 +198,13 @@ export interface Database {
   verificationEvents: VerificationEventTable
   signingKeys: SigningKeyTable
   tokenRevocations: TokenRevocationTable
+  jobs: JobTable
+  webhookEndpoints: WebhookEndpointTable
+  webhookSecrets: WebhookSecretTable
+  webhookDeliveries: WebhookDeliveryTable
+  webhookAttempts: WebhookAttemptTable
+  usageMonths: UsageMonthTable
+  usageDays: UsageDayTable
 }
 
 export type AutoId = Generated<number>

@@ -13,6 +13,7 @@ import type {
 } from '../domain/verification.ts'
 import { statusesThatMayBecome } from '../domain/verification.ts'
 import { newSortableId } from '../domain/ids.ts'
+import { enqueueEventDispatch } from './jobs.ts'
 
 type Db = Kysely<Database> | Transaction<Database>
 
@@ -80,7 +81,10 @@ export type NewVerification = Omit<
   'status' | 'updatedAt' | 'completedAt' | 'confidence' | 'decision'
 >
 
-/** Appends an event (the outbox the webhook worker delivers from). */
+/**
+ * Appends an event and, in the same transaction (pass the one of the status change), the job
+ * that fans it out to webhook endpoints: the outbox. See store/jobs.ts.
+ */
 export async function recordEvent(
   db: Db,
   event: Omit<VerificationEvent, 'id'>,
@@ -90,6 +94,7 @@ export async function recordEvent(
     .insertInto('verificationEvents')
     .values({ ...event, id, payload: JSON.stringify(event.payload) })
     .execute()
+  await enqueueEventDispatch(db, { eventId: id, tenantId: event.tenantId, at: event.createdAt })
   return { ...event, id }
 }
 
@@ -101,6 +106,8 @@ export async function insertVerification(
   db: Kysely<Database>,
   input: NewVerification,
   eventPayload: Record<string, unknown>,
+  /** Runs in the same transaction when a new verification was inserted; throw to roll back. */
+  onCreated?: (trx: Transaction<Database>) => Promise<void>,
 ): Promise<{ verification: Verification; created: boolean }> {
   return db.transaction().execute(async (trx) => {
     const row = await trx
@@ -141,6 +148,7 @@ export async function insertVerification(
         .executeTakeFirstOrThrow()
       return { verification: toVerification(existing), created: false }
     }
+    if (onCreated) await onCreated(trx)
     await recordEvent(trx, {
       tenantId: input.tenantId,
       verificationId: input.id,

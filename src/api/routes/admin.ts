@@ -19,6 +19,7 @@ import {
 } from '../../store/tenants.ts'
 import { instanceCounts, tenantVerificationStats } from '../../store/verification-stats.ts'
 import { queryRequestLogs } from '../../store/request-logs.ts'
+import { UsageView, usageFor } from './usage.ts'
 
 const PlanSchema = Type.Enum(PLANS)
 const TenantSettings = {
@@ -90,12 +91,7 @@ const TenantDetail = Type.Object({
       completedAt: Nullable(Type.String()),
     }),
   ),
-  usage: Type.Object({
-    month: Type.String({ description: 'YYYY-MM (UTC)' }),
-    used: Type.Integer(),
-    quota: Type.Integer(),
-    remaining: Type.Integer(),
-  }),
+  usage: UsageView,
   apiKeys: Type.Array(ApiKeyView),
 })
 
@@ -273,17 +269,11 @@ export async function adminRoutes(fastify: FastifyInstance): Promise<void> {
         listApiKeys(store.db, tenant.id),
         tenantVerificationStats(store.db, tenant.id, start),
       ])
-      const quota = effectiveLimits(tenant).monthlyQuota
       return {
         ...tenantView(tenant, keys),
         totalVerifications: stats.total,
         lastVerifications: stats.last,
-        usage: {
-          month,
-          used: stats.thisMonthLive,
-          quota,
-          remaining: Math.max(0, quota - stats.thisMonthLive),
-        },
+        usage: await usageFor(app.deps, tenant, month),
         apiKeys: keys.map(keyView),
       }
     },

@@ -1,0 +1,111 @@
+// Rate limits with rate-limiter-flexible: per tenant per minute, and per address for failed
+// authentication. In Redis when REDIS_URL is set (all processes share one budget), in memory
+// otherwise. If Redis goes away, each process falls back to its own in-memory limiter (the
+// library's insurance limiter) and goes back to Redis when it is ready again.
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible'
+import type { RateLimiterAbstract } from 'rate-limiter-flexible'
+import type { Redis } from 'ioredis'
+
+const WINDOW_SECONDS = 60
+/** Failed authentications from one address: slowed after SLOW_AFTER, refused after BLOCK_AFTER. */
+export const AUTH_FAILURE_WINDOW_SECONDS = 15 * 60
+export const AUTH_SLOW_AFTER = 5
+export const DEFAULT_AUTH_BLOCK_AFTER = 30
+export const AUTH_BLOCK_SECONDS = 15 * 60
+const AUTH_SLOW_STEP_MS = 200
+const AUTH_SLOW_MAX_MS = 2000
+
+export interface RateDecision {
+  allowed: boolean
+  limit: number
+  remaining: number
+  /** Milliseconds until the window resets. */
+  resetMs: number
+}
+
+export class Limits {
+  private readonly tenantLimiters = new Map<number, RateLimiterAbstract>()
+  private readonly authFailures: RateLimiterAbstract
+
+  constructor(
+    private readonly redis: Redis | null,
+    private readonly keyPrefix: string,
+    /** Failed authentications from one address in 15 minutes before it is refused for 15 minutes. */
+    private readonly authBlockAfter = DEFAULT_AUTH_BLOCK_AFTER,
+  ) {
+    this.authFailures = this.limiter(
+      'authfail',
+      authBlockAfter,
+      AUTH_FAILURE_WINDOW_SECONDS,
+      AUTH_BLOCK_SECONDS,
+    )
+  }
+
+  private limiter(
+    name: string,
+    points: number,
+    duration: number,
+    blockDuration = 0,
+  ): RateLimiterAbstract {
+    const options = { points, duration, blockDuration, keyPrefix: `${this.keyPrefix}rl:${name}` }
+    if (this.redis === null) return new RateLimiterMemory(options)
+    return new RateLimiterRedis({
+      ...options,
+      storeClient: this.redis,
+      rejectIfRedisNotReady: true,
+      insuranceLimiter: new RateLimiterMemory(options),
+    })
+  }
+
+  /** Takes one request from a tenant's per-minute budget. */
+  async consumeTenant(tenantId: string, limitPerMinute: number): Promise<RateDecision> {
+    let limiter = this.tenantLimiters.get(limitPerMinute)
+    if (limiter === undefined) {
+      limiter = this.limiter(`tenant${limitPerMinute}`, limitPerMinute, WINDOW_SECONDS)
+      this.tenantLimiters.set(limitPerMinute, limiter)
+    }
+    try {
+      const res = await limiter.consume(tenantId, 1)
+      return {
+        allowed: true,
+        limit: limitPerMinute,
+        remaining: res.remainingPoints,
+        resetMs: res.msBeforeNext,
+      }
+    } catch (rejection) {
+      if (!(rejection instanceof RateLimiterRes)) throw rejection
+      return {
+        allowed: false,
+        limit: limitPerMinute,
+        remaining: 0,
+        resetMs: rejection.msBeforeNext,
+      }
+    }
+  }
+
+  /** Seconds an address must wait before trying to authenticate again, or 0. */
+  async authBlockedFor(address: string): Promise<number> {
+    const res = await this.authFailures.get(address)
+    if (res === null || res.consumedPoints <= this.authBlockAfter) return 0
+    return Math.max(1, Math.ceil(res.msBeforeNext / 1000))
+  }
+
+  /** Records a failed authentication; returns how long to delay the answer (slowing guessers). */
+  async authFailed(address: string): Promise<{ delayMs: number; blockedForSeconds: number }> {
+    let res: RateLimiterRes
+    try {
+      res = await this.authFailures.consume(address, 1)
+    } catch (rejection) {
+      if (!(rejection instanceof RateLimiterRes)) throw rejection
+      return {
+        delayMs: 0,
+        blockedForSeconds: Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)),
+      }
+    }
+    const over = res.consumedPoints - AUTH_SLOW_AFTER
+    return {
+      delayMs: over > 0 ? Math.min(AUTH_SLOW_MAX_MS, over * AUTH_SLOW_STEP_MS) : 0,
+      blockedForSeconds: 0,
+    }
+  }
+}
