@@ -1,40 +1,80 @@
-// The background worker: periodic maintenance now; the job queue joins it (see jobs/queue.ts).
+// The background worker: the job queue (webhooks now; document processing and retention later)
+// and periodic maintenance (expiry, pruning). Any number of workers share the queue.
 import type { Deps } from '../deps.ts'
 import { pruneRequestLogs } from '../store/request-logs.ts'
 import { pruneRevocations } from '../store/revocations.ts'
+import { pruneDoneJobs } from '../store/jobs.ts'
+import { pruneDeliveries } from '../store/webhooks.ts'
 import { expireDueVerifications } from '../services/verifications.ts'
+import { JobRunner } from './queue.ts'
+import type { JobHandler } from './queue.ts'
+import { WebhookSender } from './webhook-http.ts'
+import { deliverHandler, dispatchHandler } from './webhooks.ts'
 
 export interface RunningWorker {
+  runner: JobRunner
   stop(): Promise<void>
+}
+
+export interface WorkerOptions {
+  /** Extra job types (tests; later issues register theirs here). */
+  handlers?: JobHandler[]
+  /** Skip the periodic maintenance (tests that only want the queue). */
+  maintenance?: boolean
 }
 
 const MAINTENANCE_EVERY_MS = 15_000
 
-/** Starts the worker loops; `stop()` waits for the current pass to finish. */
-export function startWorker(deps: Deps): RunningWorker {
+/** Starts the worker loops; `stop()` waits for the jobs in hand and the current pass. */
+export function startWorker(deps: Deps, options: WorkerOptions = {}): RunningWorker {
+  const { config } = deps
+  const sender = new WebhookSender({
+    timeoutMs: config.webhookTimeoutMs,
+    allowPrivate: config.allowPrivateWebhooks,
+  })
+  const runner = new JobRunner(deps, {
+    concurrency: config.workerConcurrency,
+    leaseMs: config.jobLeaseMs,
+    pollMs: config.workerPollMs,
+  })
+  runner.register(dispatchHandler).register(deliverHandler(sender))
+  for (const handler of options.handlers ?? []) runner.register(handler)
+  runner.start()
+
   let stopped = false
   let current: Promise<void> = Promise.resolve()
   const maintain = async (): Promise<void> => {
     const now = deps.clock.now()
     const expired = await expireDueVerifications(deps)
     if (expired > 0) deps.logger.info({ expired }, 'expired verifications past their time to live')
-    const cutoff = new Date(now.getTime() - deps.config.requestLogDays * 86_400_000)
+    const cutoff = new Date(now.getTime() - config.requestLogDays * 86_400_000)
     const removed = await pruneRequestLogs(deps.store.db, cutoff.toISOString())
     if (removed > 0) deps.logger.info({ removed }, 'pruned request log')
     await pruneRevocations(deps.store.db, now.toISOString())
+    const jobCutoff = new Date(now.getTime() - config.jobRetentionDays * 86_400_000).toISOString()
+    const jobs = await pruneDoneJobs(deps.store.db, jobCutoff)
+    const deliveries = await pruneDeliveries(deps.store.db, jobCutoff)
+    if (jobs + deliveries > 0)
+      deps.logger.info({ jobs, deliveries }, 'pruned finished jobs and deliveries')
   }
   const tick = (): void => {
     if (stopped) return
     current = maintain().catch((err: unknown) => deps.logger.error({ err }, 'maintenance failed'))
   }
-  tick()
-  const timer = setInterval(tick, MAINTENANCE_EVERY_MS)
-  timer.unref()
+  let timer: NodeJS.Timeout | null = null
+  if (options.maintenance !== false) {
+    tick()
+    timer = setInterval(tick, MAINTENANCE_EVERY_MS)
+    timer.unref()
+  }
   return {
+    runner,
     async stop() {
       stopped = true
-      clearInterval(timer)
+      if (timer) clearInterval(timer)
+      await runner.stop()
       await current
+      sender.close()
     },
   }
 }

@@ -1,0 +1,458 @@
+// Tenant webhook routes: endpoints (CRUD, secret rotation), the default secret that signs
+// callback_url deliveries, and the delivery log with "send again".
+import type { FastifyInstance } from 'fastify'
+import { Type } from 'typebox'
+import type { Static } from 'typebox'
+import { typed } from '../app.ts'
+import { ApiError } from '../errors.ts'
+import { IsoTime, Nullable, Text } from '../schemas.ts'
+import { isId } from '../../domain/ids.ts'
+import {
+  DELIVERY_STATUSES,
+  deleteEndpoint,
+  getDelivery,
+  getEndpoint,
+  insertEndpoint,
+  listAttempts,
+  listDeliveries,
+  listEndpoints,
+  updateEndpoint,
+} from '../../store/webhooks.ts'
+import type { WebhookAttempt, WebhookDelivery, WebhookEndpoint } from '../../store/webhooks.ts'
+import { webhookUrlProblem } from '../../jobs/ssrf.ts'
+import { WEBHOOK_EVENT_TYPES } from '../../jobs/webhook-payload.ts'
+import {
+  newEndpointSecret,
+  retryDelivery,
+  rotateEndpointSecret,
+  rotateTenantSecret,
+  tenantSecret,
+} from '../../jobs/webhooks.ts'
+
+const EventType = Type.Enum(WEBHOOK_EVENT_TYPES)
+const Events = Type.Array(Type.Union([EventType, Type.Literal('*')]), {
+  minItems: 1,
+  maxItems: 20,
+  uniqueItems: true,
+  description: 'Event types to receive; ["*"] (the default) for every event',
+})
+const Url = Type.String({ minLength: 1, maxLength: 2048 })
+
+const CreateBody = Type.Object(
+  {
+    url: Url,
+    events: Type.Optional(Events),
+    enabled: Type.Optional(Type.Boolean()),
+    description: Type.Optional(Nullable(Text(500))),
+  },
+  { additionalProperties: false },
+)
+const PatchBody = Type.Object(
+  {
+    url: Type.Optional(Url),
+    events: Type.Optional(Events),
+    enabled: Type.Optional(Type.Boolean()),
+    description: Type.Optional(Nullable(Text(500))),
+  },
+  { additionalProperties: false, minProperties: 1 },
+)
+
+const EndpointView = Type.Object({
+  id: Type.String(),
+  url: Type.String(),
+  events: Type.Array(Type.String()),
+  enabled: Type.Boolean(),
+  description: Nullable(Type.String()),
+  disabledReason: Nullable(Type.String()),
+  previousSecretExpiresAt: Nullable(IsoTime),
+  createdAt: IsoTime,
+  updatedAt: IsoTime,
+})
+const EndpointWithSecret = Type.Object({
+  ...EndpointView.properties,
+  secret: Type.String({ description: 'Signing secret (whsec_…); shown only here' }),
+})
+const SecretView = Type.Object({
+  secret: Type.String({ description: 'whsec_…: signs deliveries to callback_url' }),
+  previousSecretExpiresAt: Nullable(IsoTime),
+  createdAt: IsoTime,
+  updatedAt: IsoTime,
+})
+const DeliveryView = Type.Object({
+  id: Type.String({ description: 'Also the webhook-id header: the same on every attempt' }),
+  eventId: Type.String(),
+  eventType: Type.String(),
+  verificationId: Type.String(),
+  endpointId: Nullable(Type.String()),
+  target: Type.Union([Type.Literal('endpoint'), Type.Literal('callback')]),
+  url: Type.String(),
+  status: Type.Enum(DELIVERY_STATUSES),
+  attempts: Type.Integer(),
+  lastStatusCode: Nullable(Type.Integer()),
+  lastError: Nullable(Type.String()),
+  lastAttemptAt: Nullable(IsoTime),
+  nextAttemptAt: Nullable(IsoTime),
+  deliveredAt: Nullable(IsoTime),
+  createdAt: IsoTime,
+})
+const AttemptView = Type.Object({
+  attempt: Type.Integer(),
+  statusCode: Nullable(Type.Integer()),
+  durationMs: Type.Number(),
+  responseExcerpt: Nullable(Type.String({ description: 'First 1 KB of the answer' })),
+  error: Nullable(Type.String()),
+  createdAt: IsoTime,
+})
+const DeliveryDetail = Type.Object({
+  ...DeliveryView.properties,
+  attemptLog: Type.Array(AttemptView),
+})
+const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) })
+
+const errors = {
+  400: { $ref: 'NativeError#' },
+  401: { $ref: 'NativeError#' },
+  404: { $ref: 'NativeError#' },
+  409: { $ref: 'NativeError#' },
+  429: { $ref: 'NativeError#' },
+} as const
+
+function endpointView(e: WebhookEndpoint, now: Date): Static<typeof EndpointView> {
+  return {
+    id: e.id,
+    url: e.url,
+    events: e.eventTypes ?? ['*'],
+    enabled: e.enabled,
+    description: e.description,
+    disabledReason: e.disabledReason,
+    previousSecretExpiresAt:
+      e.previousSecretExpiresAt !== null && e.previousSecretExpiresAt > now.toISOString()
+        ? e.previousSecretExpiresAt
+        : null,
+    createdAt: e.createdAt,
+    updatedAt: e.updatedAt,
+  }
+}
+
+function deliveryView(d: WebhookDelivery): Static<typeof DeliveryView> {
+  return {
+    id: d.id,
+    eventId: d.eventId,
+    eventType: d.eventType,
+    verificationId: d.verificationId,
+    endpointId: d.endpointId,
+    target: d.target,
+    url: d.url,
+    status: d.status,
+    attempts: d.attempts,
+    lastStatusCode: d.lastStatusCode,
+    lastError: d.lastError,
+    lastAttemptAt: d.lastAttemptAt,
+    nextAttemptAt: d.status === 'pending' ? d.nextAttemptAt : null,
+    deliveredAt: d.deliveredAt,
+    createdAt: d.createdAt,
+  }
+}
+
+function attemptView(a: WebhookAttempt): Static<typeof AttemptView> {
+  return {
+    attempt: a.attempt,
+    statusCode: a.statusCode,
+    durationMs: a.durationMs,
+    responseExcerpt: a.responseExcerpt,
+    error: a.error,
+    createdAt: a.createdAt,
+  }
+}
+
+/** `["*"]` means every event (stored as null). */
+function eventFilter(events: string[] | undefined): string[] | null | undefined {
+  if (events === undefined) return undefined
+  return events.includes('*') ? null : events
+}
+
+/** Tenant routes under /webhooks. */
+export async function webhookRoutes(fastify: FastifyInstance): Promise<void> {
+  const app = typed(fastify)
+  const { deps } = app
+  const config = { auth: 'tenant', surface: 'native' } as const
+  const security: { [name: string]: string[] }[] = [{ tenantKey: [] }, { bearer: [] }]
+  const tags = ['webhooks']
+
+  function checkUrl(url: string): string {
+    const problem = webhookUrlProblem(url, deps.config.allowPrivateWebhooks)
+    if (problem !== null) throw new ApiError('INVALID_REQUEST_BODY', `url ${problem}`)
+    return new URL(url).toString()
+  }
+
+  async function endpointOr404(tenantId: string, id: string): Promise<WebhookEndpoint> {
+    const found = isId('whe', id) ? await getEndpoint(deps.store.db, tenantId, id) : null
+    if (found === null)
+      throw new ApiError('WEBHOOK_ENDPOINT_NOT_FOUND', `No webhook endpoint ${id}`)
+    return found
+  }
+
+  app.post(
+    '/webhooks/endpoints',
+    {
+      config,
+      schema: {
+        tags,
+        security,
+        summary: 'Add a webhook endpoint',
+        description:
+          'The signing secret is in this answer only (rotate it to get a new one). Loom signs per Standard Webhooks.',
+        body: CreateBody,
+        response: { 201: EndpointWithSecret, ...errors },
+      },
+    },
+    async (req, reply) => {
+      const url = checkUrl(req.body.url)
+      const { id, secret, sealed } = newEndpointSecret(deps)
+      const endpoint = await insertEndpoint(
+        deps.store.db,
+        req.tenant!.id,
+        {
+          id,
+          url,
+          eventTypes: eventFilter(req.body.events) ?? null,
+          enabled: req.body.enabled ?? true,
+          description: req.body.description ?? null,
+          secretSealed: sealed,
+        },
+        deps.clock.now().toISOString(),
+      )
+      req.loomEvent = 'webhook_endpoint.created'
+      return reply.status(201).send({ ...endpointView(endpoint, deps.clock.now()), secret })
+    },
+  )
+
+  app.get(
+    '/webhooks/endpoints',
+    {
+      config,
+      schema: {
+        tags,
+        security,
+        summary: "The tenant's webhook endpoints",
+        response: { 200: Type.Object({ data: Type.Array(EndpointView) }), ...errors },
+      },
+    },
+    async (req) => ({
+      data: (await listEndpoints(deps.store.db, req.tenant!.id)).map((e) =>
+        endpointView(e, deps.clock.now()),
+      ),
+    }),
+  )
+
+  app.get(
+    '/webhooks/endpoints/:id',
+    {
+      config,
+      schema: {
+        tags,
+        security,
+        summary: 'One webhook endpoint',
+        params: IdParams,
+        response: { 200: EndpointView, ...errors },
+      },
+    },
+    async (req) =>
+      endpointView(await endpointOr404(req.tenant!.id, req.params.id), deps.clock.now()),
+  )
+
+  app.patch(
+    '/webhooks/endpoints/:id',
+    {
+      config,
+      schema: {
+        tags,
+        security,
+        summary: 'Change a webhook endpoint (re-enabling clears its disabled reason)',
+        params: IdParams,
+        body: PatchBody,
+        response: { 200: EndpointView, ...errors },
+      },
+    },
+    async (req) => {
+      const tenantId = req.tenant!.id
+      await endpointOr404(tenantId, req.params.id)
+      const b = req.body
+      const events = eventFilter(b.events)
+      const updated = await updateEndpoint(
+        deps.store.db,
+        tenantId,
+        req.params.id,
+        {
+          ...(b.url !== undefined && { url: checkUrl(b.url) }),
+          ...(events !== undefined && { eventTypes: events }),
+          ...(b.enabled !== undefined && { enabled: b.enabled }),
+          ...(b.enabled === true && { disabledReason: null }),
+          ...(b.description !== undefined && { description: b.description }),
+        },
+        deps.clock.now().toISOString(),
+      )
+      if (updated === null)
+        throw new ApiError('WEBHOOK_ENDPOINT_NOT_FOUND', `No webhook endpoint ${req.params.id}`)
+      req.loomEvent = 'webhook_endpoint.updated'
+      return endpointView(updated, deps.clock.now())
+    },
+  )
+
+  app.delete(
+    '/webhooks/endpoints/:id',
+    {
+      config,
+      schema: {
+        tags,
+        security,
+        summary: 'Remove a webhook endpoint (its pending deliveries are cancelled)',
+        params: IdParams,
+        response: {
+          200: Type.Object({ id: Type.String(), deleted: Type.Literal(true) }),
+          ...errors,
+        },
+      },
+    },
+    async (req) => {
+      const deleted = isId('whe', req.params.id)
+        ? await deleteEndpoint(deps.store.db, req.tenant!.id, req.params.id)
+        : false
+      if (!deleted)
+        throw new ApiError('WEBHOOK_ENDPOINT_NOT_FOUND', `No webhook endpoint ${req.params.id}`)
+      req.loomEvent = 'webhook_endpoint.deleted'
+      return { id: req.params.id, deleted: true as const }
+    },
+  )
+
+  app.post(
+    '/webhooks/endpoints/:id/rotate-secret',
+    {
+      config,
+      schema: {
+        tags,
+        security,
+        summary: 'Replace the signing secret; the old one keeps signing during the grace period',
+        description:
+          'Until previousSecretExpiresAt, each delivery carries two signatures in webhook-signature (new and old), so receivers can switch without losing a delivery.',
+        params: IdParams,
+        response: { 200: EndpointWithSecret, ...errors },
+      },
+    },
+    async (req) => {
+      await endpointOr404(req.tenant!.id, req.params.id)
+      const rotated = await rotateEndpointSecret(deps, req.tenant!.id, req.params.id)
+      if (rotated === null)
+        throw new ApiError('WEBHOOK_ENDPOINT_NOT_FOUND', `No webhook endpoint ${req.params.id}`)
+      req.loomEvent = 'webhook_endpoint.secret_rotated'
+      return { ...endpointView(rotated.endpoint, deps.clock.now()), secret: rotated.secret }
+    },
+  )
+
+  app.get(
+    '/webhooks/secret',
+    {
+      config,
+      schema: {
+        tags,
+        security,
+        summary: 'The secret that signs deliveries to verifications’ callback_url',
+        description: 'Created on first use. Endpoints have their own secrets.',
+        response: { 200: SecretView, ...errors },
+      },
+    },
+    async (req) => tenantSecret(deps, req.tenant!.id),
+  )
+
+  app.post(
+    '/webhooks/secret/rotate',
+    {
+      config,
+      schema: {
+        tags,
+        security,
+        summary: 'Rotate the callback_url signing secret (old one valid during the grace period)',
+        response: { 200: SecretView, ...errors },
+      },
+    },
+    async (req) => {
+      req.loomEvent = 'webhook_secret.rotated'
+      return rotateTenantSecret(deps, req.tenant!.id)
+    },
+  )
+
+  app.get(
+    '/webhooks/deliveries',
+    {
+      config,
+      schema: {
+        tags,
+        security,
+        summary: 'Webhook deliveries, newest first',
+        querystring: Type.Object(
+          {
+            endpointId: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+            verificationId: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+            status: Type.Optional(Type.Enum(DELIVERY_STATUSES)),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Object({ data: Type.Array(DeliveryView) }), ...errors },
+      },
+    },
+    async (req) => {
+      const q = req.query
+      const deliveries = await listDeliveries(deps.store.db, req.tenant!.id, {
+        endpointId: q.endpointId,
+        verificationId: q.verificationId,
+        status: q.status,
+        limit: q.limit ?? 50,
+      })
+      return { data: deliveries.map(deliveryView) }
+    },
+  )
+
+  app.get(
+    '/webhooks/deliveries/:id',
+    {
+      config,
+      schema: {
+        tags,
+        security,
+        summary: 'One delivery with every attempt (status, duration, first 1 KB of the answer)',
+        params: IdParams,
+        response: { 200: DeliveryDetail, ...errors },
+      },
+    },
+    async (req) => {
+      const tenantId = req.tenant!.id
+      const found = isId('del', req.params.id)
+        ? await getDelivery(deps.store.db, tenantId, req.params.id)
+        : null
+      if (found === null)
+        throw new ApiError('DELIVERY_NOT_FOUND', `No webhook delivery ${req.params.id}`)
+      const attempts = await listAttempts(deps.store.db, tenantId, found.id)
+      return { ...deliveryView(found), attemptLog: attempts.map(attemptView) }
+    },
+  )
+
+  app.post(
+    '/webhooks/deliveries/:id/retry',
+    {
+      config,
+      schema: {
+        tags,
+        security,
+        summary: 'Send a delivery again (same webhook-id), now',
+        params: IdParams,
+        response: { 202: DeliveryView, ...errors },
+      },
+    },
+    async (req, reply) => {
+      const delivery = await retryDelivery(deps, req.tenant!.id, req.params.id)
+      req.loomEvent = 'webhook_delivery.retried'
+      return reply.status(202).send(deliveryView(delivery))
+    },
+  )
+}
