@@ -24,6 +24,8 @@ export interface Config {
   trustProxy: boolean
   /** Failed authentications from one address (15 min) before it is refused for 15 min. */
   authMaxFailures: number
+  /** Per-tenant rate limits on (default); off only behind a gateway that limits instead. */
+  rateLimitsEnabled: boolean
   encryptionKey: string | null
   /** Time limit of one webhook attempt (connect, send, response). */
   webhookTimeoutMs: number
@@ -148,6 +150,7 @@ export function loadConfig(env: Env = process.env): Config {
     serveRunsWorker: boolean(env, 'LOOM_SERVE_WORKER', true),
     trustProxy: boolean(env, 'LOOM_TRUST_PROXY', false),
     authMaxFailures: integer(env, 'LOOM_AUTH_MAX_FAILURES', 30, 6, 100_000),
+    rateLimitsEnabled: boolean(env, 'LOOM_RATE_LIMITS', true),
     encryptionKey,
     ...jobSettings(env),
   }

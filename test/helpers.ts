@@ -4,6 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
+import { Redis } from 'ioredis'
 import { expect, inject } from 'vitest'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { pino } from 'pino'
@@ -312,4 +313,18 @@ export async function eventually<T>(check: () => Promise<T | undefined>, ms = 15
     if (Date.now() > deadline) throw new Error(`condition not met in ${ms} ms`)
     await new Promise((r) => setTimeout(r, 20))
   }
+}
+
+export { inject }
+
+/** Removes every Redis key a test wrote under its prefix. */
+export async function deleteRedisPrefix(url: string, prefix: string): Promise<void> {
+  const redis = new Redis(url)
+  let cursor = '0'
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000)
+    if (keys.length > 0) await redis.del(...keys)
+    cursor = next
+  } while (cursor !== '0')
+  redis.disconnect()
 }

@@ -2,11 +2,11 @@
 // Redis; the quota suite on SQLite and PostgreSQL.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { randomBytes } from 'node:crypto'
-import { Redis } from 'ioredis'
 import {
   admin,
   createKey,
   createTenant,
+  deleteRedisPrefix,
   dialects,
   errorCode,
   randomAddress,
@@ -14,17 +14,6 @@ import {
   testRedisUrl,
 } from './helpers.ts'
 import type { TestApp } from './helpers.ts'
-
-export async function deleteRedisPrefix(url: string, prefix: string): Promise<void> {
-  const redis = new Redis(url)
-  let cursor = '0'
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000)
-    if (keys.length > 0) await redis.del(...keys)
-    cursor = next
-  } while (cursor !== '0')
-  redis.disconnect()
-}
 
 const limiterBackends = testRedisUrl() ? (['memory', 'redis'] as const) : (['memory'] as const)
 

@@ -165,6 +165,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   }
 
   async function enforceRateLimit(tenant: Tenant, reply: FastifyReply): Promise<void> {
+    if (!deps.config.rateLimitsEnabled) return
     const limit = effectiveLimits(tenant).rateLimitPerMinute
     const decision = await limitsOrNull(() => deps.limits.consumeTenant(tenant.id, limit))
     if (decision === null) return
