@@ -127,6 +127,7 @@ export async function readMrz(image: GrayImage, opts: MrzReadOptions): Promise<M
         sawZone = true
         const parsed = interpret(reads, opts.asOf)
         if (parsed.ok) {
+          if (opts.debug) opts.debug('mrz-crop', stack(reads.map((r) => r.image)))
           return {
             ok: true,
             mrz: parsed.mrz,
@@ -381,7 +382,7 @@ async function readGroup(
   scale: number,
   templates: Templates,
   opts: MrzReadOptions,
-): Promise<LineRead[] | null> {
+): Promise<(LineRead & { image: GrayImage })[] | null> {
   const cos = Math.cos(theta)
   const sin = Math.sin(theta)
   const toSrc = (u: number, v: number): [number, number] => [
@@ -391,7 +392,7 @@ async function readGroup(
   const U0 = Math.min(...group.map((l) => l.umin))
   const U1 = Math.max(...group.map((l) => l.umax))
   const ordered = flipped ? [...group].reverse() : group
-  const reads: LineRead[] = []
+  const reads: (LineRead & { image: GrayImage })[] = []
   let k = 0
   const longest = Math.max(...group.map((l) => l.umax - l.umin))
   for (const line of ordered) {
@@ -431,9 +432,24 @@ async function readGroup(
     band = findCells(rect.img, n)
     if (!band) return null
     opts.debug?.(`mrz-line-${k++}${flipped ? '-flipped' : ''}-n${n}`, rect.img)
-    reads.push(readCells(rect.img, band, templates))
+    reads.push({ ...readCells(rect.img, band, templates), image: rect.img })
   }
   return reads
+}
+
+/** Images one above the other (the located zone, rectified, for debugging). */
+function stack(images: GrayImage[]): GrayImage {
+  const width = Math.max(...images.map((i) => i.width))
+  const height = images.reduce((h, i) => h + i.height, 0)
+  const gray = new Uint8Array(width * height).fill(255)
+  let y0 = 0
+  for (const img of images) {
+    for (let y = 0; y < img.height; y++) {
+      gray.set(img.gray.subarray(y * img.width, (y + 1) * img.width), (y0 + y) * width)
+    }
+    y0 += img.height
+  }
+  return { width, height, gray }
 }
 
 /**
@@ -531,6 +547,13 @@ function interpret(
   asOf: string,
 ): { ok: true; mrz: ParsedMrz } | { ok: false; message: string } {
   const raw = reads.map((r) => r.cells.map((c) => c.ch).join(''))
+  // ICAO 9303-4/5/6/7 §4.2.2: the document code starts with P, I, A, C or V; it also decides the
+  // layout (V: visa), so take the best of those five before anything else.
+  const codeScores = reads[0]!.cells[0]!.scores
+  const code = [...'PIACV'].sort(
+    (a, b) => codeScores[MRZ_CHARSET.indexOf(b)]! - codeScores[MRZ_CHARSET.indexOf(a)]!,
+  )[0]!
+  raw[0] = code + raw[0]!.slice(1)
   const filters = positionFilters(raw)
   if (!filters) return { ok: false, message: 'The zone does not have an MRZ layout.' }
   const lines: string[] = []
@@ -540,7 +563,7 @@ function interpret(
     let line = ''
     const alts: string[] = []
     for (const [p, cell] of r.cells.entries()) {
-      const ok = filters[l]?.[p] ?? (() => true)
+      const ok = l === 0 && p === 0 ? (c: string) => c === code : (filters[l]?.[p] ?? (() => true))
       const ranked = [...MRZ_CHARSET]
         .map((ch, i) => ({ ch, s: cell.scores[i]! }))
         .filter((x) => ok(x.ch))
