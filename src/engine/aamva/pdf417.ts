@@ -219,7 +219,8 @@ export function uprightCrop(image: GrayImage, c: Candidate): GrayImage {
   const margin = marginOf(c)
   let along = c.along * 1.8 + 2 * margin
   let across = c.across * 1.3 + 2 * margin
-  let scale = Math.min(3, Math.max(UPRIGHT_SYMBOL_PX / along, Math.min(1, 1800 / along)))
+  // A quick look first: the symbol about 600 px long, enough to find its tilt and extent.
+  let scale = Math.min(2, 1000 / along)
   let { cx, cy } = c
   let first = sampleRotated(image, cx, cy, c.angle, along, across, scale)
   // The block estimate is a degree or two off on fine modules: refine it on the upright crop.
@@ -245,7 +246,7 @@ export function uprightCrop(image: GrayImage, c: Candidate): GrayImage {
     )
     along += left || right ? dAlong : 0
     across += top || bottom ? dAcross : 0
-    scale = Math.min(3, Math.max(UPRIGHT_SYMBOL_PX / along, Math.min(1, 1800 / along)))
+    scale = Math.min(2, 1000 / along)
     first = sampleRotated(image, cx, cy, angle, along, across, scale)
     box = busySpan(first)
   }
@@ -259,20 +260,39 @@ export function uprightCrop(image: GrayImage, c: Candidate): GrayImage {
     across = (box.v1 - box.v0) / scale + 2 * Math.max(6, symbolAlong * 0.04)
     scale = Math.min(3, Math.max(UPRIGHT_SYMBOL_PX / along, Math.min(1, 1800 / along)))
   }
-  const upright = sampleRotated(image, cx, cy, angle, along, across, scale)
-  // Perspective leaves the rows sloping although the bars stand upright: shear them level.
-  const slope = rowSlope(upright)
-  if (Math.abs(slope) < 0.5) return upright
-  return sampleRotated(
-    image,
-    cx,
-    cy,
-    angle,
-    along,
-    across,
-    scale,
-    Math.tan((slope * Math.PI) / 180),
-  )
+  // Perspective makes the bars converge (their tilt changes from the start pattern to the
+  // stop pattern) and the rows slope although the bars stand upright. Measure the tilt at
+  // both ends and the slope of the rows on a quick sampling, then straighten both in the final
+  // one, which is bicubic: the enlargement keeps bars sharp for the decoder.
+  const tight = sampleRotated(image, cx, cy, angle, along, across, scale)
+  const slopeAt = (from: number, to: number): number =>
+    -Math.tan((residualTilt(columns(tight, from, to)) * Math.PI) / 180)
+  const left = slopeAt(0, 0.35)
+  const right = slopeAt(0.65, 1)
+  const bent = Math.abs(right - left) > Math.tan((0.4 * Math.PI) / 180)
+  const slope = rowSlope(tight)
+  return sampleRotated(image, cx, cy, angle, along, across, scale, {
+    shear: Math.abs(slope) < 0.5 ? 0 : Math.tan((slope * Math.PI) / 180),
+    bend: bent ? { m0: (left + right) / 2, m1: (right - left) / 0.65 } : undefined,
+    cubic: true,
+  })
+}
+
+/** Bar slope (dx/dy) varying across the symbol: m0 at its middle, changing by m1 per width. */
+interface Bend {
+  m0: number
+  m1: number
+}
+
+/** The columns between two fractions of the width. */
+function columns(r: GrayImage, from: number, to: number): GrayImage {
+  const x0 = Math.floor(r.width * from)
+  const width = Math.max(1, Math.floor(r.width * to) - x0)
+  const gray = new Uint8Array(width * r.height)
+  for (let y = 0; y < r.height; y++) {
+    gray.set(r.gray.subarray(y * r.width + x0, y * r.width + x0 + width), y * width)
+  }
+  return { width, height: r.height, gray }
 }
 
 interface Span {
@@ -370,8 +390,10 @@ function sampleRotated(
   along: number,
   across: number,
   scale: number,
-  shear = 0,
+  warp: { shear?: number; bend?: Bend; cubic?: boolean } = {},
 ): GrayImage {
+  const shear = warp.shear ?? 0
+  const bend = warp.bend ?? { m0: 0, m1: 0 }
   const width = Math.max(16, Math.round(along * scale))
   const height = Math.max(16, Math.round(across * scale))
   const a = (angleDeg * Math.PI) / 180
@@ -384,13 +406,15 @@ function sampleRotated(
   for (let v = 0; v < height; v++) {
     const dv = v - hh
     for (let u = 0; u < width; u++) {
-      const du = u - hw
+      const du = u - hw + dv * (bend.m0 + bend.m1 * (u / width - 0.5))
       // Output x runs along the rows (direction of the gradient), y along the bars.
-      const dvs = dv + du * shear
+      const dvs = dv + (u - hw) * shear
       const sx = cx + du * cos - dvs * sin
       const sy = cy + du * sin + dvs * cos
       let value = 255
-      if (sx >= 0 && sy >= 0 && sx < sw - 1 && sy < sh - 1) {
+      if (warp.cubic === true && sx >= 1 && sy >= 1 && sx < sw - 2 && sy < sh - 2) {
+        value = catmullRom(src, sw, sx, sy)
+      } else if (sx >= 0 && sy >= 0 && sx < sw - 1 && sy < sh - 1) {
         const x0 = Math.floor(sx)
         const y0 = Math.floor(sy)
         const fx = sx - x0
@@ -406,6 +430,36 @@ function sampleRotated(
     }
   }
   return { width, height, gray: out }
+}
+
+/** Bicubic (Catmull-Rom) sample: keeps enlarged bars sharper than bilinear, clamped to 0…255. */
+function catmullRom(src: Uint8Array, sw: number, sx: number, sy: number): number {
+  const x0 = Math.floor(sx)
+  const y0 = Math.floor(sy)
+  const wx = cubicWeights(sx - x0)
+  const wy = cubicWeights(sy - y0)
+  let sum = 0
+  for (let j = 0; j < 4; j++) {
+    const row = (y0 - 1 + j) * sw + x0 - 1
+    const line =
+      (src[row] ?? 0) * wx[0] +
+      (src[row + 1] ?? 0) * wx[1] +
+      (src[row + 2] ?? 0) * wx[2] +
+      (src[row + 3] ?? 0) * wx[3]
+    sum += line * (wy[j] ?? 0)
+  }
+  return sum < 0 ? 0 : sum > 255 ? 255 : sum
+}
+
+function cubicWeights(t: number): [number, number, number, number] {
+  const t2 = t * t
+  const t3 = t2 * t
+  return [
+    0.5 * (-t3 + 2 * t2 - t),
+    0.5 * (3 * t3 - 5 * t2 + 2),
+    0.5 * (-3 * t3 + 4 * t2 + t),
+    0.5 * (t3 - t2),
+  ]
 }
 
 /**
