@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { createHmac } from 'node:crypto'
 import { Webhook } from 'standardwebhooks'
 import {
+  TestClock,
   admin,
   createKey,
   createTenant,
@@ -712,5 +713,66 @@ describe('webhook URLs without LOOM_ALLOW_PRIVATE_WEBHOOKS', () => {
       payload: { url: 'https://hooks.example.com/loom' },
     })
     expect(ok.statusCode).toBe(201)
+  })
+})
+
+describe('a rotated-out secret after its grace period', () => {
+  let t: TestApp
+  let worker: RunningWorker
+  let receiver: WebhookReceiver
+  const clock = new TestClock()
+  beforeAll(async () => {
+    t = await startTestApp('sqlite', { env: FAST, clock })
+    worker = startWorker(t.deps, { maintenance: false })
+    receiver = await startWebhookReceiver()
+  })
+  afterAll(async () => {
+    await worker.stop()
+    await receiver.close()
+    await t.close()
+  })
+
+  it('no longer signs: one signature, by the new secret', async () => {
+    const tenant = await createTenant(t.app)
+    const { key } = await createKey(t.app, tenant.id, 'test')
+    const headers = { 'x-tenant-api-key': key }
+    const created = await t.app.inject({
+      method: 'POST',
+      url: '/webhooks/endpoints',
+      headers,
+      payload: { url: `${receiver.url}/grace`, events: ['verification.started'] },
+    })
+    const endpoint = created.json<{ id: string; secret: string }>()
+    const rotated = await t.app.inject({
+      method: 'POST',
+      url: `/webhooks/endpoints/${endpoint.id}/rotate-secret`,
+      headers,
+    })
+    const newSecret = rotated.json<{ secret: string }>().secret
+    clock.advance(25 * 3_600_000)
+    const read = await t.app.inject({
+      method: 'GET',
+      url: `/webhooks/endpoints/${endpoint.id}`,
+      headers,
+    })
+    expect(read.json().previousSecretExpiresAt).toBeNull()
+    await t.app.inject({
+      method: 'POST',
+      url: '/verify/start',
+      headers,
+      payload: { mock_behavior: 'approve' },
+    })
+    await receiver.waitFor((r) => r.length > 0)
+    const [message] = receiver.received
+    if (!message) throw new Error('no message')
+    expect(message.headers['webhook-signature']?.split(' ')).toHaveLength(1)
+    // The message was stamped with Loom's (advanced) clock: verify as of that time.
+    vi.useFakeTimers({ toFake: ['Date'] })
+    vi.setSystemTime(clock.now())
+    expect(() => new Webhook(endpoint.secret).verify(message.body, message.headers)).toThrow(
+      /signature/i,
+    )
+    expect(() => new Webhook(newSecret).verify(message.body, message.headers)).not.toThrow()
+    vi.useRealTimers()
   })
 })
