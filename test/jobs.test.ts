@@ -153,6 +153,36 @@ describe.each(dialects())('job queue on %s', (dialect) => {
     expect((await getJob(t.deps.store.db, first.id))?.state).toBe('done')
   })
 
+  it('renews the lease of a long job, so a second worker does not take it over', async () => {
+    const type = `test.long.${Math.random()}`
+    const runs: string[] = []
+    const slow = (name: string): JobHandler => ({
+      type,
+      run: async () => {
+        runs.push(name)
+        await new Promise((r) => setTimeout(r, 1000))
+      },
+    })
+    const a = new JobRunner(t.deps, { concurrency: 1, leaseMs: 300, pollMs: 20 }).register(
+      slow('a'),
+    )
+    const b = new JobRunner(t.deps, { concurrency: 1, leaseMs: 300, pollMs: 20 }).register(
+      slow('b'),
+    )
+    const id = await enqueue(t.deps, type, {})
+    a.start()
+    await eventually(async () => (runs.length > 0 ? true : undefined))
+    b.start()
+    try {
+      await eventually(async () =>
+        (await getJob(t.deps.store.db, id))?.state === 'done' ? true : undefined,
+      )
+    } finally {
+      await Promise.all([a.stop(), b.stop()])
+    }
+    expect(runs).toEqual(['a'])
+  })
+
   it('does not run jobs before their time', async () => {
     const type = `test.later.${Math.random()}`
     const now = new Date()

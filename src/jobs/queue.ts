@@ -2,11 +2,14 @@
 // handlers reload state and are safe to run twice (a worker can die after the work but before
 // marking the job done; the lease then hands the job to another worker, which runs it again).
 //
+// Leases: a claimed job is the worker's until its lease ends; while the handler runs, the runner
+// renews the lease every third of its length, so only a dead (or hung-up) worker loses its jobs.
+//
 // Polling: while jobs keep coming the runner claims again at once; when idle it backs off from
 // 5 ms to `pollMs`, and a job enqueued in this process (or a finished job freeing a slot) wakes
 // it at once.
 import type { Deps } from '../deps.ts'
-import { claimJobs, completeJob, failJob, onJobEnqueued } from '../store/jobs.ts'
+import { claimJobs, completeJob, extendLease, failJob, onJobEnqueued } from '../store/jobs.ts'
 import type { Job } from '../store/jobs.ts'
 
 export interface JobContext {
@@ -173,6 +176,13 @@ export class JobRunner {
     const { deps } = this
     const handler = this.handlers.get(job.type)
     const ctx: JobContext = { deps, job }
+    const heartbeat = setInterval(() => {
+      const now = deps.clock.now()
+      extendLease(deps.store.db, job, new Date(now.getTime() + this.options.leaseMs), now).catch(
+        (err: unknown) => deps.logger.warn({ err, jobId: job.id }, 'could not renew a job lease'),
+      )
+    }, this.options.leaseMs / 3)
+    heartbeat.unref()
     try {
       if (handler === undefined) throw new PermanentJobError(`no handler for job type ${job.type}`)
       // A job whose worker died mid-run more often than it may be attempted is not run again.
@@ -188,6 +198,8 @@ export class JobRunner {
         )
     } catch (err) {
       await this.recordFailure(job, handler, ctx, err)
+    } finally {
+      clearInterval(heartbeat)
     }
   }
 

@@ -279,3 +279,15 @@ export async function enqueueEventDispatch(
     now: input.at,
   })
 }
+
+/** Pushes a running job's lease to `until` (a long job's heartbeat); false if the claim was lost. */
+export async function extendLease(db: Db, job: Job, until: Date, now: Date): Promise<boolean> {
+  const result = await db
+    .updateTable('jobs')
+    .set({ runAt: until.toISOString(), updatedAt: now.toISOString() })
+    .where('id', '=', job.id)
+    .where('state', '=', 'running')
+    .where('lockedBy', '=', job.lockedBy)
+    .executeTakeFirst()
+  return Number(result.numUpdatedRows) === 1
+}
