@@ -676,6 +676,29 @@ describe.each(dialects())('webhooks on %s', (dialect) => {
   })
 })
 
+describe('the endpoint limit', () => {
+  let t: TestApp
+  beforeAll(async () => {
+    t = await startTestApp('sqlite')
+  })
+  afterAll(async () => t.close())
+
+  it('refuses a 21st endpoint with a 400', async () => {
+    const tenant = await createTenant(t.app)
+    const add = () =>
+      t.app.inject({
+        method: 'POST',
+        url: '/webhooks/endpoints',
+        headers: { 'x-tenant-api-key': tenant.key },
+        payload: { url: 'https://hooks.example.com/loom' },
+      })
+    for (let i = 0; i < 20; i++) expect((await add()).statusCode).toBe(201)
+    const over = await add()
+    expect(over.statusCode).toBe(400)
+    expect(over.json().error.message).toMatch(/at most 20/)
+  })
+})
+
 describe('webhook URLs without LOOM_ALLOW_PRIVATE_WEBHOOKS', () => {
   let t: TestApp
   let tenant: { key: string }

@@ -37,6 +37,8 @@ const Events = Type.Array(Type.Union([EventType, Type.Literal('*')]), {
   description: 'Event types to receive; ["*"] (the default) for every event',
 })
 const Url = Type.String({ minLength: 1, maxLength: 2048 })
+/** Each endpoint gets every matching event: a bound keeps one event's fan-out small. */
+const MAX_ENDPOINTS = 20
 
 const CreateBody = Type.Object(
   {
@@ -199,7 +201,7 @@ export async function webhookRoutes(fastify: FastifyInstance): Promise<void> {
       schema: {
         tags,
         security,
-        summary: 'Add a webhook endpoint',
+        summary: 'Add a webhook endpoint (at most 20 per tenant)',
         description:
           'The signing secret is in this answer only (rotate it to get a new one). Loom signs per Standard Webhooks.',
         body: CreateBody,
@@ -208,6 +210,12 @@ export async function webhookRoutes(fastify: FastifyInstance): Promise<void> {
     },
     async (req, reply) => {
       const url = checkUrl(req.body.url)
+      if ((await listEndpoints(deps.store.db, req.tenant!.id)).length >= MAX_ENDPOINTS) {
+        throw new ApiError(
+          'INVALID_REQUEST_BODY',
+          `A tenant can have at most ${MAX_ENDPOINTS} webhook endpoints; delete one first`,
+        )
+      }
       const { id, secret, sealed } = newEndpointSecret(deps)
       const endpoint = await insertEndpoint(
         deps.store.db,
