@@ -140,6 +140,13 @@ export function findCells(line: GrayImage, n: number): Band | null {
     const fit = fitPoly(pts, 1)
     base = [fit[0]!, fit[1]!]
   }
+  // '<' stands about 0.1 capital above the baseline, and filler-heavy lines are mostly '<': move
+  // the fit down to the lowest glyph bottoms (90th percentile of residuals, at most 0.15 pitch).
+  const residuals = capGlyphs
+    .map((c) => c.y1 - (base[0] + base[1] * ((c.x0 + c.x1) / 2)))
+    .sort((a, b) => a - b)
+  const low = residuals[Math.floor(residuals.length * 0.9)] ?? 0
+  base[0] += Math.min(0.15 * PITCH_PX, Math.max(0, low))
   return { top, bottom, baseline: base, centers }
 }
 

@@ -735,3 +735,21 @@ export function namesWellFormed(format: MrzFormat, lines: string[]): boolean {
       return FRA_SURNAME.test(l0.slice(5, 30)) && FRA_GIVEN.test(l1.slice(13, 27))
   }
 }
+
+/**
+ * For a reader: which positions some check digit covers (field checks and the composite), under
+ * the layout these lines look like; null when the lines fit no layout. An error elsewhere — names,
+ * unprotected optional data — cannot be caught by the parser.
+ */
+export function checkedPositions(lines: string[]): boolean[][] | null {
+  const layout = detectLayout(lines)
+  if (!layout) return null
+  const covered = lines.map(() => new Array<boolean>(layout.lineLength).fill(false))
+  for (const check of layout.checks) {
+    for (const [line, start, length] of check.spans) {
+      for (let i = 0; i < length; i++) covered[line]![start + i] = true
+    }
+    covered[check.digit[0]]![check.digit[1]] = true
+  }
+  return covered
+}

@@ -9,10 +9,17 @@ import {
   MRZ_CHARSET,
   PITCH_PX,
   readCells,
+  type Band,
   type LineRead,
   type Templates,
 } from './glyphs.ts'
-import { namesWellFormed, parseMrz, positionFilters, type ParsedMrz } from './parse.ts'
+import {
+  checkedPositions,
+  namesWellFormed,
+  parseMrz,
+  positionFilters,
+  type ParsedMrz,
+} from './parse.ts'
 
 export interface MrzReadOptions {
   /** Day the dates are resolved against (YYYY-MM-DD). */
@@ -431,10 +438,51 @@ async function readGroup(
     rect = rectify(src, level, a, b, n)
     band = findCells(rect.img, n)
     if (!band) return null
+    // Perspective also slants the glyphs; sample along their slanted verticals when it does.
+    const shear = estimateShear(rect.img, band)
+    if (Math.abs(shear) >= 0.05) {
+      const sheared = rectify(src, level, a, b, n, shear)
+      const band2 = findCells(sheared.img, n)
+      if (band2) {
+        rect = sheared
+        band = band2
+      }
+    }
     opts.debug?.(`mrz-line-${k++}${flipped ? '-flipped' : ''}-n${n}`, rect.img)
     reads.push({ ...readCells(rect.img, band, templates), image: rect.img })
   }
   return reads
+}
+
+/**
+ * Slant of the glyphs in a rectified line (x shift per pixel up from the baseline): the shear
+ * that makes the column profile of the ink sharpest, as upright strokes line up.
+ */
+function estimateShear(line: GrayImage, band: Band): number {
+  const { width: w, height: h, gray } = line
+  const base = band.baseline[0] + band.baseline[1] * (w / 2)
+  const y0 = Math.max(0, Math.round(base - 0.9 * PITCH_PX))
+  const y1 = Math.min(h - 1, Math.round(base))
+  let best = 0
+  let bestScore = -1
+  const profile = new Float64Array(w)
+  for (let k = -0.35; k <= 0.351; k += 0.05) {
+    profile.fill(0)
+    for (let y = y0; y <= y1; y++) {
+      const dx = k * (base - y)
+      for (let x = 0; x < w; x++) {
+        const xs = Math.round(x - dx)
+        if (xs >= 0 && xs < w) profile[x]! += 255 - gray[y * w + xs]!
+      }
+    }
+    let score = 0
+    for (let x = 1; x < w; x++) score += (profile[x]! - profile[x - 1]!) ** 2
+    if (score > bestScore) {
+      bestScore = score
+      best = k
+    }
+  }
+  return Math.round(best * 100) / 100
 }
 
 /** Images one above the other (the located zone, rectified, for debugging). */
@@ -462,13 +510,15 @@ function rectify(
   c0: [number, number],
   c1: [number, number],
   n: number,
+  shear = 0,
 ): { img: GrayImage; toSrc: (x: number, y: number) => [number, number] } {
   const len = Math.hypot(c1[0] - c0[0], c1[1] - c0[1])
   const pitchSrc = len / (n - 1)
   const ux = (c1[0] - c0[0]) / len
   const uy = (c1[1] - c0[1]) / len
-  const vx = -uy
-  const vy = ux
+  // Down the glyphs: perpendicular to the line, leaning by `shear` along it.
+  const vx = -uy + shear * ux
+  const vy = ux + shear * uy
   const srcPerPx = pitchSrc / PITCH_PX
   const width = Math.round((n + 2) * PITCH_PX)
   const height = Math.round(PITCH_PX * 2.2)
@@ -556,6 +606,7 @@ function interpret(
   raw[0] = code + raw[0]!.slice(1)
   const filters = positionFilters(raw)
   if (!filters) return { ok: false, message: 'The zone does not have an MRZ layout.' }
+  const checked = checkedPositions(raw)
   const lines: string[] = []
   const alternatives: string[][] = []
   for (const [l, r] of reads.entries()) {
@@ -575,14 +626,20 @@ function interpret(
       if (second && best.s - second.s < PAIR_MARGIN && CONFUSABLE_PAIR(best.ch, second.ch)) {
         const verdict = heightOf(r.heights[p]!)
         if (verdict === 'unsure') {
-          return {
-            ok: false,
-            message: `Cannot tell '${best.ch}' from '${second.ch}' on line ${l + 1}.`,
+          // A check digit may still settle it (the pair stays among the alternatives);
+          // elsewhere nothing would.
+          if (!checked?.[l]?.[p]) {
+            return {
+              ok: false,
+              message: `Cannot tell '${best.ch}' from '${second.ch}' on line ${l + 1}.`,
+            }
           }
+        } else {
+          if ((verdict === 'digit') !== isDigitChar(best.ch)) {
+            ;[best, rest] = [second, [best, ...rest.slice(1)]]
+          }
+          rest = rest.filter((x) => !CONFUSABLE_PAIR(best.ch, x.ch))
         }
-        if ((verdict === 'digit') !== isDigitChar(best.ch))
-          [best, rest] = [second, [best, ...rest.slice(1)]]
-        rest = rest.filter((x) => !CONFUSABLE_PAIR(best.ch, x.ch))
       }
       line += best.ch
       alts.push(
