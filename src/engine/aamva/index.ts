@@ -18,6 +18,8 @@ export type { GrayImage, Pdf417Read } from './pdf417.ts'
 export interface AamvaImageOptions extends AamvaInspectOptions {
   /** Time after which no new decoding strategy is started (default 600 ms). */
   budgetMs?: number
+  /** Called after each PDF417 decode attempt (for evaluation and debugging). */
+  trace?: (strategy: string, ms: number, decoded: boolean) => void
 }
 
 /** Reads the AAMVA PDF417 in a decoded grayscale image of a card's back. */
@@ -26,7 +28,7 @@ export async function readAamvaFromImage(
   options: AamvaImageOptions = {},
 ): Promise<InspectResult> {
   const started = performance.now()
-  const read = await readPdf417(image, { budgetMs: options.budgetMs })
+  const read = await readPdf417(image, { budgetMs: options.budgetMs, trace: options.trace })
   const barcodeMs = round(performance.now() - started)
   if (!read.ok) {
     const message =
