@@ -131,7 +131,7 @@ function table(title: string, key: (o: Outcome) => string, outcomes: Outcome[]):
 /** Run the MRZ evaluation; `--per-cell N` scales the corpus (default 5 → 360 documents), `--verbose` lists failures. */
 export async function runMrzEval(args: string[]): Promise<void> {
   const i = args.indexOf('--per-cell')
-  const perCell = i >= 0 ? Number(args[i + 1]) : 5
+  const perCell = i >= 0 ? Number(args[i + 1]) : 4
   const verbose = args.includes('--verbose')
   const cases = corpus(perCell)
   console.log(`MRZ evaluation: ${cases.length} documents, seed ${SEED}, as of ${AS_OF}\n`)

@@ -47,6 +47,8 @@ const MAX_CANDIDATES = 6
  * (with corrections) would pass some garbage by chance.
  */
 const MIN_MEAN_SCORE = 0.8
+/** Weakest acceptable match for a character no check digit covers (names, some optional data). */
+const MIN_UNCHECKED_SCORE = 0.5
 /** Alternatives offered to the parser: characters scoring within this of the best. */
 const ALT_MARGIN = 0.06
 
@@ -301,10 +303,37 @@ function chainLines(blobs: Blob[]): TextLine[] {
     if (prev[i]! >= 0) continue
     const members: Blob[] = []
     for (let k = i; k >= 0; k = next[k]!) members.push(blobs[k]!)
-    if (members.length < 10) continue
+    if (members.length < 3) continue
     lines.push(lineFrom(members))
   }
-  return lines
+  return mergeFragments(lines).filter((l) => l.blobs.length >= 10)
+}
+
+/**
+ * Join pieces of one text line that a glare patch or a stain cut apart: collinear, of the same
+ * glyph height, and a few glyphs apart at most.
+ */
+function mergeFragments(lines: TextLine[]): TextLine[] {
+  const out = [...lines].sort((a, b) => a.umin - b.umin)
+  for (let merged = true; merged;) {
+    merged = false
+    for (let i = 0; i < out.length && !merged; i++) {
+      for (let j = 0; j < out.length && !merged; j++) {
+        const a = out[i]!
+        const b = out[j]!
+        if (i === j || b.umin <= a.umax) continue
+        const h = Math.max(a.h, b.h)
+        if (Math.min(a.h, b.h) / h < 0.75) continue
+        if (b.umin - a.umax > 6 * h) continue
+        const u = (a.umax + b.umin) / 2
+        if (Math.abs(a.a + a.b * u - (b.a + b.b * u)) > 0.3 * h) continue
+        out.splice(Math.max(i, j), 1)
+        out.splice(Math.min(i, j), 1, lineFrom([...a.blobs, ...b.blobs]))
+        merged = true
+      }
+    }
+  }
+  return out
 }
 
 function lineFrom(members: Blob[]): TextLine {
@@ -621,6 +650,10 @@ function interpret(
         .sort((a, b) => b.s - a.s)
       let best = ranked[0]!
       let rest = ranked.slice(1)
+      // Where no check digit looks, a glyph that matches nothing well is not guessed at.
+      if (!checked?.[l]?.[p] && best.s < MIN_UNCHECKED_SCORE) {
+        return { ok: false, message: `Character ${p + 1} of line ${l + 1} is illegible.` }
+      }
       // OCR-B digits stand taller than its capitals: settle a close letter/digit pair by height.
       const second = rest[0]
       if (second && best.s - second.s < PAIR_MARGIN && CONFUSABLE_PAIR(best.ch, second.ch)) {
