@@ -128,7 +128,7 @@ function table(title: string, key: (o: Outcome) => string, outcomes: Outcome[]):
   console.log()
 }
 
-/** Run the MRZ evaluation; `--per-cell N` scales the corpus (default 5 → 360 documents), `--verbose` lists failures. */
+/** Run the MRZ evaluation; `--per-cell N` scales the corpus (default 4 → 360 documents), `--verbose` lists failures. */
 export async function runMrzEval(args: string[]): Promise<void> {
   const i = args.indexOf('--per-cell')
   const perCell = i >= 0 ? Number(args[i + 1]) : 4
