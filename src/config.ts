@@ -1,5 +1,6 @@
 // The only reader of process.env. Parsed and checked once at start; a bad value stops Loom with a
 // message naming the variable. Every variable here is documented in README.md.
+import os from 'node:os'
 import path from 'node:path'
 
 export interface Config {
@@ -26,6 +27,10 @@ export interface Config {
   authMaxFailures: number
   /** Per-tenant rate limits on (default); off only behind a gateway that limits instead. */
   rateLimitsEnabled: boolean
+  /** Worker threads reading documents. */
+  engineThreads: number
+  /** Time budget of one document read. */
+  engineBudgetMs: number
   encryptionKey: string | null
   /** Time limit of one webhook attempt (connect, send, response). */
   webhookTimeoutMs: number
@@ -151,6 +156,8 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy: boolean(env, 'LOOM_TRUST_PROXY', false),
     authMaxFailures: integer(env, 'LOOM_AUTH_MAX_FAILURES', 30, 6, 100_000),
     rateLimitsEnabled: boolean(env, 'LOOM_RATE_LIMITS', true),
+    engineThreads: integer(env, 'LOOM_ENGINE_THREADS', os.availableParallelism(), 1, 256),
+    engineBudgetMs: integer(env, 'LOOM_ENGINE_BUDGET_MS', 5000, 100, 120_000),
     encryptionKey,
     ...jobSettings(env),
   }

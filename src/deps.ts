@@ -13,6 +13,10 @@ import { getSetting, putSetting, setSettingIfAbsent } from './store/settings.ts'
 import { Sealer, loadEncryptionKey } from './store/sealer.ts'
 import { TokenService } from './tokens.ts'
 import { Limits } from './limits.ts'
+import { openBlobStore } from './store/blobs.ts'
+import type { BlobStore } from './store/blobs.ts'
+import { createEnginePool } from './engine/pool.ts'
+import type { EnginePool } from './engine/pool.ts'
 
 export interface Clock {
   now(): Date
@@ -34,6 +38,10 @@ export interface Deps {
   sealer: Sealer
   tokens: TokenService
   limits: Limits
+  /** Encrypted image bytes (files, or a table on PostgreSQL). */
+  blobs: BlobStore
+  /** Worker threads that read documents. */
+  engine: EnginePool
   startedAt: Date
   close(): Promise<void>
 }
@@ -103,6 +111,7 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
       redis,
       redisChannel: `${config.redisKeyPrefix}revocations`,
     })
+    const engine = createEnginePool(config.engineThreads)
     const deps: Deps = {
       config,
       store,
@@ -115,8 +124,11 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
       sealer,
       tokens,
       limits: new Limits(redis, config.redisKeyPrefix, config.authMaxFailures),
+      blobs: openBlobStore(store.dialect, store.db, path.join(config.dataDir, 'blobs'), sealer),
+      engine,
       startedAt: new Date(),
       close: async () => {
+        await engine.close()
         await tokens.stop()
         redis?.disconnect()
         await store.close()

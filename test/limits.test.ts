@@ -88,7 +88,7 @@ describe.each(limiterBackends)('rate limits on %s', (backend) => {
     const attacker = randomAddress()
     const bystander = randomAddress()
     let slowest = 0
-    let refused = null
+    let refused: Awaited<ReturnType<typeof status>> | null = null
     for (let i = 0; i < 15 && refused === null; i++) {
       const started = Date.now()
       const res = await status(`loom_live_${'x'.repeat(43)}`, attacker)

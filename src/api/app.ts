@@ -28,6 +28,7 @@ import { healthRoutes } from './routes/health.ts'
 import { adminRoutes } from './routes/admin.ts'
 import { verifyRoutes } from './routes/verify.ts'
 import { usageRoutes } from './routes/usage.ts'
+import { documentRoutes } from './routes/documents.ts'
 import { webhookRoutes } from './routes/webhooks.ts'
 import { adminJobRoutes } from './routes/admin-jobs.ts'
 import './types.ts'
@@ -308,6 +309,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   await app.register(adminRoutes, { prefix: '/admin' })
   await app.register(verifyRoutes)
   await app.register(usageRoutes)
+  await app.register(documentRoutes)
   await app.register(webhookRoutes)
   await app.register(adminJobRoutes, { prefix: '/admin' })
   return app

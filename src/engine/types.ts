@@ -13,6 +13,7 @@ export type EngineErrorCode =
   | 'BARCODE_UNREADABLE' // located but not decodable
   | 'AAMVA_INVALID' // decoded, but not an AAMVA DL/ID payload we can trust
   | 'DOCUMENT_NOT_FOUND' // neither an MRZ nor a barcode anywhere in the image
+  | 'ENGINE_TIMEOUT' // reading took longer than its time budget
 
 /** Why an image is of too low quality, in words a person can act on. */
 export type QualityIssue = 'too_small' | 'blurry' | 'too_dark' | 'glare'
@@ -24,12 +25,7 @@ export interface EngineError {
 }
 
 export type DocumentType =
-  | 'passport'
-  | 'id_card'
-  | 'visa'
-  | 'residence_permit'
-  | 'drivers_license'
-  | 'travel_document'
+  'passport' | 'id_card' | 'visa' | 'residence_permit' | 'drivers_license' | 'travel_document'
 
 export type MrzFormat = 'TD1' | 'TD2' | 'TD3' | 'MRVA' | 'MRVB' | 'FRA_ID'
 

@@ -10,6 +10,8 @@ import { JobRunner } from './queue.ts'
 import type { JobHandler } from './queue.ts'
 import { WebhookSender } from './webhook-http.ts'
 import { deliverHandler, dispatchHandler } from './webhooks.ts'
+import { processHandler } from './documents.ts'
+import { purgeExpiredData } from '../services/documents.ts'
 
 export interface RunningWorker {
   runner: JobRunner
@@ -37,7 +39,7 @@ export function startWorker(deps: Deps, options: WorkerOptions = {}): RunningWor
     leaseMs: config.jobLeaseMs,
     pollMs: config.workerPollMs,
   })
-  runner.register(dispatchHandler).register(deliverHandler(sender))
+  runner.register(dispatchHandler).register(deliverHandler(sender)).register(processHandler)
   for (const handler of options.handlers ?? []) runner.register(handler)
   runner.start()
 
@@ -47,6 +49,8 @@ export function startWorker(deps: Deps, options: WorkerOptions = {}): RunningWor
     const now = deps.clock.now()
     const expired = await expireDueVerifications(deps)
     if (expired > 0) deps.logger.info({ expired }, 'expired verifications past their time to live')
+    const purged = await purgeExpiredData(deps)
+    if (purged > 0) deps.logger.info({ purged }, 'purged personal data past its time to live')
     const cutoff = new Date(now.getTime() - config.requestLogDays * 86_400_000)
     const removed = await pruneRequestLogs(deps.store.db, cutoff.toISOString())
     if (removed > 0) deps.logger.info({ removed }, 'pruned request log')

@@ -233,17 +233,9 @@ export async function decide(
   tenant: Tenant,
   verification: Verification,
   decision: Decision,
+  extras: { personSealed?: string; checks?: unknown[] } = {},
 ): Promise<Completed> {
-  const updated = await transitionVerification(deps.store.db, tenant.id, verification.id, {
-    to: decision.status,
-    at: deps.clock.now().toISOString(),
-    decision,
-    event: {
-      type: 'verification.completed',
-      payload: { status: decision.status, result: publicResult(decision) },
-    },
-  })
-  if (updated === null) throw alreadyCompleted(verification.id)
+  // A token is minted only for an approval that clears the minimum age (never for a minor).
   const token =
     decision.status === 'approved' &&
     decision.verifiedAge !== null &&
@@ -255,7 +247,35 @@ export async function decide(
           ttlSeconds: tenant.tokenTtlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS,
         })
       : null
+  const updated = await transitionVerification(deps.store.db, tenant.id, verification.id, {
+    to: decision.status,
+    at: deps.clock.now().toISOString(),
+    decision,
+    ...(extras.personSealed !== undefined && { personSealed: extras.personSealed }),
+    ...(token && {
+      tokenSealed: deps.sealer.seal(
+        JSON.stringify({ token: token.token, expiresAt: token.expiresAt.toISOString() }),
+        `token:${verification.id}`,
+      ),
+    }),
+    event: {
+      type: 'verification.completed',
+      payload: { status: decision.status, result: publicResult(decision) },
+    },
+  })
+  if (updated === null) throw alreadyCompleted(verification.id)
   return { verification: updated, token }
+}
+
+/** The age token minted when the verification was approved, if it is still held. */
+export function storedToken(
+  deps: Deps,
+  verification: Verification,
+): { token: string; expiresAt: string } | null {
+  if (verification.tokenSealed === null) return null
+  return JSON.parse(
+    deps.sealer.open(verification.tokenSealed, `token:${verification.id}`).toString('utf8'),
+  ) as { token: string; expiresAt: string }
 }
 
 function alreadyCompleted(id: string): ApiError {
@@ -294,7 +314,9 @@ export async function completeVerification(
   }
   throw new ApiError(
     'VERIFICATION_NOT_READY',
-    'No document has been submitted for this verification yet: send the person to its sessionUrl first',
+    verification.status === 'in_progress'
+      ? 'Not every required image is in yet (see missingImages of the last upload)'
+      : 'No document has been submitted for this verification yet: send the person to its sessionUrl first',
   )
 }
 

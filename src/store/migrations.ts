@@ -1,7 +1,7 @@
 // Versioned migrations, run on start and by `loom migrate`. Written once for both dialects:
 // portable column types only (text, integer, double precision), see schema.ts.
 import { inspect } from 'node:util'
-import { Migrator } from 'kysely'
+import { Migrator, PostgresAdapter } from 'kysely'
 import type { Kysely, Migration, MigrationResultSet } from 'kysely'
 import type { Database } from './schema.ts'
 
@@ -278,6 +278,43 @@ const migrations: Record<string, Migration> = {
         .on('webhook_attempts')
         .columns(['delivery_id', 'created_at'])
         .execute()
+    },
+  },
+  '0006_images_blobs': {
+    async up(db: AnyDb) {
+      const postgres = db.getExecutor().adapter instanceof PostgresAdapter
+      await db.schema
+        .createTable('verification_images')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('verification_id', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('content_type', 'text', (c) => c.notNull())
+        .addColumn('byte_size', 'integer', (c) => c.notNull())
+        .addColumn('width', 'integer')
+        .addColumn('height', 'integer')
+        .addColumn('blob_key', 'text')
+        .addColumn('feedback', 'text', (c) => c.notNull())
+        .addColumn('read_ok', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('read_sealed', 'text') // the engine's reading (personal data), encrypted
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('purged_at', 'text')
+        .execute()
+      await db.schema
+        .createIndex('verification_images_verification')
+        .on('verification_images')
+        .columns(['verification_id', 'created_at'])
+        .execute()
+      // Blobs live on disk by default; on PostgreSQL they live here (every process sees them).
+      await db.schema
+        .createTable('blobs')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('data', postgres ? 'bytea' : 'blob', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute()
+      await db.schema.alterTable('verifications').addColumn('person_sealed', 'text').execute()
+      await db.schema.alterTable('verifications').addColumn('purged_at', 'text').execute()
+      await db.schema.alterTable('verifications').addColumn('token_sealed', 'text').execute()
     },
   },
 }

@@ -70,6 +70,9 @@ export interface VerificationTable {
   confidence: number | null
   result: string | null
   version: number
+  personSealed: string | null
+  purgedAt: string | null
+  tokenSealed: string | null
 }
 
 export interface SigningKeyTable {
@@ -189,6 +192,30 @@ export interface WebhookAttemptTable {
   createdAt: string
 }
 
+export interface VerificationImageTable {
+  id: string
+  tenantId: string
+  verificationId: string
+  kind: string
+  contentType: string
+  byteSize: number
+  width: number | null
+  height: number | null
+  blobKey: string | null
+  feedback: string
+  /** 1 when the engine read this document side (its reading is in readSealed). */
+  readOk: number
+  readSealed: string | null
+  createdAt: string
+  purgedAt: string | null
+}
+
+export interface BlobTable {
+  key: string
+  data: Buffer
+  createdAt: string
+}
+
 export interface Database {
   tenants: TenantTable
   apiKeys: ApiKeyTable
@@ -205,6 +232,8 @@ export interface Database {
   webhookAttempts: WebhookAttemptTable
   usageMonths: UsageMonthTable
   usageDays: UsageDayTable
+  verificationImages: VerificationImageTable
+  blobs: BlobTable
 }
 
 export type AutoId = Generated<number>

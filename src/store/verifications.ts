@@ -39,6 +39,11 @@ export interface Verification {
   completedAt: string | null
   confidence: number | null
   decision: Decision | null
+  /** The document's personal fields (encrypted), null before a read and after a purge. */
+  personSealed: string | null
+  /** The age token minted at approval (encrypted), so status and webhooks can hand it over. */
+  tokenSealed: string | null
+  purgedAt: string | null
 }
 
 export interface VerificationEvent {
@@ -73,12 +78,22 @@ function toVerification(row: Selectable<VerificationTable>): Verification {
     completedAt: row.completedAt,
     confidence: row.confidence,
     decision: row.result === null ? null : (JSON.parse(row.result) as Decision),
+    personSealed: row.personSealed,
+    tokenSealed: row.tokenSealed,
+    purgedAt: row.purgedAt,
   }
 }
 
 export type NewVerification = Omit<
   Verification,
-  'status' | 'updatedAt' | 'completedAt' | 'confidence' | 'decision'
+  | 'status'
+  | 'updatedAt'
+  | 'completedAt'
+  | 'confidence'
+  | 'decision'
+  | 'personSealed'
+  | 'tokenSealed'
+  | 'purgedAt'
 >
 
 /**
@@ -179,6 +194,10 @@ export interface TransitionInput {
   to: VerificationStatus
   at: string
   decision?: Decision
+  personSealed?: string
+  tokenSealed?: string
+  /** Jobs to enqueue in the same transaction (e.g. processing once evidence is in). */
+  onChanged?: (trx: Transaction<Database>) => Promise<void>
   /** Event written with the change, in the same transaction. */
   event?: { type: string; payload: Record<string, unknown> }
 }
@@ -209,6 +228,8 @@ export async function transitionVerification(
           result: JSON.stringify(input.decision),
           confidence: input.decision.confidence,
         }),
+        ...(input.personSealed !== undefined && { personSealed: input.personSealed }),
+        ...(input.tokenSealed !== undefined && { tokenSealed: input.tokenSealed }),
       }))
       .where('tenantId', '=', tenantId)
       .where('id', '=', verificationId)
@@ -216,6 +237,7 @@ export async function transitionVerification(
       .returningAll()
       .executeTakeFirst()
     if (result === undefined) return null
+    if (input.onChanged) await input.onChanged(trx)
     if (input.event) {
       await recordEvent(trx, {
         tenantId,
@@ -259,5 +281,36 @@ export async function findExpired(
     .where('expiresAt', '<=', now)
     .orderBy('expiresAt')
     .limit(limit)
+    .execute()
+}
+
+/** Verifications whose time to live passed and whose personal data is not purged yet. */
+export async function findDueForPurge(
+  db: Db,
+  now: string,
+  limit: number,
+): Promise<{ id: string; tenantId: string }[]> {
+  return db
+    .selectFrom('verifications')
+    .select(['id', 'tenantId'])
+    .where('expiresAt', '<=', now)
+    .where('purgedAt', 'is', null)
+    .orderBy('expiresAt')
+    .limit(limit)
+    .execute()
+}
+
+/** Scrubs a verification's personal fields (its decision stays). */
+export async function scrubVerification(
+  db: Db,
+  tenantId: string,
+  id: string,
+  at: string,
+): Promise<void> {
+  await db
+    .updateTable('verifications')
+    .set({ personSealed: null, tokenSealed: null, client: null, purgedAt: at, updatedAt: at })
+    .where('tenantId', '=', tenantId)
+    .where('id', '=', id)
     .execute()
 }

@@ -1,5 +1,6 @@
 // The native LoomAPI surface (seeds 000 and 002): /verify/*, /tokens/*, JWKS.
 import type { FastifyInstance } from 'fastify'
+import type { Deps } from '../../deps.ts'
 import { Type } from 'typebox'
 import type { Static } from 'typebox'
 import { typed } from '../app.ts'
@@ -7,8 +8,9 @@ import { ApiError } from '../errors.ts'
 import { IsoTime, Nullable, Text } from '../schemas.ts'
 import { MOCK_BEHAVIORS, STATUSES, requiredImages } from '../../domain/verification.ts'
 import type { MockBehavior, VerificationType } from '../../domain/verification.ts'
+import { completeWithEvidence } from '../../services/documents.ts'
 import {
-  completeVerification,
+  storedToken,
   loadVerification,
   publicResult,
   startVerification,
@@ -95,6 +97,10 @@ const StatusReply = Type.Object({
   metadata: Nullable(Type.Record(Type.String(), Type.Unknown())),
   externalId: Nullable(Type.String()),
   result: Type.Optional(Result),
+  token: Type.Optional(
+    Type.String({ description: 'The age token, once approved (until deleted or expired)' }),
+  ),
+  tokenExpiresAt: Type.Optional(IsoTime),
 })
 
 const VerificationIdField = Type.String({ minLength: 1, maxLength: 64 })
@@ -174,7 +180,8 @@ function pick<T>(
   return a ?? b
 }
 
-export function statusView(v: Verification): Static<typeof StatusReply> {
+export function statusView(v: Verification, deps: Deps): Static<typeof StatusReply> {
+  const token = v.status === 'approved' ? storedToken(deps, v) : null
   return {
     verificationId: v.id,
     status: v.status,
@@ -187,6 +194,7 @@ export function statusView(v: Verification): Static<typeof StatusReply> {
     metadata: v.metadata,
     externalId: v.externalId,
     ...(v.decision && { result: publicResult(v.decision) }),
+    ...(token && { token: token.token, tokenExpiresAt: token.expiresAt }),
   }
 }
 
@@ -298,7 +306,10 @@ export async function verifyRoutes(fastify: FastifyInstance): Promise<void> {
       },
     },
     async (req) =>
-      statusView(await loadVerification(app.deps, req.tenant!.id, req.query.verificationId)),
+      statusView(
+        await loadVerification(app.deps, req.tenant!.id, req.query.verificationId),
+        app.deps,
+      ),
   )
 
   app.post(
@@ -315,7 +326,7 @@ export async function verifyRoutes(fastify: FastifyInstance): Promise<void> {
       },
     },
     async (req) => {
-      const completed = await completeVerification(app.deps, req.tenant!, req.body.verificationId)
+      const completed = await completeWithEvidence(app.deps, req.tenant!, req.body.verificationId)
       req.loomEvent = 'verification.completed'
       return completedView(completed)
     },

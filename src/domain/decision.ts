@@ -1,0 +1,208 @@
+// The decision policy: turns what the engine read from a document (and, for full verification,
+// the face comparison) into approved, rejected or review, with reasons, checks and a confidence.
+// A minor is never approved: whatever cannot be established leads to review or rejection.
+import type { DocumentType, InspectResult, InspectSuccess } from '../engine/types.ts'
+import type { Decision, VerificationType } from './verification.ts'
+
+export interface Workflow {
+  verificationType: VerificationType
+  minAge: number
+  /** null: every document type Loom reads. */
+  acceptedDocumentTypes: DocumentType[] | null
+  /** Full verification needs the selfie to match the document portrait. */
+  requireFaceMatch: boolean
+}
+
+export type ImageKind = 'document_front' | 'document_back' | 'selfie'
+
+export interface DocumentRead {
+  kind: 'document_front' | 'document_back'
+  result: InspectResult
+}
+
+export interface FaceEvidence {
+  decision: 'match' | 'no_match' | 'review'
+  similarity: number
+  /** Presentation-attack signals failed (screen, print, mask…). */
+  attackSuspected: boolean
+}
+
+export type CheckOutcome = 'pass' | 'fail' | 'review' | 'not_applicable'
+
+export interface Check {
+  name: string
+  outcome: CheckOutcome
+  detail?: string
+}
+
+export interface PolicyResult extends Decision {
+  checks: Check[]
+  /** The reading the decision rests on (personal data: encrypt before storing). */
+  primary: InspectSuccess | null
+}
+
+/** How far a clean read of each source is trusted (from the eval's wrong-read rates). */
+const SOURCE_CONFIDENCE = { mrz: 0.98, aamva: 0.97 } as const
+/** Below this an otherwise passing verification goes to review instead of approval. */
+export const APPROVE_MIN_CONFIDENCE = 0.85
+
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000
+}
+
+/** Fields two readings of one document must agree on. */
+function disagreements(a: InspectSuccess, b: InspectSuccess): string[] {
+  const fields: [string, string | null, string | null][] = [
+    ['dateOfBirth', a.person.dateOfBirth, b.person.dateOfBirth],
+    ['documentNumber', a.document.number, b.document.number],
+    ['expiryDate', a.document.expiryDate, b.document.expiryDate],
+    ['lastName', a.person.lastName, b.person.lastName],
+  ]
+  return fields
+    .filter(([, x, y]) => x !== null && y !== null && normal(x) !== normal(y))
+    .map(([name]) => name)
+}
+
+function normal(value: string): string {
+  return value.toUpperCase().replace(/[^A-Z0-9]/g, '')
+}
+
+/** Decides a verification from its document readings and optional face evidence. */
+export function decideFromEvidence(
+  workflow: Workflow,
+  reads: DocumentRead[],
+  face: FaceEvidence | null,
+): PolicyResult {
+  const checks: Check[] = []
+  const rejected = (
+    reasons: string[],
+    primary: InspectSuccess | null,
+    confidence: number,
+  ): PolicyResult => ({
+    status: 'rejected',
+    reasons,
+    confidence: round(confidence),
+    verifiedAge: primary?.ageYears ?? null,
+    decidedBy: 'loom',
+    checks,
+    primary,
+  })
+
+  const successes = reads.filter((r): r is DocumentRead & { result: InspectSuccess } => r.result.ok)
+  if (successes.length === 0) {
+    const checksum = reads.some((r) => !r.result.ok && r.result.error.code === 'MRZ_UNREADABLE')
+    checks.push({
+      name: 'document_read',
+      outcome: 'fail',
+      detail:
+        reads.map((r) => (r.result.ok ? 'ok' : r.result.error.code)).join(', ') ||
+        'no document image',
+    })
+    return rejected(
+      checksum ? ['checksum_failed', 'document_unreadable'] : ['document_unreadable'],
+      null,
+      0,
+    )
+  }
+  // Prefer the MRZ (check digits) over the barcode when both sides read.
+  const ordered = [...successes].sort(
+    (a, b) => (a.result.source === 'mrz' ? -1 : 0) - (b.result.source === 'mrz' ? -1 : 0),
+  )
+  const primary = ordered[0]!.result
+  let confidence = SOURCE_CONFIDENCE[primary.source]
+  checks.push({
+    name: 'document_read',
+    outcome: 'pass',
+    detail: `${primary.source} on ${ordered[0]!.kind}`,
+  })
+
+  if (primary.mrz) {
+    checks.push({ name: 'mrz_check_digits', outcome: primary.mrz.valid ? 'pass' : 'fail' })
+    if (!primary.mrz.valid) return rejected(['checksum_failed'], primary, 0.2)
+  }
+  if (primary.aamva?.repairs && primary.aamva.repairs.length > 0) confidence *= 0.95
+  const failedConsistency = Object.entries(primary.checks ?? {})
+    .filter(([, ok]) => !ok)
+    .map(([name]) => name)
+  checks.push({
+    name: 'document_consistency',
+    outcome: failedConsistency.length === 0 ? 'pass' : 'fail',
+    ...(failedConsistency.length > 0 && { detail: failedConsistency.join(', ') }),
+  })
+
+  // Two sources on one document (front and back) must agree.
+  const second = ordered[1]?.result
+  if (second) {
+    const differ = disagreements(primary, second)
+    checks.push({
+      name: 'sources_agree',
+      outcome: differ.length === 0 ? 'pass' : 'fail',
+      ...(differ.length > 0 && { detail: `differ: ${differ.join(', ')}` }),
+    })
+    if (differ.length > 0) return rejected(['data_inconsistent'], primary, 0.3)
+    confidence = 1 - (1 - confidence) * (1 - SOURCE_CONFIDENCE[second.source])
+  } else {
+    checks.push({ name: 'sources_agree', outcome: 'not_applicable' })
+  }
+  if (failedConsistency.length > 0) return rejected(['data_inconsistent'], primary, 0.3)
+
+  const accepted = workflow.acceptedDocumentTypes
+  const typeOk = accepted === null || accepted.includes(primary.documentType)
+  checks.push({
+    name: 'document_type_accepted',
+    outcome: typeOk ? 'pass' : 'fail',
+    detail: primary.documentType,
+  })
+  if (!typeOk) return rejected(['document_type_not_accepted'], primary, confidence)
+
+  checks.push({
+    name: 'document_not_expired',
+    outcome: primary.expired === null ? 'review' : primary.expired ? 'fail' : 'pass',
+    ...(primary.document.expiryDate && { detail: `expires ${primary.document.expiryDate}` }),
+  })
+  if (primary.expired === true) return rejected(['document_expired'], primary, confidence)
+
+  const age = primary.ageYears
+  checks.push({
+    name: 'minimum_age',
+    outcome: age === null ? 'review' : age >= workflow.minAge ? 'pass' : 'fail',
+    detail: `minimum ${workflow.minAge}`,
+  })
+  if (age !== null && age < workflow.minAge) return rejected(['underage'], primary, confidence)
+
+  const reviewReasons: string[] = []
+  if (age === null || primary.expired === null) reviewReasons.push('low_confidence')
+
+  if (workflow.requireFaceMatch) {
+    if (face === null) {
+      checks.push({ name: 'face_match', outcome: 'review', detail: 'no face comparison available' })
+      reviewReasons.push('low_confidence')
+    } else {
+      checks.push({
+        name: 'face_match',
+        outcome:
+          face.decision === 'match' ? 'pass' : face.decision === 'no_match' ? 'fail' : 'review',
+        detail: `similarity ${face.similarity.toFixed(3)}`,
+      })
+      checks.push({ name: 'presentation_attack', outcome: face.attackSuspected ? 'fail' : 'pass' })
+      if (face.attackSuspected) return rejected(['presentation_attack'], primary, confidence)
+      if (face.decision === 'no_match') return rejected(['face_mismatch'], primary, confidence)
+      if (face.decision === 'review') reviewReasons.push('face_mismatch')
+      else confidence *= Math.min(1, 0.9 + face.similarity / 10)
+    }
+  } else {
+    checks.push({ name: 'face_match', outcome: 'not_applicable' })
+  }
+
+  if (confidence < APPROVE_MIN_CONFIDENCE) reviewReasons.push('low_confidence')
+  const reasons = [...new Set(reviewReasons)]
+  return {
+    status: reasons.length > 0 ? 'review' : 'approved',
+    reasons,
+    confidence: round(confidence),
+    verifiedAge: age,
+    decidedBy: 'loom',
+    checks,
+    primary,
+  }
+}

@@ -1,0 +1,66 @@
+// The engine's worker-thread pool (Piscina). Each document read runs on a worker thread with a
+// time budget; the event loop keeps serving /health and /tokens/validate meanwhile.
+import os from 'node:os'
+import { fileURLToPath } from 'node:url'
+import { Piscina } from 'piscina'
+import type { InspectResult } from './types.ts'
+import type { InspectTask } from './worker.ts'
+
+export interface EnginePool {
+  /** Reads one document side; a read that exceeds the budget is a failure result, not a hang. */
+  inspect(task: InspectTask, budgetMs: number): Promise<InspectResult>
+  close(): Promise<void>
+}
+
+/** A pool of `threads` workers (default: one per core), started on first use. */
+export function createEnginePool(threads = os.availableParallelism()): EnginePool {
+  let pool: EnginePool | null = null
+  return {
+    inspect: (task, budgetMs) => (pool ??= startPool(threads)).inspect(task, budgetMs),
+    close: async () => {
+      await pool?.close()
+      pool = null
+    },
+  }
+}
+
+function startPool(threads: number): EnginePool {
+  // From dist/ the worker is compiled JavaScript; from the TypeScript sources (tests, `tsx`) the
+  // worker thread needs tsx's loader too.
+  const here = import.meta.url
+  const compiled = here.endsWith('.js')
+  const filename = fileURLToPath(new URL(compiled ? './worker.js' : './worker.ts', here))
+  const pool = new Piscina({
+    filename,
+    minThreads: 1,
+    maxThreads: Math.max(1, threads),
+    idleTimeout: 60_000,
+    maxQueue: 1000,
+    ...(compiled ? {} : { execArgv: ['--import', 'tsx'] }),
+  })
+  return {
+    async inspect(task, budgetMs) {
+      const started = performance.now()
+      try {
+        return (await pool.run(task, {
+          signal: AbortSignal.timeout(budgetMs),
+          transferList: [],
+        })) as InspectResult
+      } catch (err) {
+        const total = Math.round(performance.now() - started)
+        if (err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError')) {
+          return {
+            ok: false,
+            error: {
+              code: 'ENGINE_TIMEOUT',
+              message: `Reading the document took longer than ${budgetMs} ms`,
+            },
+            timingsMs: { total },
+          }
+        }
+        throw err
+      }
+    },
+    close: () => pool.destroy(),
+  }
+}
