@@ -394,6 +394,7 @@ function sampleRotated(
 ): GrayImage {
   const shear = warp.shear ?? 0
   const bend = warp.bend ?? { m0: 0, m1: 0 }
+  const cubic = warp.cubic === true
   const width = Math.max(16, Math.round(along * scale))
   const height = Math.max(16, Math.round(across * scale))
   const a = (angleDeg * Math.PI) / 180
@@ -405,18 +406,23 @@ function sampleRotated(
   const hh = height / 2
   for (let v = 0; v < height; v++) {
     const dv = v - hh
-    for (let u = 0; u < width; u++) {
-      const du = u - hw + dv * (bend.m0 + bend.m1 * (u / width - 0.5))
-      // Output x runs along the rows (direction of the gradient), y along the bars.
-      const dvs = dv + (u - hw) * shear
-      const sx = cx + du * cos - dvs * sin
-      const sy = cy + du * sin + dvs * cos
-      let value = 255
-      if (warp.cubic === true && sx >= 1 && sy >= 1 && sx < sw - 2 && sy < sh - 2) {
-        value = catmullRom(src, sw, sx, sy)
+    // Output x runs along the rows (direction of the gradient), y along the bars. Within a row
+    // the source position moves linearly: du = (u - hw)(1 + dv·m1/width) + dv·m0 (the bend),
+    // dvs = dv + (u - hw)·shear.
+    const duStep = 1 + (dv * bend.m1) / width
+    const du0 = -hw * duStep + dv * bend.m0
+    const dvs0 = dv - hw * shear
+    let sx = cx + du0 * cos - dvs0 * sin
+    let sy = cy + du0 * sin + dvs0 * cos
+    const stepX = duStep * cos - shear * sin
+    const stepY = duStep * sin + shear * cos
+    let o = v * width
+    for (let u = 0; u < width; u++, o++, sx += stepX, sy += stepY) {
+      if (cubic && sx >= 1 && sy >= 1 && sx < sw - 2 && sy < sh - 2) {
+        out[o] = catmullRom(src, sw, sx, sy)
       } else if (sx >= 0 && sy >= 0 && sx < sw - 1 && sy < sh - 1) {
-        const x0 = Math.floor(sx)
-        const y0 = Math.floor(sy)
+        const x0 = sx | 0
+        const y0 = sy | 0
         const fx = sx - x0
         const fy = sy - y0
         const i = y0 * sw + x0
@@ -424,9 +430,10 @@ function sampleRotated(
         const q = src[i + 1] ?? 0
         const r = src[i + sw] ?? 0
         const t = src[i + sw + 1] ?? 0
-        value = p + (q - p) * fx + (r - p) * fy + (p - q - r + t) * fx * fy
+        out[o] = p + (q - p) * fx + (r - p) * fy + (p - q - r + t) * fx * fy
+      } else {
+        out[o] = 255
       }
-      out[v * width + u] = value
     }
   }
   return { width, height, gray: out }
@@ -434,32 +441,34 @@ function sampleRotated(
 
 /** Bicubic (Catmull-Rom) sample: keeps enlarged bars sharper than bilinear, clamped to 0…255. */
 function catmullRom(src: Uint8Array, sw: number, sx: number, sy: number): number {
-  const x0 = Math.floor(sx)
-  const y0 = Math.floor(sy)
-  const wx = cubicWeights(sx - x0)
-  const wy = cubicWeights(sy - y0)
+  const x0 = sx | 0
+  const y0 = sy | 0
+  const tx = sx - x0
+  const ty = sy - y0
+  const tx2 = tx * tx
+  const tx3 = tx2 * tx
+  const ty2 = ty * ty
+  const ty3 = ty2 * ty
+  const wx0 = 0.5 * (-tx3 + 2 * tx2 - tx)
+  const wx1 = 0.5 * (3 * tx3 - 5 * tx2 + 2)
+  const wx2 = 0.5 * (-3 * tx3 + 4 * tx2 + tx)
+  const wx3 = 0.5 * (tx3 - tx2)
+  const wy0 = 0.5 * (-ty3 + 2 * ty2 - ty)
+  const wy1 = 0.5 * (3 * ty3 - 5 * ty2 + 2)
+  const wy2 = 0.5 * (-3 * ty3 + 4 * ty2 + ty)
+  const wy3 = 0.5 * (ty3 - ty2)
+  let row = (y0 - 1) * sw + x0 - 1
   let sum = 0
-  for (let j = 0; j < 4; j++) {
-    const row = (y0 - 1 + j) * sw + x0 - 1
-    const line =
-      (src[row] ?? 0) * wx[0] +
-      (src[row + 1] ?? 0) * wx[1] +
-      (src[row + 2] ?? 0) * wx[2] +
-      (src[row + 3] ?? 0) * wx[3]
-    sum += line * (wy[j] ?? 0)
+  for (let j = 0; j < 4; j++, row += sw) {
+    const wy = j === 0 ? wy0 : j === 1 ? wy1 : j === 2 ? wy2 : wy3
+    sum +=
+      wy *
+      ((src[row] ?? 0) * wx0 +
+        (src[row + 1] ?? 0) * wx1 +
+        (src[row + 2] ?? 0) * wx2 +
+        (src[row + 3] ?? 0) * wx3)
   }
   return sum < 0 ? 0 : sum > 255 ? 255 : sum
-}
-
-function cubicWeights(t: number): [number, number, number, number] {
-  const t2 = t * t
-  const t3 = t2 * t
-  return [
-    0.5 * (-t3 + 2 * t2 - t),
-    0.5 * (3 * t3 - 5 * t2 + 2),
-    0.5 * (-3 * t3 + 4 * t2 + t),
-    0.5 * (t3 - t2),
-  ]
 }
 
 /**
