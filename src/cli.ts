@@ -41,6 +41,8 @@ Commands:
   admin-key reset       Replace the admin key (prints the new one once)
   keys rotate           Add a new token signing key; old ones stay published until expiry
   inspect FILE…         Read documents without a server (JSON lines)
+  face-compare A B      Compare the portrait on document A with selfie B (JSON)
+  estimate-age SELFIE   Estimate age from a selfie; approve or ask for a document (JSON)
 
 Every command takes --help. Configuration comes from the environment (see README).`
 
@@ -335,6 +337,16 @@ const inspect: Command = async (argv) => {
   return runInspect(argv, out)
 }
 
+const faceCompare: Command = async (argv) => {
+  const { runFaceCompare } = await import('./engine/face/cli.ts')
+  return runFaceCompare(argv, out)
+}
+
+const estimateAge: Command = async (argv) => {
+  const { runEstimateAge } = await import('./engine/face/cli.ts')
+  return runEstimateAge(argv, out)
+}
+
 const COMMANDS: Record<string, Command> = {
   serve,
   worker,
@@ -344,6 +356,8 @@ const COMMANDS: Record<string, Command> = {
   'admin-key': adminKey,
   keys,
   inspect,
+  'face-compare': faceCompare,
+  'estimate-age': estimateAge,
 }
 
 async function main(argv: string[]): Promise<number> {

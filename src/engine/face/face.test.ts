@@ -1,0 +1,214 @@
+// Face engine behaviour on real photos that ship in installed packages (@vladmandic/face-api's
+// demo group photos, MIT package; nothing is committed or downloaded). Models load once for
+// this file. No timing assertions: eval/faces.ts measures speed.
+
+import { createRequire } from 'node:module'
+import path from 'node:path'
+import { readFile } from 'node:fs/promises'
+import sharp, { type Sharp } from 'sharp'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { compareFaces, decideAge, estimateAge, MATCH_THRESHOLD } from './compare.ts'
+import { detectFaces, embeddingSimilarity, moireOf, sharpnessOf } from './detect.ts'
+import { runEstimateAge, runFaceCompare } from './cli.ts'
+
+const require = createRequire(import.meta.url)
+const demo = path.join(path.dirname(require.resolve('@vladmandic/face-api/package.json')), 'demo')
+
+let groupPhoto: Buffer
+let boxes: [number, number, number, number][]
+
+/** A crop around face k of the group photo: `scale` face widths across, as JPEG/PNG bytes. */
+async function cropFace(k: number, scale: number, tweak?: (s: Sharp) => Sharp) {
+  const [x, y, w, h] = boxes[k]!
+  const meta = await sharp(groupPhoto).metadata()
+  const side = Math.round(w * scale)
+  const left = Math.max(0, Math.round(x + w / 2 - side / 2))
+  const top = Math.max(0, Math.round(y + h / 2 - side / 2 + 0.15 * h))
+  const img = sharp(groupPhoto).extract({
+    left,
+    top,
+    width: Math.min(side, meta.width - left),
+    height: Math.min(Math.round(side * 1.2), meta.height - top),
+  })
+  return (tweak ? tweak(img) : img).png().toBuffer()
+}
+
+/** A document-like card: grey background with the portrait pasted at the left. */
+async function cardWith(portrait: Buffer): Promise<Buffer> {
+  const p = await sharp(portrait).resize(240, 300, { fit: 'cover' }).grayscale().png().toBuffer()
+  return sharp({ create: { width: 1000, height: 700, channels: 3, background: '#e9e4d6' } })
+    .composite([{ input: p, left: 40, top: 100 }])
+    .jpeg({ quality: 70 })
+    .toBuffer()
+}
+
+beforeAll(async () => {
+  // Work at 1280 px so the face boxes below are in the same pixels as the engine's.
+  groupPhoto = await sharp(await readFile(path.join(demo, 'sample1.jpg')))
+    .resize({ width: 1280 })
+    .toBuffer()
+  const found = await detectFaces(new Uint8Array(groupPhoto), { role: 'document' })
+  boxes = found.faces.map((f) => f.box)
+}, 120_000)
+
+describe('face match', () => {
+  it('matches the same person between a greyscale document portrait and a selfie', async () => {
+    const selfie = await cropFace(0, 2.2, (s) => s.flop().modulate({ brightness: 1.1 }))
+    const documentImage = await cardWith(await cropFace(0, 1.5))
+    const result = await compareFaces(documentImage, selfie)
+    expect(result.feedback).toEqual({ document: null, selfie: null })
+    expect(result.similarity).toBeGreaterThanOrEqual(MATCH_THRESHOLD)
+    expect(result.decision).toBe('match')
+    expect(result.faceCounts).toEqual({ document: 1, selfie: 1 })
+    expect(result.faces.selfie).not.toHaveProperty('embedding')
+    expect(result.presentation?.checks.antispoof.value).toEqual(expect.any(Number))
+  }, 60_000)
+
+  it('does not match two different people', async () => {
+    const documentImage = await cardWith(await cropFace(1, 1.5))
+    const selfie = await cropFace(0, 2.2)
+    const result = await compareFaces(documentImage, selfie)
+    expect(result.similarity).not.toBeNull()
+    expect(result.similarity!).toBeLessThan(MATCH_THRESHOLD)
+    expect(result.decision).toBe('no_match')
+    expect(result.match).toBe(false)
+  }, 60_000)
+
+  it('takes a burst of frames and checks they show one face', async () => {
+    const a = await cropFace(0, 2.2)
+    const b = await cropFace(0, 2.2, (s) => s.modulate({ brightness: 0.9 }))
+    const result = await compareFaces(await cardWith(await cropFace(0, 1.5)), { frames: [a, b] })
+    expect(result.frames).toBe(2)
+    expect(result.presentation?.checks.sameFaceAcrossFrames.pass).toBe(true)
+    expect(result.presentation?.checks.headTurn.value).toEqual(expect.any(Number))
+  }, 60_000)
+})
+
+describe('unusable images are results, not exceptions', () => {
+  it('says no_face for an image without a face', async () => {
+    const blank = await sharp({
+      create: { width: 640, height: 480, channels: 3, background: '#7a8fa3' },
+    })
+      .png()
+      .toBuffer()
+    const result = await compareFaces(blank, blank)
+    expect(result.decision).toBe('retake')
+    expect(result.feedback).toEqual({ document: 'no_face', selfie: 'no_face' })
+    expect(result.similarity).toBeNull()
+    expect(result.presentation).toBeNull()
+  }, 60_000)
+
+  it('says multiple_faces for a selfie with several people', async () => {
+    const result = await detectFaces(new Uint8Array(groupPhoto), { role: 'selfie' })
+    expect(result.faces.length).toBeGreaterThanOrEqual(2)
+    expect(result.feedback).toBe('multiple_faces')
+    // The same image as a document takes the largest face.
+    const asDocument = await detectFaces(new Uint8Array(groupPhoto), { role: 'document' })
+    expect(asDocument.feedback).toBeNull()
+  }, 60_000)
+
+  it('says face_too_small for a face a few dozen pixels wide', async () => {
+    const face = await sharp(await cropFace(0, 1.6))
+      .resize({ width: 56 })
+      .toBuffer()
+    const tiny = await sharp({
+      create: { width: 720, height: 720, channels: 3, background: '#d0d0d0' },
+    })
+      .composite([{ input: face, left: 330, top: 320 }])
+      .png()
+      .toBuffer()
+    const result = await detectFaces(new Uint8Array(tiny), { role: 'selfie' })
+    expect(result.feedback).not.toBeNull()
+    expect(['face_too_small', 'no_face']).toContain(result.feedback)
+  }, 60_000)
+
+  it('says image_unreadable for a truncated JPEG, with intake’s error code', async () => {
+    const jpeg = await sharp(await cropFace(0, 2.2))
+      .jpeg()
+      .toBuffer()
+    const cut = new Uint8Array(jpeg.subarray(0, Math.floor(jpeg.length / 2)))
+    const result = await compareFaces(cut, cut)
+    expect(result.decision).toBe('retake')
+    expect(result.feedback.selfie).toBe('image_unreadable')
+    const detection = await detectFaces(cut)
+    expect(detection.error?.code).toBe('DOCUMENT_CORRUPT')
+    const garbage = await detectFaces(new Uint8Array([1, 2, 3, 4, 5]))
+    expect(garbage.error?.code).toBe('DOCUMENT_INVALID_FORMAT')
+  }, 60_000)
+})
+
+describe('age', () => {
+  it('approves only when the estimate clears minAge + buffer', () => {
+    expect(decideAge(25)).toEqual({ decision: 'approve', requiredAge: 25, reasons: [] })
+    expect(decideAge(24.9).decision).toBe('needs_document')
+    expect(decideAge(24.9).reasons).toEqual(['below_required_age'])
+    expect(decideAge(30, { minAge: 21, buffer: 7 }).decision).toBe('approve')
+    expect(decideAge(27, { minAge: 21, buffer: 7 })).toMatchObject({
+      decision: 'needs_document',
+      requiredAge: 28,
+    })
+    expect(decideAge(19, { buffer: 0 }).decision).toBe('approve')
+    expect(decideAge(null)).toMatchObject({ decision: 'retake', reasons: ['no_usable_face'] })
+    expect(decideAge(40, { presentationSuspect: true })).toMatchObject({
+      decision: 'needs_document',
+      reasons: ['presentation_suspect'],
+    })
+  })
+
+  it('estimates an age from a selfie and applies the decision', async () => {
+    const result = await estimateAge(await cropFace(0, 2.2), { minAge: 18, buffer: 7 })
+    expect(result.age).toEqual(expect.any(Number))
+    expect(result.age!).toBeGreaterThan(5)
+    expect(result.age!).toBeLessThan(80)
+    expect(result.requiredAge).toBe(25)
+    expect(result.decision).toBe(
+      decideAge(result.age, { presentationSuspect: result.presentation?.verdict === 'suspect' })
+        .decision,
+    )
+    const low = await estimateAge(await cropFace(0, 2.2), { minAge: 100, buffer: 0 })
+    expect(low.decision).toBe('needs_document')
+  }, 60_000)
+})
+
+describe('texture measures', () => {
+  it('sharpness falls with blur and moiré rises with a periodic pattern', () => {
+    const side = 128
+    const noise = new Float32Array(side * side)
+    let s = 12345
+    for (let i = 0; i < noise.length; i++) {
+      s = (s * 1103515245 + 12345) >>> 0
+      noise[i] = 128 + ((s >>> 16) % 64) - 32
+    }
+    const blurred = new Float32Array(noise.length)
+    for (let y = 2; y < side - 2; y++)
+      for (let x = 2; x < side - 2; x++) {
+        let acc = 0
+        for (let d = -2; d <= 2; d++) acc += noise[(y + d) * side + x + d]!
+        blurred[y * side + x] = acc / 5
+      }
+    expect(sharpnessOf(blurred)).toBeLessThan(sharpnessOf(noise))
+    const stripes = noise.map((v, i) => 0.3 * v + (i % 4 < 2 ? 180 : 60))
+    expect(moireOf(stripes)).toBeGreaterThan(0.5)
+    expect(moireOf(noise)).toBeLessThan(0.3)
+  })
+
+  it('similarity ignores scale and offset, and is 0 without a pattern', () => {
+    expect(embeddingSimilarity([1, 2, 3], [2, 4, 6])).toBeCloseTo(1)
+    expect(embeddingSimilarity([1, 2, 3], [11, 12, 13])).toBeCloseTo(1)
+    expect(embeddingSimilarity([1, 2, 3], [3, 2, 1])).toBeCloseTo(-1)
+    expect(embeddingSimilarity([2, 2], [1, 3])).toBe(0)
+    expect(embeddingSimilarity([], [])).toBe(0)
+  })
+})
+
+describe('CLI', () => {
+  it('prints usage errors as JSON with status 1', async () => {
+    const lines: string[] = []
+    expect(await runFaceCompare(['only-one.jpg'], (l) => lines.push(l))).toBe(1)
+    expect(JSON.parse(lines[0]!)).toMatchObject({ ok: false, error: { code: 'USAGE' } })
+    expect(await runEstimateAge(['x.jpg', '--min-age', 'old'], (l) => lines.push(l))).toBe(1)
+    expect(await runEstimateAge(['/nonexistent/selfie.jpg'], (l) => lines.push(l))).toBe(1)
+    expect(JSON.parse(lines.at(-1)!)).toMatchObject({ error: { code: 'FILE_UNREADABLE' } })
+    expect(await runFaceCompare(['--help'], (l) => lines.push(l))).toBe(0)
+  })
+})

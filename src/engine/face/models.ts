@@ -1,0 +1,166 @@
+// Loads @vladmandic/human with the tfjs WebAssembly backend, entirely from installed packages:
+// model JSON and weights from human's own `models/` folder, the .wasm binaries from
+// @tensorflow/tfjs-backend-wasm. No network: Node 20's fetch cannot read file:// URLs, so a tfjs
+// load router answers a private `loom-models://` scheme by reading the files itself.
+//
+// Models load once per thread (module state is per worker thread), on first use.
+
+import { createRequire } from 'node:module'
+import { readFile } from 'node:fs/promises'
+import path from 'node:path'
+import type { Config, Human } from '@vladmandic/human'
+import type * as HumanPackage from '@vladmandic/human'
+import type * as TfCore from '@tensorflow/tfjs-core'
+
+const require = createRequire(import.meta.url)
+
+/** The scheme our load router answers; Human joins it with each model's file name. */
+const MODEL_SCHEME = 'loom-models://'
+
+// human's package `exports` lists its Node builds without a "./" prefix, so Node refuses the
+// subpath import '@vladmandic/human/dist/human.node-wasm.js'. Resolve the package's Node entry
+// and load the wasm build beside it. The node-wasm build `require`s @tensorflow/tfjs-core, so
+// the tfjs-core we load here is the very instance Human runs on (one module cache per thread).
+const humanDist = path.dirname(require.resolve('@vladmandic/human'))
+const modelsDir = path.join(humanDist, '..', 'models')
+const wasmDir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm')) + path.sep
+
+/** Human's Node build, typed by the package's own declarations. */
+type HumanModule = typeof HumanPackage
+
+/** A loaded Human instance and the tfjs-core it runs on. */
+export interface FaceRuntime {
+  human: Human
+  tf: typeof TfCore
+  loadMs: number
+}
+
+/** The subset of a tfjs model.json we read (tfjs-converter's format). */
+interface ModelJson {
+  modelTopology?: object
+  format?: string
+  generatedBy?: string
+  convertedBy?: string | null
+  signature?: object
+  userDefinedMetadata?: Record<string, object>
+  modelInitializer?: object
+  weightsManifest: { paths: string[]; weights: TfCore.io.WeightsManifestEntry[] }[]
+}
+
+/** tfjs IOHandler reading a model.json and its weight shards from the package folder. */
+function fileModelHandler(file: string): TfCore.io.IOHandler {
+  return {
+    async load(): Promise<TfCore.io.ModelArtifacts> {
+      const json = JSON.parse(await readFile(file, 'utf8')) as ModelJson
+      const shards: Buffer[] = []
+      const weightSpecs: TfCore.io.WeightsManifestEntry[] = []
+      for (const group of json.weightsManifest) {
+        for (const shard of group.paths) {
+          shards.push(await readFile(path.join(path.dirname(file), shard)))
+        }
+        weightSpecs.push(...group.weights)
+      }
+      const weights = Buffer.concat(shards)
+      const artifacts: TfCore.io.ModelArtifacts = {
+        modelTopology: json.modelTopology,
+        weightSpecs,
+        weightData: weights.buffer.slice(
+          weights.byteOffset,
+          weights.byteOffset + weights.byteLength,
+        ),
+      }
+      if (json.format !== undefined) artifacts.format = json.format
+      if (json.generatedBy !== undefined) artifacts.generatedBy = json.generatedBy
+      if (json.convertedBy !== undefined) artifacts.convertedBy = json.convertedBy
+      if (json.signature !== undefined) artifacts.signature = json.signature
+      if (json.userDefinedMetadata !== undefined)
+        artifacts.userDefinedMetadata = json.userDefinedMetadata
+      if (json.modelInitializer !== undefined) artifacts.modelInitializer = json.modelInitializer
+      return artifacts
+    },
+  }
+}
+
+/** Human's configuration for still images: faces only, no frame-to-frame caching. */
+const HUMAN_CONFIG: Partial<Config> = {
+  backend: 'wasm',
+  wasmPath: wasmDir,
+  modelBasePath: MODEL_SCHEME,
+  debug: false,
+  async: false,
+  warmup: 'none',
+  cacheModels: false,
+  // Human reuses the previous frame's result when the input changed little: wrong for stills.
+  cacheSensitivity: 0,
+  face: {
+    enabled: true,
+    detector: {
+      enabled: true,
+      modelPath: 'blazeface.json',
+      rotation: true,
+      maxDetected: 8,
+      minConfidence: 0.3,
+      minSize: 0,
+      iouThreshold: 0.1,
+      skipFrames: 0,
+      skipTime: 0,
+      scale: 1.4,
+      square: false,
+      mask: false,
+      return: false,
+    },
+    mesh: { enabled: true, modelPath: 'facemesh.json', keepInvalid: false },
+    attention: { enabled: false },
+    iris: { enabled: false },
+    emotion: { enabled: false },
+    gear: { enabled: false },
+    description: { enabled: true, modelPath: 'faceres.json', skipFrames: 0, skipTime: 0 },
+    antispoof: { enabled: true, modelPath: 'antispoof.json', skipFrames: 0, skipTime: 0 },
+    liveness: { enabled: true, modelPath: 'liveness.json', skipFrames: 0, skipTime: 0 },
+  },
+  body: { enabled: false },
+  hand: { enabled: false },
+  object: { enabled: false },
+  gesture: { enabled: false },
+  segmentation: { enabled: false },
+  filter: { enabled: false },
+}
+
+const REQUIRED_MODELS = ['blazeface', 'facemesh', 'faceres', 'antispoof', 'liveness']
+
+let runtime: Promise<FaceRuntime> | null = null
+
+async function load(): Promise<FaceRuntime> {
+  const started = performance.now()
+  const tf = require('@tensorflow/tfjs-core') as typeof TfCore
+  const router = (url: string | string[]): TfCore.io.IOHandler | null => {
+    if (typeof url !== 'string' || !url.startsWith(MODEL_SCHEME)) return null
+    const name = path.basename(url.slice(MODEL_SCHEME.length))
+    return fileModelHandler(path.join(modelsDir, name))
+  }
+  // tfjs declares IORouter as always returning a handler, but its registry skips routers that
+  // return null ("no match", documented in router_registry.js) and its own http router does so.
+  tf.io.registerLoadRouter(router as Parameters<typeof tf.io.registerLoadRouter>[0])
+  const { Human: HumanClass } = require(path.join(humanDist, 'human.node-wasm.js')) as HumanModule
+  const human = new HumanClass(HUMAN_CONFIG)
+  await human.load()
+  const loaded = human.models.loaded()
+  const missing = REQUIRED_MODELS.filter((m) => !loaded.includes(m))
+  // Human logs and carries on when a model fails to load; a face engine without them is a bug.
+  if (missing.length > 0) {
+    throw new Error(`face models did not load from ${modelsDir}: ${missing.join(', ')}`)
+  }
+  return { human, tf, loadMs: Math.round(performance.now() - started) }
+}
+
+/** Human with face models loaded, once per thread; later calls share the first load. */
+export function faceRuntime(): Promise<FaceRuntime> {
+  if (runtime === null) {
+    runtime = load()
+    // A failed load (missing files) must not poison every later call with the same rejection.
+    runtime.catch(() => {
+      runtime = null
+    })
+  }
+  return runtime
+}
