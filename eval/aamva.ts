@@ -2,7 +2,7 @@
 // Three tables: PDF417 decode rate per degradation (and whether every decoded date is right),
 // payload parse correctness per AAMVA version (clean and damaged), and time per image.
 // Options: --aamva-count N (images per degradation row, default 30; clean and camera-like get
-// five times as many), --aamva-only TEXT (only degradation rows whose name holds TEXT),
+// five times as many), --aamva-only=TEXT (only degradation rows whose name holds TEXT),
 // --verbose (print each failure).
 import { availableParallelism, loadavg } from 'node:os'
 import { readAamvaFromBytes } from '../src/engine/aamva/index.ts'
@@ -139,8 +139,9 @@ export async function runAamvaEval(args: string[]): Promise<void> {
   const i = args.indexOf('--aamva-count')
   const count = i >= 0 ? Number(args[i + 1]) : 30
   const verbose = args.includes('--verbose')
-  const j = args.indexOf('--aamva-only')
-  const only = j >= 0 ? (args[j + 1] ?? '') : null
+  // `--aamva-only=TEXT` (with "=": eval/run.ts takes a bare word for an evaluation's name).
+  const only =
+    args.find((a) => a.startsWith('--aamva-only='))?.slice('--aamva-only='.length) ?? null
   const started = performance.now()
 
   // Warm the wasm module so the first image's time is not its compilation.
