@@ -29,6 +29,7 @@ import { adminRoutes } from './routes/admin.ts'
 import { verifyRoutes } from './routes/verify.ts'
 import { usageRoutes } from './routes/usage.ts'
 import { documentRoutes } from './routes/documents.ts'
+import { v1VerifyRoutes } from './routes/v1-verify.ts'
 import { webhookRoutes } from './routes/webhooks.ts'
 import { adminJobRoutes } from './routes/admin-jobs.ts'
 import './types.ts'
@@ -310,6 +311,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   await app.register(verifyRoutes)
   await app.register(usageRoutes)
   await app.register(documentRoutes)
+  await app.register(v1VerifyRoutes)
   await app.register(webhookRoutes)
   await app.register(adminJobRoutes, { prefix: '/admin' })
   return app

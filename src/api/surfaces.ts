@@ -10,6 +10,7 @@ export interface RenderedError {
 /** Seed 001 (`/v1/verify`) names a few codes differently from seed 002. */
 const V1_CODES: Partial<Record<NativeErrorCode, string>> = {
   UNAUTHENTICATED_TENANT: 'AUTH_INVALID_KEY',
+  AUTH_RATE_LIMITED: 'RATE_LIMIT_EXCEEDED',
   INVALID_REQUEST_BODY: 'INVALID_REQUEST',
   INVALID_PARAMETERS: 'INVALID_REQUEST',
 }

@@ -2,13 +2,13 @@
 // decision, and the purge of personal data (on DELETE, and when the time to live passes).
 import type { Deps } from '../deps.ts'
 import { ApiError } from '../api/errors.ts'
-import type { Tenant } from '../domain/tenants.ts'
+import type { ApiKey, Tenant } from '../domain/tenants.ts'
 import { newId } from '../domain/ids.ts'
 import { decideFromEvidence } from '../domain/decision.ts'
 import type { DocumentRead, ImageKind, PolicyResult, Workflow } from '../domain/decision.ts'
 import { isOpen } from '../domain/verification.ts'
 import type { InspectResult } from '../engine/types.ts'
-import { decodeDocumentImage } from '../engine/intake.ts'
+import { assessQuality, decodeDocumentImage } from '../engine/intake.ts'
 import { enqueueJob } from '../store/jobs.ts'
 import { getImage, insertImage, listImages, markImagePurged } from '../store/images.ts'
 import type { StoredImage } from '../store/images.ts'
@@ -20,7 +20,12 @@ import {
   transitionVerification,
 } from '../store/verifications.ts'
 import type { Verification } from '../store/verifications.ts'
-import { completeVerification, decide, loadVerification } from './verifications.ts'
+import {
+  completeVerification,
+  decide,
+  loadVerification,
+  startVerification,
+} from './verifications.ts'
 import type { Completed } from './verifications.ts'
 
 export const PROCESS_JOB = 'verification.process'
@@ -242,20 +247,75 @@ export async function processVerification(
 ): Promise<Completed | null> {
   const verification = await getVerification(deps.store.db, tenant.id, verificationId)
   if (verification === null || verification.status !== 'processing') return null
-  const images = await listImages(deps.store.db, tenant.id, verificationId)
-  const reads: DocumentRead[] = images
-    .filter(
-      (i): i is StoredImage & { kind: 'document_front' | 'document_back'; readSealed: string } =>
-        (i.kind === 'document_front' || i.kind === 'document_back') && i.readSealed !== null,
-    )
-    .map((i) => ({
-      kind: i.kind,
-      result: JSON.parse(
-        deps.sealer.open(i.readSealed, `read:${i.id}`).toString('utf8'),
-      ) as InspectResult,
-    }))
+  const reads: DocumentRead[] = []
+  for (const image of await listImages(deps.store.db, tenant.id, verificationId)) {
+    if (image.kind !== 'document_front' && image.kind !== 'document_back') continue
+    if (image.purgedAt !== null) continue
+    let result: InspectResult
+    if (image.readSealed !== null) {
+      result = JSON.parse(
+        deps.sealer.open(image.readSealed, `read:${image.id}`).toString('utf8'),
+      ) as InspectResult
+    } else {
+      // Uploaded without an instant read (asynchronous /v1/verify): read it now.
+      const bytes = image.blobKey ? await deps.blobs.get(image.blobKey) : null
+      if (bytes === null) continue
+      result = await readDocument(deps, bytes)
+      await deps.store.db
+        .updateTable('verificationImages')
+        .set({
+          readOk: result.ok ? 1 : 0,
+          feedback: feedbackFor(result),
+          readSealed: deps.sealer.seal(JSON.stringify(result), `read:${image.id}`),
+        })
+        .where('id', '=', image.id)
+        .execute()
+    }
+    reads.push({ kind: image.kind, result })
+  }
   const policy = decideFromEvidence(workflowOf(verification), reads, null)
   return decideWithPolicy(deps, tenant, verification, policy)
+}
+
+/** Seed 001's answer to /v1/verify (also the `data.v1` of its webhook). */
+export interface V1Result {
+  request_id: string
+  verification_id: string
+  status: 'verified' | 'rejected' | 'review'
+  verified_age?: number
+  confidence_score: number
+  document_type: string | null
+  processing_time_ms: number
+  reason?: string
+  metadata: Record<string, unknown>
+  extraction_data?: Record<string, unknown>
+  token?: string
+}
+
+/** What seed 001's /v1/verify reports, also sent as the webhook's data for that surface. */
+export function v1Result(
+  verification: Verification,
+  decision: { status: string; verifiedAge: number | null; confidence: number; reasons: string[] },
+  documentType: string | null,
+  processingTimeMs: number,
+): V1Result {
+  const status =
+    decision.status === 'approved'
+      ? 'verified'
+      : decision.status === 'rejected'
+        ? 'rejected'
+        : 'review'
+  return {
+    request_id: verification.requestRef ?? verification.id,
+    verification_id: verification.id,
+    status,
+    ...(decision.verifiedAge !== null && { verified_age: decision.verifiedAge }),
+    confidence_score: decision.confidence,
+    document_type: documentType,
+    processing_time_ms: processingTimeMs,
+    ...(decision.reasons.length > 0 && { reason: decision.reasons[0] }),
+    metadata: verification.metadata ?? {},
+  }
 }
 
 /** Records a policy result: the decision, and the person's fields encrypted. */
@@ -266,19 +326,35 @@ export async function decideWithPolicy(
   policy: PolicyResult,
 ): Promise<Completed> {
   const { checks, primary, ...decision } = policy
-  const personSealed = primary
-    ? deps.sealer.seal(
-        JSON.stringify({
-          person: primary.person,
-          document: primary.document,
-          documentType: primary.documentType,
-          source: primary.source,
-          checks,
-        }),
-        `person:${verification.id}`,
-      )
-    : deps.sealer.seal(JSON.stringify({ checks }), `person:${verification.id}`)
-  return decide(deps, tenant, verification, decision, { personSealed })
+  const personSealed = deps.sealer.seal(
+    JSON.stringify(
+      primary
+        ? {
+            person: primary.person,
+            document: primary.document,
+            documentType: primary.documentType,
+            source: primary.source,
+            checks,
+          }
+        : { checks },
+    ),
+    `person:${verification.id}`,
+  )
+  const eventExtras =
+    verification.surface === 'v1'
+      ? {
+          v1: v1Result(
+            verification,
+            decision,
+            primary?.documentType ?? null,
+            Date.now() - Date.parse(verification.createdAt),
+          ),
+        }
+      : undefined
+  return decide(deps, tenant, verification, decision, {
+    personSealed,
+    ...(eventExtras && { eventExtras }),
+  })
 }
 
 export interface ExtractedData {
@@ -391,4 +467,169 @@ export async function completeWithEvidence(
   const completed = await processVerification(deps, tenant, verificationId)
   if (completed === null) return completeVerification(deps, tenant, verificationId)
   return completed
+}
+
+export type V1DocumentType =
+  'passport' | 'drivers_license' | 'national_id' | 'residence_permit' | 'visa'
+
+export interface OneShotInput {
+  documentType: V1DocumentType
+  bytes: Buffer
+  verificationType: 'age_only' | 'full_verification'
+  metadata: Record<string, unknown> | undefined
+  webhookUrl: string | undefined
+  testMode: boolean
+  requestId: string
+}
+
+export type OneShotOutcome =
+  | { kind: 'decided'; verification: Verification; body: V1Result }
+  | { kind: 'accepted'; verification: Verification }
+
+/**
+ * Seed 001's test scenarios (test_mode or a test key): the image still goes through intake (a
+ * bad file or a poor photo fails as it would live), then the document type picks the outcome.
+ */
+const TEST_SCENARIOS: Record<
+  V1DocumentType,
+  { status: 'approved' | 'rejected'; age: number | null; reason?: string }
+> = {
+  passport: { status: 'approved', age: 25 },
+  drivers_license: { status: 'rejected', age: 17, reason: 'underage' },
+  national_id: { status: 'rejected', age: null, reason: 'document_expired' },
+  residence_permit: { status: 'approved', age: 25 },
+  visa: { status: 'approved', age: 25 },
+}
+
+/** POST /v1/verify: one image, decided now (or, with a webhook URL, in the background). */
+export async function verifyOneShot(
+  deps: Deps,
+  tenant: Tenant,
+  apiKey: ApiKey,
+  input: OneShotInput,
+): Promise<OneShotOutcome> {
+  const started = performance.now()
+  if (input.bytes.length > MAX_IMAGE_BYTES)
+    throw new ApiError('DOCUMENT_TOO_LARGE', 'Documents may be at most 10 MB')
+  const test = input.testMode || apiKey.mode === 'test'
+  const startInput = {
+    surface: 'v1' as const,
+    verificationType: input.verificationType,
+    metadata: input.metadata,
+    callbackUrl: input.webhookUrl,
+    requestRef: input.requestId,
+    mode: test ? ('test' as const) : ('live' as const),
+  }
+  if (input.webhookUrl !== undefined && !test) {
+    // Asynchronous: keep the image, answer 202, decide in the worker, deliver by webhook.
+    const { verification } = await startVerification(deps, tenant, apiKey, startInput)
+    await storeImageForLater(deps, tenant, verification, input.bytes)
+    return { kind: 'accepted', verification }
+  }
+  let read: InspectResult
+  if (test) {
+    const decoded = await decodeDocumentImage(new Uint8Array(input.bytes))
+    read = decoded.ok ? quickQuality(decoded.image) : { ok: false, error: decoded.error }
+  } else {
+    read = await readDocument(deps, input.bytes)
+  }
+  refuseBadUpload(read)
+  if (!read.ok && read.error.code === 'DOCUMENT_QUALITY_LOW') {
+    throw new ApiError('DOCUMENT_QUALITY_LOW', read.error.message, {
+      quality: read.error.quality ?? [],
+    })
+  }
+  const { verification } = await startVerification(deps, tenant, apiKey, startInput)
+  let completed: Completed
+  if (test) {
+    const scenario = TEST_SCENARIOS[input.documentType]
+    completed = await decide(deps, tenant, verification, {
+      status: scenario.status,
+      reasons: scenario.reason ? [scenario.reason] : [],
+      confidence: 0.98,
+      verifiedAge: scenario.age,
+      decidedBy: 'mock',
+    })
+  } else {
+    const policy = decideFromEvidence(
+      workflowOf(verification),
+      [{ kind: 'document_front', result: read }],
+      null,
+    )
+    completed = await decideWithPolicy(deps, tenant, verification, policy)
+  }
+  const decision = completed.verification.decision
+  if (decision === null) throw new Error('decided verification without a decision')
+  const data = extractedData(deps, completed.verification)
+  const body = v1Result(
+    completed.verification,
+    decision,
+    data?.documentType ?? (test ? input.documentType : null),
+    Math.round(performance.now() - started),
+  )
+  if (input.verificationType === 'full_verification' && data) {
+    body.extraction_data = { person: data.person, document: data.document, checks: data.checks }
+  }
+  if (completed.token) body.token = completed.token.token
+  return { kind: 'decided', verification: completed.verification, body }
+}
+
+/** Test mode still refuses photos too poor to read (seed 001's poor_quality scenario). */
+function quickQuality(image: Parameters<typeof assessQuality>[0]): InspectResult {
+  const quality = assessQuality(image)
+  if (quality.issues.length === 0) {
+    return { ok: false, error: { code: 'DOCUMENT_NOT_FOUND', message: 'test mode: not read' } }
+  }
+  return {
+    ok: false,
+    error: {
+      code: 'DOCUMENT_QUALITY_LOW',
+      message: `The photo is ${quality.issues.join(', ')}; please provide a clearer image`,
+      quality: quality.issues,
+    },
+  }
+}
+
+async function storeImageForLater(
+  deps: Deps,
+  tenant: Tenant,
+  verification: Verification,
+  bytes: Buffer,
+): Promise<void> {
+  const now = deps.clock.now().toISOString()
+  const imageId = newId('img')
+  const blobKey = `${verification.id}_${imageId}`
+  await deps.blobs.put(blobKey, bytes)
+  await deps.store.db.transaction().execute(async (trx) => {
+    await insertImage(trx, {
+      id: imageId,
+      tenantId: tenant.id,
+      verificationId: verification.id,
+      kind: 'document_front',
+      contentType: 'application/octet-stream',
+      byteSize: bytes.length,
+      width: null,
+      height: null,
+      blobKey,
+      feedback: 'ok',
+      readOk: 0,
+      readSealed: null,
+      createdAt: now,
+      purgedAt: null,
+    })
+    await trx
+      .updateTable('verifications')
+      .set({ status: 'processing', updatedAt: now })
+      .where('id', '=', verification.id)
+      .where('status', '=', 'pending')
+      .execute()
+    await enqueueJob(trx, {
+      type: PROCESS_JOB,
+      tenantId: tenant.id,
+      payload: { tenantId: tenant.id, verificationId: verification.id },
+      runAt: now,
+      maxAttempts: 5,
+      now,
+    })
+  })
 }

@@ -47,6 +47,9 @@ export interface StartInput {
   timeToLive?: string | undefined
   mockBehavior?: MockBehavior | undefined
   idempotencyKey?: string | undefined
+  requestRef?: string | undefined
+  /** Overrides the key's mode (seed 001's `test_mode: true` with a live key). */
+  mode?: 'live' | 'test' | undefined
 }
 
 export interface Started {
@@ -143,12 +146,14 @@ export async function startVerification(
         .update(canonicalJson({ ...input, apiKeyMode: apiKey.mode }))
         .digest('hex')
     : null
+  const mode = input.mode ?? apiKey.mode
   const { verification, created } = await insertVerification(
     deps.store.db,
     {
       id,
       tenantId: tenant.id,
-      mode: apiKey.mode,
+      mode,
+      requestRef: input.requestRef ?? null,
       surface: input.surface,
       verificationType: input.verificationType ?? 'age_only',
       minAge: input.minAge ?? 18,
@@ -170,7 +175,7 @@ export async function startVerification(
       mode: apiKey.mode,
     },
     // A live verification is one billable unit, counted in the same transaction; test keys never count.
-    apiKey.mode === 'live'
+    mode === 'live'
       ? async (trx) => {
           const { cap, code } = monthlyCap(tenant)
           if ((await countUnit(trx, tenant.id, now, cap)) === null) {
@@ -233,7 +238,7 @@ export async function decide(
   tenant: Tenant,
   verification: Verification,
   decision: Decision,
-  extras: { personSealed?: string; checks?: unknown[] } = {},
+  extras: { personSealed?: string; eventExtras?: Record<string, unknown> } = {},
 ): Promise<Completed> {
   // A token is minted only for an approval that clears the minimum age (never for a minor).
   const token =
@@ -260,7 +265,7 @@ export async function decide(
     }),
     event: {
       type: 'verification.completed',
-      payload: { status: decision.status, result: publicResult(decision) },
+      payload: { status: decision.status, result: publicResult(decision), ...extras.eventExtras },
     },
   })
   if (updated === null) throw alreadyCompleted(verification.id)

@@ -315,6 +315,8 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('verifications').addColumn('person_sealed', 'text').execute()
       await db.schema.alterTable('verifications').addColumn('purged_at', 'text').execute()
       await db.schema.alterTable('verifications').addColumn('token_sealed', 'text').execute()
+      // The caller's request id on one-shot surfaces (/v1/verify), echoed in its webhook.
+      await db.schema.alterTable('verifications').addColumn('request_ref', 'text').execute()
     },
   },
 }

@@ -73,6 +73,7 @@ export interface VerificationTable {
   personSealed: string | null
   purgedAt: string | null
   tokenSealed: string | null
+  requestRef: string | null
 }
 
 export interface SigningKeyTable {

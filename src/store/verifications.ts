@@ -44,6 +44,8 @@ export interface Verification {
   /** The age token minted at approval (encrypted), so status and webhooks can hand it over. */
   tokenSealed: string | null
   purgedAt: string | null
+  /** The caller's request id on one-shot surfaces (/v1/verify). */
+  requestRef: string | null
 }
 
 export interface VerificationEvent {
@@ -81,6 +83,7 @@ function toVerification(row: Selectable<VerificationTable>): Verification {
     personSealed: row.personSealed,
     tokenSealed: row.tokenSealed,
     purgedAt: row.purgedAt,
+    requestRef: row.requestRef,
   }
 }
 
@@ -94,7 +97,8 @@ export type NewVerification = Omit<
   | 'personSealed'
   | 'tokenSealed'
   | 'purgedAt'
->
+  | 'requestRef'
+> & { requestRef?: string | null }
 
 /**
  * Appends an event and, in the same transaction (pass the one of the status change), the job
@@ -150,6 +154,7 @@ export async function insertVerification(
         confidence: null,
         result: null,
         version: 0,
+        requestRef: input.requestRef ?? null,
       })
       .onConflict((oc) => oc.columns(['tenantId', 'idempotencyKey']).doNothing())
       .returningAll()
