@@ -62,7 +62,7 @@ const WHOLE_SIDE = 1600
 const ANALYSIS_SIDE = 1000
 const BLOCK = 12
 /** Length (px) an upright symbol is enlarged to when its modules are fine. */
-const UPRIGHT_SYMBOL_PX = 1300
+const UPRIGHT_SYMBOL_PX = 1150
 
 /** Decodes the PDF417 in a grayscale image, trying the strategies a phone photo needs. */
 export async function readPdf417(
@@ -108,9 +108,12 @@ export async function readPdf417(
     ['enlarged-global', enlarge, { ...sized, binarizer: 'GlobalHistogram' }],
   ]
   for (const c of candidates) {
-    if (overBudget()) break
+    // Weak candidates (a card edge, a line of print) get one try, or none: a photo without a
+    // barcode fails fast. Every symbol in the evaluation scores 1.
+    const tries = c.strength >= 0.3 ? variants : c.strength >= 0.1 ? variants.slice(0, 1) : []
+    if (overBudget() || tries.length === 0) continue
     const upright = uprightCrop(image, c)
-    for (const [name, make, readerOptions] of variants) {
+    for (const [name, make, readerOptions] of tries) {
       if (overBudget()) break
       const found = await tryRaster(await make(upright), `region-${name}`, readerOptions)
       if (found !== null) return found
