@@ -1,11 +1,13 @@
 // `npm run bench [-- name…]`: runs the named benches (all by default) and prints their tables.
 import { benchTokens } from './tokens.ts'
 import { benchLimiter } from './limiter.ts'
+import { benchVerify } from './verify.ts'
 import { benchWebhooks } from './webhooks.ts'
 
 const BENCHES: Record<string, () => Promise<void>> = {
   tokens: () => benchTokens(Number(process.env.BENCH_SECONDS ?? 10)),
   limiter: () => benchLimiter(Number(process.env.BENCH_SECONDS ?? 10)),
+  verify: () => benchVerify(Number(process.env.BENCH_DOCUMENTS ?? 30)),
   webhooks: () => benchWebhooks(),
 }
 

@@ -4,7 +4,8 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { TestClock, createTenant, dialects, errorCode, startTestApp } from './helpers.ts'
 import type { TestApp } from './helpers.ts'
-import { passport } from './specimens.ts'
+import { idCardBack, passport, today } from './specimens.ts'
+import { generateLicenceImage } from '../src/specimen/licence.ts'
 import { ageOn } from '../src/engine/types.ts'
 import { purgeExpiredData } from '../src/services/documents.ts'
 
@@ -133,6 +134,76 @@ describe.each(dialects())('documents on the native surface on %s', (dialect) => 
       status: 'rejected',
       result: { reason: 'document_unreadable' },
     })
+  })
+
+  it('reads a driver’s licence by its barcode on the back', async () => {
+    const licence = await generateLicenceImage(11, {
+      version: 9,
+      jurisdiction: 'NY',
+      age: 34,
+      asOf: today(),
+    })
+    const id = await start()
+    const front = await upload(id, 'document_front', await sharpBlank())
+    expect(front.json().missingImages).toEqual(['document_back'])
+    const back = await upload(id, 'document_back', licence.image)
+    expect(back.json()).toMatchObject({ feedback: 'ok', complete: true })
+    const done = await complete(id)
+    expect(done.json()).toMatchObject({ status: 'approved', result: { verifiedAge: 34 } })
+    const result = await t.app.inject({
+      method: 'GET',
+      url: `/verify/result?verificationId=${id}`,
+      headers: headers(),
+    })
+    expect(result.json()).toMatchObject({
+      source: 'aamva',
+      documentType: 'drivers_license',
+      person: { dateOfBirth: licence.truth.dateOfBirth },
+      document: { number: licence.truth.number },
+    })
+  })
+
+  it('rejects a licence holder under the minimum age (21)', async () => {
+    const licence = await generateLicenceImage(12, {
+      version: 10,
+      jurisdiction: 'CA',
+      age: 19,
+      asOf: today(),
+    })
+    const id = await start({ minAge: 21 })
+    const front = await upload(id, 'document_front', licence.image)
+    expect(front.json().missingImages).toEqual(['document_back'])
+    await upload(id, 'document_back', await sharpBlank())
+    expect((await complete(id)).json()).toMatchObject({
+      status: 'rejected',
+      result: { reason: 'underage' },
+    })
+  })
+
+  it('rejects the two sides of an ID card when they belong to different people', async () => {
+    const a = await idCardBack(1)
+    let b = await idCardBack(2)
+    for (let seed = 3; b.identity.dateOfBirth === a.identity.dateOfBirth; seed++)
+      b = await idCardBack(seed)
+    const id = await start()
+    const first = await upload(id, 'document_front', a.image)
+    expect(first.json()).toMatchObject({
+      feedback: 'ok',
+      missingImages: ['document_back'],
+      complete: false,
+    })
+    const second = await upload(id, 'document_back', b.image)
+    expect(second.json()).toMatchObject({ feedback: 'ok', complete: true })
+    const done = await complete(id)
+    expect(done.json()).toMatchObject({
+      status: 'rejected',
+      result: { reason: 'data_inconsistent' },
+    })
+    // The same card's two readings agree.
+    const id2 = await start()
+    await upload(id2, 'document_front', a.image)
+    await upload(id2, 'document_back', a.image)
+    expect((await complete(id2)).json().status).not.toBe('rejected')
   })
 
   it('refuses uploads that are not images, too large, or hostile, with 4xx', async () => {

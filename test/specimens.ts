@@ -18,3 +18,13 @@ export async function passport(
   }
   throw new Error(`no specimen with ${JSON.stringify(want)}`)
 }
+
+/** The MRZ side of a TD1 ID card of an adult with a valid card. */
+export async function idCardBack(start: number): Promise<MrzSpecimen> {
+  const asOf = today()
+  for (let seed = start; seed < start + 500; seed++) {
+    const s = await generateMrzSpecimen(seed * 104_729, { format: 'TD1', asOf })
+    if (ageOn(s.identity.dateOfBirth, asOf) >= 18 && s.identity.expiryDate >= asOf) return s
+  }
+  throw new Error('no adult TD1 specimen')
+}

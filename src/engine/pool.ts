@@ -58,7 +58,15 @@ function startPool(threads: number): EnginePool {
             timingsMs: { total },
           }
         }
-        throw err
+        // A crashed reader is a bug (the caller logs it); the person gets "try again", not a 500.
+        return {
+          ok: false,
+          error: {
+            code: 'ENGINE_ERROR',
+            message: `The document reader failed: ${err instanceof Error ? err.message : 'unknown error'}`,
+          },
+          timingsMs: { total },
+        }
       }
     },
     close: () => pool.destroy(),

@@ -14,6 +14,7 @@ export type EngineErrorCode =
   | 'AAMVA_INVALID' // decoded, but not an AAMVA DL/ID payload we can trust
   | 'DOCUMENT_NOT_FOUND' // neither an MRZ nor a barcode anywhere in the image
   | 'ENGINE_TIMEOUT' // reading took longer than its time budget
+  | 'ENGINE_ERROR' // the reader failed unexpectedly (a bug; logged)
 
 /** Why an image is of too low quality, in words a person can act on. */
 export type QualityIssue = 'too_small' | 'blurry' | 'too_dark' | 'glare'

@@ -74,6 +74,7 @@ export function feedbackFor(result: InspectResult): Feedback {
     case 'AAMVA_INVALID':
       return 'barcode_unreadable'
     case 'ENGINE_TIMEOUT':
+    case 'ENGINE_ERROR':
       return 'try_again'
     case 'MRZ_NOT_FOUND':
     case 'BARCODE_NOT_FOUND':
@@ -104,6 +105,9 @@ export function workflowOf(verification: Verification): Workflow {
   }
 }
 
+/** Documents with two sides: when one side was read, the other is asked for too (cross-check). */
+const TWO_SIDED = new Set(['id_card', 'drivers_license', 'residence_permit'])
+
 /** Images still needed before the verification can be decided. */
 export function missingImages(verification: Verification, images: StoredImage[]): ImageKind[] {
   const usable = (kind: ImageKind) => images.filter((i) => i.kind === kind && i.purgedAt === null)
@@ -112,9 +116,12 @@ export function missingImages(verification: Verification, images: StoredImage[])
   const missing: ImageKind[] = []
   if (front.length === 0) missing.push('document_front')
   // An ID card's MRZ and a licence's barcode are on the back: when the front gave no reading,
-  // the back is needed too.
-  const frontRead = front.some((i) => i.readOk === 1)
-  if (front.length > 0 && !frontRead && back.length === 0) missing.push('document_back')
+  // the back is needed; when the front was a two-sided card, the back is asked for too, so both
+  // sides can be checked against each other.
+  const frontRead = front.find((i) => i.readOk === 1)
+  const needsBack =
+    front.length > 0 && (!frontRead || TWO_SIDED.has(frontRead.readDocumentType ?? ''))
+  if (needsBack && back.length === 0) missing.push('document_back')
   if (verification.verificationType === 'full_verification' && usable('selfie').length === 0) {
     missing.push('selfie')
   }
@@ -132,10 +139,14 @@ export interface AddedImage {
 
 /** Reads one side of a document on the engine pool (as-of today). */
 export async function readDocument(deps: Deps, bytes: Buffer): Promise<InspectResult> {
-  return deps.engine.inspect(
+  const result = await deps.engine.inspect(
     { bytes: new Uint8Array(bytes), asOf: deps.clock.now().toISOString().slice(0, 10) },
     deps.config.engineBudgetMs,
   )
+  if (!result.ok && result.error.code === 'ENGINE_ERROR') {
+    deps.logger.error({ engineError: result.error.message }, 'document reader failed')
+  }
+  return result
 }
 
 /**
@@ -195,6 +206,7 @@ export async function addImage(
     byteSize: bytes.length,
     width,
     readOk: read?.ok ? 1 : 0,
+    readDocumentType: read?.ok ? read.documentType : null,
     height,
     blobKey,
     feedback,
@@ -265,6 +277,7 @@ export async function processVerification(
         .updateTable('verificationImages')
         .set({
           readOk: result.ok ? 1 : 0,
+          readDocumentType: result.ok ? result.documentType : null,
           feedback: feedbackFor(result),
           readSealed: deps.sealer.seal(JSON.stringify(result), `read:${image.id}`),
         })
@@ -613,6 +626,7 @@ async function storeImageForLater(
       blobKey,
       feedback: 'ok',
       readOk: 0,
+      readDocumentType: null,
       readSealed: null,
       createdAt: now,
       purgedAt: null,

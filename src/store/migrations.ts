@@ -296,6 +296,7 @@ const migrations: Record<string, Migration> = {
         .addColumn('blob_key', 'text')
         .addColumn('feedback', 'text', (c) => c.notNull())
         .addColumn('read_ok', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('read_document_type', 'text')
         .addColumn('read_sealed', 'text') // the engine's reading (personal data), encrypted
         .addColumn('created_at', 'text', (c) => c.notNull())
         .addColumn('purged_at', 'text')

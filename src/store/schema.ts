@@ -206,6 +206,8 @@ export interface VerificationImageTable {
   feedback: string
   /** 1 when the engine read this document side (its reading is in readSealed). */
   readOk: number
+  /** The document type the reading found (no personal data), to know if a second side is due. */
+  readDocumentType: string | null
   readSealed: string | null
   createdAt: string
   purgedAt: string | null

@@ -1,0 +1,150 @@
+import { describe, expect, it } from 'vitest'
+import { decideFromEvidence } from './decision.ts'
+import type { DocumentRead, Workflow } from './decision.ts'
+import type { InspectResult, InspectSuccess } from '../engine/types.ts'
+
+const ageOnly: Workflow = {
+  verificationType: 'age_only',
+  minAge: 18,
+  acceptedDocumentTypes: null,
+  requireFaceMatch: false,
+}
+
+function mrzRead(over: Partial<InspectSuccess> = {}): InspectSuccess {
+  return {
+    ok: true,
+    source: 'mrz',
+    documentType: 'passport',
+    mrz: { format: 'TD3', lines: [], valid: true, checks: {} },
+    person: {
+      lastName: 'DOE',
+      firstName: 'ANNA',
+      sex: 'F',
+      dateOfBirth: '1990-01-01',
+      nationality: 'UTO',
+    },
+    document: { number: 'L898902C3', issuer: 'UTO', expiryDate: '2031-01-01', issueDate: null },
+    ageYears: 36,
+    expired: false,
+    timingsMs: { total: 1 },
+    ...over,
+  }
+}
+
+const front = (result: InspectResult): DocumentRead => ({ kind: 'document_front', result })
+const back = (result: InspectResult): DocumentRead => ({ kind: 'document_back', result })
+const fail = (code: 'MRZ_NOT_FOUND' | 'MRZ_UNREADABLE'): InspectResult => ({
+  ok: false,
+  error: { code, message: code },
+})
+
+describe('decideFromEvidence', () => {
+  it('approves an adult with a valid, unexpired document', () => {
+    const d = decideFromEvidence(ageOnly, [front(mrzRead())], null)
+    expect(d).toMatchObject({ status: 'approved', reasons: [], verifiedAge: 36 })
+    expect(d.confidence).toBeGreaterThan(0.9)
+    expect(d.checks.map((c) => [c.name, c.outcome])).toContainEqual(['minimum_age', 'pass'])
+  })
+
+  it('rejects a minor, even by one day', () => {
+    const d = decideFromEvidence(ageOnly, [front(mrzRead({ ageYears: 17 }))], null)
+    expect(d).toMatchObject({ status: 'rejected', reasons: ['underage'], verifiedAge: 17 })
+  })
+
+  it('uses the workflow’s minimum age', () => {
+    const d = decideFromEvidence(
+      { ...ageOnly, minAge: 21 },
+      [front(mrzRead({ ageYears: 20 }))],
+      null,
+    )
+    expect(d.status).toBe('rejected')
+  })
+
+  it('rejects an expired document', () => {
+    const d = decideFromEvidence(ageOnly, [front(mrzRead({ expired: true }))], null)
+    expect(d).toMatchObject({ status: 'rejected', reasons: ['document_expired'] })
+  })
+
+  it('never approves without a birth date or expiry: review', () => {
+    expect(decideFromEvidence(ageOnly, [front(mrzRead({ ageYears: null }))], null).status).toBe(
+      'review',
+    )
+    expect(decideFromEvidence(ageOnly, [front(mrzRead({ expired: null }))], null).status).toBe(
+      'review',
+    )
+  })
+
+  it('rejects unreadable documents and failed check digits', () => {
+    expect(decideFromEvidence(ageOnly, [front(fail('MRZ_NOT_FOUND'))], null)).toMatchObject({
+      status: 'rejected',
+      reasons: ['document_unreadable'],
+      confidence: 0,
+    })
+    expect(decideFromEvidence(ageOnly, [front(fail('MRZ_UNREADABLE'))], null).reasons).toContain(
+      'checksum_failed',
+    )
+    const invalid = mrzRead({
+      mrz: { format: 'TD3', lines: [], valid: false, checks: { birthDate: false } },
+    })
+    expect(decideFromEvidence(ageOnly, [front(invalid)], null).reasons).toEqual(['checksum_failed'])
+    expect(decideFromEvidence(ageOnly, [], null).status).toBe('rejected')
+  })
+
+  it('rejects when front and back disagree, and trusts more when they agree', () => {
+    const other = mrzRead({ person: { ...mrzRead().person, dateOfBirth: '1991-01-01' } })
+    expect(decideFromEvidence(ageOnly, [front(mrzRead()), back(other)], null)).toMatchObject({
+      status: 'rejected',
+      reasons: ['data_inconsistent'],
+    })
+    const one = decideFromEvidence(ageOnly, [front(mrzRead())], null).confidence
+    const two = decideFromEvidence(
+      ageOnly,
+      [front(mrzRead()), back(mrzRead({ source: 'aamva', mrz: undefined }))],
+      null,
+    )
+    expect(two.status).toBe('approved')
+    expect(two.confidence).toBeGreaterThan(one)
+  })
+
+  it('rejects a document with a failed consistency check', () => {
+    const d = decideFromEvidence(
+      ageOnly,
+      [front(mrzRead({ checks: { iinMatchesJurisdiction: false } }))],
+      null,
+    )
+    expect(d).toMatchObject({ status: 'rejected', reasons: ['data_inconsistent'] })
+  })
+
+  it('honours accepted document types', () => {
+    const d = decideFromEvidence(
+      { ...ageOnly, acceptedDocumentTypes: ['drivers_license'] },
+      [front(mrzRead())],
+      null,
+    )
+    expect(d).toMatchObject({ status: 'rejected', reasons: ['document_type_not_accepted'] })
+  })
+
+  it('needs a face match for full verification', () => {
+    const full: Workflow = {
+      ...ageOnly,
+      verificationType: 'full_verification',
+      requireFaceMatch: true,
+    }
+    expect(decideFromEvidence(full, [front(mrzRead())], null).status).toBe('review')
+    const match = { decision: 'match' as const, similarity: 0.8, attackSuspected: false }
+    expect(decideFromEvidence(full, [front(mrzRead())], match).status).toBe('approved')
+    expect(
+      decideFromEvidence(full, [front(mrzRead())], { ...match, decision: 'no_match' }),
+    ).toMatchObject({
+      status: 'rejected',
+      reasons: ['face_mismatch'],
+    })
+    expect(
+      decideFromEvidence(full, [front(mrzRead())], { ...match, attackSuspected: true }).reasons,
+    ).toEqual(['presentation_attack'])
+    // A minor with a matching face is still rejected.
+    expect(decideFromEvidence(full, [front(mrzRead({ ageYears: 16 }))], match).status).toBe(
+      'rejected',
+    )
+  })
+})
