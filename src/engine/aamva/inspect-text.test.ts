@@ -274,6 +274,25 @@ describe('inspectAamvaText: damaged payloads', () => {
     expect(r.aamva?.repairs).toContain('bom')
   })
 
+  it('reads a header whose separators are swapped (CR and LF)', () => {
+    const r = success(
+      inspectAamvaText(V10_VA.replace('@\n\x1e\r', '@\r\x1e\n'), { asOf: '2024-01-01' }),
+    )
+    expect(r.person.dateOfBirth).toBe('1986-06-06')
+    expect(r.aamva?.repairs).toContain('header_separators')
+  })
+
+  it('reads a payload whose last segment terminator was stripped', () => {
+    const r = success(inspectAamvaText(V10_VA.slice(0, -1), { asOf: '2024-01-01' }))
+    expect(r.person.dateOfBirth).toBe('1986-06-06')
+  })
+
+  it('reads FS used between data elements', () => {
+    const r = success(inspectAamvaText(V10_VA.replace('\nDBB', '\x1cDBB'), { asOf: '2024-01-01' }))
+    expect(r.person.dateOfBirth).toBe('1986-06-06')
+    expect(r.aamva?.repairs).toContain('element_separators')
+  })
+
   it('reads a subfile whose directory offset is wrong', () => {
     const r = success(
       inspectAamvaText(V10_VA.replace('DL00410278', 'DL00370278'), { asOf: '2024-01-01' }),

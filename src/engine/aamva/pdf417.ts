@@ -217,7 +217,7 @@ interface Candidate {
  * Samples the candidate's region upright (bars vertical) straight from the source, enlarged so
  * that modules are about three pixels wide: rotation, crop and scale in one bilinear pass.
  */
-export function uprightCrop(image: GrayImage, c: Candidate): GrayImage {
+function uprightCrop(image: GrayImage, c: Candidate): GrayImage {
   // Generous at first: the block mask may hold only part of the symbol (a blurred half).
   const margin = marginOf(c)
   let along = c.along * 1.8 + 2 * margin
@@ -478,7 +478,7 @@ function catmullRom(src: Uint8Array, sw: number, sx: number, sy: number): number
  * The slope (degrees) of the rows of an upright symbol: the row boundaries and the symbol's top
  * and bottom edges give the sharpest row profile along it.
  */
-export function rowSlope(r: GrayImage): number {
+function rowSlope(r: GrayImage): number {
   // Lines run along x; sample every few columns, every row.
   const step = Math.max(1, Math.round(r.width / 160))
   const lines: Uint8Array[] = []
@@ -494,7 +494,7 @@ export function rowSlope(r: GrayImage): number {
  * The small tilt (degrees, to add to the rotation) left in a nearly upright barcode: the start
  * and stop patterns repeat in every row, so the column profile is sharpest when bars are vertical.
  */
-export function residualTilt(r: GrayImage): number {
+function residualTilt(r: GrayImage): number {
   // Lines run along y; sample every few rows, columns thinned to about 500.
   const xStep = Math.max(1, Math.round(r.width / 500))
   const yStep = Math.max(1, Math.round(r.height / 80))
@@ -569,7 +569,7 @@ function sharpestShear(
  * Finds regions whose gradients are strong and parallel (PDF417 bars), by structure tensor over
  * blocks of the analysis raster, and returns them strongest first, in source coordinates.
  */
-export function locateCandidates(small: GrayImage, source: GrayImage): Candidate[] {
+function locateCandidates(small: GrayImage, source: GrayImage): Candidate[] {
   const { width: w, height: h, gray } = small
   const bw = Math.floor(w / BLOCK)
   const bh = Math.floor(h / BLOCK)
