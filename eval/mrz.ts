@@ -39,9 +39,10 @@ function corpus(perCell: number): Case[] {
     add('clean', [], perCell * 2)
     for (const d of DEGRADATIONS) add(d, d === 'jpeg' ? ['jpeg'] : [d, 'jpeg'], perCell)
     for (let i = 0; i < perCell * 3; i++) {
-      // A phone photo: on a desk, tilted, JPEG, plus two or three other troubles.
+      // A phone photo: on a desk, tilted (sometimes also upside down), JPEG, plus up to three
+      // other troubles.
       const extra = DEGRADATIONS.filter(
-        (d) => !['background', 'rotation', 'jpeg', 'low_resolution', 'upside_down'].includes(d),
+        (d) => !['background', 'rotation', 'jpeg', 'low_resolution'].includes(d),
       )
       const picked = extra.filter(() => rng.chance(0.4)).slice(0, 3)
       add('camera', ['background', 'rotation', 'jpeg', ...picked], 1)

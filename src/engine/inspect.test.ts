@@ -1,6 +1,7 @@
 import { mkdtemp, readdir, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import sharp from 'sharp'
 import { describe, expect, it } from 'vitest'
 import { generateMrzSpecimen } from '../specimen/index.ts'
 import { runInspect } from './inspect-cli.ts'
@@ -56,6 +57,35 @@ describe('inspectImage', () => {
     expect(r.ok).toBe(true)
     const files = await readdir(dir)
     expect(files.some((f) => f.includes('mrz-line'))).toBe(true)
+  })
+
+  it('reads the MRZ from the first page of a PDF holding a JPEG photo', async () => {
+    const s = await generateMrzSpecimen(9, {
+      format: 'TD3',
+      asOf: '2026-06-01',
+      degradations: ['jpeg'],
+      pxPerMm: 9,
+    })
+    const { width: w = 0, height: h = 0 } = await sharp(s.image).metadata()
+    const enc = new TextEncoder()
+    const content = `q ${w * 0.24} 0 0 ${h * 0.24} 0 0 cm /Im0 Do Q`
+    const pdf = new Uint8Array([
+      ...enc.encode(
+        '%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n' +
+          '2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n' +
+          `3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 ${w * 0.24} ${h * 0.24}] ` +
+          '/Resources << /XObject << /Im0 4 0 R >> >> /Contents 5 0 R >> endobj\n' +
+          `4 0 obj << /Type /XObject /Subtype /Image /Width ${w} /Height ${h} /ColorSpace /DeviceRGB ` +
+          `/BitsPerComponent 8 /Filter /DCTDecode /Length ${s.image.length} >>\nstream\n`,
+      ),
+      ...s.image,
+      ...enc.encode(
+        `\nendstream\nendobj\n5 0 obj << /Length ${content.length} >>\nstream\n${content}\n` +
+          'endstream\nendobj\ntrailer << /Root 1 0 R >>\n%%EOF\n',
+      ),
+    ])
+    const r = await inspectImage(pdf, { asOf: '2026-06-01' })
+    expect(r.ok && r.mrz?.lines).toEqual(s.lines)
   })
 
   it('turns bad bytes into an error result', async () => {

@@ -347,3 +347,22 @@ describe('namesWellFormed (ICAO 9303-3 §4.6)', () => {
     ).toBe(true)
   })
 })
+
+describe('checkedPositions and positionFilters', () => {
+  it('mark what the check digits cover and what each position may hold', async () => {
+    const { checkedPositions, positionFilters } = await import('./parse.ts')
+    const lines = [
+      'V<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<',
+      'L8988901C4XXX4009078F96121096ZE184226B<<<<<<',
+    ]
+    const covered = checkedPositions(lines)!
+    expect(covered[0]!.some(Boolean)).toBe(false) // names: no check digit
+    expect(covered[1]!.slice(0, 10).every(Boolean)).toBe(true) // number and its check digit
+    expect(covered[1]![20]).toBe(false) // sex
+    expect(covered[1]![30]).toBe(false) // MRV-A optional data: no composite
+    const filters = positionFilters(lines)!
+    expect(filters[1]![13]!('O')).toBe(false) // birth date: digits only
+    expect(filters[0]![6]!('5')).toBe(false) // name: letters and fillers only
+    expect(checkedPositions(['TOO', 'SHORT'])).toBeNull()
+  })
+})

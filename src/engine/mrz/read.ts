@@ -13,6 +13,7 @@ import {
   type LineRead,
   type Templates,
 } from './glyphs.ts'
+import { mrzCharValue } from './check-digit.ts'
 import {
   checkedPositions,
   namesWellFormed,
@@ -47,6 +48,8 @@ const MAX_CANDIDATES = 6
  * (with corrections) would pass some garbage by chance.
  */
 const MIN_MEAN_SCORE = 0.8
+/** Least lead of a character over a rival no check digit could tell from it. */
+const SAFE_MARGIN = 0.04
 /** Weakest acceptable match for a character no check digit covers (names, some optional data). */
 const MIN_UNCHECKED_SCORE = 0.5
 /** Alternatives offered to the parser: characters scoring within this of the best. */
@@ -656,6 +659,7 @@ function interpret(
       }
       // OCR-B digits stand taller than its capitals: settle a close letter/digit pair by height.
       const second = rest[0]
+      let decided = false
       if (second && best.s - second.s < PAIR_MARGIN && CONFUSABLE_PAIR(best.ch, second.ch)) {
         const verdict = heightOf(r.heights[p]!)
         if (verdict === 'unsure') {
@@ -672,6 +676,19 @@ function interpret(
             ;[best, rest] = [second, [best, ...rest.slice(1)]]
           }
           rest = rest.filter((x) => !CONFUSABLE_PAIR(best.ch, x.ch))
+          decided = true
+        }
+      }
+      // A check digit cannot see a substitution between characters of equal value mod 10
+      // (0, <, A, K, U; 1, B, L, V; …), nor any substitution where no check digit looks: there
+      // the glyph match alone must be clear.
+      const blind = (x: { ch: string }): boolean =>
+        !checked?.[l]?.[p] || mrzCharValue(x.ch) % 10 === mrzCharValue(best.ch) % 10
+      const rival = rest.find((x) => blind(x) && !(decided && CONFUSABLE_PAIR(best.ch, x.ch)))
+      if (rival && best.s - rival.s < SAFE_MARGIN) {
+        return {
+          ok: false,
+          message: `Cannot tell '${best.ch}' from '${rival.ch}' at character ${p + 1} of line ${l + 1}.`,
         }
       }
       line += best.ch
