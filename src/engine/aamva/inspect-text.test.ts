@@ -170,6 +170,19 @@ describe('inspectAamvaText: versions', () => {
     })
   })
 
+  it('reads a pre-standard payload without a subfile directory', () => {
+    const payload =
+      '@\n\x1e\rAAMVA6360100101DLDAADOE,JOHN\nDAQD123\nDBB07041976\nDBA07042030\rZFZFA1\r'
+    const r = success(inspectAamvaText(payload, { asOf: AS_OF }))
+    expect(r.aamva).toMatchObject({ version: 1, fileType: 'AAMVA', jurisdiction: 'FL' })
+    expect(r.aamva?.repairs).toContain('missing_directory')
+    expect(r.person).toMatchObject({
+      lastName: 'DOE',
+      firstName: 'JOHN',
+      dateOfBirth: '1976-07-04',
+    })
+  })
+
   it('reads every version and jurisdiction the generator makes', () => {
     for (let version = 0; version <= 10; version++) {
       for (const jurisdiction of ['VA', 'CA', 'MS', 'ON', 'QC', 'AB']) {
