@@ -20,6 +20,7 @@ import type { NativeErrorCode } from './errors.ts'
 import { renderError } from './surfaces.ts'
 import type { Surface } from './surfaces.ts'
 import { TenantAuthenticator, adminKeyMatches, presentedApiKey } from './auth.ts'
+import { authenticateAccessToken, looksLikeAccessToken } from './access-tokens.ts'
 import { RequestLogWriter } from './request-log.ts'
 import { redactUrl } from './redact.ts'
 import type { Tenant } from '../domain/tenants.ts'
@@ -32,6 +33,8 @@ import { documentRoutes } from './routes/documents.ts'
 import { v1VerifyRoutes } from './routes/v1-verify.ts'
 import { webhookRoutes } from './routes/webhooks.ts'
 import { adminJobRoutes } from './routes/admin-jobs.ts'
+import { oidcRoutes } from './routes/oidc.ts'
+import { verificationSessionRoutes } from './routes/verification-sessions.ts'
 import './types.ts'
 
 /** The app with TypeBox typing of route schemas. */
@@ -129,7 +132,12 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     await refuseBlockedAddress(req.ip)
     if (auth === 'tenant') {
       const presented = presentedApiKey(req)
-      const found = presented === null ? null : await app.tenantAuth.authenticate(presented)
+      const found =
+        presented === null
+          ? null
+          : req.routeOptions.config.acceptsAccessToken && looksLikeAccessToken(presented)
+            ? await authenticateAccessToken(deps, presented)
+            : await app.tenantAuth.authenticate(presented)
       if (found === null) {
         await authFailed(req.ip)
         throw new ApiError(
@@ -314,5 +322,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   await app.register(v1VerifyRoutes)
   await app.register(webhookRoutes)
   await app.register(adminJobRoutes, { prefix: '/admin' })
+  await app.register(oidcRoutes)
+  await app.register(verificationSessionRoutes)
   return app
 }

@@ -1,7 +1,7 @@
 // Each API surface renders errors in its own shape (the seeds in shared/seeds/ show them).
 import type { NativeErrorCode } from './errors.ts'
 
-export type Surface = 'native' | 'v1'
+export type Surface = 'native' | 'v1' | 'verification' | 'oauth'
 
 export interface RenderedError {
   body: Record<string, unknown>
@@ -13,6 +13,18 @@ const V1_CODES: Partial<Record<NativeErrorCode, string>> = {
   AUTH_RATE_LIMITED: 'RATE_LIMIT_EXCEEDED',
   INVALID_REQUEST_BODY: 'INVALID_REQUEST',
   INVALID_PARAMETERS: 'INVALID_REQUEST',
+}
+
+/**
+ * RFC 6749 §5.2 names the token endpoint's errors; a handler picks the exact one in
+ * `details.oauthError`, the rest follow from the native code.
+ */
+const OAUTH_ERRORS: Partial<Record<NativeErrorCode, string>> = {
+  UNAUTHENTICATED_TENANT: 'invalid_client',
+  INTERNAL_ERROR: 'server_error',
+  DATABASE_ERROR: 'server_error',
+  REDIS_ERROR: 'temporarily_unavailable',
+  SERVICE_UNAVAILABLE: 'temporarily_unavailable',
 }
 
 /** The body of an error response on a surface. */
@@ -43,6 +55,26 @@ export function renderError(
           message,
           ...(v1Details ? { details: v1Details } : {}),
         },
+      }
+    }
+    case 'verification': {
+      // Seed 004 (`/api/v1/verification`) shows no error body: snake_case like its fields.
+      const snakeDetails = details
+        ? Object.fromEntries(Object.entries(details).map(([k, v]) => [snake(k), v]))
+        : undefined
+      return {
+        error: { code, message, ...(snakeDetails ? { details: snakeDetails } : {}) },
+        request_id: requestId,
+      }
+    }
+    case 'oauth': {
+      const chosen = details?.oauthError
+      const retry = details?.retryAfterSeconds
+      return {
+        error: typeof chosen === 'string' ? chosen : (OAUTH_ERRORS[code] ?? 'invalid_request'),
+        error_description: message,
+        request_id: requestId,
+        ...(typeof retry === 'number' ? { retry_after_seconds: retry } : {}),
       }
     }
   }

@@ -11,6 +11,11 @@ declare module 'fastify' {
     /** Which API surface the route belongs to: decides the error body shape. */
     surface?: Surface
     /**
+     * A tenant route that also accepts a short-lived access token from `POST /oidc/token` in
+     * `Authorization: Bearer` (seed 004's `verify_access_token`), besides the API key itself.
+     */
+    acceptsAccessToken?: boolean
+    /**
      * 'all' (default) keeps every request in the admin request log; 'failures' keeps only
      * 4xx/5xx — for the hot token-validation path, whose successes would flood the log.
      */
