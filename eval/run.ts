@@ -2,11 +2,13 @@
 // To add a table, add one line to EVALS.
 
 import { runAamvaEval } from './aamva.ts'
+import { runFacesEval } from './faces.ts'
 import { runMrzEval } from './mrz.ts'
 
 const EVALS: Record<string, (args: string[]) => Promise<void>> = {
   mrz: runMrzEval,
   aamva: runAamvaEval,
+  faces: runFacesEval,
 }
 
 const args = process.argv.slice(2)

@@ -213,8 +213,14 @@ type HumanFace = Awaited<
   ReturnType<Awaited<ReturnType<typeof faceRuntime>>['human']['detect']>
 >['face'][number]
 
-function describe(face: HumanFace, img: RgbImage, gray: Uint8Array): DetectedFace {
-  const [x, y, w, h] = face.box
+function describe(
+  face: HumanFace,
+  img: RgbImage,
+  gray: Uint8Array,
+  dx: number,
+  dy: number,
+): DetectedFace {
+  const [x, y, w, h] = [face.box[0] + dx, face.box[1] + dy, face.box[2], face.box[3]]
   const box: [number, number, number, number] = [
     Math.round(x),
     Math.round(y),
@@ -261,6 +267,70 @@ function feedbackFor(
   return null
 }
 
+/** Square windows of the shorter side, half overlapping, across the longer side. */
+function squareWindows(width: number, height: number): Region[] {
+  const side = Math.min(width, height)
+  const long = Math.max(width, height)
+  if (long - side < side / 4) return []
+  const starts: number[] = []
+  for (let at = 0; at + side < long; at += side / 2) starts.push(Math.round(at))
+  starts.push(long - side)
+  return starts.map((at) =>
+    width >= height ? { x: at, y: 0, w: side, h: side } : { x: 0, y: at, w: side, h: side },
+  )
+}
+
+const overlap = (a: DetectedFace['box'], b: DetectedFace['box']): number => {
+  const w = Math.min(a[0] + a[2], b[0] + b[2]) - Math.max(a[0], b[0])
+  const h = Math.min(a[1] + a[3], b[1] + b[3]) - Math.max(a[1], b[1])
+  if (w <= 0 || h <= 0) return 0
+  return (w * h) / (a[2] * a[3] + b[2] * b[3] - w * h)
+}
+
+/** One face per place: of overlapping detections (from overlapping windows) keep the surer. */
+function withoutDuplicates(faces: DetectedFace[]): DetectedFace[] {
+  const kept: DetectedFace[] = []
+  for (const f of [...faces].sort((a, b) => b.score - a.score)) {
+    if (kept.every((k) => overlap(k.box, f.box) < 0.3)) kept.push(f)
+  }
+  return kept.sort((a, b) => b.box[2] * b.box[3] - a.box[2] * a.box[3])
+}
+
+interface Region {
+  x: number
+  y: number
+  w: number
+  h: number
+}
+
+/** Run Human on the image (or a region of it); faces come back in whole-image pixels, largest first. */
+async function detectIn(
+  rgb: RgbImage,
+  gray: Uint8Array,
+  live: boolean,
+  region?: Region,
+): Promise<DetectedFace[]> {
+  const { human, tf } = await faceRuntime()
+  const whole = tf.tensor3d(rgb.rgb, [rgb.height, rgb.width, 3], 'int32')
+  const input = region ? tf.slice(whole, [region.y, region.x, 0], [region.h, region.w, 3]) : whole
+  let humanFaces: HumanFace[]
+  try {
+    // Anti-spoof and liveness judge a live capture; a printed portrait needs neither. Human
+    // merges this into its configuration, so both roles set them every call.
+    const result = await human.detect(input, {
+      face: { antispoof: { enabled: live }, liveness: { enabled: live } },
+    })
+    if (result.error) throw new Error(`face detector failed: ${result.error}`)
+    humanFaces = result.face
+  } finally {
+    if (input !== whole) input.dispose()
+    whole.dispose()
+  }
+  return humanFaces
+    .map((f) => describe(f, rgb, gray, region?.x ?? 0, region?.y ?? 0))
+    .sort((a, b) => b.box[2] * b.box[3] - a.box[2] * a.box[3])
+}
+
 /** Find faces in one still image and say whether it is usable as a document portrait or selfie. */
 export async function detectFaces(
   input: FaceImageInput,
@@ -281,26 +351,18 @@ export async function detectFaces(
     }
   }
   const { rgb, gray } = decoded
-  const { human, tf } = await faceRuntime()
   const detectStart = performance.now()
-  const tensor = tf.tensor3d(rgb.rgb, [rgb.height, rgb.width, 3], 'int32')
-  let humanFaces: HumanFace[]
-  try {
-    // Anti-spoof and liveness judge a live capture; a printed portrait needs neither. Human
-    // merges this into its configuration, so both roles set them every call.
-    const live = role === 'selfie'
-    const result = await human.detect(tensor, {
-      face: { antispoof: { enabled: live }, liveness: { enabled: live } },
-    })
-    if (result.error) throw new Error(`face detector failed: ${result.error}`)
-    humanFaces = result.face
-  } finally {
-    tensor.dispose()
-  }
-  const faces = humanFaces
-    .map((f) => describe(f, rgb, gray))
-    .sort((a, b) => b.box[2] * b.box[3] - a.box[2] * a.box[3])
+  const live = role === 'selfie'
+  let faces = await detectIn(rgb, gray, live)
   const image = { width: rgb.width, height: rgb.height }
+  if (role === 'document' && feedbackFor(faces, image, role) === 'no_face') {
+    // The portrait is a small part of a document photo and the detector sees the whole frame at
+    // 256 px; look again in square windows across the long side, where the face is larger.
+    for (const window of squareWindows(rgb.width, rgb.height)) {
+      faces.push(...(await detectIn(rgb, gray, live, window)))
+    }
+    faces = withoutDuplicates(faces)
+  }
   const detectMs = performance.now() - detectStart
   return {
     image,
