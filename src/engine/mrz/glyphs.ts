@@ -14,17 +14,10 @@ const GW = 10
 const GH = 18
 const DIM = GW * GH
 /** Sub-cell offsets tried when matching, in fractions of the cell (absorbs segmentation jitter). */
-const SHIFTS: [number, number][] = [
-  [0, 0],
-  [-0.1, 0],
-  [0.1, 0],
-  [0, -0.03],
-  [0, 0.03],
-  [-0.1, -0.03],
-  [0.1, 0.03],
-  [-0.1, 0.03],
-  [0.1, -0.03],
-]
+const SHIFTS: [number, number][] = [[0, 0]]
+for (const dx of [0, -0.08, 0.08, -0.16, 0.16]) {
+  for (const dy of [0, -0.04, 0.04]) if (dx !== 0 || dy !== 0) SHIFTS.push([dx, dy])
+}
 /** Characters whose match is refined over the sub-cell shifts. */
 const TOP_K = 6
 /**
@@ -186,8 +179,9 @@ function cellFeature(
   pitch: number,
   dx: number,
   dy: number,
+  vScale = 1,
 ): Float32Array {
-  const capH = CAP_PER_PITCH * pitch
+  const capH = CAP_PER_PITCH * pitch * vScale
   const y0 = baseline + 1 - 1.14 * capH + dy * capH
   const y1 = baseline + 1 + 0.06 * capH + dy * capH
   const x0 = cx - 0.5 * pitch + dx * pitch
@@ -236,10 +230,12 @@ function cellFeature(
 export interface Templates {
   /** Per character of MRZ_CHARSET, one or more unit feature vectors. */
   byChar: Float32Array[][]
+  /** Median measured height of the capitals of the crisp template line, in pitches. */
+  capitalHeight: number
 }
 
 /** Classify every cell of a rectified line against the templates. */
-export function readCells(line: GrayImage, band: Band, templates: Templates): LineRead {
+export function readCells(line: GrayImage, band: Band, templates: Templates, vScale = 1): LineRead {
   const cells: CellRead[] = []
   const { centers, top, bottom, baseline } = band
   for (let i = 0; i < centers.length; i++) {
@@ -247,7 +243,9 @@ export function readCells(line: GrayImage, band: Band, templates: Templates): Li
     const next = centers[i + 1]
     const pitch = next !== undefined && prev !== undefined ? (next - prev) / 2 : PITCH_PX
     const base = baseline[0] + baseline[1] * centers[i]!
-    const feats = SHIFTS.map(([dx, dy]) => cellFeature(line, centers[i]!, base, pitch, dx, dy))
+    const feats = SHIFTS.map(([dx, dy]) =>
+      cellFeature(line, centers[i]!, base, pitch, dx, dy, vScale),
+    )
     // Unshifted match against every template, then the shifted variants for the best few only.
     const scores = new Float32Array(MRZ_CHARSET.length).fill(-1)
     const match = (c: number, f: Float32Array): void => {
@@ -353,6 +351,7 @@ export async function renderOcrbLine(text: string, blurSigma = 0): Promise<GrayI
 
 async function buildTemplates(): Promise<Templates> {
   const byChar: Float32Array[][] = MRZ_CHARSET.split('').map(() => [])
+  let capitalHeight = CAP_PER_PITCH
   for (const blurSigma of [0, 1.2, 2]) {
     const line = await renderOcrbLine(MRZ_CHARSET, blurSigma)
     const band = findCells(line, MRZ_CHARSET.length)
@@ -363,6 +362,10 @@ async function buildTemplates(): Promise<Templates> {
       const base = band.baseline[0] + band.baseline[1] * x
       byChar[c]!.push(cellFeature(line, x, base, PITCH_PX, 0, 0))
     }
+    if (blurSigma === 0) {
+      const heights = readCells(line, band, { byChar, capitalHeight }).heights.slice(0, 26)
+      capitalHeight = heights.sort((a, b) => a - b)[13]!
+    }
   }
-  return { byChar }
+  return { byChar, capitalHeight }
 }

@@ -481,7 +481,12 @@ async function readGroup(
       }
     }
     opts.debug?.(`mrz-line-${k++}${flipped ? '-flipped' : ''}-n${n}`, rect.img)
-    reads.push({ ...readCells(rect.img, band, templates), image: rect.img })
+    let read = readCells(rect.img, band, templates)
+    // Perspective can stretch glyphs across the line more than along it: measure the capitals
+    // against the templates' and read again at the glyphs' own height when they differ.
+    const vScale = capitalScale(read, templates)
+    if (Math.abs(vScale - 1) > 0.05) read = readCells(rect.img, band, templates, vScale)
+    reads.push({ ...read, image: rect.img })
   }
   return reads
 }
@@ -515,6 +520,18 @@ function estimateShear(line: GrayImage, band: Band): number {
     }
   }
   return Math.round(best * 100) / 100
+}
+
+/** Measured capital height of a line over the templates' (1 when too few capitals were read surely). */
+function capitalScale(read: LineRead, templates: Templates): number {
+  const heights = read.cells
+    .map((c, i) => ({ c, h: read.heights[i]! }))
+    .filter(({ c }) => c.ch >= 'A' && c.ch <= 'Z' && c.ch !== 'I' && c.score >= 0.7)
+    .map(({ h }) => h)
+    .sort((a, b) => a - b)
+  if (heights.length < 4) return 1
+  const scale = heights[Math.floor(heights.length / 2)]! / templates.capitalHeight
+  return Math.min(1.3, Math.max(0.77, scale))
 }
 
 /** Images one above the other (the located zone, rectified, for debugging). */
