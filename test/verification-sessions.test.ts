@@ -8,6 +8,7 @@ import {
   createKey,
   createTenant,
   dialects,
+  eventually,
   expectTenantAuthRequired,
   randomAddress,
   startTestApp,
@@ -17,6 +18,7 @@ import { passport, today } from './specimens.ts'
 import { ageOn } from '../src/engine/types.ts'
 import { processVerification } from '../src/services/documents.ts'
 import { getTenant } from '../src/store/tenants.ts'
+import { startWorker } from '../src/jobs/worker.ts'
 import { checkSessionToken } from '../src/domain/session-links.ts'
 
 const BASE = '/api/v1/verification'
@@ -387,6 +389,42 @@ describe.each(dialects())('seed 004 verification sessions on %s', (dialect) => {
         checks: { minimum_age: 'fail' },
       })
       expect(res.person.age).toBeLessThan(18)
+    })
+
+    it('follows mock_behavior with a test key: the worker decides without reading', async () => {
+      const test = await createKey(t.app, tenant.id, 'test')
+      const doc = await passport({ adult: true })
+      const worker = startWorker(t.deps, { maintenance: false })
+      try {
+        const cases: [unknown, string, string[]][] = [
+          [{ recommendation: 'DENY', reason: 'document_expired' }, 'DENY', ['document_expired']],
+          [{ recommendation: 'DENY' }, 'DENY', ['underage']],
+          ['CHALLENGE', 'CHALLENGE', ['low_confidence']],
+          ['ALLOW', 'ALLOW', []],
+          ['reject_underage', 'DENY', ['underage']],
+        ]
+        for (const [mock, recommendation, reasons] of cases) {
+          const created = await create({ mock_behavior: mock }, test.key)
+          expect(created.statusCode, created.body).toBe(200)
+          const sid = created.json<{ session_id: string }>().session_id
+          const up = await upload(sid, 'document_front', doc.image, test.key)
+          expect(up.json().complete).toBe(true)
+          const decided = await eventually(async () => {
+            const body = (await result(sid, test.key)).json()
+            return body.status === 'complete' ? body : undefined
+          })
+          expect(decided, JSON.stringify(mock)).toMatchObject({
+            recommendation,
+            additional_info: { reasons, decided_by: 'mock' },
+          })
+          // Nothing was read: no person or document in a mocked result.
+          expect(decided.person).toBeUndefined()
+        }
+      } finally {
+        await worker.stop()
+      }
+      const nulled = await create({ mock_behavior: null }, tenant.key)
+      expect(nulled.statusCode).toBe(200)
     })
 
     it('lists the images and serves their bytes', async () => {
