@@ -13,6 +13,7 @@ export const AUTH_SLOW_AFTER = 5
 export const DEFAULT_AUTH_BLOCK_AFTER = 30
 export const AUTH_BLOCK_SECONDS = 15 * 60
 const AUTH_SLOW_STEP_MS = 200
+const NOT_BLOCKED_CACHE_MS = 1000
 const AUTH_SLOW_MAX_MS = 2000
 
 export interface RateDecision {
@@ -26,6 +27,7 @@ export interface RateDecision {
 export class Limits {
   private readonly tenantLimiters = new Map<number, RateLimiterAbstract>()
   private readonly authFailures: RateLimiterAbstract
+  private readonly notBlocked = new Map<string, number>()
 
   constructor(
     private readonly redis: Redis | null,
@@ -83,15 +85,26 @@ export class Limits {
     }
   }
 
-  /** Seconds an address must wait before trying to authenticate again, or 0. */
+  /**
+   * Seconds an address must wait before trying to authenticate again, or 0. "Not blocked" is
+   * remembered for a second per address (so a busy client costs one store lookup a second, not
+   * one per request); a block recorded by this process is seen at once, by others within 1 s.
+   */
   async authBlockedFor(address: string): Promise<number> {
+    const clearUntil = this.notBlocked.get(address)
+    if (clearUntil !== undefined && clearUntil > Date.now()) return 0
     const res = await this.authFailures.get(address)
-    if (res === null || res.consumedPoints <= this.authBlockAfter) return 0
+    if (res === null || res.consumedPoints <= this.authBlockAfter) {
+      if (this.notBlocked.size > 50_000) this.notBlocked.clear()
+      this.notBlocked.set(address, Date.now() + NOT_BLOCKED_CACHE_MS)
+      return 0
+    }
     return Math.max(1, Math.ceil(res.msBeforeNext / 1000))
   }
 
   /** Records a failed authentication; returns how long to delay the answer (slowing guessers). */
   async authFailed(address: string): Promise<{ delayMs: number; blockedForSeconds: number }> {
+    this.notBlocked.delete(address)
     let res: RateLimiterRes
     try {
       res = await this.authFailures.consume(address, 1)
