@@ -16,7 +16,9 @@ export { readPdf417 } from './pdf417.ts'
 export type { GrayImage, Pdf417Read } from './pdf417.ts'
 
 export interface AamvaImageOptions extends AamvaInspectOptions {
-  /** Time after which no new decoding strategy is started (default 600 ms). */
+  /** PDF417 decode attempts at most (default 8). */
+  maxAttempts?: number
+  /** Safety net: no new decode attempt after this many milliseconds (default 2500). */
   budgetMs?: number
   /** Called after each PDF417 decode attempt (for evaluation and debugging). */
   trace?: (strategy: string, ms: number, decoded: boolean) => void
@@ -28,7 +30,11 @@ export async function readAamvaFromImage(
   options: AamvaImageOptions = {},
 ): Promise<InspectResult> {
   const started = performance.now()
-  const read = await readPdf417(image, { budgetMs: options.budgetMs, trace: options.trace })
+  const read = await readPdf417(image, {
+    maxAttempts: options.maxAttempts,
+    budgetMs: options.budgetMs,
+    trace: options.trace,
+  })
   const barcodeMs = round(performance.now() - started)
   if (!read.ok) {
     const message =

@@ -22,7 +22,10 @@ export type Pdf417Read =
   | { ok: false; fail: 'BARCODE_NOT_FOUND' | 'BARCODE_UNREADABLE'; attempts: number }
 
 export interface Pdf417Options {
-  /** Stop trying new strategies after this many milliseconds (default 600). */
+  /** Decode attempts at most (default 8). The budget is counted in attempts, not time, so a
+   * busy machine reads the same images as an idle one. */
+  maxAttempts?: number
+  /** Safety net: no new attempt after this many milliseconds (default 2500). */
   budgetMs?: number
   /** Accept a decoded symbol only when this says so (e.g. it holds an AAMVA header). */
   accept?: (bytes: Uint8Array) => boolean
@@ -71,10 +74,11 @@ export async function readPdf417(
 ): Promise<Pdf417Read> {
   await ensureZxing()
   const started = performance.now()
-  const budget = options.budgetMs ?? 600
+  const budget = options.budgetMs ?? 2500
+  const maxAttempts = options.maxAttempts ?? 8
   const accept = options.accept ?? (() => true)
   let attempts = 0
-  const overBudget = (): boolean => performance.now() - started > budget
+  const overBudget = (): boolean => attempts >= maxAttempts || performance.now() - started > budget
 
   const tryRaster = async (r: GrayImage, strategy: string, extra: ReaderOptions = {}) => {
     attempts += 1
