@@ -66,7 +66,14 @@ describe.each(dialects())('seed 004 verification sessions on %s', (dialect) => {
     body: Record<string, unknown> = {},
     credential = tenant.key,
   ): Promise<LightMyRequestResponse> {
-    return t.app.inject({ method: 'POST', url: BASE, headers: bearer(credential), payload: body })
+    // A random address each: the failures some tests provoke must not slow or block the others.
+    return t.app.inject({
+      method: 'POST',
+      url: BASE,
+      headers: bearer(credential),
+      payload: body,
+      remoteAddress: randomAddress(),
+    })
   }
 
   async function createSession(credential = tenant.key): Promise<string> {
@@ -260,6 +267,7 @@ describe.each(dialects())('seed 004 verification sessions on %s', (dialect) => {
         url: '/verify/start',
         headers: bearer(access),
         payload: {},
+        remoteAddress: randomAddress(),
       })
       expect(native.statusCode).toBe(401)
       const [header, payload] = access.split('.')
@@ -551,6 +559,28 @@ describe.each(dialects())('seed 004 verification sessions on %s', (dialect) => {
           request_id: expect.any(String),
         })
       }
+    })
+
+    it('is in the OpenAPI document with its error shape', async () => {
+      const doc = await t.app.inject({ method: 'GET', url: '/openapi.json' })
+      expect(doc.statusCode).toBe(200)
+      const paths = doc.json().paths
+      expect(Object.keys(paths)).toEqual(
+        expect.arrayContaining([
+          '/oidc/token',
+          '/api/v1/verification',
+          '/api/v1/verification/{sid}/images',
+          '/api/v1/verification/{sid}/images/{id}',
+          '/api/v1/verification/{sid}/result',
+          '/api/v1/verification/{sid}',
+        ]),
+      )
+      const upload = paths['/api/v1/verification/{sid}/images'].post
+      expect(Object.keys(upload.requestBody.content)).toEqual([
+        'application/json',
+        'multipart/form-data',
+      ])
+      expect(JSON.stringify(upload.responses['409'])).toContain('VerificationError')
     })
 
     it('asks for a key or token on every route (401)', async () => {
