@@ -1,6 +1,8 @@
 // Documents through the service: image uploads with instant feedback, processing into a
 // decision, and the purge of personal data (on DELETE, and when the time to live passes).
+import type { Transaction } from 'kysely'
 import type { Deps } from '../deps.ts'
+import type { Database } from '../store/schema.ts'
 import { ApiError } from '../api/errors.ts'
 import type { ApiKey, Tenant } from '../domain/tenants.ts'
 import { newId } from '../domain/ids.ts'
@@ -229,14 +231,7 @@ export async function addImage(
         .where('status', 'in', ['pending', 'in_progress'])
         .executeTakeFirst()
       if (Number(moved.numUpdatedRows) === 1 && complete) {
-        await enqueueJob(trx, {
-          type: PROCESS_JOB,
-          tenantId: tenant.id,
-          payload: { tenantId: tenant.id, verificationId: verification.id },
-          runAt: now,
-          maxAttempts: 5,
-          now,
-        })
+        await enqueueProcessing(trx, tenant.id, verification.id, now)
       }
     }
   })
@@ -643,13 +638,23 @@ async function storeImageForLater(
       .where('id', '=', verification.id)
       .where('status', '=', 'pending')
       .execute()
-    await enqueueJob(trx, {
-      type: PROCESS_JOB,
-      tenantId: tenant.id,
-      payload: { tenantId: tenant.id, verificationId: verification.id },
-      runAt: now,
-      maxAttempts: 5,
-      now,
-    })
+    await enqueueProcessing(trx, tenant.id, verification.id, now)
+  })
+}
+
+/** Queues the decision of a verification whose evidence is in (same transaction as the change). */
+async function enqueueProcessing(
+  trx: Transaction<Database>,
+  tenantId: string,
+  verificationId: string,
+  now: string,
+): Promise<void> {
+  await enqueueJob(trx, {
+    type: PROCESS_JOB,
+    tenantId,
+    payload: { tenantId, verificationId },
+    runAt: now,
+    maxAttempts: 5,
+    now,
   })
 }
