@@ -291,3 +291,26 @@ describe.each(dialects())('admin API on %s', (dialect) => {
     expect(ui.body).toContain('swagger')
   })
 })
+
+describe('health without a database', () => {
+  it('answers 503 with database disconnected when the database is unreachable', async () => {
+    const t = await startTestApp('sqlite')
+    try {
+      await t.deps.store.db.destroy()
+      const res = await t.app.inject({ method: 'GET', url: '/health' })
+      expect(res.statusCode).toBe(503)
+      expect(res.json()).toEqual({
+        status: 'degraded',
+        database: 'disconnected',
+        redis: 'not_configured',
+      })
+      const metrics = await t.app.inject({ method: 'GET', url: '/admin/metrics', headers: admin })
+      expect(metrics.statusCode).toBe(200)
+      expect(metrics.json().dbStatus).toBe('disconnected')
+    } finally {
+      await t.app.close()
+      await t.deps.close()
+      await t.db.drop()
+    }
+  })
+})
