@@ -135,6 +135,19 @@ describe.each(dialects())('seed 004 verification sessions on %s', (dialect) => {
     })
   }
 
+  async function rawUpload(
+    sid: string,
+    contentType: string,
+    payload: string,
+  ): Promise<LightMyRequestResponse> {
+    return t.app.inject({
+      method: 'POST',
+      url: `${BASE}/${sid}/images`,
+      headers: { ...bearer(tenant.key), 'content-type': contentType },
+      payload,
+    })
+  }
+
   async function process(sid: string, tenantId = tenant.id): Promise<void> {
     const found = await getTenant(t.deps.store.db, tenantId)
     if (found === null) throw new Error('tenant vanished')
@@ -688,6 +701,28 @@ describe.each(dialects())('seed 004 verification sessions on %s', (dialect) => {
         [
           'multipart to the native image route',
           await uploadForm(sid, { type: 'document_front' }, null, '/verify/images'),
+          415,
+          'UNSUPPORTED_MEDIA_TYPE',
+        ],
+        [
+          'multipart without a boundary',
+          await rawUpload(sid, 'multipart/form-data', 'xx'),
+          400,
+          'INVALID_REQUEST_BODY',
+        ],
+        [
+          'multipart cut short',
+          await rawUpload(
+            sid,
+            'multipart/form-data; boundary=abc',
+            '--abc\r\nContent-Disposition: form-data; name="image"; filename="a.png"\r\n\r\nxx',
+          ),
+          400,
+          'INVALID_REQUEST_BODY',
+        ],
+        [
+          'form-encoded image',
+          await rawUpload(sid, 'application/x-www-form-urlencoded', 'type=selfie'),
           415,
           'UNSUPPORTED_MEDIA_TYPE',
         ],

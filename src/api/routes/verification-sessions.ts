@@ -362,6 +362,23 @@ export async function verificationSessionRoutes(fastify: FastifyInstance): Promi
   // Multipart is parsed only here (an encapsulated context): every other route, including the
   // rest of this surface, still answers multipart with 415.
   await app.register(async (scope) => {
+    // Busboy reports a malformed form (no boundary, cut short) as a plain Error, which would be
+    // a 500: an error without a status while the body is being read is the client's (400).
+    // Marked before the multipart hook runs (hooks run in the order they were added).
+    const readingBody = new WeakSet<object>()
+    scope.addHook('preValidation', async (req) => {
+      readingBody.add(req)
+    })
+    scope.addHook('preHandler', async (req) => {
+      readingBody.delete(req)
+    })
+    scope.setErrorHandler((err: unknown, req) => {
+      const hasStatus = err instanceof Error && 'statusCode' in err
+      if (readingBody.has(req) && req.isMultipart() && !hasStatus) {
+        throw new ApiError('INVALID_REQUEST_BODY', 'The multipart/form-data body is malformed')
+      }
+      throw err
+    })
     await scope.register(multipart, {
       attachFieldsToBody: 'keyValues',
       throwFileSizeLimit: true,
