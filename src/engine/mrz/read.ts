@@ -115,7 +115,9 @@ export async function readMrz(image: GrayImage, opts: MrzReadOptions): Promise<M
 
   const pyramid = new Map<number, GrayImage>([[1, image]])
   let sawZone = false
+  // Report why the best-matching zone failed, not whichever was tried last.
   let lastMessage = 'The machine readable zone could not be read reliably.'
+  let lastMean = -1
   for (const group of groups.slice(0, MAX_CANDIDATES)) {
     const counts = group.length === 3 ? [30] : lineCountsFor(group)
     for (const n of counts) {
@@ -150,7 +152,10 @@ export async function readMrz(image: GrayImage, opts: MrzReadOptions): Promise<M
             },
           }
         }
-        lastMessage = parsed.message
+        if (mean > lastMean) {
+          lastMessage = parsed.message
+          lastMean = mean
+        }
       }
     }
   }
