@@ -612,9 +612,10 @@ describe.each(dialects())('seed 004 verification sessions on %s', (dialect) => {
       ])
       const res = await t.app.inject({ method: 'GET', url: `${BASE}/${sid}/result` })
       expect(res.json()).toMatchObject({
-        error: { code: 'UNAUTHENTICATED_TENANT' },
+        error: { code: 'UNAUTHENTICATED_TENANT', message: expect.stringContaining('access token') },
         request_id: expect.any(String),
       })
+      expect(res.headers['www-authenticate']).toBe('Bearer realm="loom"')
     })
 
     it('refuses bad input with 4xx in the surface’s shape, never 500', async () => {

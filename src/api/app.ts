@@ -140,6 +140,15 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
             : await app.tenantAuth.authenticate(presented)
       if (found === null) {
         await authFailed(req.ip)
+        if (req.routeOptions.config.acceptsAccessToken) {
+          // RFC 6750 §3: a resource server names the Bearer scheme when it refuses a request.
+          throw new ApiError(
+            'UNAUTHENTICATED_TENANT',
+            'Missing, invalid or expired access token (POST /oidc/token) or API key, or the tenant is inactive',
+            undefined,
+            { 'www-authenticate': 'Bearer realm="loom"' },
+          )
+        }
         throw new ApiError(
           'UNAUTHENTICATED_TENANT',
           presented === null
