@@ -448,6 +448,17 @@ describe.each(dialects())('seed 004 verification sessions on %s', (dialect) => {
       expect(nulled.statusCode).toBe(200)
     })
 
+    it('expires with its time to live: no more images (410), status expired', async () => {
+      const doc = await passport()
+      const res = await create({ time_to_live: '10m' })
+      const sid = res.json<{ session_id: string }>().session_id
+      clock.advance(11 * 60_000)
+      const late = await upload(sid, 'document_front', doc.image)
+      expect(late.statusCode).toBe(410)
+      expect(late.json().error.code).toBe('VERIFICATION_EXPIRED')
+      expect((await result(sid)).json()).toMatchObject({ status: 'expired' })
+    })
+
     it('lists the images and serves their bytes', async () => {
       const doc = await passport()
       const sid = await createSession()
