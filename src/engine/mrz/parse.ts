@@ -753,3 +753,15 @@ export function checkedPositions(lines: string[]): boolean[][] | null {
   }
   return covered
 }
+
+/** For a reader: [line, start] of the 3-character issuer and nationality fields of these lines. */
+export function countryFieldStarts(lines: string[]): [number, number][] {
+  const layout = detectLayout(lines)
+  if (!layout || layout.format === 'FRA_ID') return []
+  const out: [number, number][] = []
+  for (const name of ['issuer', 'nationality']) {
+    const spec = layout.fields[name]
+    if (spec) out.push([spec.line, spec.start])
+  }
+  return out
+}

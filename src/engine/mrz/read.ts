@@ -14,8 +14,10 @@ import {
   type Templates,
 } from './glyphs.ts'
 import { mrzCharValue } from './check-digit.ts'
+import { isMrzCountryCode } from './countries.ts'
 import {
   checkedPositions,
+  countryFieldStarts,
   namesWellFormed,
   parseMrz,
   positionFilters,
@@ -661,6 +663,8 @@ function interpret(
   const filters = positionFilters(raw)
   if (!filters) return { ok: false, message: 'The zone does not have an MRZ layout.' }
   const checked = checkedPositions(raw)
+  const countries = countryFieldStarts(raw)
+  const close = new Map<string, string[]>()
   const lines: string[] = []
   const alternatives: string[][] = []
   for (const [l, r] of reads.entries()) {
@@ -707,7 +711,14 @@ function interpret(
       const blind = (x: { ch: string }): boolean =>
         !checked?.[l]?.[p] || mrzCharValue(x.ch) % 10 === mrzCharValue(best.ch) % 10
       const rival = rest.find((x) => blind(x) && !(decided && CONFUSABLE_PAIR(best.ch, x.ch)))
-      if (rival && best.s - rival.s < SAFE_MARGIN) {
+      const inCountry = countries.some(([cl, cs]) => cl === l && p >= cs && p < cs + 3)
+      if (inCountry) {
+        // Settled below against the list of country codes.
+        close.set(`${l}:${p}`, [
+          best.ch,
+          ...rest.filter((x) => x.s >= best.s - SAFE_MARGIN).map((x) => x.ch),
+        ])
+      } else if (rival && best.s - rival.s < SAFE_MARGIN) {
         return {
           ok: false,
           message: `Cannot tell '${best.ch}' from '${rival.ch}' at character ${p + 1} of line ${l + 1}.`,
@@ -724,6 +735,27 @@ function interpret(
     }
     lines.push(line)
     alternatives.push(alts)
+  }
+  // ICAO 9303-3 §5: issuer and nationality are codes from a closed list, and no check digit
+  // covers them; of the readings the glyph matches allow, exactly one must be a listed code.
+  for (const [l, start] of countries) {
+    const options = [0, 1, 2].map((k) => close.get(`${l}:${start + k}`) ?? [lines[l]![start + k]!])
+    const valid: string[] = []
+    for (const a of options[0]!) {
+      for (const b of options[1]!)
+        for (const c of options[2]!) if (isMrzCountryCode(a + b + c)) valid.push(a + b + c)
+    }
+    if (valid.length !== 1) {
+      const read = lines[l]!.slice(start, start + 3)
+      return {
+        ok: false,
+        message:
+          valid.length === 0
+            ? `'${read}' on line ${l + 1} is not a country code.`
+            : `The country code on line ${l + 1} could be ${valid.join(' or ')}.`,
+      }
+    }
+    lines[l] = lines[l]!.slice(0, start) + valid[0]! + lines[l]!.slice(start + 3)
   }
   const parsed = parseMrz({ lines, alternatives }, { asOf })
   if (!parsed.ok) return { ok: false, message: parsed.message }
