@@ -30,6 +30,7 @@ import {
 } from '../../services/documents.ts'
 import type { AddedImage, ExtractedData } from '../../services/documents.ts'
 import { listImages } from '../../store/images.ts'
+import type { Verification } from '../../store/verifications.ts'
 
 const VerificationError = Type.Object(
   {
@@ -217,8 +218,9 @@ export function mockBehaviorFrom(
   return recommendation
 }
 
+/** Seed 004's result body for a session, from its decision and (while held) its personal data. */
 function toSessionResult(
-  session: Awaited<ReturnType<typeof loadVerification>>,
+  session: Verification,
   data: ExtractedData | null,
   missing: ImageKind[],
 ): Static<typeof SessionResult> {
