@@ -184,9 +184,14 @@ export function decideFromEvidence(
           face.decision === 'match' ? 'pass' : face.decision === 'no_match' ? 'fail' : 'review',
         detail: `similarity ${face.similarity.toFixed(3)}`,
       })
-      checks.push({ name: 'presentation_attack', outcome: face.attackSuspected ? 'fail' : 'pass' })
-      if (face.attackSuspected) return rejected(['presentation_attack'], primary, confidence)
+      checks.push({
+        name: 'presentation_attack',
+        outcome: face.attackSuspected ? 'review' : 'pass',
+      })
       if (face.decision === 'no_match') return rejected(['face_mismatch'], primary, confidence)
+      // Still-image attack signals are weak (src/engine/face/README.md): a suspect selfie goes to
+      // a person, it is neither approved nor rejected on them alone.
+      if (face.attackSuspected) reviewReasons.push('presentation_attack')
       if (face.decision === 'review') reviewReasons.push('face_mismatch')
       else confidence *= Math.min(1, 0.9 + face.similarity / 10)
     }

@@ -4,11 +4,27 @@ import os from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { Piscina } from 'piscina'
 import type { InspectResult } from './types.ts'
-import type { InspectTask } from './worker.ts'
+import type { EngineTask, InspectTask } from './worker.ts'
+import type { FaceComparison, FaceDetection } from './face/index.ts'
+
+/** A face task that failed or ran out of time: the caller treats it as "no usable face". */
+export interface FaceTaskFailure {
+  failed: true
+  reason: 'timeout' | 'error'
+  message: string
+}
 
 export interface EnginePool {
   /** Reads one document side; a read that exceeds the budget is a failure result, not a hang. */
   inspect(task: InspectTask, budgetMs: number): Promise<InspectResult>
+  /** Document portrait vs selfie (models load on the thread's first face task). */
+  compareFaces(
+    document: Uint8Array,
+    selfie: Uint8Array,
+    budgetMs: number,
+  ): Promise<FaceComparison | FaceTaskFailure>
+  /** The faces on a selfie, for instant feedback. */
+  detectSelfie(selfie: Uint8Array, budgetMs: number): Promise<FaceDetection | FaceTaskFailure>
   close(): Promise<void>
 }
 
@@ -17,6 +33,10 @@ export function createEnginePool(threads = os.availableParallelism()): EnginePoo
   let pool: EnginePool | null = null
   return {
     inspect: (task, budgetMs) => (pool ??= startPool(threads)).inspect(task, budgetMs),
+    compareFaces: (document, selfie, budgetMs) =>
+      (pool ??= startPool(threads)).compareFaces(document, selfie, budgetMs),
+    detectSelfie: (selfie, budgetMs) =>
+      (pool ??= startPool(threads)).detectSelfie(selfie, budgetMs),
     close: async () => {
       await pool?.close()
       pool = null
@@ -38,11 +58,28 @@ function startPool(threads: number): EnginePool {
     maxQueue: 1000,
     ...(compiled ? {} : { execArgv: ['--import', 'tsx'] }),
   })
+  async function face<T>(task: EngineTask, budgetMs: number): Promise<T | FaceTaskFailure> {
+    try {
+      return (await pool.run(task, { signal: AbortSignal.timeout(budgetMs) })) as T
+    } catch (err) {
+      const timeout =
+        err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError')
+      return {
+        failed: true,
+        reason: timeout ? 'timeout' : 'error',
+        message: err instanceof Error ? err.message : 'unknown error',
+      }
+    }
+  }
   return {
+    compareFaces: (document, selfie, budgetMs) =>
+      face<FaceComparison>({ kind: 'compareFaces', document, selfie }, budgetMs),
+    detectSelfie: (selfie, budgetMs) =>
+      face<FaceDetection>({ kind: 'detectSelfie', selfie }, budgetMs),
     async inspect(task, budgetMs) {
       const started = performance.now()
       try {
-        return (await pool.run(task, {
+        return (await pool.run({ kind: 'inspect', ...task } satisfies EngineTask, {
           signal: AbortSignal.timeout(budgetMs),
           transferList: [],
         })) as InspectResult

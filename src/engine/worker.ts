@@ -1,6 +1,9 @@
-// Runs in a worker thread of the engine pool: CPU-heavy document reading stays off the event loop.
+// Runs in a worker thread of the engine pool: CPU-heavy document reading and face work stay off
+// the event loop. Face models load once per thread, on the first face task.
 import { inspectImage } from './inspect.ts'
 import type { InspectResult } from './types.ts'
+import { compareFaces, detectFaces } from './face/index.ts'
+import type { FaceComparison, FaceDetection } from './face/index.ts'
 
 export interface InspectTask {
   bytes: Uint8Array
@@ -8,7 +11,21 @@ export interface InspectTask {
   hint?: 'mrz' | 'aamva' | 'auto'
 }
 
+export type EngineTask =
+  | ({ kind: 'inspect' } & InspectTask)
+  | { kind: 'compareFaces'; document: Uint8Array; selfie: Uint8Array }
+  | { kind: 'detectSelfie'; selfie: Uint8Array }
+
+export type EngineTaskResult = InspectResult | FaceComparison | FaceDetection
+
 /** Piscina calls the default export with each task. */
-export default async function run(task: InspectTask): Promise<InspectResult> {
-  return inspectImage(task.bytes, { asOf: task.asOf, hint: task.hint ?? 'auto' })
+export default async function run(task: EngineTask): Promise<EngineTaskResult> {
+  switch (task.kind) {
+    case 'inspect':
+      return inspectImage(task.bytes, { asOf: task.asOf, hint: task.hint ?? 'auto' })
+    case 'compareFaces':
+      return compareFaces(task.document, task.selfie)
+    case 'detectSelfie':
+      return detectFaces(task.selfie, { role: 'selfie' })
+  }
 }

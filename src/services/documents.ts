@@ -7,7 +7,13 @@ import { ApiError } from '../api/errors.ts'
 import type { ApiKey, Tenant } from '../domain/tenants.ts'
 import { newId } from '../domain/ids.ts'
 import { decideFromEvidence } from '../domain/decision.ts'
-import type { DocumentRead, ImageKind, PolicyResult, Workflow } from '../domain/decision.ts'
+import type {
+  DocumentRead,
+  FaceEvidence,
+  ImageKind,
+  PolicyResult,
+  Workflow,
+} from '../domain/decision.ts'
 import { isOpen, mockDecision } from '../domain/verification.ts'
 import type { InspectResult } from '../engine/types.ts'
 import { assessQuality, decodeDocumentImage } from '../engine/intake.ts'
@@ -44,6 +50,10 @@ export type Feedback =
   | 'mrz_unreadable'
   | 'barcode_unreadable'
   | 'try_again'
+  | 'no_face'
+  | 'multiple_faces'
+  | 'face_too_small'
+  | 'face_cut_off'
 
 const FEEDBACK_TEXT: Record<Feedback, string> = {
   ok: 'Image accepted.',
@@ -57,6 +67,10 @@ const FEEDBACK_TEXT: Record<Feedback, string> = {
     'The machine-readable lines could not be read: make sure they are sharp and fully visible.',
   barcode_unreadable: 'The barcode could not be read: fill the frame with it and avoid glare.',
   try_again: 'The image could not be processed in time: please try again.',
+  no_face: 'No face was found: look straight at the camera with your whole face in the frame.',
+  multiple_faces: 'More than one face is in the photo: only you should be in the selfie.',
+  face_too_small: 'Your face is too small in the photo: hold the phone closer.',
+  face_cut_off: 'Your face is cut off at the edge: centre it in the frame.',
 }
 
 export function feedbackText(feedback: Feedback): string {
@@ -188,6 +202,7 @@ export async function addImage(
       width = decoded.image.width
       height = decoded.image.height
     }
+    feedback = await selfieFeedback(deps, bytes)
   } else {
     read = await readDocument(deps, bytes)
     refuseBadUpload(read)
@@ -287,8 +302,76 @@ export async function processVerification(
     }
     reads.push({ kind: image.kind, result })
   }
-  const policy = decideFromEvidence(workflowOf(verification), reads, null)
+  const workflow = workflowOf(verification)
+  const face = workflow.requireFaceMatch
+    ? await faceEvidence(deps, tenant.id, verificationId)
+    : null
+  const policy = decideFromEvidence(workflow, reads, face)
   return decideWithPolicy(deps, tenant, verification, policy)
+}
+
+/** The faces on a selfie as feedback (a failed or slow face task does not block the upload). */
+async function selfieFeedback(deps: Deps, bytes: Buffer): Promise<Feedback> {
+  const detection = await deps.engine.detectSelfie(
+    new Uint8Array(bytes),
+    deps.config.engineBudgetMs,
+  )
+  if ('failed' in detection) {
+    deps.logger.warn(
+      { reason: detection.reason },
+      'selfie check failed; the face match decides later',
+    )
+    return 'ok'
+  }
+  switch (detection.feedback) {
+    case null:
+      return 'ok'
+    case 'image_unreadable':
+      return 'try_again'
+    case 'no_face':
+    case 'multiple_faces':
+    case 'face_too_small':
+    case 'face_cut_off':
+      return detection.feedback
+  }
+}
+
+/**
+ * Compares the portrait on the document front with the newest selfie. Null when either image
+ * is missing; a comparison that found no usable face, failed or ran out of time is 'review'
+ * (never an approval), as is a presentation signal that looks suspect.
+ */
+async function faceEvidence(
+  deps: Deps,
+  tenantId: string,
+  verificationId: string,
+): Promise<FaceEvidence | null> {
+  const images = (await listImages(deps.store.db, tenantId, verificationId)).filter(
+    (i) => i.purgedAt === null,
+  )
+  const newest = (kind: ImageKind) => images.filter((i) => i.kind === kind).at(-1)
+  const front = newest('document_front')
+  const selfie = newest('selfie')
+  if (!front?.blobKey || !selfie?.blobKey) return null
+  const [documentBytes, selfieBytes] = await Promise.all([
+    deps.blobs.get(front.blobKey),
+    deps.blobs.get(selfie.blobKey),
+  ])
+  if (documentBytes === null || selfieBytes === null) return null
+  const comparison = await deps.engine.compareFaces(
+    new Uint8Array(documentBytes),
+    new Uint8Array(selfieBytes),
+    deps.config.engineBudgetMs * 2,
+  )
+  if ('failed' in comparison) {
+    deps.logger.warn({ reason: comparison.reason }, 'face comparison failed; sending to review')
+    return { decision: 'review', similarity: 0, attackSuspected: false }
+  }
+  return {
+    decision: comparison.decision === 'retake' ? 'review' : comparison.decision,
+    similarity: comparison.similarity ?? 0,
+    attackSuspected: comparison.presentation?.verdict === 'suspect',
+  }
 }
 
 /** Seed 001's answer to /v1/verify (also the `data.v1` of its webhook). */

@@ -22,6 +22,10 @@ export const FeedbackSchema = Type.Enum([
   'mrz_unreadable',
   'barcode_unreadable',
   'try_again',
+  'no_face',
+  'multiple_faces',
+  'face_too_small',
+  'face_cut_off',
 ])
 const VerificationIdField = Type.String({ minLength: 1, maxLength: 64 })
 const ImageMeta = Type.Object({
