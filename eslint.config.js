@@ -4,7 +4,15 @@ import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
   {
-    ignores: ['node_modules/', 'dist/', 'data/', 'eval/out/', 'bench/out/', 'src/web/static/', 'tmp-*'],
+    ignores: [
+      'node_modules/',
+      'dist/',
+      'data/',
+      'eval/out/',
+      'bench/out/',
+      'src/web/static/',
+      'tmp-*',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
