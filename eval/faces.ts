@@ -412,6 +412,26 @@ export async function runFacesEval(args: string[]): Promise<void> {
       `  ${pad(variant.name, 40)} ${lpad(miss, 3)}/${g.length}  median similarity ${quantile(sims(g), 0.5).toFixed(3)}`,
     )
   }
+  // Selfies with the head rolled: the pairs above hold the selfie upright.
+  for (const tilt of [15, 25]) {
+    const tilted: number[] = []
+    for (const [i, s] of selfies.entries()) {
+      const doc = docs.find((d) => d.person === i && d.variant === 0)
+      const bytes = await sharp(s.bytes)
+        .rotate(i % 2 ? tilt : -tilt, { background: { r: 90, g: 90, b: 90 } })
+        .jpeg({ quality: 85 })
+        .toBuffer()
+      const det = await detectFaces(bytes, { role: 'selfie' })
+      const a = doc?.det.faces[0]
+      const b = det.faces[0]
+      const usable = det.feedback === null && doc?.det.feedback === null && a && b
+      tilted.push(usable ? embeddingSimilarity(a.embedding, b.embedding) : -1)
+    }
+    const miss = tilted.filter((x) => x < MATCH_THRESHOLD).length
+    console.log(
+      `  ${pad(`colour portrait vs selfie rolled ±${tilt}°`, 40)} ${lpad(miss, 3)}/${tilted.length}  median similarity ${quantile(tilted, 0.5).toFixed(3)}`,
+    )
+  }
   if (verbose) {
     console.log('\nhighest impostor pairs')
     for (const x of [...impostor].sort((a, b) => b.similarity - a.similarity).slice(0, 10))
