@@ -307,6 +307,16 @@ export async function buildFaceSet(): Promise<FaceSet> {
   return { people, selfies, docs }
 }
 
+/** Which checks failed how often, e.g. "moire 19, liveness 2" (feedback codes count too). */
+function failedChecks(dets: FaceDetection[]): string {
+  const counts = new Map<string, number>()
+  for (const d of dets) {
+    const names = d.feedback !== null ? [d.feedback] : (presentationChecks([d])?.failed ?? [])
+    for (const n of names) counts.set(n, (counts.get(n) ?? 0) + 1)
+  }
+  return [...counts].map(([n, c]) => `${n} ${c}`).join(', ')
+}
+
 /** Run the face evaluation and print its tables. */
 export async function runFacesEval(args: string[]): Promise<void> {
   const verbose = args.includes('--faces-verbose')
@@ -466,7 +476,7 @@ export async function runFacesEval(args: string[]): Promise<void> {
   attackRows.push({ name: 'simulated printed photo', dets: printed })
   console.log('\npresentation signals (median per face; "suspect" = any still-image check failed)')
   console.log(
-    `  ${pad('selfies', 28)} ${lpad('antispoof', 9)} ${lpad('liveness', 9)} ${lpad('moiré', 7)} ${lpad('sharp', 7)}  suspect`,
+    `  ${pad('selfies', 28)} ${lpad('antispoof', 9)} ${lpad('liveness', 9)} ${lpad('moiré', 7)} ${lpad('sharp', 7)}  suspect  (failed checks)`,
   )
   for (const row of attackRows) {
     const faces = row.dets.map((d) => d.faces[0]).filter((f): f is DetectedFace => !!f)
@@ -491,7 +501,7 @@ export async function runFacesEval(args: string[]): Promise<void> {
       )} ${lpad(
         med((f) => f.sharpness),
         7,
-      )}  ${suspect}/${row.dets.length}`,
+      )}  ${suspect}/${row.dets.length}  ${failedChecks(row.dets)}`,
     )
   }
 
