@@ -322,10 +322,12 @@ export async function runFacesEval(args: string[]): Promise<void> {
   const verbose = args.includes('--faces-verbose')
   console.log('\n## Faces: selfie-to-document match, presentation signals, age\n')
   const before = process.memoryUsage()
-  const { loadMs } = await faceRuntime()
+  const { loadMs, human, tf } = await faceRuntime()
   const loaded = process.memoryUsage()
-  const tensorsLoaded = (await faceRuntime()).tf.memory().numTensors
-  console.log(`models loaded in ${loadMs} ms (Human ${'3.x'}, tfjs WebAssembly backend)`)
+  const tensorsLoaded = tf.memory().numTensors
+  console.log(
+    `models loaded in ${loadMs} ms (Human ${human.version}, tfjs ${tf.version_core} on ${tf.getBackend()})`,
+  )
 
   const { people, selfies, docs } = await buildFaceSet()
   console.log(
@@ -551,7 +553,6 @@ export async function runFacesEval(args: string[]): Promise<void> {
       `over all ${detectMs.length} genuine pairs (two detections): median ${quantile(detectMs, 0.5)} ms, p95 ${quantile(detectMs, 0.95)} ms. ` +
       `compareFaces reproduced ${agree}/${pairMs.length} similarities. The engine runs on one thread; on a shared machine wall time exceeds CPU time.`,
   )
-  const { tf } = await faceRuntime()
   const mb = (b: number): string => `${(b / 1024 / 1024).toFixed(0)} MB`
   console.log(
     `memory: before models RSS ${mb(before.rss)}; models loaded RSS ${mb(loaded.rss)} (heap ${mb(loaded.heapUsed)}, external ${mb(loaded.external)}); ` +
