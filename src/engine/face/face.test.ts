@@ -4,7 +4,8 @@
 
 import { createRequire } from 'node:module'
 import path from 'node:path'
-import { readFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import sharp, { type Sharp } from 'sharp'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { compareFaces, decideAge, estimateAge, MATCH_THRESHOLD } from './compare.ts'
@@ -202,6 +203,39 @@ describe('texture measures', () => {
 })
 
 describe('CLI', () => {
+  it('face-compare and estimate-age print one JSON object each with the decision', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'loom-face-'))
+    try {
+      const documentFile = path.join(dir, 'document.jpg')
+      const selfieFile = path.join(dir, 'selfie.png')
+      await writeFile(documentFile, await cardWith(await cropFace(0, 1.5)))
+      await writeFile(selfieFile, await cropFace(0, 2.2))
+      const lines: string[] = []
+      expect(await runFaceCompare([documentFile, selfieFile], (l) => lines.push(l))).toBe(0)
+      expect(lines).toHaveLength(1)
+      const compared = JSON.parse(lines[0]!) as Record<string, unknown>
+      expect(compared).toMatchObject({
+        ok: true,
+        decision: 'match',
+        match: true,
+        threshold: MATCH_THRESHOLD,
+        faceCounts: { document: 1, selfie: 1 },
+        files: [documentFile, selfieFile],
+      })
+      expect(JSON.stringify(compared)).not.toContain('embedding')
+      expect(
+        await runEstimateAge([selfieFile, '--min-age', '18', '--buffer', '7'], (l) =>
+          lines.push(l),
+        ),
+      ).toBe(0)
+      const age = JSON.parse(lines[1]!) as Record<string, unknown>
+      expect(age).toMatchObject({ ok: true, requiredAge: 25, minAge: 18, buffer: 7 })
+      expect(['approve', 'needs_document']).toContain(age.decision)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  }, 60_000)
+
   it('prints usage errors as JSON with status 1', async () => {
     const lines: string[] = []
     expect(await runFaceCompare(['only-one.jpg'], (l) => lines.push(l))).toBe(1)
