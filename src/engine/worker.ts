@@ -25,7 +25,10 @@ export default async function run(task: EngineTask): Promise<EngineTaskResult> {
       return inspectImage(task.bytes, { asOf: task.asOf, hint: task.hint ?? 'auto' })
     case 'compareFaces':
       return compareFaces(task.document, task.selfie)
-    case 'detectSelfie':
-      return detectFaces(task.selfie, { role: 'selfie' })
+    case 'detectSelfie': {
+      // Face descriptors are biometric data: they never leave the worker thread.
+      const detection = await detectFaces(task.selfie, { role: 'selfie' })
+      return { ...detection, faces: detection.faces.map((f) => ({ ...f, embedding: [] })) }
+    }
   }
 }
