@@ -23,6 +23,7 @@ import { TenantAuthenticator, adminKeyMatches, presentedApiKey } from './auth.ts
 import { authenticateAccessToken, looksLikeAccessToken } from './access-tokens.ts'
 import { RequestLogWriter } from './request-log.ts'
 import { redactUrl } from './redact.ts'
+import { limitsOrNull, recordAuthFailure, refuseBlockedAddress } from './brute-force.ts'
 import type { Tenant } from '../domain/tenants.ts'
 import { effectiveLimits } from '../domain/tenants.ts'
 import { healthRoutes } from './routes/health.ts'
@@ -129,7 +130,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     void reply.header('x-request-id', req.id)
     const auth = req.routeOptions.config.auth ?? 'none'
     if (auth === 'none') return
-    await refuseBlockedAddress(req.ip)
+    await refuseBlockedAddress(deps, req.ip)
     if (auth === 'tenant') {
       const presented = presentedApiKey(req)
       const found =
@@ -139,7 +140,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
             ? await authenticateAccessToken(deps, presented)
             : await app.tenantAuth.authenticate(presented)
       if (found === null) {
-        await authFailed(req.ip)
+        await recordAuthFailure(deps, req.ip)
         if (req.routeOptions.config.acceptsAccessToken) {
           // RFC 6750 §3: a resource server names the Bearer scheme when it refuses a request.
           throw new ApiError(
@@ -160,33 +161,15 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
       req.apiKey = found.apiKey
       await enforceRateLimit(req.tenant, reply)
     } else if (!adminKeyMatches(req.headers['x-admin-key'], deps.adminKeyHash)) {
-      await authFailed(req.ip)
+      await recordAuthFailure(deps, req.ip)
       throw new ApiError('UNAUTHENTICATED_ADMIN', 'Missing or invalid admin key (x-admin-key)')
     }
   })
 
-  /** Brute force: an address with too many failed authentications is refused for a while. */
-  async function refuseBlockedAddress(address: string): Promise<void> {
-    const blockedFor = await limitsOrNull(() => deps.limits.authBlockedFor(address))
-    if (blockedFor) {
-      throw new ApiError(
-        'AUTH_RATE_LIMITED',
-        `Too many failed authentication attempts from this address; retry in ${blockedFor} s`,
-        { retryAfterSeconds: blockedFor },
-        { 'retry-after': String(blockedFor) },
-      )
-    }
-  }
-
-  async function authFailed(address: string): Promise<void> {
-    const outcome = await limitsOrNull(() => deps.limits.authFailed(address))
-    if (outcome && outcome.delayMs > 0) await new Promise((r) => setTimeout(r, outcome.delayMs))
-  }
-
   async function enforceRateLimit(tenant: Tenant, reply: FastifyReply): Promise<void> {
     if (!deps.config.rateLimitsEnabled) return
     const limit = effectiveLimits(tenant).rateLimitPerMinute
-    const decision = await limitsOrNull(() => deps.limits.consumeTenant(tenant.id, limit))
+    const decision = await limitsOrNull(deps, () => deps.limits.consumeTenant(tenant.id, limit))
     if (decision === null) return
     const resetSeconds = Math.max(1, Math.ceil(decision.resetMs / 1000))
     void reply.header('x-ratelimit-limit', String(decision.limit))
@@ -202,16 +185,6 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
         { retryAfterSeconds: resetSeconds },
         { 'retry-after': String(resetSeconds) },
       )
-    }
-  }
-
-  /** Limits must never turn into a 500: if the limiter itself fails, log it and let the request through. */
-  async function limitsOrNull<T>(fn: () => Promise<T>): Promise<T | null> {
-    try {
-      return await fn()
-    } catch (err) {
-      deps.logger.warn({ err }, 'rate limiter unavailable; request not limited')
-      return null
     }
   }
 

@@ -2,6 +2,7 @@
 // `verify_access_token` scheme. The client is a tenant (client_id = tenant id) and its secret
 // is one of the tenant's API keys; the answer is a 15-minute access token for that key.
 // Errors are RFC 6749 §5.2's (`{error, error_description}`), rendered by the 'oauth' surface.
+import { recordAuthFailure, refuseBlockedAddress } from '../brute-force.ts'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { typed } from '../app.ts'
@@ -125,16 +126,6 @@ export async function oidcRoutes(fastify: FastifyInstance): Promise<void> {
     },
   )
 
-  /** Brute force: the same per-address budget as API-key authentication elsewhere. */
-  async function limited<T>(fn: () => Promise<T>): Promise<T | null> {
-    try {
-      return await fn()
-    } catch (err) {
-      deps.logger.warn({ err }, 'rate limiter unavailable; request not limited')
-      return null
-    }
-  }
-
   app.post(
     '/oidc/token',
     {
@@ -157,15 +148,8 @@ export async function oidcRoutes(fastify: FastifyInstance): Promise<void> {
       },
     },
     async (req, reply) => {
-      const blockedFor = await limited(() => deps.limits.authBlockedFor(req.ip))
-      if (blockedFor) {
-        throw new ApiError(
-          'AUTH_RATE_LIMITED',
-          `Too many failed authentication attempts from this address; retry in ${blockedFor} s`,
-          { retryAfterSeconds: blockedFor },
-          { 'retry-after': String(blockedFor) },
-        )
-      }
+      // Brute force: the same per-address budget as API-key authentication elsewhere.
+      await refuseBlockedAddress(deps, req.ip)
       if (req.body.grant_type !== 'client_credentials') {
         throw oauthError(
           'INVALID_REQUEST_BODY',
@@ -186,8 +170,7 @@ export async function oidcRoutes(fastify: FastifyInstance): Promise<void> {
         found === null ||
         (client.clientId !== undefined && client.clientId !== found.tenant.id)
       ) {
-        const outcome = await limited(() => deps.limits.authFailed(req.ip))
-        if (outcome && outcome.delayMs > 0) await new Promise((r) => setTimeout(r, outcome.delayMs))
+        await recordAuthFailure(deps, req.ip)
         // RFC 6749 §5.2: a client that tried HTTP Basic is told the scheme to use.
         throw oauthError(
           'UNAUTHENTICATED_TENANT',
