@@ -1,7 +1,6 @@
 // Tables as the TypeScript code sees them (camelCase; CamelCasePlugin maps to snake_case columns).
 // Dialect-neutral on purpose: times are ISO-8601 UTC text (fixed width, so they sort and compare
 // as text on both SQLite and PostgreSQL), booleans are 0/1 integers, JSON is text.
-import type { Generated } from 'kysely'
 
 export interface TenantTable {
   id: string
@@ -238,5 +237,3 @@ export interface Database {
   verificationImages: VerificationImageTable
   blobs: BlobTable
 }
-
-export type AutoId = Generated<number>

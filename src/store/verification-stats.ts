@@ -11,25 +11,17 @@ export interface VerificationSummary {
   completedAt: string | null
 }
 
-/** A tenant's verification count, newest few, and live ones started since `monthStart`. */
+/** A tenant's verification count and its newest few (usage lives in store/usage.ts). */
 export async function tenantVerificationStats(
   db: Kysely<Database>,
   tenantId: string,
-  monthStart: string,
   recent = 10,
-): Promise<{ total: number; thisMonthLive: number; last: VerificationSummary[] }> {
-  const [{ total }, { thisMonthLive }, last] = await Promise.all([
+): Promise<{ total: number; last: VerificationSummary[] }> {
+  const [{ total }, last] = await Promise.all([
     db
       .selectFrom('verifications')
       .select((eb) => eb.fn.countAll<string | number>().as('total'))
       .where('tenantId', '=', tenantId)
-      .executeTakeFirstOrThrow(),
-    db
-      .selectFrom('verifications')
-      .select((eb) => eb.fn.countAll<string | number>().as('thisMonthLive'))
-      .where('tenantId', '=', tenantId)
-      .where('mode', '=', 'live')
-      .where('createdAt', '>=', monthStart)
       .executeTakeFirstOrThrow(),
     db
       .selectFrom('verifications')
@@ -40,7 +32,7 @@ export async function tenantVerificationStats(
       .limit(recent)
       .execute(),
   ])
-  return { total: Number(total), thisMonthLive: Number(thisMonthLive), last }
+  return { total: Number(total), last }
 }
 
 /** Counts of tenants and verifications across the instance. */

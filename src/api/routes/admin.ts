@@ -19,7 +19,7 @@ import {
 } from '../../store/tenants.ts'
 import { instanceCounts, tenantVerificationStats } from '../../store/verification-stats.ts'
 import { queryRequestLogs } from '../../store/request-logs.ts'
-import { UsageView, usageFor } from './usage.ts'
+import { UsageView, currentMonth, usageFor } from './usage.ts'
 
 const PlanSchema = Type.Enum(PLANS)
 const TenantSettings = {
@@ -190,11 +190,6 @@ function keyView(key: ApiKey): Static<typeof ApiKeyView> {
   }
 }
 
-function monthStartUtc(now: Date): { month: string; start: string } {
-  const start = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1))
-  return { month: start.toISOString().slice(0, 7), start: start.toISOString() }
-}
-
 /** Routes under /admin. */
 export async function adminRoutes(fastify: FastifyInstance): Promise<void> {
   const app = typed(fastify)
@@ -264,10 +259,10 @@ export async function adminRoutes(fastify: FastifyInstance): Promise<void> {
     },
     async (req) => {
       const tenant = await tenantOr404(req.params.id)
-      const { month, start } = monthStartUtc(clock.now())
+      const month = currentMonth(clock.now())
       const [keys, stats] = await Promise.all([
         listApiKeys(store.db, tenant.id),
-        tenantVerificationStats(store.db, tenant.id, start),
+        tenantVerificationStats(store.db, tenant.id),
       ])
       return {
         ...tenantView(tenant, keys),
