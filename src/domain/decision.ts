@@ -9,6 +9,8 @@ export interface Workflow {
   minAge: number
   /** null: every document type Loom reads. */
   acceptedDocumentTypes: DocumentType[] | null
+  /** Issuer codes (ICAO alpha-3) accepted; null: every issuer. */
+  acceptedCountries?: string[] | null
   /** Full verification needs the selfie to match the document portrait. */
   requireFaceMatch: boolean
 }
@@ -61,6 +63,13 @@ function disagreements(a: InspectSuccess, b: InspectSuccess): string[] {
   return fields
     .filter(([, x, y]) => x !== null && y !== null && normal(x) !== normal(y))
     .map(([name]) => name)
+}
+
+/** ICAO code of an issuer: MRZ issuers are codes already; AAMVA issuers are `US-VA`, `CA-ON`. */
+export function issuingCountry(issuer: string): string {
+  if (issuer.startsWith('US-')) return 'USA'
+  if (issuer.startsWith('CA-')) return 'CAN'
+  return issuer.replace(/<+$/, '')
 }
 
 function normal(value: string): string {
@@ -154,6 +163,18 @@ export function decideFromEvidence(
     detail: primary.documentType,
   })
   if (!typeOk) return rejected(['document_type_not_accepted'], primary, confidence)
+
+  const countries = workflow.acceptedCountries ?? null
+  if (countries !== null) {
+    const issuer = primary.document.issuer
+    const issuerOk = issuer !== null && countries.includes(issuingCountry(issuer))
+    checks.push({
+      name: 'issuing_country_accepted',
+      outcome: issuerOk ? 'pass' : 'fail',
+      detail: issuer ?? 'unknown issuer',
+    })
+    if (!issuerOk) return rejected(['country_not_accepted'], primary, confidence)
+  }
 
   checks.push({
     name: 'document_not_expired',

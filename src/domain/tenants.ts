@@ -34,6 +34,10 @@ export interface Tenant {
   allowOverage: boolean
   tokenTtlSeconds: number | null
   dataTtlDays: number | null
+  /** `#rrggbb` shown on the hosted page; null: Loom's own. */
+  brandColor: string | null
+  /** The workflow of sessions created without one (seed 003); null: built-in defaults. */
+  defaultWorkflowId: string | null
   createdAt: string
   updatedAt: string
 }

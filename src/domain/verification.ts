@@ -13,7 +13,13 @@ export const STATUSES = [
 ] as const
 export type VerificationStatus = (typeof STATUSES)[number]
 
-export type VerificationType = 'age_only' | 'full_verification'
+export const VERIFICATION_TYPES = ['age_only', 'full_verification', 'age_estimation'] as const
+/**
+ * age_only: a document proves the age. full_verification: a document and a selfie that matches
+ * its portrait. age_estimation: one selfie, approved only when the estimated age clears the
+ * minimum age plus a buffer; otherwise the person is asked for a document instead.
+ */
+export type VerificationType = (typeof VERIFICATION_TYPES)[number]
 export type Mode = 'live' | 'test'
 
 /** Where a verification was started; each surface maps statuses to its own words. */
@@ -76,6 +82,7 @@ export const REASONS = [
   'face_mismatch',
   'low_confidence',
   'document_type_not_accepted',
+  'country_not_accepted',
   'presentation_attack',
   'manual_review',
   'tenant_decision',

@@ -28,6 +28,7 @@ export const processHandler: JobHandler = {
     await transitionVerification(deps.store.db, tenantId, verificationId, {
       to: 'failed',
       at: deps.clock.now().toISOString(),
+      endReason: 'internal_error',
       event: {
         type: 'verification.failed',
         payload: { status: 'failed', reason: 'internal_error' },

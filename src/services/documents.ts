@@ -113,11 +113,13 @@ export function refuseBadUpload(result: InspectResult): void {
 }
 
 export function workflowOf(verification: Verification): Workflow {
+  const { settings } = verification
   return {
     verificationType: verification.verificationType,
     minAge: verification.minAge,
-    acceptedDocumentTypes: null,
-    requireFaceMatch: verification.verificationType === 'full_verification',
+    acceptedDocumentTypes: settings.acceptedDocumentTypes,
+    acceptedCountries: settings.acceptedCountries,
+    requireFaceMatch: settings.requireSelfie && verification.verificationType !== 'age_estimation',
   }
 }
 
@@ -138,7 +140,7 @@ export function missingImages(verification: Verification, images: StoredImage[])
   const needsBack =
     front.length > 0 && (!frontRead || TWO_SIDED.has(frontRead.readDocumentType ?? ''))
   if (needsBack && back.length === 0) missing.push('document_back')
-  if (verification.verificationType === 'full_verification' && usable('selfie').length === 0) {
+  if (verification.settings.requireSelfie && usable('selfie').length === 0) {
     missing.push('selfie')
   }
   return missing

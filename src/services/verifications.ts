@@ -8,6 +8,7 @@ import { monthlyCap } from '../domain/tenants.ts'
 import { countUnit } from '../store/usage.ts'
 import { isId, newId } from '../domain/ids.ts'
 import { signSessionToken } from '../domain/session-links.ts'
+import type { EndReason } from '../domain/outcome.ts'
 import {
   DEFAULT_TTL_DAYS,
   isFinal,
@@ -223,8 +224,31 @@ async function expireOne(deps: Deps, tenantId: string, id: string): Promise<Veri
   return transitionVerification(deps.store.db, tenantId, id, {
     to: 'expired',
     at,
+    endReason: 'session_expired',
     event: { type: 'verification.expired', payload: { status: 'expired' } },
   })
+}
+
+/**
+ * The person left an open verification (the hosted page's Cancel): it becomes `abandoned` with a
+ * reason (seed 003: `user_cancelled`). Refused once it is decided or already closed.
+ */
+export async function abandonVerification(
+  deps: Deps,
+  tenantId: string,
+  verificationId: string,
+  reason: EndReason = 'user_cancelled',
+): Promise<Verification> {
+  const verification = await loadVerification(deps, tenantId, verificationId)
+  refuseIfClosed(verification)
+  const updated = await transitionVerification(deps.store.db, tenantId, verificationId, {
+    to: 'abandoned',
+    at: deps.clock.now().toISOString(),
+    endReason: reason,
+    event: { type: 'verification.abandoned', payload: { status: 'abandoned', reason } },
+  })
+  if (updated === null) throw alreadyCompleted(verificationId)
+  return updated
 }
 
 export interface Completed {

@@ -320,6 +320,65 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('verifications').addColumn('request_ref', 'text').execute()
     },
   },
+  '0007_workflows_applicants_invitations': {
+    async up(db: AnyDb) {
+      // Reusable verification settings per tenant (seed 003). A verification keeps a snapshot of
+      // its workflow's settings (`verifications.settings`), so editing or deleting a workflow
+      // never changes a session already sent to someone.
+      await db.schema
+        .createTable('workflows')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('verification_type', 'text', (c) => c.notNull())
+        .addColumn('min_age', 'integer', (c) => c.notNull())
+        .addColumn('age_buffer', 'integer', (c) => c.notNull())
+        .addColumn('accepted_document_types', 'text') // JSON array; null = every type
+        .addColumn('accepted_countries', 'text') // JSON array of ICAO codes; null = every issuer
+        .addColumn('require_selfie', 'integer', (c) => c.notNull())
+        .addColumn('time_to_live', 'text')
+        .addColumn('invitation', 'text') // JSON: email subject/body, SMS body
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute()
+      await db.schema
+        .createIndex('workflows_tenant')
+        .on('workflows')
+        .columns(['tenant_id', 'created_at'])
+        .execute()
+      await db.schema.alterTable('tenants').addColumn('default_workflow_id', 'text').execute()
+      await db.schema.alterTable('tenants').addColumn('brand_color', 'text').execute()
+      await db.schema.alterTable('verifications').addColumn('workflow_id', 'text').execute()
+      await db.schema.alterTable('verifications').addColumn('settings', 'text').execute()
+      // The applicant's name, email and phone (seed 003), encrypted like document data.
+      await db.schema.alterTable('verifications').addColumn('applicant_sealed', 'text').execute()
+      // Why an open session ended without a decision (user_cancelled, session_expired, …).
+      await db.schema.alterTable('verifications').addColumn('end_reason', 'text').execute()
+      await db.schema
+        .createIndex('verifications_external_id')
+        .on('verifications')
+        .columns(['tenant_id', 'external_id'])
+        .execute()
+      await db.schema
+        .createTable('invitations')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('verification_id', 'text', (c) => c.notNull())
+        .addColumn('channel', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('last_error', 'text')
+        .addColumn('sent_at', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute()
+      await db.schema
+        .createIndex('invitations_verification')
+        .on('invitations')
+        .columns(['verification_id'])
+        .execute()
+    },
+  },
 }
 
 /** Names of every migration this build knows, in order. */

@@ -2,6 +2,8 @@
 // Dialect-neutral on purpose: times are ISO-8601 UTC text (fixed width, so they sort and compare
 // as text on both SQLite and PostgreSQL), booleans are 0/1 integers, JSON is text.
 
+import type { ColumnType } from 'kysely'
+
 export interface TenantTable {
   id: string
   name: string
@@ -15,6 +17,8 @@ export interface TenantTable {
   dataTtlDays: number | null
   createdAt: string
   updatedAt: string
+  defaultWorkflowId: ColumnType<string | null, string | null | undefined, string | null>
+  brandColor: ColumnType<string | null, string | null | undefined, string | null>
 }
 
 export interface ApiKeyTable {
@@ -73,6 +77,40 @@ export interface VerificationTable {
   purgedAt: string | null
   tokenSealed: string | null
   requestRef: string | null
+  workflowId: ColumnType<string | null, string | null | undefined, string | null>
+  /** JSON snapshot of the workflow's settings at creation. */
+  settings: ColumnType<string | null, string | null | undefined, string | null>
+  applicantSealed: ColumnType<string | null, string | null | undefined, string | null>
+  endReason: ColumnType<string | null, string | null | undefined, string | null>
+}
+
+export interface WorkflowTable {
+  id: string
+  tenantId: string
+  name: string
+  verificationType: string
+  minAge: number
+  ageBuffer: number
+  acceptedDocumentTypes: string | null
+  acceptedCountries: string | null
+  requireSelfie: number
+  timeToLive: string | null
+  invitation: string | null
+  createdAt: string
+  updatedAt: string
+}
+
+export interface InvitationTable {
+  id: string
+  tenantId: string
+  verificationId: string
+  channel: string
+  status: string
+  attempts: number
+  lastError: string | null
+  sentAt: string | null
+  createdAt: string
+  updatedAt: string
 }
 
 export interface SigningKeyTable {
@@ -236,4 +274,6 @@ export interface Database {
   usageDays: UsageDayTable
   verificationImages: VerificationImageTable
   blobs: BlobTable
+  workflows: WorkflowTable
+  invitations: InvitationTable
 }

@@ -19,6 +19,8 @@ function toTenant(row: Selectable<TenantTable>): Tenant {
     allowOverage: row.allowOverage === 1,
     tokenTtlSeconds: row.tokenTtlSeconds,
     dataTtlDays: row.dataTtlDays,
+    brandColor: row.brandColor,
+    defaultWorkflowId: row.defaultWorkflowId,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   }
@@ -47,6 +49,7 @@ export interface TenantInput {
   allowOverage?: boolean
   tokenTtlSeconds?: number | null
   dataTtlDays?: number | null
+  brandColor?: string | null
 }
 
 export type TenantPatch = Partial<TenantInput>
@@ -72,6 +75,7 @@ export async function createTenant(
         allowOverage: input.allowOverage ? 1 : 0,
         tokenTtlSeconds: input.tokenTtlSeconds ?? null,
         dataTtlDays: input.dataTtlDays ?? null,
+        brandColor: input.brandColor ?? null,
         createdAt: at,
         updatedAt: at,
       })
@@ -125,6 +129,7 @@ export async function updateTenant(
       ...(patch.allowOverage !== undefined && { allowOverage: patch.allowOverage ? 1 : 0 }),
       ...(patch.tokenTtlSeconds !== undefined && { tokenTtlSeconds: patch.tokenTtlSeconds }),
       ...(patch.dataTtlDays !== undefined && { dataTtlDays: patch.dataTtlDays }),
+      ...(patch.brandColor !== undefined && { brandColor: patch.brandColor }),
       updatedAt: now.toISOString(),
     })
     .where('id', '=', tenantId)

@@ -13,6 +13,8 @@ import type {
 } from '../domain/verification.ts'
 import { statusesThatMayBecome } from '../domain/verification.ts'
 import { newSortableId } from '../domain/ids.ts'
+import type { VerificationSettings } from '../domain/workflows.ts'
+import { defaultSettings } from '../domain/workflows.ts'
 import { enqueueEventDispatch } from './jobs.ts'
 
 type Db = Kysely<Database> | Transaction<Database>
@@ -46,6 +48,13 @@ export interface Verification {
   purgedAt: string | null
   /** The caller's request id on one-shot surfaces (/v1/verify). */
   requestRef: string | null
+  workflowId: string | null
+  /** The workflow's settings frozen at creation (defaults when started without one). */
+  settings: VerificationSettings
+  /** Seed 003's applicant (name, email, phone), encrypted; null after a purge. */
+  applicantSealed: string | null
+  /** Why an open verification ended without a decision: user_cancelled, session_expired, … */
+  endReason: string | null
 }
 
 export interface VerificationEvent {
@@ -84,6 +93,13 @@ function toVerification(row: Selectable<VerificationTable>): Verification {
     tokenSealed: row.tokenSealed,
     purgedAt: row.purgedAt,
     requestRef: row.requestRef,
+    workflowId: row.workflowId,
+    settings:
+      row.settings === null
+        ? defaultSettings(row.verificationType as VerificationType)
+        : (JSON.parse(row.settings) as VerificationSettings),
+    applicantSealed: row.applicantSealed,
+    endReason: row.endReason,
   }
 }
 
@@ -98,7 +114,16 @@ export type NewVerification = Omit<
   | 'tokenSealed'
   | 'purgedAt'
   | 'requestRef'
-> & { requestRef?: string | null }
+  | 'workflowId'
+  | 'settings'
+  | 'applicantSealed'
+  | 'endReason'
+> & {
+  requestRef?: string | null
+  workflowId?: string | null
+  settings?: VerificationSettings | null
+  applicantSealed?: string | null
+}
 
 /**
  * Appends an event and, in the same transaction (pass the one of the status change), the job
@@ -155,6 +180,9 @@ export async function insertVerification(
         result: null,
         version: 0,
         requestRef: input.requestRef ?? null,
+        workflowId: input.workflowId ?? null,
+        settings: input.settings ? JSON.stringify(input.settings) : null,
+        applicantSealed: input.applicantSealed ?? null,
       })
       .onConflict((oc) => oc.columns(['tenantId', 'idempotencyKey']).doNothing())
       .returningAll()
@@ -201,6 +229,8 @@ export interface TransitionInput {
   decision?: Decision
   personSealed?: string
   tokenSealed?: string
+  /** Why an open verification ended without a decision (abandoned, failed, expired). */
+  endReason?: string
   /** Jobs to enqueue in the same transaction (e.g. processing once evidence is in). */
   onChanged?: (trx: Transaction<Database>) => Promise<void>
   /** Event written with the change, in the same transaction. */
@@ -235,6 +265,7 @@ export async function transitionVerification(
         }),
         ...(input.personSealed !== undefined && { personSealed: input.personSealed }),
         ...(input.tokenSealed !== undefined && { tokenSealed: input.tokenSealed }),
+        ...(input.endReason !== undefined && { endReason: input.endReason }),
       }))
       .where('tenantId', '=', tenantId)
       .where('id', '=', verificationId)
@@ -314,7 +345,14 @@ export async function scrubVerification(
 ): Promise<void> {
   await db
     .updateTable('verifications')
-    .set({ personSealed: null, tokenSealed: null, client: null, purgedAt: at, updatedAt: at })
+    .set({
+      personSealed: null,
+      tokenSealed: null,
+      client: null,
+      applicantSealed: null,
+      purgedAt: at,
+      updatedAt: at,
+    })
     .where('tenantId', '=', tenantId)
     .where('id', '=', id)
     .execute()

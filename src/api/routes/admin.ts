@@ -31,6 +31,14 @@ const TenantSettings = {
   allowOverage: Type.Optional(Type.Boolean()),
   tokenTtlSeconds: Type.Optional(Nullable(Type.Integer({ minimum: 60, maximum: 31_536_000 }))),
   dataTtlDays: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 3650 }))),
+  brandColor: Type.Optional(
+    Nullable(
+      Type.String({
+        pattern: '^#[0-9a-fA-F]{6}$',
+        description: 'Colour of the hosted page, as #rrggbb',
+      }),
+    ),
+  ),
 }
 const CreateTenantBody = Type.Object(
   { name: Text(200), ...TenantSettings },
@@ -73,6 +81,8 @@ const TenantView = Type.Object({
   allowOverage: Type.Boolean(),
   tokenTtlSeconds: Nullable(Type.Integer()),
   dataTtlDays: Nullable(Type.Integer()),
+  brandColor: Nullable(Type.String()),
+  defaultWorkflowId: Nullable(Type.String()),
   billing: Billing,
   createdAt: Type.String(),
   updatedAt: Type.String(),
@@ -172,6 +182,8 @@ function tenantView(tenant: Tenant, keys: ApiKey[]): Static<typeof TenantView> {
     allowOverage: tenant.allowOverage,
     tokenTtlSeconds: tenant.tokenTtlSeconds,
     dataTtlDays: tenant.dataTtlDays,
+    brandColor: tenant.brandColor,
+    defaultWorkflowId: tenant.defaultWorkflowId,
     billing: { plan: tenant.plan, ...limits },
     createdAt: tenant.createdAt,
     updatedAt: tenant.updatedAt,

@@ -6,7 +6,12 @@ import type { Static } from 'typebox'
 import { typed } from '../app.ts'
 import { ApiError } from '../errors.ts'
 import { IsoTime, Nullable, Text } from '../schemas.ts'
-import { MOCK_BEHAVIORS, STATUSES, requiredImages } from '../../domain/verification.ts'
+import {
+  MOCK_BEHAVIORS,
+  STATUSES,
+  VERIFICATION_TYPES,
+  requiredImages,
+} from '../../domain/verification.ts'
 import type { MockBehavior, VerificationType } from '../../domain/verification.ts'
 import { completeWithEvidence } from '../../services/documents.ts'
 import {
@@ -22,10 +27,7 @@ import { listEvents } from '../../store/verifications.ts'
 import { MAX_TOKEN_LENGTH } from '../../domain/tokens.ts'
 
 const Url = Type.String({ maxLength: 2048, minLength: 1 })
-const VerificationTypeSchema = Type.Union([
-  Type.Literal('age_only'),
-  Type.Literal('full_verification'),
-])
+const VerificationTypeSchema = Type.Enum([...VERIFICATION_TYPES])
 const MinAge = Type.Integer({ minimum: 13, maximum: 25 })
 const Ttl = Type.String({ maxLength: 16, description: 'Duration such as "90d", "12h", "30m"' })
 const MockBehaviorSchema = Type.Enum(MOCK_BEHAVIORS)

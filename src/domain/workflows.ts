@@ -1,0 +1,77 @@
+// Workflows (seed 003): a tenant's reusable verification settings. A verification keeps a
+// snapshot of them (`VerificationSettings`), so a later edit never changes a session in flight.
+import type { DocumentType } from '../engine/types.ts'
+import type { VerificationType } from './verification.ts'
+
+export const DOCUMENT_TYPES: readonly DocumentType[] = [
+  'passport',
+  'id_card',
+  'visa',
+  'residence_permit',
+  'drivers_license',
+  'travel_document',
+]
+
+/** "Challenge 25": facial age estimation approves only above minimum age plus this buffer. */
+export const DEFAULT_AGE_BUFFER = 7
+export const MAX_AGE_BUFFER = 15
+
+export interface InvitationTexts {
+  emailSubject: string | null
+  /** Plain-text email body; `{{link}}`, `{{first_name}}` and `{{tenant}}` are filled in. */
+  emailBody: string | null
+  smsBody: string | null
+}
+
+export interface Workflow {
+  id: string
+  tenantId: string
+  name: string
+  verificationType: VerificationType
+  minAge: number
+  ageBuffer: number
+  /** null: every document type Loom reads. */
+  acceptedDocumentTypes: DocumentType[] | null
+  /** ICAO/ISO 3166 alpha-3 issuer codes; null: every issuer. */
+  acceptedCountries: string[] | null
+  requireSelfie: boolean
+  /** "90d" style; null: the tenant's default. */
+  timeToLive: string | null
+  invitation: InvitationTexts
+  createdAt: string
+  updatedAt: string
+}
+
+/** What a verification needs from its workflow, frozen when the verification is created. */
+export interface VerificationSettings {
+  workflowName: string | null
+  acceptedDocumentTypes: DocumentType[] | null
+  acceptedCountries: string[] | null
+  /** A selfie matched against the document portrait (always true for full verification). */
+  requireSelfie: boolean
+  ageBuffer: number
+  invitation: InvitationTexts | null
+}
+
+/** Settings of a verification started without a workflow. */
+export function defaultSettings(type: VerificationType): VerificationSettings {
+  return {
+    workflowName: null,
+    acceptedDocumentTypes: null,
+    acceptedCountries: null,
+    requireSelfie: type === 'full_verification',
+    ageBuffer: DEFAULT_AGE_BUFFER,
+    invitation: null,
+  }
+}
+
+export function settingsOf(workflow: Workflow): VerificationSettings {
+  return {
+    workflowName: workflow.name,
+    acceptedDocumentTypes: workflow.acceptedDocumentTypes,
+    acceptedCountries: workflow.acceptedCountries,
+    requireSelfie: workflow.verificationType === 'full_verification' || workflow.requireSelfie,
+    ageBuffer: workflow.ageBuffer,
+    invitation: workflow.invitation,
+  }
+}
