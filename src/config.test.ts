@@ -27,6 +27,30 @@ describe('loadConfig', () => {
     [{ LOOM_ALLOW_PRIVATE_WEBHOOKS: 'maybe' }, 'LOOM_ALLOW_PRIVATE_WEBHOOKS'],
     [{ LOOM_ENCRYPTION_KEY: 'abc' }, 'LOOM_ENCRYPTION_KEY'],
     [{ DATABASE_SCHEMA: 'Robert; drop' }, 'DATABASE_SCHEMA'],
+    [{ LOOM_SMTP_HOST: 'mail.example' }, 'LOOM_SMTP_FROM'],
+    [
+      { LOOM_SMTP_HOST: 'mail.example', LOOM_SMTP_FROM: 'a@b', LOOM_SMTP_PORT: '0' },
+      'LOOM_SMTP_PORT',
+    ],
+    [{ LOOM_SMS_PROVIDER: 'pigeon' }, 'LOOM_SMS_PROVIDER'],
+    [{ LOOM_SMS_PROVIDER: 'http' }, 'LOOM_SMS_URL'],
+    [{ LOOM_SMS_PROVIDER: 'twilio', LOOM_SMS_FROM: '+1555' }, 'LOOM_TWILIO_ACCOUNT_SID'],
+    [
+      {
+        LOOM_SMS_PROVIDER: 'http',
+        LOOM_SMS_URL: 'https://sms.example',
+        LOOM_SMS_BODY_TEMPLATE: '{"to":"{{to}}"}',
+      },
+      'LOOM_SMS_BODY_TEMPLATE',
+    ],
+    [
+      {
+        LOOM_SMS_PROVIDER: 'http',
+        LOOM_SMS_URL: 'https://sms.example',
+        LOOM_SMS_BODY_TEMPLATE: '{{to}} {{body}}',
+      },
+      'LOOM_SMS_BODY_TEMPLATE',
+    ],
   ])('names the bad variable in %j', (env, name) => {
     expect(() => loadConfig(env)).toThrow(name)
   })

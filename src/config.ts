@@ -46,6 +46,32 @@ export interface Config {
   workerPollMs: number
   /** Days finished jobs and webhook delivery logs are kept. */
   jobRetentionDays: number
+  /** Where email invitations go out; null: email invitations fail with "not configured". */
+  smtp: SmtpConfig | null
+  /** How SMS invitations go out; null: SMS invitations fail with "not configured". */
+  sms: SmsConfig | null
+  /** Attempts to send one invitation before it is marked failed. */
+  invitationMaxAttempts: number
+}
+
+export interface SmtpConfig {
+  host: string
+  port: number
+  /** Implicit TLS (port 465); otherwise STARTTLS when the server offers it. */
+  secure: boolean
+  user: string | null
+  password: string | null
+  from: string
+}
+
+export interface SmsConfig {
+  provider: 'http' | 'twilio'
+  url: string
+  /** Value of the Authorization header (http provider), e.g. `Bearer …`. */
+  authorization: string | null
+  /** http provider: JSON body with {{to}}, {{from}} and {{body}} filled in (JSON-escaped). */
+  bodyTemplate: string
+  from: string | null
 }
 
 export class ConfigError extends Error {}
@@ -160,6 +186,77 @@ export function loadConfig(env: Env = process.env): Config {
     engineBudgetMs: integer(env, 'LOOM_ENGINE_BUDGET_MS', 5000, 100, 120_000),
     encryptionKey,
     ...jobSettings(env),
+    smtp: smtpSettings(env),
+    sms: smsSettings(env),
+    invitationMaxAttempts: integer(env, 'LOOM_INVITATION_MAX_ATTEMPTS', 5, 1, 50),
+  }
+}
+
+function smtpSettings(env: Env): SmtpConfig | null {
+  const host = env.LOOM_SMTP_HOST?.trim()
+  if (!host) return null
+  const secure = boolean(env, 'LOOM_SMTP_SECURE', false)
+  const from = env.LOOM_SMTP_FROM?.trim()
+  if (!from)
+    throw new ConfigError(
+      'LOOM_SMTP_FROM is needed with LOOM_SMTP_HOST (e.g. "Acme <id@acme.example>")',
+    )
+  return {
+    host,
+    port: integer(env, 'LOOM_SMTP_PORT', secure ? 465 : 587, 1, 65535),
+    secure,
+    user: env.LOOM_SMTP_USER || null,
+    password: env.LOOM_SMTP_PASSWORD || null,
+    from,
+  }
+}
+
+const DEFAULT_SMS_BODY = '{"to":"{{to}}","from":"{{from}}","text":"{{body}}"}'
+
+function smsSettings(env: Env): SmsConfig | null {
+  const provider = env.LOOM_SMS_PROVIDER?.trim() || 'none'
+  if (provider === 'none') return null
+  const from = env.LOOM_SMS_FROM?.trim() || null
+  if (provider === 'twilio') {
+    const sid = env.LOOM_TWILIO_ACCOUNT_SID?.trim()
+    const token = env.LOOM_TWILIO_AUTH_TOKEN?.trim()
+    if (!sid || !token || from === null) {
+      throw new ConfigError(
+        'LOOM_SMS_PROVIDER=twilio needs LOOM_TWILIO_ACCOUNT_SID, LOOM_TWILIO_AUTH_TOKEN and LOOM_SMS_FROM',
+      )
+    }
+    return {
+      provider,
+      url:
+        url(env, 'LOOM_SMS_URL', ['http:', 'https:']) ??
+        `https://api.twilio.com/2010-04-01/Accounts/${encodeURIComponent(sid)}/Messages.json`,
+      authorization: `Basic ${Buffer.from(`${sid}:${token}`).toString('base64')}`,
+      bodyTemplate: '',
+      from,
+    }
+  }
+  if (provider !== 'http') {
+    throw new ConfigError(`LOOM_SMS_PROVIDER must be none, http or twilio; got "${provider}"`)
+  }
+  const target = url(env, 'LOOM_SMS_URL', ['http:', 'https:'])
+  if (target === null) throw new ConfigError('LOOM_SMS_PROVIDER=http needs LOOM_SMS_URL')
+  const bodyTemplate = env.LOOM_SMS_BODY_TEMPLATE?.trim() || DEFAULT_SMS_BODY
+  if (!bodyTemplate.includes('{{to}}') || !bodyTemplate.includes('{{body}}')) {
+    throw new ConfigError('LOOM_SMS_BODY_TEMPLATE must contain {{to}} and {{body}}')
+  }
+  try {
+    JSON.parse(bodyTemplate.replaceAll(/\{\{(to|from|body)\}\}/g, 'x'))
+  } catch {
+    throw new ConfigError(
+      'LOOM_SMS_BODY_TEMPLATE must be JSON once {{to}}, {{from}} and {{body}} are filled in',
+    )
+  }
+  return {
+    provider,
+    url: target,
+    authorization: env.LOOM_SMS_AUTHORIZATION?.trim() || null,
+    bodyTemplate,
+    from,
   }
 }
 

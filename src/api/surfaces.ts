@@ -1,7 +1,8 @@
 // Each API surface renders errors in its own shape (the seeds in shared/seeds/ show them).
 import type { NativeErrorCode } from './errors.ts'
+import { NATIVE_ERRORS } from './errors.ts'
 
-export type Surface = 'native' | 'v1' | 'verification' | 'oauth'
+export type Surface = 'native' | 'v1' | 'sessions' | 'verification' | 'oauth'
 
 export interface RenderedError {
   body: Record<string, unknown>
@@ -13,6 +14,22 @@ const V1_CODES: Partial<Record<NativeErrorCode, string>> = {
   AUTH_RATE_LIMITED: 'RATE_LIMIT_EXCEEDED',
   INVALID_REQUEST_BODY: 'INVALID_REQUEST',
   INVALID_PARAMETERS: 'INVALID_REQUEST',
+}
+
+/** Seed 003 (`/v1/sessions`, `/v1/workflows`): 402 when the balance is exhausted. */
+const SESSION_CODES: Partial<Record<NativeErrorCode, string>> = {
+  ...V1_CODES,
+  QUOTA_EXCEEDED: 'INSUFFICIENT_BALANCE',
+  HARD_LIMIT_EXCEEDED: 'INSUFFICIENT_BALANCE',
+  VERIFICATION_NOT_FOUND: 'SESSION_NOT_FOUND',
+}
+
+/** The HTTP status of an error on a surface (the native one unless the surface's seed differs). */
+export function statusFor(surface: Surface, code: NativeErrorCode): number {
+  if (surface === 'sessions' && (code === 'QUOTA_EXCEEDED' || code === 'HARD_LIMIT_EXCEEDED')) {
+    return 402
+  }
+  return NATIVE_ERRORS[code]
 }
 
 /**
@@ -44,14 +61,16 @@ export function renderError(
         ...(typeof retry === 'number' ? { retryAfterSeconds: retry } : {}),
       }
     }
-    case 'v1': {
+    case 'v1':
+    case 'sessions': {
       const v1Details = details
         ? Object.fromEntries(Object.entries(details).map(([k, v]) => [snake(k), v]))
         : undefined
+      const codes = surface === 'sessions' ? SESSION_CODES : V1_CODES
       return {
         request_id: requestId,
         error: {
-          code: V1_CODES[code] ?? code,
+          code: codes[code] ?? code,
           message,
           ...(v1Details ? { details: v1Details } : {}),
         },

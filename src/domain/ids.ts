@@ -1,7 +1,19 @@
 import { randomBytes } from 'node:crypto'
 
 export type IdPrefix =
-  'ten' | 'key' | 'ver' | 'img' | 'evt' | 'req' | 'job' | 'whe' | 'del' | 'wf' | 'ses' | 'rev'
+  | 'ten'
+  | 'key'
+  | 'ver'
+  | 'img'
+  | 'evt'
+  | 'req'
+  | 'job'
+  | 'whe'
+  | 'del'
+  | 'wf'
+  | 'ses'
+  | 'rev'
+  | 'inv'
 
 const ID_BODY = /^[0-9A-Za-z]{6,60}$/
 

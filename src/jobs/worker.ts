@@ -1,5 +1,6 @@
 // The background worker: the job queue (webhooks now; document processing and retention later)
 // and periodic maintenance (expiry, pruning). Any number of workers share the queue.
+import { invitationHandler } from './invitations.ts'
 import type { Deps } from '../deps.ts'
 import { pruneRequestLogs } from '../store/request-logs.ts'
 import { pruneRevocations } from '../store/revocations.ts'
@@ -39,7 +40,11 @@ export function startWorker(deps: Deps, options: WorkerOptions = {}): RunningWor
     leaseMs: config.jobLeaseMs,
     pollMs: config.workerPollMs,
   })
-  runner.register(dispatchHandler).register(deliverHandler(sender)).register(processHandler)
+  runner
+    .register(dispatchHandler)
+    .register(deliverHandler(sender))
+    .register(processHandler)
+    .register(invitationHandler)
   for (const handler of options.handlers ?? []) runner.register(handler)
   runner.start()
 

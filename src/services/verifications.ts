@@ -9,6 +9,10 @@ import { countUnit } from '../store/usage.ts'
 import { isId, newId } from '../domain/ids.ts'
 import { signSessionToken } from '../domain/session-links.ts'
 import type { EndReason } from '../domain/outcome.ts'
+import type { Workflow } from '../domain/workflows.ts'
+import { defaultSettings, settingsOf } from '../domain/workflows.ts'
+import type { Transaction } from 'kysely'
+import type { Database } from '../store/schema.ts'
 import {
   DEFAULT_TTL_DAYS,
   isFinal,
@@ -51,6 +55,21 @@ export interface StartInput {
   requestRef?: string | undefined
   /** Overrides the key's mode (seed 001's `test_mode: true` with a live key). */
   mode?: 'live' | 'test' | undefined
+  /** The workflow whose settings the verification freezes (type, age, documents, TTL). */
+  workflow?: Workflow | null | undefined
+  /** Seed 003's applicant; sealed before it is stored. */
+  applicant?: Applicant | undefined
+  /** Runs in the creating transaction (e.g. to queue invitations); throw to roll back. */
+  onCreated?:
+    ((trx: Transaction<Database>, verification: { id: string }) => Promise<void>) | undefined
+}
+
+/** The person a seed 003 session is for (personal data: sealed at rest, never logged). */
+export interface Applicant {
+  firstName: string
+  lastName: string
+  email: string
+  phone: string
 }
 
 export interface Started {
@@ -70,16 +89,22 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value)
 }
 
+/** When a verification's hosted-page link stops working: 24 h after creation at most. */
+export function sessionLinkExpiry(verification: Verification): Date {
+  return new Date(
+    Math.min(
+      Date.parse(verification.expiresAt),
+      Date.parse(verification.createdAt) + SESSION_LINK_MAX_MS,
+    ),
+  )
+}
+
 /** The hosted page URL for a verification (same on every call). */
 export function sessionUrlFor(deps: Deps, verification: Verification): string {
-  const linkExpiry = Math.min(
-    Date.parse(verification.expiresAt),
-    Date.parse(verification.createdAt) + SESSION_LINK_MAX_MS,
-  )
   const token = signSessionToken(
     deps.sealer.deriveKey('session-links'),
     verification.id,
-    new Date(linkExpiry),
+    sessionLinkExpiry(verification),
   )
   return `${deps.config.publicUrl}/s/${token}`
 }
@@ -121,9 +146,11 @@ export async function startVerification(
       `metadata must be at most ${MAX_METADATA_BYTES} bytes as JSON`,
     )
   }
+  const workflow = input.workflow ?? null
   let ttlMs = (tenant.dataTtlDays ?? DEFAULT_TTL_DAYS) * 86_400_000
-  if (input.timeToLive !== undefined) {
-    const parsed = parseTimeToLive(input.timeToLive)
+  const timeToLive = input.timeToLive ?? workflow?.timeToLive ?? undefined
+  if (timeToLive !== undefined) {
+    const parsed = parseTimeToLive(timeToLive)
     if (parsed === null) {
       throw new ApiError(
         'INVALID_REQUEST_BODY',
@@ -148,6 +175,8 @@ export async function startVerification(
         .digest('hex')
     : null
   const mode = input.mode ?? apiKey.mode
+  const verificationType = input.verificationType ?? workflow?.verificationType ?? 'age_only'
+  const minAge = input.minAge ?? workflow?.minAge ?? 18
   const { verification, created } = await insertVerification(
     deps.store.db,
     {
@@ -156,8 +185,14 @@ export async function startVerification(
       mode,
       requestRef: input.requestRef ?? null,
       surface: input.surface,
-      verificationType: input.verificationType ?? 'age_only',
-      minAge: input.minAge ?? 18,
+      verificationType,
+      minAge,
+      workflowId: workflow?.id ?? null,
+      settings: workflow ? settingsOf(workflow) : defaultSettings(verificationType),
+      applicantSealed:
+        input.applicant === undefined
+          ? null
+          : deps.sealer.seal(JSON.stringify(input.applicant), `applicant:${id}`),
       metadata: input.metadata ?? null,
       callbackUrl,
       state: input.state ?? null,
@@ -170,25 +205,23 @@ export async function startVerification(
       expiresAt: new Date(now.getTime() + ttlMs).toISOString(),
       createdAt: now.toISOString(),
     },
-    {
-      verificationType: input.verificationType ?? 'age_only',
-      minAge: input.minAge ?? 18,
-      mode: apiKey.mode,
-    },
-    // A live verification is one billable unit, counted in the same transaction; test keys never count.
-    mode === 'live'
-      ? async (trx) => {
-          const { cap, code } = monthlyCap(tenant)
-          if ((await countUnit(trx, tenant.id, now, cap)) === null) {
-            throw new ApiError(
-              code,
-              code === 'QUOTA_EXCEEDED'
-                ? `Monthly quota of ${cap} verifications reached; it resets on the 1st (UTC)`
-                : `Hard limit of ${cap} verifications this month reached`,
-            )
-          }
+    { verificationType, minAge, mode: apiKey.mode },
+    async (trx) => {
+      // A live verification is one billable unit, counted in the same transaction; test keys
+      // never count.
+      if (mode === 'live') {
+        const { cap, code } = monthlyCap(tenant)
+        if ((await countUnit(trx, tenant.id, now, cap)) === null) {
+          throw new ApiError(
+            code,
+            code === 'QUOTA_EXCEEDED'
+              ? `Monthly quota of ${cap} verifications reached; it resets on the 1st (UTC)`
+              : `Hard limit of ${cap} verifications this month reached`,
+          )
         }
-      : undefined,
+      }
+      if (input.onCreated) await input.onCreated(trx, { id })
+    },
   )
   if (!created && verification.requestHash !== requestHash) {
     throw new ApiError(

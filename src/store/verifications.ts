@@ -223,6 +223,22 @@ export async function getVerification(
   return row ? toVerification(row) : null
 }
 
+/**
+ * The tenant a verification belongs to, by its id alone: only for the hosted page, whose signed
+ * session link names the verification and nothing else. Null for an unknown id.
+ */
+export async function findVerificationTenantId(
+  db: Db,
+  verificationId: string,
+): Promise<string | null> {
+  const row = await db
+    .selectFrom('verifications')
+    .select('tenantId')
+    .where('id', '=', verificationId)
+    .executeTakeFirst()
+  return row?.tenantId ?? null
+}
+
 export interface TransitionInput {
   to: VerificationStatus
   at: string
@@ -356,4 +372,36 @@ export async function scrubVerification(
     .where('tenantId', '=', tenantId)
     .where('id', '=', id)
     .execute()
+}
+
+/**
+ * A tenant's verifications of one surface, newest first, optionally by external id; `after` is
+ * the last id of the previous page (keyset pagination on created time, then id).
+ */
+export async function listVerifications(
+  db: Db,
+  tenantId: string,
+  options: { surface: SurfaceName; externalId?: string; after?: Verification; limit: number },
+): Promise<Verification[]> {
+  let query = db
+    .selectFrom('verifications')
+    .selectAll()
+    .where('tenantId', '=', tenantId)
+    .where('surface', '=', options.surface)
+  if (options.externalId !== undefined) query = query.where('externalId', '=', options.externalId)
+  const after = options.after
+  if (after !== undefined) {
+    query = query.where((eb) =>
+      eb.or([
+        eb('createdAt', '<', after.createdAt),
+        eb.and([eb('createdAt', '=', after.createdAt), eb('id', '<', after.id)]),
+      ]),
+    )
+  }
+  const rows = await query
+    .orderBy('createdAt', 'desc')
+    .orderBy('id', 'desc')
+    .limit(options.limit)
+    .execute()
+  return rows.map(toVerification)
 }

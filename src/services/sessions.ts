@@ -1,0 +1,140 @@
+// Seed 003's identity sessions: a verification created for a named applicant, with a workflow,
+// invitations by email and SMS, and a redirect that tells the tenant's site how it ended.
+import type { Deps } from '../deps.ts'
+import { ApiError } from '../api/errors.ts'
+import type { ApiKey, Tenant } from '../domain/tenants.ts'
+import type { Workflow } from '../domain/workflows.ts'
+import { isId } from '../domain/ids.ts'
+import { getWorkflow } from '../store/workflows.ts'
+import { listInvitations, queueInvitation } from '../store/invitations.ts'
+import type { Invitation, InvitationChannel } from '../store/invitations.ts'
+import type { Verification } from '../store/verifications.ts'
+import type { Applicant } from './verifications.ts'
+import { sessionLinkExpiry, sessionUrlFor, startVerification } from './verifications.ts'
+
+export interface SessionInput {
+  applicant: Applicant
+  externalId?: string | undefined
+  sendEmailInvite?: boolean | undefined
+  sendPhoneInvite?: boolean | undefined
+  workflowId?: string | undefined
+  redirectUrl?: string | undefined
+  state?: string | undefined
+  metadata?: Record<string, unknown> | undefined
+  idempotencyKey?: string | undefined
+}
+
+export interface CreatedSession {
+  verification: Verification
+  invitations: Invitation[]
+}
+
+/** Seed 003: the redirect must be a valid https URL (no credentials, no other scheme). */
+export function checkRedirectUrl(value: string, field: string): string {
+  let parsed: URL
+  try {
+    parsed = new URL(value)
+  } catch {
+    throw new ApiError('INVALID_REQUEST_BODY', `${field} is not a valid URL`)
+  }
+  if (parsed.protocol !== 'https:') {
+    throw new ApiError('INVALID_REQUEST_BODY', `${field} must be an https:// URL`)
+  }
+  if (parsed.username !== '' || parsed.password !== '') {
+    throw new ApiError('INVALID_REQUEST_BODY', `${field} must not contain a user name or password`)
+  }
+  return parsed.toString()
+}
+
+/** The workflow a session runs: the one named, else the tenant's default, else none. */
+async function workflowFor(
+  deps: Deps,
+  tenant: Tenant,
+  workflowId: string | undefined,
+): Promise<Workflow | null> {
+  if (workflowId !== undefined) {
+    const found = isId('wf', workflowId)
+      ? await getWorkflow(deps.store.db, tenant.id, workflowId)
+      : null
+    if (found === null) throw new ApiError('WORKFLOW_NOT_FOUND', `Workflow ${workflowId} not found`)
+    return found
+  }
+  if (tenant.defaultWorkflowId === null) return null
+  return getWorkflow(deps.store.db, tenant.id, tenant.defaultWorkflowId)
+}
+
+/** Creates a session and queues its invitations in the same transaction. */
+export async function createSession(
+  deps: Deps,
+  tenant: Tenant,
+  apiKey: ApiKey,
+  input: SessionInput,
+): Promise<CreatedSession> {
+  const redirectUrl =
+    input.redirectUrl === undefined
+      ? undefined
+      : checkRedirectUrl(input.redirectUrl, 'redirect_url')
+  const workflow = await workflowFor(deps, tenant, input.workflowId)
+  // Invitations default to on (seed 003), except with a test key: tests send nothing unless asked.
+  const live = apiKey.mode === 'live'
+  const channels: InvitationChannel[] = []
+  if (input.sendEmailInvite ?? live) channels.push('email')
+  if (input.sendPhoneInvite ?? live) channels.push('sms')
+  const now = deps.clock.now().toISOString()
+  const invitations: Invitation[] = []
+  const { verification } = await startVerification(deps, tenant, apiKey, {
+    surface: 'sessions',
+    workflow,
+    applicant: input.applicant,
+    externalId: input.externalId,
+    callbackUrl: redirectUrl,
+    state: input.state,
+    metadata: input.metadata,
+    idempotencyKey: input.idempotencyKey,
+    async onCreated(trx, created) {
+      for (const channel of channels) {
+        invitations.push(
+          await queueInvitation(trx, {
+            tenantId: tenant.id,
+            verificationId: created.id,
+            channel,
+            maxAttempts: deps.config.invitationMaxAttempts,
+            now,
+          }),
+        )
+      }
+    },
+  })
+  return {
+    verification,
+    invitations:
+      invitations.length > 0
+        ? invitations
+        : await listInvitations(deps.store.db, tenant.id, [verification.id]),
+  }
+}
+
+/** The applicant of a session, or null (none, or purged). */
+export function applicantOf(deps: Deps, verification: Verification): Applicant | null {
+  if (verification.applicantSealed === null) return null
+  return JSON.parse(
+    deps.sealer.open(verification.applicantSealed, `applicant:${verification.id}`).toString('utf8'),
+  ) as Applicant
+}
+
+/**
+ * The link a person opens (seed 003: with the redirect URL encoded into it when one was given).
+ * The hosted page redirects only to the URL stored with the session, never to the one in the
+ * link, so editing the link cannot make Loom an open redirect.
+ */
+export function sessionLinkFor(
+  deps: Deps,
+  verification: Verification,
+): { url: string; expiresAt: Date } {
+  const base = sessionUrlFor(deps, verification)
+  const url =
+    verification.callbackUrl === null
+      ? base
+      : `${base}?redirect_url=${encodeURIComponent(verification.callbackUrl)}`
+  return { url, expiresAt: sessionLinkExpiry(verification) }
+}
