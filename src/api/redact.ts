@@ -1,8 +1,9 @@
 // Removes secrets from URLs before they are logged or shown to the admin.
 
 const SECRET_PARAM = /token|key|secret|signature|password|passwd|auth|code|session/i
-// Long opaque path segments (session tokens in hosted-page links) are secrets too.
-const OPAQUE_SEGMENT = /^[A-Za-z0-9_-]{32,}$/
+// Long opaque path segments are secrets too: hosted-page links (`/s/<ver_id>.<exp>.<mac>`, with
+// dots) and any other token-like segment.
+const OPAQUE_SEGMENT = /^[A-Za-z0-9_.-]{32,}$/
 
 /** The URL's path and query with secret-looking values replaced by `[redacted]`. */
 export function redactUrl(url: string): string {
