@@ -126,9 +126,28 @@ export function workflowOf(verification: Verification): Workflow {
 /** Documents with two sides: when one side was read, the other is asked for too (cross-check). */
 const TWO_SIDED = new Set(['id_card', 'drivers_license', 'residence_permit'])
 
+/**
+ * How a caller counts images with feedback other than `ok`. The API counts every image (the
+ * caller decides whether to send another); the hosted page asks the person to retake a photo
+ * the reader could not use, and counts it only after `retakesBeforeAccepting` tries of that kind
+ * (so nobody is stuck with a document the reader cannot read: it then goes to the decision).
+ */
+export interface ImagePolicy {
+  retakesBeforeAccepting?: number
+}
+
 /** Images still needed before the verification can be decided. */
-export function missingImages(verification: Verification, images: StoredImage[]): ImageKind[] {
-  const usable = (kind: ImageKind) => images.filter((i) => i.kind === kind && i.purgedAt === null)
+export function missingImages(
+  verification: Verification,
+  images: StoredImage[],
+  policy: ImagePolicy = {},
+): ImageKind[] {
+  const usable = (kind: ImageKind) => {
+    const ofKind = images.filter((i) => i.kind === kind && i.purgedAt === null)
+    const tries = policy.retakesBeforeAccepting
+    if (tries === undefined || ofKind.length >= tries) return ofKind
+    return ofKind.filter((i) => i.feedback === 'ok')
+  }
   const front = usable('document_front')
   const back = usable('document_back')
   const missing: ImageKind[] = []
@@ -178,6 +197,7 @@ export async function addImage(
   kind: ImageKind,
   bytes: Buffer,
   contentType: string,
+  policy: ImagePolicy = {},
 ): Promise<AddedImage> {
   const verification = await loadVerification(deps, tenant.id, verificationId)
   if (!isOpen(verification.status) || verification.status === 'processing') {
@@ -234,7 +254,7 @@ export async function addImage(
     purgedAt: null,
   }
   const images = [...(await listImages(deps.store.db, tenant.id, verification.id)), image]
-  const missing = missingImages(verification, images)
+  const missing = missingImages(verification, images, policy)
   const complete = missing.length === 0
   await deps.store.db.transaction().execute(async (trx) => {
     await insertImage(trx, image)
