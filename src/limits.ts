@@ -15,6 +15,8 @@ export const AUTH_BLOCK_SECONDS = 15 * 60
 const AUTH_SLOW_STEP_MS = 200
 const NOT_BLOCKED_CACHE_MS = 1000
 const AUTH_SLOW_MAX_MS = 2000
+/** Points one hosted-page session may spend per minute (a state read costs 1, an upload 10). */
+export const SESSION_PAGE_POINTS = 200
 
 export interface RateDecision {
   allowed: boolean
@@ -27,6 +29,7 @@ export interface RateDecision {
 export class Limits {
   private readonly tenantLimiters = new Map<number, RateLimiterAbstract>()
   private readonly authFailures: RateLimiterAbstract
+  private readonly sessionPage: RateLimiterAbstract
   private readonly notBlocked = new Map<string, number>()
 
   constructor(
@@ -41,6 +44,7 @@ export class Limits {
       AUTH_FAILURE_WINDOW_SECONDS,
       AUTH_BLOCK_SECONDS,
     )
+    this.sessionPage = this.limiter('sessionpage', SESSION_PAGE_POINTS, WINDOW_SECONDS)
   }
 
   private limiter(
@@ -79,6 +83,31 @@ export class Limits {
       return {
         allowed: false,
         limit: limitPerMinute,
+        remaining: 0,
+        resetMs: rejection.msBeforeNext,
+      }
+    }
+  }
+
+  /**
+   * Takes `cost` points from a hosted-page session's per-minute budget (`SESSION_PAGE_POINTS`):
+   * a person's page makes a handful of calls a minute, while a leaked link must not become a
+   * free way to run the document reader in a loop.
+   */
+  async consumeSessionPage(verificationId: string, cost: number): Promise<RateDecision> {
+    try {
+      const res = await this.sessionPage.consume(verificationId, cost)
+      return {
+        allowed: true,
+        limit: SESSION_PAGE_POINTS,
+        remaining: res.remainingPoints,
+        resetMs: res.msBeforeNext,
+      }
+    } catch (rejection) {
+      if (!(rejection instanceof RateLimiterRes)) throw rejection
+      return {
+        allowed: false,
+        limit: SESSION_PAGE_POINTS,
         remaining: 0,
         resetMs: rejection.msBeforeNext,
       }

@@ -1,0 +1,128 @@
+// Français. Mêmes clés que le catalogue anglais (en.ts), vérifiées par le compilateur.
+import type { Messages } from './en.ts'
+
+export const fr: Messages = {
+  'page.title': 'Vérification pour {tenant}',
+  'page.loading': 'Chargement…',
+  'page.noscript':
+    'Cette page a besoin de JavaScript pour prendre ou envoyer des photos. Activez JavaScript puis rechargez la page.',
+  'page.secured_by': 'Vérification par Loom',
+  'page.language': 'Langue',
+  'page.cancel': 'Annuler la vérification',
+
+  'intro.title.age': '{tenant} vous demande de confirmer votre âge',
+  'intro.title.identity': '{tenant} vous demande de confirmer votre identité',
+  'intro.lead': 'Cela prend environ deux minutes. Il vous faut :',
+  'intro.step.document': 'Une photo de votre passeport, carte d’identité ou permis de conduire',
+  'intro.step.document_back': 'Pour une carte ou un permis, une photo du verso aussi',
+  'intro.step.selfie': 'Un selfie, pour vérifier que le document est bien le vôtre',
+  'intro.step.selfie_estimate':
+    'Un selfie : votre âge est estimé à partir de celui-ci. Si cela ne suffit pas, une photo de votre pièce d’identité',
+  'intro.no_camera': 'Pas de caméra ? Vous pouvez envoyer des photos à la place.',
+  'intro.privacy':
+    'Vos photos sont transmises et conservées chiffrées, utilisées uniquement pour cette vérification, et supprimées à la fin de la durée de conservation fixée par {tenant}.',
+  'intro.consent.age': 'J’accepte que {tenant} vérifie mon âge à l’aide de ces photos.',
+  'intro.consent.identity': 'J’accepte que {tenant} vérifie mon identité à l’aide de ces photos.',
+  'intro.consent_required': 'Cochez la case pour donner votre accord avant de commencer.',
+  'intro.start': 'Commencer',
+
+  'step.progress': 'Étape {n} sur {total}',
+  'capture.document_front.title': 'Photo de votre document',
+  'capture.document_front.hint':
+    'Passeport : la page avec votre photo et les deux lignes de lettres et de <<< en bas. Carte ou permis : le recto.',
+  'capture.document_back.title': 'Le verso de votre document',
+  'capture.document_back.hint':
+    'Retournez la carte. Les lignes de lettres ou le code-barres doivent être nets et entièrement visibles.',
+  'capture.selfie.title': 'Prenez un selfie',
+  'capture.selfie.hint':
+    'Regardez la caméra bien en face, dans un endroit éclairé, sans rien devant le visage. Vous seul devez être sur la photo.',
+  'capture.tips':
+    'Posez-le à plat sur une surface sombre, bien éclairé, sans reflet, et remplissez le cadre.',
+  'capture.use_camera': 'Prendre une photo',
+  'capture.upload': 'Envoyer une photo',
+  'capture.upload_hint': 'JPEG, PNG, WebP ou PDF, 10 Mo au plus.',
+
+  'camera.title.document': 'Placez votre document dans le cadre',
+  'camera.title.selfie': 'Placez votre visage dans l’ovale',
+  'camera.starting': 'Démarrage de la caméra…',
+  'camera.ready': 'Caméra prête. Appuyez sur « Prendre la photo » quand l’image est nette.',
+  'camera.video_label': 'Aperçu de la caméra',
+  'camera.shoot': 'Prendre la photo',
+  'camera.back': 'Retour',
+  'camera.denied':
+    'La caméra n’a pas pu être utilisée. Autorisez l’accès à la caméra dans les réglages du navigateur, ou envoyez une photo.',
+  'camera.unavailable': 'Aucune caméra trouvée. Envoyez plutôt une photo.',
+
+  'check.title': 'Vérification de votre photo…',
+  'check.preview_alt': 'La photo choisie',
+  'feedback.title': 'Essayons encore une fois',
+  'feedback.retake': 'Reprendre la photo',
+  'feedback.upload_instead': 'Envoyer une photo à la place',
+  'feedback.take_instead': 'Prendre une photo à la place',
+  'feedback.accepted_anyway': 'Nous vérifierons cette photo telle quelle.',
+  'feedback.continue': 'Continuer',
+  'feedback.ok': 'Photo acceptée.',
+  'feedback.blurry':
+    'La photo est floue. Tenez le téléphone immobile et laissez la caméra faire la mise au point.',
+  'feedback.glare': 'Un reflet cache une partie du document. Inclinez-le pour éviter la lumière.',
+  'feedback.too_dark': 'La photo est trop sombre. Placez-vous dans un endroit plus éclairé.',
+  'feedback.too_small':
+    'Le document est trop petit sur la photo. Rapprochez-vous pour qu’il remplisse le cadre.',
+  'feedback.no_document':
+    'Aucun document trouvé. Montrez la page avec les lignes de lettres, ou le code-barres.',
+  'feedback.mrz_unreadable':
+    'Les lignes de lettres n’ont pas pu être lues. Elles doivent être nettes et entièrement visibles.',
+  'feedback.barcode_unreadable':
+    'Le code-barres n’a pas pu être lu. Remplissez le cadre avec lui et évitez les reflets.',
+  'feedback.try_again': 'La photo n’a pas pu être vérifiée à temps. Veuillez réessayer.',
+  'feedback.no_face': 'Aucun visage trouvé. Regardez la caméra, le visage entièrement visible.',
+  'feedback.multiple_faces':
+    'Il y a plus d’un visage sur la photo. Vous seul devez être sur le selfie.',
+  'feedback.face_too_small': 'Votre visage est trop petit sur la photo. Rapprochez le téléphone.',
+  'feedback.face_cut_off': 'Votre visage est coupé au bord. Centrez-le dans le cadre.',
+
+  'error.invalid_file':
+    'Ce fichier n’a pas pu être ouvert. Choisissez une photo (JPEG, PNG ou WebP) ou un PDF. Photos HEIC d’iPhone : prenez plutôt la photo ici.',
+  'error.too_large': 'Ce fichier dépasse 10 Mo. Choisissez une photo plus petite.',
+  'error.network': 'Problème de connexion. Vérifiez votre connexion et réessayez.',
+  'error.rate_limited': 'Trop de tentatives en peu de temps. Attendez une minute puis réessayez.',
+  'error.unexpected': 'Un problème est survenu de notre côté. Veuillez réessayer.',
+  'error.try_again': 'Réessayer',
+
+  'processing.title': 'Vérification de votre document',
+  'processing.body': 'Cela prend en général quelques secondes. Gardez cette page ouverte.',
+  'processing.slow': 'Cela prend plus de temps que d’habitude. Gardez cette page ouverte.',
+
+  'cancel.title': 'Annuler la vérification ?',
+  'cancel.body':
+    '{tenant} sera informé que vous avez arrêté. Ce lien ne fonctionnera plus ensuite.',
+  'cancel.confirm': 'Oui, annuler',
+  'cancel.keep': 'Non, continuer',
+
+  'outcome.approved.title': 'Vous êtes vérifié',
+  'outcome.approved.body': 'Merci. {tenant} a reçu le résultat.',
+  'outcome.review.title': 'Merci',
+  'outcome.review.body':
+    'Votre vérification a été envoyée et doit être examinée de plus près. {tenant} vous tiendra informé.',
+  'outcome.rejected.title': 'Nous n’avons pas pu vous vérifier',
+  'outcome.rejected.body': 'Le document ne remplit pas les conditions de {tenant}.',
+  'outcome.rejected.document_unreadable': 'Votre document n’a pas pu être lu.',
+  'outcome.rejected.face_mismatch': 'Votre selfie ne correspond pas à la photo de votre document.',
+  'outcome.abandoned.title': 'Vérification annulée',
+  'outcome.abandoned.body': 'Vous avez arrêté la vérification. {tenant} en a été informé.',
+  'outcome.expired.title': 'Ce lien a expiré',
+  'outcome.expired.body':
+    'Pour votre sécurité, les liens de vérification ne fonctionnent que pendant une durée limitée. Demandez un nouveau lien à {tenant}.',
+  'outcome.failed.title': 'Un problème est survenu',
+  'outcome.failed.body': 'La vérification n’a pas pu aboutir. Demandez un nouveau lien à {tenant}.',
+  'outcome.continue': 'Retourner sur {tenant}',
+  'outcome.close': 'Vous pouvez fermer cette page.',
+  'outcome.redirecting': 'Retour vers {tenant}…',
+
+  'link.invalid.title': 'Ce lien ne fonctionne pas',
+  'link.invalid.body':
+    'Vérifiez que vous avez ouvert le lien complet reçu par e-mail ou message, ou demandez-en un nouveau.',
+  'link.busy.title': 'Trop de tentatives',
+  'link.busy.body': 'Patientez quelques minutes, puis ouvrez à nouveau le lien.',
+  'link.someone': 'le service qui vous a envoyé ici',
+}

@@ -1,0 +1,348 @@
+// The hosted page at `/s/<token>`: the HTML shell, its small JSON API (state, image upload,
+// cancel), its static assets and the embed script. Authentication is the signed session link in
+// the path (never a tenant key); every answer carries a strict CSP, no-referrer (the link must
+// not leak to the tenant's site) and no-store. Framing is allowed only to the origin of the
+// session's redirect/callback URL, the one origin the page will post its outcome to.
+import { createHash } from 'node:crypto'
+import { existsSync, readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { Type } from 'typebox'
+import { typed } from '../api/app.ts'
+import { ApiError } from '../api/errors.ts'
+import { Nullable } from '../api/schemas.ts'
+import { recordAuthFailure, refuseBlockedAddress } from '../api/brute-force.ts'
+import { MAX_IMAGE_BYTES } from '../services/documents.ts'
+import type { Deps } from '../deps.ts'
+import { pickLanguage } from './i18n.ts'
+import type { Language } from './i18n.ts'
+import { renderProblem, renderShell } from './html.ts'
+import type { Assets } from './html.ts'
+import {
+  PAGE_COST,
+  addPageImage,
+  cancelSession,
+  embedOriginOf,
+  finishOf,
+  markOpened,
+  openSessionLink,
+  pageState,
+  requireSession,
+  spendSessionBudget,
+} from './session.ts'
+import type { PageSession } from './session.ts'
+
+interface StaticAsset {
+  body: Buffer
+  type: string
+  hash: string
+}
+
+/** The static files, next to this module; compiled to dist/web/, they stay in src/web/static. */
+function staticDir(): string {
+  const beside = fileURLToPath(new URL('./static/', import.meta.url))
+  if (existsSync(beside)) return beside
+  return fileURLToPath(new URL('../../src/web/static/', import.meta.url))
+}
+
+const STATIC_FILES = {
+  'page.js': 'text/javascript; charset=utf-8',
+  'page.css': 'text/css; charset=utf-8',
+  'embed.js': 'text/javascript; charset=utf-8',
+} as const
+type StaticName = keyof typeof STATIC_FILES
+
+function loadAssets(): Record<StaticName, StaticAsset> {
+  const dir = staticDir()
+  const load = (name: StaticName): StaticAsset => {
+    const body = readFileSync(`${dir}${name}`)
+    const hash = createHash('sha256').update(body).digest('base64url').slice(0, 12)
+    return { body, type: STATIC_FILES[name], hash }
+  }
+  return { 'page.js': load('page.js'), 'page.css': load('page.css'), 'embed.js': load('embed.js') }
+}
+
+/** The page's Content-Security-Policy: only Loom's own files, framed only by `embedOrigin`. */
+export function pageCsp(embedOrigin: string | null): string {
+  return [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' blob: data:",
+    "media-src 'self' blob:",
+    "connect-src 'self'",
+    "base-uri 'none'",
+    "form-action 'none'",
+    `frame-ancestors ${embedOrigin ?? "'none'"}`,
+  ].join('; ')
+}
+
+function pageHeaders(reply: FastifyReply, embedOrigin: string | null): void {
+  void reply.header('content-security-policy', pageCsp(embedOrigin))
+  void reply.header('referrer-policy', 'no-referrer')
+  void reply.header('cache-control', 'no-store')
+  void reply.header('x-content-type-options', 'nosniff')
+  void reply.header('permissions-policy', 'camera=(self), microphone=(), geolocation=()')
+  // Browsers that know frame-ancestors ignore X-Frame-Options; older ones get DENY when no
+  // origin may frame the page (XFO cannot name one origin).
+  if (embedOrigin === null) void reply.header('x-frame-options', 'DENY')
+}
+
+const TokenParams = Type.Object({ token: Type.String({ minLength: 1, maxLength: 200 }) })
+const ImageKindParam = Type.Enum(['document_front', 'document_back', 'selfie'])
+const ImageKindList = Type.Array(ImageKindParam)
+
+const FinishSchema = Type.Object({
+  sessionId: Type.String(),
+  status: Type.String({ description: 'success | failed | abandoned (seed 003)' }),
+  reason: Nullable(Type.String()),
+  state: Nullable(Type.String()),
+  redirectUrl: Nullable(Type.String()),
+})
+const PageStateSchema = Type.Object({
+  sessionId: Type.String(),
+  tenant: Type.Object({ name: Type.String(), brandColor: Nullable(Type.String()) }),
+  verificationType: Type.String(),
+  requireSelfie: Type.Boolean(),
+  status: Type.String(),
+  missingImages: ImageKindList,
+  doneImages: ImageKindList,
+  rejectedBecause: Nullable(Type.String()),
+  finish: Nullable(FinishSchema),
+  linkExpiresAt: Type.String(),
+})
+const UploadReply = Type.Object({
+  feedback: Type.String(),
+  message: Type.String(),
+  missingImages: ImageKindList,
+  doneImages: ImageKindList,
+  complete: Type.Boolean(),
+  status: Type.String(),
+})
+const pageErrors = {
+  400: { $ref: 'NativeError#' },
+  404: { $ref: 'NativeError#' },
+  409: { $ref: 'NativeError#' },
+  410: { $ref: 'NativeError#' },
+  413: { $ref: 'NativeError#' },
+  429: { $ref: 'NativeError#' },
+} as const
+
+/** The request's path and query without `lang` (the language links add their own). */
+function pathWithoutLang(url: string): string {
+  const at = url.indexOf('?')
+  if (at === -1) return url
+  const params = new URLSearchParams(url.slice(at + 1))
+  params.delete('lang')
+  const query = params.toString()
+  return query ? `${url.slice(0, at)}?${query}` : url.slice(0, at)
+}
+
+/** The session of a page API call; an unknown link counts as a failed authentication. */
+async function sessionFor(deps: Deps, req: FastifyRequest, token: string): Promise<PageSession> {
+  await refuseBlockedAddress(deps, req.ip)
+  try {
+    return await requireSession(deps, token)
+  } catch (err) {
+    if (err instanceof ApiError && err.code === 'NOT_FOUND') await recordAuthFailure(deps, req.ip)
+    throw err
+  }
+}
+
+/** The hosted page's routes (registered by buildApp). */
+export async function hostedPageRoutes(fastify: FastifyInstance): Promise<void> {
+  const app = typed(fastify)
+  const { deps } = app
+  const assets = loadAssets()
+  const assetUrls: Assets = {
+    script: `/page/page.js?v=${assets['page.js'].hash}`,
+    style: `/page/page.css?v=${assets['page.css'].hash}`,
+  }
+  const config = { auth: 'none', surface: 'native' } as const
+
+  function problemPage(
+    reply: FastifyReply,
+    status: number,
+    language: Language,
+    selfPath: string,
+    problem: 'invalid' | 'expired' | 'busy',
+    tenantName: string | null = null,
+    returnUrl: string | null = null,
+  ): FastifyReply {
+    pageHeaders(reply, null)
+    return reply
+      .status(status)
+      .type('text/html; charset=utf-8')
+      .send(
+        renderProblem({ language, problem, tenantName, returnUrl, assets: assetUrls, selfPath }),
+      )
+  }
+
+  app.get(
+    '/s/:token',
+    {
+      config,
+      schema: {
+        hide: true,
+        params: TokenParams,
+        // Other parameters are allowed: seed 003's session_url carries redirect_url, for one.
+        querystring: Type.Object({
+          lang: Type.Optional(Type.String({ maxLength: 35 })),
+          embed: Type.Optional(Type.String({ maxLength: 8 })),
+          parent: Type.Optional(Type.String({ maxLength: 2048 })),
+        }),
+      },
+    },
+    async (req, reply) => {
+      const language = pickLanguage(req.query.lang, req.headers['accept-language'])
+      const selfPath = pathWithoutLang(req.url)
+      const busy = () => problemPage(reply, 429, language, selfPath, 'busy')
+      try {
+        await refuseBlockedAddress(deps, req.ip)
+      } catch (err) {
+        if (err instanceof ApiError) return busy()
+        throw err
+      }
+      const opened = await openSessionLink(deps, req.params.token)
+      if (!opened.ok) {
+        if (opened.problem === 'invalid') {
+          await recordAuthFailure(deps, req.ip)
+          return problemPage(reply, 404, language, selfPath, 'invalid')
+        }
+        // A genuine link past its time: the person can still be sent back with session_expired.
+        const { tenant, verification } = opened
+        const returnUrl =
+          verification === null
+            ? null
+            : finishOf(verification, { status: 'failed', reason: 'session_expired' }).redirectUrl
+        return problemPage(
+          reply,
+          410,
+          language,
+          selfPath,
+          'expired',
+          tenant?.name ?? null,
+          returnUrl,
+        )
+      }
+      const { session } = opened
+      try {
+        await spendSessionBudget(deps, session.verification.id, PAGE_COST.read)
+      } catch (err) {
+        if (err instanceof ApiError) return busy()
+        throw err
+      }
+      const embedOrigin = embedOriginOf(session.verification)
+      // The page posts its outcome only to the origin it was told and that the session allows.
+      const postTo =
+        req.query.embed === '1' && embedOrigin !== null && req.query.parent === embedOrigin
+          ? embedOrigin
+          : null
+      pageHeaders(reply, embedOrigin)
+      return reply.type('text/html; charset=utf-8').send(
+        renderShell({
+          language,
+          tenantName: session.tenant.name,
+          assets: assetUrls,
+          selfPath,
+          boot: {
+            base: `/s/${req.params.token}`,
+            state: await pageState(deps, session),
+            embedOrigin: postTo,
+          },
+        }),
+      )
+    },
+  )
+
+  app.get(
+    '/s/:token/state',
+    {
+      config,
+      schema: {
+        hide: true,
+        params: TokenParams,
+        response: { 200: PageStateSchema, ...pageErrors },
+      },
+    },
+    async (req, reply) => {
+      pageHeaders(reply, null)
+      const session = await sessionFor(deps, req, req.params.token)
+      await spendSessionBudget(deps, session.verification.id, PAGE_COST.read)
+      return pageState(deps, await markOpened(deps, session))
+    },
+  )
+
+  app.post(
+    '/s/:token/cancel',
+    {
+      config,
+      schema: {
+        hide: true,
+        params: TokenParams,
+        response: { 200: PageStateSchema, ...pageErrors },
+      },
+    },
+    async (req, reply) => {
+      pageHeaders(reply, null)
+      const session = await sessionFor(deps, req, req.params.token)
+      await spendSessionBudget(deps, session.verification.id, PAGE_COST.read)
+      req.loomEvent = 'verification.abandoned'
+      return pageState(deps, await cancelSession(deps, session))
+    },
+  )
+
+  // Images arrive as the raw bytes of the photo or file (any image type, PDF, or octet-stream);
+  // the engine decides what they are. Parsed only in this scope.
+  await app.register(async (scope) => {
+    for (const type of ['application/octet-stream', 'application/pdf', /^image\/[\w.+-]+$/]) {
+      scope.addContentTypeParser(
+        type,
+        { parseAs: 'buffer', bodyLimit: MAX_IMAGE_BYTES },
+        (_req, body, done) => done(null, body),
+      )
+    }
+    typed(scope).post(
+      '/s/:token/images/:kind',
+      {
+        config,
+        bodyLimit: MAX_IMAGE_BYTES,
+        schema: {
+          hide: true,
+          params: Type.Object({ token: TokenParams.properties.token, kind: ImageKindParam }),
+          response: { 200: UploadReply, ...pageErrors },
+        },
+      },
+      async (req, reply) => {
+        pageHeaders(reply, null)
+        const session = await sessionFor(deps, req, req.params.token)
+        await spendSessionBudget(deps, session.verification.id, PAGE_COST.upload)
+        const bytes: unknown = req.body
+        if (!Buffer.isBuffer(bytes) || bytes.length === 0) {
+          throw new ApiError('INVALID_REQUEST_BODY', 'Send the image bytes as the request body')
+        }
+        req.loomEvent = 'verification.image_added'
+        return addPageImage(deps, session, req.params.kind, bytes)
+      },
+    )
+  })
+
+  for (const name of ['page.js', 'page.css'] as const) {
+    app.get(`/page/${name}`, { config, schema: { hide: true } }, async (_req, reply) =>
+      sendAsset(reply, assets[name], false),
+    )
+  }
+  app.get('/embed.js', { config, schema: { hide: true } }, async (_req, reply) =>
+    sendAsset(reply, assets['embed.js'], true),
+  )
+}
+
+function sendAsset(reply: FastifyReply, asset: StaticAsset, crossOrigin: boolean): FastifyReply {
+  void reply.header('x-content-type-options', 'nosniff')
+  void reply.header('etag', `"${asset.hash}"`)
+  // The page references its files with a content hash (?v=); embed.js has a fixed URL.
+  void reply.header('cache-control', crossOrigin ? 'public, max-age=300' : 'public, max-age=86400')
+  // Tenants include embed.js from their own pages (which may require CORP, e.g. with COEP).
+  if (crossOrigin) void reply.header('cross-origin-resource-policy', 'cross-origin')
+  return reply.type(asset.type).send(asset.body)
+}
