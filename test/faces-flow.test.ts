@@ -134,3 +134,120 @@ describe('full verification with a selfie', () => {
     expect(done.status).not.toBe('approved')
   })
 })
+
+describe('age estimation (selfie only, document as fallback)', () => {
+  let t: TestApp
+  let key: string
+  beforeAll(async () => {
+    group ??= await sharp(await readFile(path.join(demo, 'sample1.jpg')))
+      .resize({ width: 1280 })
+      .jpeg()
+      .toBuffer()
+    if (boxes.length === 0) {
+      const found = await detectFaces(group, { role: 'document' })
+      boxes = found.faces.filter((f) => f.box[2] >= 60).map((f) => f.box)
+    }
+    t = await startTestApp('sqlite')
+    key = (await createTenant(t.app)).key
+  }, 120_000)
+  afterAll(async () => t.close())
+
+  const headers = () => ({ 'x-tenant-api-key': key })
+  async function workflow(minAge: number, buffer: number): Promise<string> {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/v1/workflows',
+      headers: { 'x-api-key': key },
+      payload: {
+        name: `estimate ${minAge}+${buffer}`,
+        verification_type: 'age_estimation',
+        min_age: minAge,
+        age_buffer: buffer,
+      },
+    })
+    expect(res.statusCode).toBe(201)
+    return res.json<{ id: string }>().id
+  }
+  async function start(workflowId: string) {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/verify/start',
+      headers: headers(),
+      payload: { workflow_id: workflowId },
+    })
+    expect(res.statusCode).toBe(200)
+    const body = res.json<{
+      verificationId: string
+      config: { verificationType: string; requiredImages: string[] }
+    }>()
+    expect(body.config).toMatchObject({
+      verificationType: 'age_estimation',
+      requiredImages: ['selfie'],
+    })
+    return body.verificationId
+  }
+  const upload = (id: string, type: string, image: Buffer) =>
+    t.app.inject({
+      method: 'POST',
+      url: '/verify/images',
+      headers: headers(),
+      payload: { verificationId: id, type, image: image.toString('base64') },
+    })
+  const complete = (id: string) =>
+    t.app.inject({
+      method: 'POST',
+      url: '/verify/complete',
+      headers: headers(),
+      payload: { verificationId: id },
+    })
+
+  it(
+    'approves on the selfie alone when the estimate clears minimum age + buffer',
+    { timeout: 120_000 },
+    async () => {
+      // The demo faces are estimated at about 28–31: clear of 18 + 7 = 25.
+      const id = await start(await workflow(18, 7))
+      const up = await upload(id, 'selfie', await face(0, 2.2, 640))
+      expect(up.json()).toMatchObject({ feedback: 'ok', missingImages: [] })
+      const done = await complete(id)
+      expect(done.json()).toMatchObject({ status: 'approved' })
+      const token = done.json<{ token: string }>().token
+      const claims = JSON.parse(
+        Buffer.from(token.split('.')[1]!, 'base64url').toString(),
+      ) as Record<string, unknown>
+      expect(claims.over18).toBe(true)
+      // 25+ is not claimed: the estimate minus the buffer does not support it.
+      expect(claims.age_over_25).toBeUndefined()
+      const result = await t.app.inject({
+        method: 'GET',
+        url: `/verify/result?verificationId=${id}`,
+        headers: headers(),
+      })
+      const checks = result.json<{ checks: { name: string; outcome: string }[] }>().checks
+      expect(checks.find((c) => c.name === 'age_estimation')?.outcome).toBe('pass')
+    },
+  )
+
+  it(
+    'asks for a document when the estimate does not clear the buffer, and the document decides',
+    { timeout: 120_000 },
+    async () => {
+      // 18 + 15 = 33: the same faces do not clear it.
+      const id = await start(await workflow(18, 15))
+      const up = await upload(id, 'selfie', await face(0, 2.2, 640))
+      expect(up.json()).toMatchObject({ feedback: 'ok', missingImages: ['document_front'] })
+      expect((await complete(id)).statusCode).toBe(409)
+      const doc = await upload(id, 'document_front', (await passport({ adult: true })).image)
+      expect(doc.json().missingImages).toEqual([])
+      const done = await complete(id)
+      expect(done.json()).toMatchObject({ status: 'approved' })
+      const result = await t.app.inject({
+        method: 'GET',
+        url: `/verify/result?verificationId=${id}`,
+        headers: headers(),
+      })
+      const checks = result.json<{ checks: { name: string; outcome: string }[] }>().checks
+      expect(checks.find((c) => c.name === 'minimum_age')?.outcome).toBe('pass')
+    },
+  )
+})

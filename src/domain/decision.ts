@@ -232,3 +232,43 @@ export function decideFromEvidence(
     primary,
   }
 }
+
+/** What the age-estimation selfie gave (src/engine/face: estimateAge). */
+export interface AgeEvidence {
+  /** Estimated age in years; null without a usable face. */
+  age: number | null
+  /** The estimate cleared minimum age + buffer and nothing looked like a presented photo. */
+  cleared: boolean
+}
+
+/** How far an estimate that cleared the buffer is trusted (the buffer carries the margin). */
+const AGE_ESTIMATE_CONFIDENCE = 0.9
+
+/**
+ * Approves an age_estimation verification on the selfie alone — only when the estimate cleared
+ * the minimum age plus the buffer. The verified age is what the estimate supports with the same
+ * buffer (estimate 31, buffer 7 → 24: over 13, 16, 18 and 21), so no threshold is claimed that
+ * the buffer does not cover. Null when it did not clear: the person is asked for a document.
+ */
+export function decideFromAgeEstimate(
+  minAge: number,
+  buffer: number,
+  evidence: AgeEvidence,
+): PolicyResult | null {
+  if (!evidence.cleared || evidence.age === null) return null
+  const verifiedAge = Math.floor(evidence.age - buffer)
+  if (verifiedAge < minAge) return null
+  return {
+    status: 'approved',
+    reasons: [],
+    confidence: AGE_ESTIMATE_CONFIDENCE,
+    verifiedAge,
+    decidedBy: 'loom',
+    checks: [
+      { name: 'age_estimation', outcome: 'pass', detail: `estimate clears ${minAge + buffer}` },
+      { name: 'presentation_attack', outcome: 'pass' },
+      { name: 'document_read', outcome: 'not_applicable' },
+    ],
+    primary: null,
+  }
+}

@@ -178,8 +178,16 @@ export function mockDecision(behavior: MockBehavior, minAge: number): Decision {
 }
 
 /** The images a verification of a type asks for before it can be decided. */
-export function requiredImages(type: VerificationType): string[] {
-  return type === 'full_verification' ? ['document_front', 'selfie'] : ['document_front']
+export function requiredImages(type: VerificationType, requireSelfie = false): string[] {
+  switch (type) {
+    case 'age_only':
+      return requireSelfie ? ['document_front', 'selfie'] : ['document_front']
+    case 'full_verification':
+      return ['document_front', 'selfie']
+    case 'age_estimation':
+      // A document only when the estimate does not clear minimum age + buffer.
+      return ['selfie']
+  }
 }
 
 const DURATION = /^(\d{1,5})([mhd])$/

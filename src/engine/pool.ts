@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { Piscina } from 'piscina'
 import type { InspectResult } from './types.ts'
 import type { EngineTask, InspectTask } from './worker.ts'
-import type { FaceComparison, FaceDetection } from './face/index.ts'
+import type { AgeEstimate, AgeOptions, FaceComparison, FaceDetection } from './face/index.ts'
 
 /** A face task that failed or ran out of time: the caller treats it as "no usable face". */
 export interface FaceTaskFailure {
@@ -25,6 +25,12 @@ export interface EnginePool {
   ): Promise<FaceComparison | FaceTaskFailure>
   /** The faces on a selfie, for instant feedback. */
   detectSelfie(selfie: Uint8Array, budgetMs: number): Promise<FaceDetection | FaceTaskFailure>
+  /** Facial age estimation on a selfie, decided against minAge + buffer. */
+  estimateAge(
+    selfie: Uint8Array,
+    options: AgeOptions,
+    budgetMs: number,
+  ): Promise<AgeEstimate | FaceTaskFailure>
   close(): Promise<void>
 }
 
@@ -37,6 +43,8 @@ export function createEnginePool(threads = os.availableParallelism()): EnginePoo
       (pool ??= startPool(threads)).compareFaces(document, selfie, budgetMs),
     detectSelfie: (selfie, budgetMs) =>
       (pool ??= startPool(threads)).detectSelfie(selfie, budgetMs),
+    estimateAge: (selfie, options, budgetMs) =>
+      (pool ??= startPool(threads)).estimateAge(selfie, options, budgetMs),
     close: async () => {
       await pool?.close()
       pool = null
@@ -76,6 +84,8 @@ function startPool(threads: number): EnginePool {
       face<FaceComparison>({ kind: 'compareFaces', document, selfie }, budgetMs),
     detectSelfie: (selfie, budgetMs) =>
       face<FaceDetection>({ kind: 'detectSelfie', selfie }, budgetMs),
+    estimateAge: (selfie, options, budgetMs) =>
+      face<AgeEstimate>({ kind: 'estimateAge', selfie, options }, budgetMs),
     async inspect(task, budgetMs) {
       const started = performance.now()
       try {

@@ -2,8 +2,8 @@
 // the event loop. Face models load once per thread, on the first face task.
 import { inspectImage } from './inspect.ts'
 import type { InspectResult } from './types.ts'
-import { compareFaces, detectFaces } from './face/index.ts'
-import type { FaceComparison, FaceDetection } from './face/index.ts'
+import { compareFaces, detectFaces, estimateAge } from './face/index.ts'
+import type { AgeEstimate, AgeOptions, FaceComparison, FaceDetection } from './face/index.ts'
 
 export interface InspectTask {
   bytes: Uint8Array
@@ -15,8 +15,9 @@ export type EngineTask =
   | ({ kind: 'inspect' } & InspectTask)
   | { kind: 'compareFaces'; document: Uint8Array; selfie: Uint8Array }
   | { kind: 'detectSelfie'; selfie: Uint8Array }
+  | { kind: 'estimateAge'; selfie: Uint8Array; options: AgeOptions }
 
-export type EngineTaskResult = InspectResult | FaceComparison | FaceDetection
+export type EngineTaskResult = InspectResult | FaceComparison | FaceDetection | AgeEstimate
 
 /** Piscina calls the default export with each task. */
 export default async function run(task: EngineTask): Promise<EngineTaskResult> {
@@ -30,5 +31,7 @@ export default async function run(task: EngineTask): Promise<EngineTaskResult> {
       const detection = await detectFaces(task.selfie, { role: 'selfie' })
       return { ...detection, faces: detection.faces.map((f) => ({ ...f, embedding: [] })) }
     }
+    case 'estimateAge':
+      return estimateAge(task.selfie, task.options)
   }
 }

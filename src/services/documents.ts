@@ -6,7 +6,7 @@ import type { Database } from '../store/schema.ts'
 import { ApiError } from '../api/errors.ts'
 import type { ApiKey, Tenant } from '../domain/tenants.ts'
 import { newId } from '../domain/ids.ts'
-import { decideFromEvidence } from '../domain/decision.ts'
+import { decideFromAgeEstimate, decideFromEvidence } from '../domain/decision.ts'
 import type {
   DocumentRead,
   FaceEvidence,
@@ -148,6 +148,14 @@ export function missingImages(
     if (tries === undefined || ofKind.length >= tries) return ofKind
     return ofKind.filter((i) => i.feedback === 'ok')
   }
+  if (verification.verificationType === 'age_estimation') {
+    // One selfie; when its estimate clears minimum age + buffer nothing else is needed.
+    // Otherwise (below the buffer, a suspect presentation, no estimate) the person shows a
+    // document instead, and the document decides.
+    const selfies = usable('selfie')
+    if (selfies.length === 0) return ['selfie']
+    if (selfies.some((i) => i.readOk === 1)) return []
+  }
   const front = usable('document_front')
   const back = usable('document_back')
   const missing: ImageKind[] = []
@@ -159,7 +167,11 @@ export function missingImages(
   const needsBack =
     front.length > 0 && (!frontRead || TWO_SIDED.has(frontRead.readDocumentType ?? ''))
   if (needsBack && back.length === 0) missing.push('document_back')
-  if (verification.settings.requireSelfie && usable('selfie').length === 0) {
+  if (
+    verification.verificationType !== 'age_estimation' &&
+    verification.settings.requireSelfie &&
+    usable('selfie').length === 0
+  ) {
     missing.push('selfie')
   }
   return missing
@@ -214,6 +226,7 @@ export async function addImage(
     throw new ApiError('DOCUMENT_TOO_LARGE', 'Images may be at most 10 MB')
   }
   let read: InspectResult | null = null
+  let estimate: AgeSelfie | null = null
   let feedback: Feedback = 'ok'
   let width: number | null = null
   let height: number | null = null
@@ -224,7 +237,12 @@ export async function addImage(
       width = decoded.image.width
       height = decoded.image.height
     }
-    feedback = await selfieFeedback(deps, bytes)
+    if (verification.verificationType === 'age_estimation') {
+      estimate = await ageSelfie(deps, verification, bytes)
+      feedback = estimate.feedback
+    } else {
+      feedback = await selfieFeedback(deps, bytes)
+    }
   } else {
     read = await readDocument(deps, bytes)
     refuseBadUpload(read)
@@ -244,12 +262,16 @@ export async function addImage(
     contentType,
     byteSize: bytes.length,
     width,
-    readOk: read?.ok ? 1 : 0,
+    readOk: read?.ok || estimate?.cleared ? 1 : 0,
     readDocumentType: read?.ok ? read.documentType : null,
     height,
     blobKey,
     feedback,
-    readSealed: read ? deps.sealer.seal(JSON.stringify(read), `read:${imageId}`) : null,
+    readSealed: read
+      ? deps.sealer.seal(JSON.stringify(read), `read:${imageId}`)
+      : estimate
+        ? deps.sealer.seal(JSON.stringify(estimate), `read:${imageId}`)
+        : null,
     createdAt: now,
     purgedAt: null,
   }
@@ -297,8 +319,24 @@ export async function processVerification(
     const mocked = mockDecision(verification.mockBehavior, verification.minAge)
     return decide(deps, tenant, verification, mocked)
   }
+  const images = await listImages(deps.store.db, tenant.id, verificationId)
+  if (verification.verificationType === 'age_estimation') {
+    const cleared = images.filter((i) => i.kind === 'selfie' && i.readOk === 1 && i.readSealed)
+    const newest = cleared.at(-1)
+    if (newest?.readSealed) {
+      const estimate = JSON.parse(
+        deps.sealer.open(newest.readSealed, `read:${newest.id}`).toString('utf8'),
+      ) as AgeSelfie
+      const approved = decideFromAgeEstimate(
+        verification.minAge,
+        verification.settings.ageBuffer,
+        estimate,
+      )
+      if (approved !== null) return decideWithPolicy(deps, tenant, verification, approved)
+    }
+  }
   const reads: DocumentRead[] = []
-  for (const image of await listImages(deps.store.db, tenant.id, verificationId)) {
+  for (const image of images) {
     if (image.kind !== 'document_front' && image.kind !== 'document_back') continue
     if (image.purgedAt !== null) continue
     let result: InspectResult
@@ -333,6 +371,43 @@ export async function processVerification(
 }
 
 /** The faces on a selfie as feedback (a failed or slow face task does not block the upload). */
+/** An age-estimation selfie's outcome, kept sealed with the image (the estimate is personal). */
+interface AgeSelfie {
+  kind: 'age_estimate'
+  feedback: Feedback
+  age: number | null
+  cleared: boolean
+}
+
+/** Estimates the age on a selfie for an age_estimation verification (instant, on the pool). */
+async function ageSelfie(
+  deps: Deps,
+  verification: Verification,
+  bytes: Buffer,
+): Promise<AgeSelfie> {
+  const estimate = await deps.engine.estimateAge(
+    new Uint8Array(bytes),
+    { minAge: verification.minAge, buffer: verification.settings.ageBuffer },
+    deps.config.engineBudgetMs,
+  )
+  if ('failed' in estimate) {
+    deps.logger.warn({ reason: estimate.reason }, 'age estimation failed; asking for a document')
+    return { kind: 'age_estimate', feedback: 'ok', age: null, cleared: false }
+  }
+  const feedback: Feedback =
+    estimate.feedback === null
+      ? 'ok'
+      : estimate.feedback === 'image_unreadable'
+        ? 'try_again'
+        : estimate.feedback
+  return {
+    kind: 'age_estimate',
+    feedback,
+    age: estimate.age,
+    cleared: estimate.decision === 'approve',
+  }
+}
+
 async function selfieFeedback(deps: Deps, bytes: Buffer): Promise<Feedback> {
   const detection = await deps.engine.detectSelfie(
     new Uint8Array(bytes),

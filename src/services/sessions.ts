@@ -46,19 +46,26 @@ export function checkRedirectUrl(value: string, field: string): string {
   return parsed.toString()
 }
 
+/** One of the tenant's workflows, or WORKFLOW_NOT_FOUND (also for other tenants' ids). */
+export async function findWorkflow(
+  deps: Deps,
+  tenant: Tenant,
+  workflowId: string,
+): Promise<Workflow> {
+  const found = isId('wf', workflowId)
+    ? await getWorkflow(deps.store.db, tenant.id, workflowId)
+    : null
+  if (found === null) throw new ApiError('WORKFLOW_NOT_FOUND', `Workflow ${workflowId} not found`)
+  return found
+}
+
 /** The workflow a session runs: the one named, else the tenant's default, else none. */
 async function workflowFor(
   deps: Deps,
   tenant: Tenant,
   workflowId: string | undefined,
 ): Promise<Workflow | null> {
-  if (workflowId !== undefined) {
-    const found = isId('wf', workflowId)
-      ? await getWorkflow(deps.store.db, tenant.id, workflowId)
-      : null
-    if (found === null) throw new ApiError('WORKFLOW_NOT_FOUND', `Workflow ${workflowId} not found`)
-    return found
-  }
+  if (workflowId !== undefined) return findWorkflow(deps, tenant, workflowId)
   if (tenant.defaultWorkflowId === null) return null
   return getWorkflow(deps.store.db, tenant.id, tenant.defaultWorkflowId)
 }

@@ -22,11 +22,18 @@ import {
   submitOutcome,
 } from '../../services/verifications.ts'
 import type { Completed } from '../../services/verifications.ts'
+import { findWorkflow } from '../../services/sessions.ts'
 import type { Verification } from '../../store/verifications.ts'
 import { listEvents } from '../../store/verifications.ts'
 import { MAX_TOKEN_LENGTH } from '../../domain/tokens.ts'
 
 const Url = Type.String({ maxLength: 2048, minLength: 1 })
+const WorkflowId = Type.String({
+  minLength: 1,
+  maxLength: 64,
+  description: 'A workflow (/v1/workflows) whose settings apply; explicit fields win',
+})
+
 const VerificationTypeSchema = Type.Enum([...VERIFICATION_TYPES])
 const MinAge = Type.Integer({ minimum: 13, maximum: 25 })
 const Ttl = Type.String({ maxLength: 16, description: 'Duration such as "90d", "12h", "30m"' })
@@ -60,6 +67,8 @@ const StartBody = Type.Object(
     timeToLive: Type.Optional(Ttl),
     mock_behavior: Type.Optional(MockBehaviorSchema),
     mockBehavior: Type.Optional(MockBehaviorSchema),
+    workflow_id: Type.Optional(WorkflowId),
+    workflowId: Type.Optional(WorkflowId),
   },
   { additionalProperties: false },
 )
@@ -239,12 +248,16 @@ export async function verifyRoutes(fastify: FastifyInstance): Promise<void> {
     async (req, reply) => {
       const b = req.body
       const tenant = req.tenant!
+      const workflowId = pick('workflow_id', b.workflow_id, 'workflowId', b.workflowId)
+      const workflow =
+        workflowId === undefined ? null : await findWorkflow(app.deps, tenant, workflowId)
       const { verification, sessionUrl, created } = await startVerification(
         app.deps,
         tenant,
         req.apiKey!,
         {
           surface: 'native',
+          workflow,
           metadata: b.metadata,
           callbackUrl: pick(
             'callback_url',
@@ -286,7 +299,10 @@ export async function verifyRoutes(fastify: FastifyInstance): Promise<void> {
         config: {
           verificationType: verification.verificationType,
           minAge: verification.minAge,
-          requiredImages: requiredImages(verification.verificationType),
+          requiredImages: requiredImages(
+            verification.verificationType,
+            verification.settings.requireSelfie,
+          ),
         },
       })
     },
