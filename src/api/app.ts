@@ -15,9 +15,9 @@ import { Ajv } from 'ajv'
 import addFormats from 'ajv-formats'
 import type { Deps } from '../deps.ts'
 import { newId } from '../domain/ids.ts'
-import { ApiError, NATIVE_ERRORS, NativeErrorBody } from './errors.ts'
+import { ApiError, NativeErrorBody } from './errors.ts'
 import type { NativeErrorCode } from './errors.ts'
-import { renderError } from './surfaces.ts'
+import { renderError, statusFor } from './surfaces.ts'
 import type { Surface } from './surfaces.ts'
 import { TenantAuthenticator, adminKeyMatches, presentedApiKey } from './auth.ts'
 import { authenticateAccessToken, looksLikeAccessToken } from './access-tokens.ts'
@@ -37,6 +37,7 @@ import { adminJobRoutes } from './routes/admin-jobs.ts'
 import { oidcRoutes } from './routes/oidc.ts'
 import { verificationSessionRoutes } from './routes/verification-sessions.ts'
 import { hostedPageRoutes } from '../web/routes.ts'
+import { sessionRoutes } from './routes/sessions.ts'
 import './types.ts'
 
 /** The app with TypeBox typing of route schemas. */
@@ -83,10 +84,11 @@ function sendError(
   headers: Record<string, string> = {},
 ): FastifyReply {
   for (const [name, value] of Object.entries(headers)) void reply.header(name, value)
+  const surface = surfaceOf(req)
   return reply
-    .status(NATIVE_ERRORS[code])
+    .status(statusFor(surface, code))
     .type('application/json; charset=utf-8')
-    .send(renderError(surfaceOf(req), code, message, details, req.id))
+    .send(renderError(surface, code, message, details, req.id))
 }
 
 /** Builds the HTTP app. Call `app.ready()` (or listen) before use. */
@@ -284,6 +286,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
       components: {
         securitySchemes: {
           tenantKey: { type: 'apiKey', in: 'header', name: 'x-tenant-api-key' },
+          apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' },
           bearer: { type: 'http', scheme: 'bearer' },
           adminKey: { type: 'apiKey', in: 'header', name: 'x-admin-key' },
         },
@@ -308,5 +311,6 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   await app.register(oidcRoutes)
   await app.register(verificationSessionRoutes)
   await app.register(hostedPageRoutes)
+  await app.register(sessionRoutes)
   return app
 }

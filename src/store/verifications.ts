@@ -373,3 +373,35 @@ export async function scrubVerification(
     .where('id', '=', id)
     .execute()
 }
+
+/**
+ * A tenant's verifications of one surface, newest first, optionally by external id; `after` is
+ * the last id of the previous page (keyset pagination on created time, then id).
+ */
+export async function listVerifications(
+  db: Db,
+  tenantId: string,
+  options: { surface: SurfaceName; externalId?: string; after?: Verification; limit: number },
+): Promise<Verification[]> {
+  let query = db
+    .selectFrom('verifications')
+    .selectAll()
+    .where('tenantId', '=', tenantId)
+    .where('surface', '=', options.surface)
+  if (options.externalId !== undefined) query = query.where('externalId', '=', options.externalId)
+  const after = options.after
+  if (after !== undefined) {
+    query = query.where((eb) =>
+      eb.or([
+        eb('createdAt', '<', after.createdAt),
+        eb.and([eb('createdAt', '=', after.createdAt), eb('id', '<', after.id)]),
+      ]),
+    )
+  }
+  const rows = await query
+    .orderBy('createdAt', 'desc')
+    .orderBy('id', 'desc')
+    .limit(options.limit)
+    .execute()
+  return rows.map(toVerification)
+}
