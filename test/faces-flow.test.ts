@@ -10,6 +10,8 @@ import { createTenant, startTestApp } from './helpers.ts'
 import type { TestApp } from './helpers.ts'
 import { passport } from './specimens.ts'
 import { detectFaces } from '../src/engine/face/index.ts'
+import { processVerification } from '../src/services/documents.ts'
+import { getTenant } from '../src/store/tenants.ts'
 
 const require = createRequire(import.meta.url)
 const demo = path.join(path.dirname(require.resolve('@vladmandic/face-api/package.json')), 'demo')
@@ -250,4 +252,76 @@ describe('age estimation (selfie only, document as fallback)', () => {
       expect(checks.find((c) => c.name === 'minimum_age')?.outcome).toBe('pass')
     },
   )
+})
+
+describe('seed 004: a selfie sent with the document is compared and shows in the checks', () => {
+  let t: TestApp
+  let key: string
+  beforeAll(async () => {
+    group ??= await sharp(await readFile(path.join(demo, 'sample1.jpg')))
+      .resize({ width: 1280 })
+      .jpeg()
+      .toBuffer()
+    if (boxes.length === 0) {
+      const found = await detectFaces(group, { role: 'document' })
+      boxes = found.faces.filter((f) => f.box[2] >= 60).map((f) => f.box)
+    }
+    t = await startTestApp('sqlite')
+    key = (await createTenant(t.app)).key
+  }, 120_000)
+  afterAll(async () => t.close())
+
+  async function session(documentFace: number, selfieFace: number) {
+    const headers = { authorization: `Bearer ${key}` }
+    const created = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/verification',
+      headers,
+      payload: {},
+    })
+    const sid = created.json<{ session_id: string }>().session_id
+    const add = async (type: string, bytes: Buffer) =>
+      t.app.inject({
+        method: 'POST',
+        url: `/api/v1/verification/${sid}/images`,
+        headers,
+        payload: { image: { type, data: bytes.toString('base64') } },
+      })
+    expect((await add('selfie', await face(selfieFace, 2.2, 640))).json()).toMatchObject({
+      feedback: 'ok',
+      complete: false,
+    })
+    expect(
+      (await add('document_front', await passportWithFace(documentFace))).json(),
+    ).toMatchObject({ complete: true })
+    const tenant = await getTenant(
+      t.deps.store.db,
+      (
+        await t.deps.store.db
+          .selectFrom('verifications')
+          .select('tenantId')
+          .where('id', '=', sid)
+          .executeTakeFirstOrThrow()
+      ).tenantId,
+    )
+    await processVerification(t.deps, tenant!, sid)
+    const result = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/verification/${sid}/result`,
+      headers,
+    })
+    return result.json<{ recommendation: string; checks: Record<string, string> }>()
+  }
+
+  it('denies when the selfie is someone else (face_match fail)', { timeout: 120_000 }, async () => {
+    const result = await session(0, 1)
+    expect(result.recommendation).toBe('DENY')
+    expect(result.checks.face_match).toBe('fail')
+  })
+
+  it('allows a matching selfie (face_match pass)', { timeout: 120_000 }, async () => {
+    const result = await session(0, 0)
+    expect(result.checks.face_match).not.toBe('fail')
+    expect(result.checks.presentation_attack).toBeDefined()
+  })
 })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { decideFromEvidence } from './decision.ts'
+import { decideFromAgeEstimate, decideFromEvidence, issuingCountry } from './decision.ts'
 import type { DocumentRead, Workflow } from './decision.ts'
 import type { InspectResult, InspectSuccess } from '../engine/types.ts'
 
@@ -146,5 +146,52 @@ describe('decideFromEvidence', () => {
     expect(decideFromEvidence(full, [front(mrzRead({ ageYears: 16 }))], match).status).toBe(
       'rejected',
     )
+  })
+})
+
+describe('faces offered without being required', () => {
+  it('compares a selfie sent on an age-only verification, and rejects someone else', () => {
+    const other = { decision: 'no_match' as const, similarity: 0.1, attackSuspected: false }
+    const d = decideFromEvidence(ageOnly, [front(mrzRead())], other)
+    expect(d).toMatchObject({ status: 'rejected', reasons: ['face_mismatch'] })
+    expect(d.checks).toContainEqual(
+      expect.objectContaining({ name: 'face_match', outcome: 'fail' }),
+    )
+  })
+
+  it('leaves the face check not applicable when no selfie was sent', () => {
+    const d = decideFromEvidence(ageOnly, [front(mrzRead())], null)
+    expect(d.checks).toContainEqual({ name: 'face_match', outcome: 'not_applicable' })
+  })
+})
+
+describe('accepted issuing countries', () => {
+  const gbOnly: Workflow = { ...ageOnly, acceptedCountries: ['GBR', 'USA'] }
+
+  it('rejects a document from another issuer', () => {
+    const d = decideFromEvidence(gbOnly, [front(mrzRead())], null)
+    expect(d).toMatchObject({ status: 'rejected', reasons: ['country_not_accepted'] })
+  })
+
+  it('accepts a listed issuer, AAMVA jurisdictions as their country', () => {
+    const uk = mrzRead({ document: { ...mrzRead().document, issuer: 'GBR' } })
+    expect(decideFromEvidence(gbOnly, [front(uk)], null).status).toBe('approved')
+    expect(issuingCountry('US-VA')).toBe('USA')
+    expect(issuingCountry('CA-ON')).toBe('CAN')
+    expect(issuingCountry('D<<')).toBe('D')
+  })
+})
+
+describe('decideFromAgeEstimate', () => {
+  it('approves only when the estimate clears minimum age + buffer', () => {
+    expect(decideFromAgeEstimate(18, 7, { age: 24.9, cleared: false })).toBeNull()
+    expect(decideFromAgeEstimate(18, 7, { age: null, cleared: false })).toBeNull()
+    const ok = decideFromAgeEstimate(18, 7, { age: 31.4, cleared: true })
+    expect(ok).toMatchObject({ status: 'approved', verifiedAge: 24, primary: null })
+  })
+
+  it('never claims less than the minimum age it approves', () => {
+    // A cleared flag with an age under the bar (inconsistent input) is not an approval.
+    expect(decideFromAgeEstimate(21, 7, { age: 27, cleared: true })).toBeNull()
   })
 })

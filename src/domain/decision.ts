@@ -194,7 +194,7 @@ export function decideFromEvidence(
   const reviewReasons: string[] = []
   if (age === null || primary.expired === null) reviewReasons.push('low_confidence')
 
-  if (workflow.requireFaceMatch) {
+  if (workflow.requireFaceMatch || face !== null) {
     if (face === null) {
       checks.push({ name: 'face_match', outcome: 'review', detail: 'no face comparison available' })
       reviewReasons.push('low_confidence')

@@ -363,9 +363,16 @@ export async function processVerification(
     reads.push({ kind: image.kind, result })
   }
   const workflow = workflowOf(verification)
-  const face = workflow.requireFaceMatch
-    ? await faceEvidence(deps, tenant.id, verificationId)
-    : null
+  // A selfie sent without being required (seed 004 takes one on any session) is compared too:
+  // it must not be someone else's face, and its checks show in the result. (An age-estimation
+  // selfie served its purpose; when the document decides instead, it decides as age_only does.)
+  const selfieSent =
+    verification.verificationType !== 'age_estimation' &&
+    images.some((i) => i.kind === 'selfie' && i.purgedAt === null)
+  const face =
+    workflow.requireFaceMatch || selfieSent
+      ? await faceEvidence(deps, tenant.id, verificationId)
+      : null
   const policy = decideFromEvidence(workflow, reads, face)
   return decideWithPolicy(deps, tenant, verification, policy)
 }
