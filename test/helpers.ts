@@ -78,7 +78,7 @@ export interface TestApp {
 /** Builds deps and app on a fresh database; `close()` tears everything down. */
 export async function startTestApp(
   dialect: DialectName,
-  options: { env?: Record<string, string>; clock?: Clock } = {},
+  options: { env?: Record<string, string>; clock?: Clock; logLines?: string[] } = {},
 ): Promise<TestApp> {
   const db = await createTestDatabase(dialect)
   const config = loadConfig({
@@ -89,8 +89,14 @@ export async function startTestApp(
     ...db.env,
     ...options.env,
   })
+  // With `logLines`, every log line (at debug level) is kept there, so a test can check what a
+  // log would hold.
+  const lines = options.logLines
+  const logger = lines
+    ? pino({ level: 'debug' }, { write: (line: string) => void lines.push(line) })
+    : pino({ level: 'silent' })
   const { deps } = await buildDeps(config, {
-    logger: pino({ level: 'silent' }),
+    logger,
     ...(options.clock ? { clock: options.clock } : {}),
   })
   const app = await buildApp(deps)

@@ -5,6 +5,7 @@ import {
   createKey,
   createTenant,
   dialects,
+  eventually,
   expectTenantAuthRequired,
   startTestApp,
 } from './helpers.ts'
@@ -318,5 +319,59 @@ describe.each(dialects())('seed 003 sessions and workflows on %s', (dialect) => 
         expect(error(res).error.message).toContain(message)
       }
     })
+  })
+})
+
+describe('the applicant’s data in logs', () => {
+  it('never appears in a log line, from creation to sending to deletion', async () => {
+    const lines: string[] = []
+    const t = await startTestApp('sqlite', {
+      logLines: lines,
+      env: { LOOM_SMS_PROVIDER: 'http', LOOM_SMS_URL: 'http://127.0.0.1:9/unreachable' },
+    })
+    const { startWorker } = await import('../src/jobs/worker.ts')
+    const worker = startWorker(t.deps, { maintenance: false })
+    try {
+      const tenant = await createTenant(t.app)
+      const person = {
+        first_name: 'Zebulon',
+        last_name: 'Quixotic',
+        email: 'zebulon.quixotic@example.com',
+        phone: '+15192227777',
+        external_id: 'log-check',
+      }
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/v1/sessions',
+        headers: { 'x-api-key': tenant.key },
+        payload: person,
+      })
+      expect(res.statusCode).toBe(200)
+      const id = res.json<{ id: string }>().id
+      // Both invitations fail (no SMTP, unreachable SMS provider) and are logged as failures.
+      await eventually(async () => {
+        const s = await t.app.inject({
+          method: 'GET',
+          url: `/v1/sessions/${id}`,
+          headers: { 'x-api-key': tenant.key },
+        })
+        const invitations = s.json<{ invitations: { attempts: number }[] }>().invitations
+        return invitations.every((i) => i.attempts >= 1) ? true : undefined
+      }, 30_000)
+      await t.app.inject({
+        method: 'DELETE',
+        url: `/v1/sessions/${id}`,
+        headers: { 'x-api-key': tenant.key },
+      })
+      const log = lines.join('\n')
+      expect(lines.length).toBeGreaterThan(3)
+      expect(log).toContain(id)
+      for (const secret of ['Zebulon', 'Quixotic', 'zebulon.quixotic', '5192227777']) {
+        expect(log).not.toContain(secret)
+      }
+    } finally {
+      await worker.stop()
+      await t.close()
+    }
   })
 })
