@@ -20,7 +20,8 @@ import type { RunningWorker } from '../src/jobs/worker.ts'
 // Short schedules so retries and dead letters happen within a test; tests never assert timings.
 const FAST = {
   LOOM_WEBHOOK_RETRY_SCHEDULE: '20ms,20ms,20ms',
-  LOOM_WEBHOOK_TIMEOUT_MS: '300',
+  // Long enough that a loaded 2-core machine answers in time; the timeout test hangs on purpose.
+  LOOM_WEBHOOK_TIMEOUT_MS: '2000',
   LOOM_JOB_LEASE_SECONDS: '5',
   LOOM_WORKER_POLL_MS: '20',
   LOOM_WEBHOOK_SECRET_GRACE_HOURS: '24',

@@ -300,6 +300,18 @@ export function deliverHandler(sender: WebhookSender): JobHandler {
           : new Date(
               at.getTime() + webhookRetryDelayMs(deps.config.webhookRetryScheduleMs, job.attempts),
             )
+      // Standard Webhooks: 410 Gone means the receiver asks us to stop sending. The endpoint is
+      // disabled before the attempt is recorded, so whoever sees the failed delivery sees it off.
+      if (gone && endpoint !== null) {
+        await updateEndpoint(
+          db,
+          tenantId,
+          endpoint.id,
+          { enabled: false, disabledReason: 'the receiver answered 410 Gone' },
+          at.toISOString(),
+        )
+        deps.logger.info({ endpointId: endpoint.id, tenantId }, 'webhook endpoint disabled (410)')
+      }
       await recordAttempt(db, delivery, {
         attempt: delivery.attempts + 1,
         statusCode: outcome.statusCode,
@@ -311,20 +323,7 @@ export function deliverHandler(sender: WebhookSender): JobHandler {
         nextAttemptAt: retryAt?.toISOString() ?? null,
       })
       if (ok) return
-      if (gone) {
-        // Standard Webhooks: 410 Gone means the receiver asks us to stop sending.
-        if (endpoint !== null) {
-          await updateEndpoint(
-            db,
-            tenantId,
-            endpoint.id,
-            { enabled: false, disabledReason: 'the receiver answered 410 Gone' },
-            at.toISOString(),
-          )
-          deps.logger.info({ endpointId: endpoint.id, tenantId }, 'webhook endpoint disabled (410)')
-        }
-        throw new PermanentJobError('receiver answered 410 Gone')
-      }
+      if (gone) throw new PermanentJobError('receiver answered 410 Gone')
       throw retryAt === null
         ? new PermanentJobError(error ?? 'failed')
         : new RetryAt(retryAt, error ?? 'failed')
