@@ -10,6 +10,7 @@ export const WEBHOOK_EVENT_TYPES = [
   'verification.completed',
   'verification.failed',
   'verification.expired',
+  'verification.abandoned',
   'verification.deleted',
 ] as const
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number]
