@@ -1,4 +1,5 @@
 // Generated documents with known truth for the HTTP tests.
+import sharp from 'sharp'
 import { generateMrzSpecimen } from '../src/specimen/index.ts'
 import type { MrzSpecimen } from '../src/specimen/index.ts'
 import { ageOn } from '../src/engine/types.ts'
@@ -27,4 +28,17 @@ export async function idCardBack(start: number): Promise<MrzSpecimen> {
     if (ageOn(s.identity.dateOfBirth, asOf) >= 18 && s.identity.expiryDate >= asOf) return s
   }
   throw new Error('no adult TD1 specimen')
+}
+
+/** A driving licence's front: a photo box and lines of print, no barcode or MRZ (on the back). */
+export async function licenceFront(): Promise<Buffer> {
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="856" height="540">
+  <rect width="856" height="540" rx="30" fill="#dfe9f5"/>
+  <rect x="0" y="0" width="856" height="90" fill="#24508f"/>
+  <text x="40" y="60" font-size="42" font-family="sans-serif" fill="#fff">DRIVER LICENSE</text>
+  <rect x="40" y="130" width="230" height="290" fill="#9aa7b8"/>
+  <text x="310" y="180" font-size="30" font-family="sans-serif">SPECIMEN</text>
+  <text x="310" y="230" font-size="26" font-family="sans-serif">NOT A REAL DOCUMENT</text>
+</svg>`
+  return sharp(Buffer.from(svg)).jpeg({ quality: 90 }).toBuffer()
 }

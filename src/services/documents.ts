@@ -248,7 +248,13 @@ export async function addImage(
     refuseBadUpload(read)
     feedback = feedbackFor(read)
     // The front of an ID card has no MRZ or barcode: not a problem while the back may have one.
-    if (kind === 'document_front' && feedback === 'no_document') feedback = 'ok'
+    // Nor is a front whose lines of print looked like a barcode that did not decode: a licence's
+    // PDF417 is on its back (AAMVA DL/ID card design standard), which is then asked for.
+    if (
+      kind === 'document_front' &&
+      (feedback === 'no_document' || feedback === 'barcode_unreadable')
+    )
+      feedback = 'ok'
   }
   const now = deps.clock.now().toISOString()
   const imageId = newId('img')
