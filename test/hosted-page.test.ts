@@ -16,7 +16,7 @@ import {
   startTestApp,
 } from './helpers.ts'
 import type { TestApp } from './helpers.ts'
-import { passport } from './specimens.ts'
+import { licenceFront, passport } from './specimens.ts'
 import { pickLanguage } from '../src/web/i18n.ts'
 import { CATALOGUES } from '../src/web/i18n.ts'
 
@@ -116,6 +116,13 @@ describe.each(dialects())('hosted page (%s)', (dialect) => {
       expect(file.headers['x-content-type-options']).toBe('nosniff')
     }
     expect((await get('/embed.js')).headers['cross-origin-resource-policy']).toBe('cross-origin')
+    // The tenant's colour comes as a stylesheet (no inline style), with readable text on it.
+    expect(res.body).toContain('href="/page/theme.css?brand=0a7f5c"')
+    const theme = await get('/page/theme.css?brand=0a7f5c')
+    expect(theme.headers['content-type']).toMatch(/^text\/css/)
+    expect(theme.body).toContain('--brand:#0a7f5c;--on-brand:#ffffff')
+    expect((await get('/page/theme.css?brand=ffe600')).body).toContain('--on-brand:#000000')
+    expect((await get('/page/theme.css?brand=red;}')).statusCode).toBe(400)
   })
 
   it('speaks the language asked for by ?lang= or Accept-Language, English otherwise', async () => {
@@ -199,6 +206,16 @@ describe.each(dialects())('hosted page (%s)', (dialect) => {
     expect(third.json().missingImages).toEqual(['document_back'])
     const retaken = await upload(path, 'document_front', good)
     expect(retaken.json()).toMatchObject({ feedback: 'ok', complete: true })
+  })
+
+  it('takes a licence front with lines of print as it is, and asks for the back', async () => {
+    const { path } = await start()
+    const front = await upload(path, 'document_front', await licenceFront())
+    expect(front.json()).toMatchObject({
+      feedback: 'ok',
+      missingImages: ['document_back'],
+      doneImages: ['document_front'],
+    })
   })
 
   it('answers a corrupt, empty, oversized or unknown upload with a clear 4xx', async () => {

@@ -34,10 +34,35 @@ export interface Assets {
   style: string
 }
 
+const HEX_COLOUR = /^#[0-9a-f]{6}$/i
+
+/**
+ * The tenant's colour as CSS custom properties, with black or white text on it, whichever
+ * contrasts more (WCAG 2.x relative luminance). Empty for a missing or malformed colour.
+ */
+export function brandCss(colour: string | null): string {
+  if (colour === null || !HEX_COLOUR.test(colour)) return ''
+  const [r = 0, g = 0, b = 0] = [1, 3, 5].map((i) => {
+    const c = parseInt(colour.slice(i, i + 2), 16) / 255
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4
+  })
+  const luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b
+  const onBrand = 1.05 / (luminance + 0.05) >= (luminance + 0.05) / 0.05 ? '#ffffff' : '#000000'
+  return `:root{--brand:${colour.toLowerCase()};--on-brand:${onBrand}}\n`
+}
+
+/** The stylesheet URL that sets a tenant's colour (CSP allows no inline style). */
+export function themeUrl(colour: string | null): string | null {
+  return colour !== null && HEX_COLOUR.test(colour)
+    ? `/page/theme.css?brand=${colour.slice(1).toLowerCase()}`
+    : null
+}
+
 interface Frame {
   language: Language
   title: string
   tenantName: string | null
+  brandColor: string | null
   assets: Assets
   /** The current page path and query without `lang`, for the language links. */
   selfPath: string
@@ -58,6 +83,7 @@ function frame(inner: Frame, main: string, tail = ''): string {
   const t = (key: MessageKey) => escapeHtml(translate(inner.language, key))
   const tenant = inner.tenantName === null ? '' : escapeHtml(inner.tenantName)
   const mark = inner.tenantName === null ? '' : escapeHtml(initialOf(inner.tenantName))
+  const theme = themeUrl(inner.brandColor)
   return `<!doctype html>
 <html lang="${inner.language}">
 <head>
@@ -66,9 +92,10 @@ function frame(inner: Frame, main: string, tail = ''): string {
 <meta name="color-scheme" content="light dark">
 <meta name="referrer" content="no-referrer">
 <meta name="robots" content="noindex, nofollow">
+<link rel="icon" href="data:,">
 <title>${escapeHtml(inner.title)}</title>
 <link rel="stylesheet" href="${escapeHtml(inner.assets.style)}">
-</head>
+${theme === null ? '' : `<link rel="stylesheet" href="${escapeHtml(theme)}">\n`}</head>
 <body>
 <header class="top">
 ${tenant ? `<p class="tenant"><span class="tenant-mark" aria-hidden="true">${mark}</span><span class="tenant-name">${tenant}</span></p>` : ''}
@@ -94,6 +121,7 @@ function initialOf(name: string): string {
 export interface ShellInput {
   language: Language
   tenantName: string
+  brandColor: string | null
   assets: Assets
   selfPath: string
   /** Everything the script needs: state, messages, base path, embed origin. */
@@ -117,6 +145,7 @@ export function renderShell(input: ShellInput): string {
       language: input.language,
       title,
       tenantName: input.tenantName,
+      brandColor: input.brandColor,
       assets: input.assets,
       selfPath: input.selfPath,
     },
@@ -129,6 +158,7 @@ export interface ProblemInput {
   language: Language
   problem: 'invalid' | 'expired' | 'busy'
   tenantName: string | null
+  brandColor: string | null
   /** The tenant's redirect URL with the outcome, when the session had one. */
   returnUrl: string | null
   assets: Assets
@@ -160,6 +190,7 @@ ${back}
       language: input.language,
       title,
       tenantName: input.tenantName,
+      brandColor: input.brandColor,
       assets: input.assets,
       selfPath: input.selfPath,
     },

@@ -16,7 +16,7 @@ import { MAX_IMAGE_BYTES } from '../services/documents.ts'
 import type { Deps } from '../deps.ts'
 import { pickLanguage } from './i18n.ts'
 import type { Language } from './i18n.ts'
-import { renderProblem, renderShell } from './html.ts'
+import { brandCss, renderProblem, renderShell } from './html.ts'
 import type { Assets } from './html.ts'
 import {
   PAGE_COST,
@@ -166,7 +166,7 @@ export async function hostedPageRoutes(fastify: FastifyInstance): Promise<void> 
     language: Language,
     selfPath: string,
     problem: 'invalid' | 'expired' | 'busy',
-    tenantName: string | null = null,
+    tenant: { name: string; brandColor: string | null } | null = null,
     returnUrl: string | null = null,
   ): FastifyReply {
     pageHeaders(reply, null)
@@ -174,7 +174,15 @@ export async function hostedPageRoutes(fastify: FastifyInstance): Promise<void> 
       .status(status)
       .type('text/html; charset=utf-8')
       .send(
-        renderProblem({ language, problem, tenantName, returnUrl, assets: assetUrls, selfPath }),
+        renderProblem({
+          language,
+          problem,
+          tenantName: tenant?.name ?? null,
+          brandColor: tenant?.brandColor ?? null,
+          returnUrl,
+          assets: assetUrls,
+          selfPath,
+        }),
       )
   }
 
@@ -215,15 +223,7 @@ export async function hostedPageRoutes(fastify: FastifyInstance): Promise<void> 
           verification === null
             ? null
             : finishOf(verification, { status: 'failed', reason: 'session_expired' }).redirectUrl
-        return problemPage(
-          reply,
-          410,
-          language,
-          selfPath,
-          'expired',
-          tenant?.name ?? null,
-          returnUrl,
-        )
+        return problemPage(reply, 410, language, selfPath, 'expired', tenant, returnUrl)
       }
       const { session } = opened
       try {
@@ -243,6 +243,7 @@ export async function hostedPageRoutes(fastify: FastifyInstance): Promise<void> 
         renderShell({
           language,
           tenantName: session.tenant.name,
+          brandColor: session.tenant.brandColor,
           assets: assetUrls,
           selfPath,
           boot: {
@@ -332,6 +333,25 @@ export async function hostedPageRoutes(fastify: FastifyInstance): Promise<void> 
       sendAsset(reply, assets[name], false),
     )
   }
+  // The tenant's colour as a stylesheet (a pure function of the colour, so it caches).
+  app.get(
+    '/page/theme.css',
+    {
+      config,
+      schema: {
+        hide: true,
+        querystring: Type.Object({
+          brand: Type.Optional(Type.String({ maxLength: 6, pattern: '^[0-9a-fA-F]{6}$' })),
+        }),
+      },
+    },
+    async (req, reply) => {
+      void reply.header('x-content-type-options', 'nosniff')
+      void reply.header('cache-control', 'public, max-age=86400')
+      const css = req.query.brand === undefined ? '' : brandCss(`#${req.query.brand}`)
+      return reply.type('text/css; charset=utf-8').send(css)
+    },
+  )
   app.get('/embed.js', { config, schema: { hide: true } }, async (_req, reply) =>
     sendAsset(reply, assets['embed.js'], true),
   )

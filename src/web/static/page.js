@@ -88,23 +88,6 @@ function spinner() {
   return h('div', { class: 'spinner', 'aria-hidden': 'true' })
 }
 
-/** The tenant's colour, with black or white text on it, whichever contrasts more (WCAG 2.x). */
-function applyBrand(color) {
-  if (typeof color !== 'string' || !/^#[0-9a-f]{6}$/i.test(color)) return
-  const [r, g, b] = [1, 3, 5].map((i) => {
-    const c = parseInt(color.slice(i, i + 2), 16) / 255
-    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4
-  })
-  const luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b
-  const onWhite = 1.05 / (luminance + 0.05)
-  const onBlack = (luminance + 0.05) / 0.05
-  document.documentElement.style.setProperty('--brand', color)
-  document.documentElement.style.setProperty(
-    '--on-brand',
-    onWhite >= onBlack ? '#ffffff' : '#000000',
-  )
-}
-
 // ---- steps ---------------------------------------------------------------------------------
 
 function showIntro() {
@@ -263,6 +246,11 @@ async function openCamera(kind) {
       video.addEventListener('loadedmetadata', resolve, { once: true }),
     )
   }
+  // The viewfinder shows the whole frame that will be sent, so the guide means what it says.
+  const viewfinder = video.parentElement
+  const ratio = video.videoWidth / video.videoHeight
+  viewfinder.style.setProperty('aspect-ratio', `${video.videoWidth} / ${video.videoHeight}`)
+  viewfinder.style.setProperty('max-width', `calc(62vh * ${ratio.toFixed(4)})`)
   shoot.disabled = false
   status.textContent = t('camera.ready')
   announce(t('camera.ready'))
@@ -574,7 +562,6 @@ function showOutcome() {
 
 // ---- start ---------------------------------------------------------------------------------
 
-applyBrand(state.tenant.brandColor)
 if (state.finish) {
   finish(false)
 } else {
