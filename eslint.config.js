@@ -4,15 +4,7 @@ import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
   {
-    ignores: [
-      'node_modules/',
-      'dist/',
-      'data/',
-      'eval/out/',
-      'bench/out/',
-      'src/web/static/',
-      'tmp-*',
-    ],
+    ignores: ['node_modules/', 'dist/', 'data/', 'eval/out/', 'bench/out/', 'tmp-*'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
@@ -48,5 +40,32 @@ export default tseslint.config(
     files: ['**/*.js'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: { globals: { URL: 'readonly', process: 'readonly', console: 'readonly' } },
+  },
+  {
+    // The hosted page's own scripts run in the browser (page.js a module, embed.js a classic
+    // script included by tenants' pages).
+    files: ['src/web/static/**/*.js'],
+    languageOptions: {
+      parserOptions: { projectService: false, project: false },
+      globals: Object.fromEntries(
+        [
+          'window',
+          'document',
+          'navigator',
+          'location',
+          'fetch',
+          'URL',
+          'URLSearchParams',
+          'CustomEvent',
+          'Element',
+          'createImageBitmap',
+          'console',
+        ].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
+  {
+    files: ['src/web/static/embed.js'],
+    languageOptions: { sourceType: 'script' },
   },
 )

@@ -1,0 +1,538 @@
+// The hosted page in a real browser: Debian's Chromium driven by playwright-core, against a
+// listening Loom with its worker, and a small "tenant site" on another origin (redirect target
+// and embedding page). Chromium's fake camera is fed a generated specimen passport (Y4M). Each
+// step is photographed on a phone-sized screen into test-results/page/<flow>/ for people to see.
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import http from 'node:http'
+import os from 'node:os'
+import path from 'node:path'
+import sharp from 'sharp'
+import { chromium } from 'playwright-core'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { TestClock, createTenant, startTestApp } from './helpers.ts'
+import type { TestApp } from './helpers.ts'
+import { licenceFront, passport, today } from './specimens.ts'
+import { generateLicenceImage } from '../src/specimen/licence.ts'
+import { startWorker } from '../src/jobs/worker.ts'
+import type { RunningWorker } from '../src/jobs/worker.ts'
+import { en } from '../src/web/messages/en.ts'
+import { fr } from '../src/web/messages/fr.ts'
+
+const CHROMIUM = '/usr/bin/chromium'
+const SHOTS = path.resolve('test-results/page')
+const PHONE = {
+  viewport: { width: 390, height: 844 },
+  deviceScaleFactor: 2,
+  isMobile: true,
+  hasTouch: true,
+}
+const WAIT = Number(process.env.LOOM_PAGE_WAIT_MS ?? 90_000)
+
+const haveChromium = existsSync(CHROMIUM)
+if (!haveChromium && process.env.CI === 'true') {
+  throw new Error(`${CHROMIUM} is missing: scripts/system-packages.sh installs Debian's chromium`)
+}
+if (!haveChromium) {
+  console.warn(
+    `hosted page browser tests skipped: ${CHROMIUM} is not installed (apt-get install chromium)`,
+  )
+}
+
+/** ITU-R BT.601 limited range, 4:2:0: what Chromium's Y4M reader expects (C420). */
+function toI420(rgb: Buffer, width: number, height: number): Buffer {
+  const y = Buffer.alloc(width * height)
+  const u = Buffer.alloc((width / 2) * (height / 2))
+  const v = Buffer.alloc((width / 2) * (height / 2))
+  for (let row = 0; row < height; row++) {
+    for (let col = 0; col < width; col++) {
+      const i = (row * width + col) * 3
+      const r = rgb[i]!
+      const g = rgb[i + 1]!
+      const b = rgb[i + 2]!
+      y[row * width + col] = Math.round(16 + 0.257 * r + 0.504 * g + 0.098 * b)
+    }
+  }
+  for (let row = 0; row < height; row += 2) {
+    for (let col = 0; col < width; col += 2) {
+      let r = 0
+      let g = 0
+      let b = 0
+      for (const [dy, dx] of [
+        [0, 0],
+        [0, 1],
+        [1, 0],
+        [1, 1],
+      ] as const) {
+        const i = ((row + dy) * width + col + dx) * 3
+        r += rgb[i]!
+        g += rgb[i + 1]!
+        b += rgb[i + 2]!
+      }
+      r /= 4
+      g /= 4
+      b /= 4
+      const at = (row / 2) * (width / 2) + col / 2
+      u[at] = Math.round(128 - 0.148 * r - 0.291 * g + 0.439 * b)
+      v[at] = Math.round(128 + 0.439 * r - 0.368 * g - 0.071 * b)
+    }
+  }
+  return Buffer.concat([y, u, v])
+}
+
+/** A few frames of a document lying on a dark table, as a YUV4MPEG2 file for the fake camera. */
+async function writeY4m(file: string, document: Buffer, blur = 0): Promise<void> {
+  const width = 1280
+  const height = 960
+  const doc = await sharp(document)
+    .resize({ width: Math.round(width * 0.86) })
+    .png()
+    .toBuffer()
+  // Out of focus: the whole frame is blurred, as a camera that did not focus would give it.
+  const composed = await sharp({ create: { width, height, channels: 3, background: '#2e3136' } })
+    .composite([{ input: doc, gravity: 'centre' }])
+    .png()
+    .toBuffer()
+  const rgb = await (blur > 0 ? sharp(composed).blur(blur) : sharp(composed))
+    .removeAlpha()
+    .raw()
+    .toBuffer()
+  const frame = toI420(rgb, width, height)
+  const header = Buffer.from(`YUV4MPEG2 W${width} H${height} F15:1 Ip A1:1 C420jpeg\n`)
+  const frames = [0, 1, 2].flatMap(() => [Buffer.from('FRAME\n'), frame])
+  writeFileSync(file, Buffer.concat([header, ...frames]))
+}
+
+function launch(fakeVideo: string | null): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    timeout: WAIT,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-background-networking',
+      '--disable-dev-shm-usage',
+      // Camera permission comes from context.grantPermissions: --use-fake-ui-for-media-stream
+      // would also dismiss every file chooser at once.
+      ...(fakeVideo
+        ? ['--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${fakeVideo}`]
+        : []),
+    ],
+  })
+}
+
+/** The tenant's own site on another origin: a redirect target and a page that embeds the flow. */
+interface TenantSite {
+  origin: string
+  returns: URL[]
+  close(): Promise<void>
+}
+
+async function startTenantSite(loomOrigin: string): Promise<TenantSite> {
+  const returns: URL[] = []
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://site')
+    req.resume()
+    if (req.method === 'GET' && url.pathname === '/return') {
+      returns.push(url)
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+      res.end('<!doctype html><title>Back at the shop</title><h1>Back at the shop</h1>')
+      return
+    }
+    if (req.method === 'GET' && url.pathname === '/shop') {
+      const session = JSON.stringify(url.searchParams.get('session') ?? '')
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+      res.end(`<!doctype html><html lang="en"><title>Shop</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<h1>Shop checkout</h1><button id="verify">Verify my age</button><pre id="out"></pre>
+<script src="${loomOrigin}/embed.js"></script>
+<script>
+  window.events = []
+  document.addEventListener('loom:complete', (e) => window.events.push(e.detail))
+  document.getElementById('verify').addEventListener('click', async () => {
+    const outcome = await Loom.open(${session})
+    document.getElementById('out').textContent = JSON.stringify(outcome)
+  })
+</script></html>`)
+      return
+    }
+    // Webhook deliveries to the callback URL and anything else.
+    res.writeHead(200, { 'content-type': 'text/plain' })
+    res.end('ok')
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const address = server.address()
+  if (address === null || typeof address === 'string') throw new Error('no port')
+  return {
+    origin: `http://127.0.0.1:${address.port}`,
+    returns,
+    close: async () => {
+      server.closeAllConnections()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    },
+  }
+}
+
+describe.skipIf(!haveChromium)('hosted page in Chromium', () => {
+  let t: TestApp
+  let worker: RunningWorker
+  let loom: string
+  let site: TenantSite
+  let key: string
+  const clock = new TestClock()
+  const browsers: Browser[] = []
+  let cameraBrowser: Browser
+  let blurryCameraBrowser: Browser
+  let plainBrowser: Browser
+  const files = path.join(os.tmpdir(), `loom-page-${process.pid}`)
+  let goodPassport: Buffer
+
+  beforeAll(async () => {
+    mkdirSync(files, { recursive: true })
+    t = await startTestApp('sqlite', { clock })
+    await t.app.listen({ port: 0, host: '127.0.0.1' })
+    const address = t.app.server.address()
+    if (address === null || typeof address === 'string') throw new Error('no port')
+    loom = `http://127.0.0.1:${address.port}`
+    worker = startWorker(t.deps, { maintenance: false })
+    site = await startTenantSite(loom)
+    key = (await createTenant(t.app, { name: 'Northwind Cellars', brandColor: '#7a1f3d' })).key
+    goodPassport = (await passport({ adult: true })).image
+    writeFileSync(path.join(files, 'passport.png'), goodPassport)
+    await writeY4m(path.join(files, 'passport.y4m'), goodPassport)
+    await writeY4m(path.join(files, 'blurry.y4m'), goodPassport, 14)
+    cameraBrowser = await launch(path.join(files, 'passport.y4m'))
+    blurryCameraBrowser = await launch(path.join(files, 'blurry.y4m'))
+    plainBrowser = await launch(null)
+    browsers.push(cameraBrowser, blurryCameraBrowser, plainBrowser)
+  }, 180_000)
+
+  afterAll(async () => {
+    for (const browser of browsers) await browser.close()
+    await worker?.stop()
+    await site?.close()
+    await t?.close()
+  }, 60_000)
+
+  /** Starts a verification; returns its id and the page URL on this server. */
+  async function start(body: Record<string, unknown> = {}) {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/verify/start',
+      headers: { 'x-tenant-api-key': key },
+      payload: body,
+    })
+    expect(res.statusCode).toBe(200)
+    const { verificationId, sessionUrl } = res.json<{
+      verificationId: string
+      sessionUrl: string
+    }>()
+    return { id: verificationId, url: `${loom}${new URL(sessionUrl).pathname}` }
+  }
+
+  async function phone(
+    browser: Browser,
+    options: { locale?: string; colorScheme?: 'light' | 'dark' } = {},
+  ): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
+    const context = await browser.newContext({
+      ...PHONE,
+      locale: options.locale ?? 'en-GB',
+      colorScheme: options.colorScheme ?? 'light',
+    })
+    context.setDefaultTimeout(WAIT)
+    await context.grantPermissions(['camera'], { origin: loom })
+    const page = await context.newPage()
+    // Intercept file choosers from the start (enabling it lazily can race the click).
+    page.on('filechooser', () => undefined)
+    // Script errors and console errors (a CSP violation is one) on any page of the flow.
+    const problems: string[] = []
+    page.on('pageerror', (err) => problems.push(err.message))
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') problems.push(`${msg.text()} (${msg.location().url})`)
+    })
+    return { context, page, problems }
+  }
+
+  function shooter(page: Page, flow: string) {
+    const dir = path.join(SHOTS, flow)
+    mkdirSync(dir, { recursive: true })
+    let n = 0
+    return async (name: string) => {
+      n += 1
+      await page.screenshot({ path: path.join(dir, `${String(n).padStart(2, '0')}-${name}.png`) })
+    }
+  }
+
+  /** Waits for a screen by its heading; on failure, says what the page shows instead. */
+  async function heading(page: Page, text: string): Promise<void> {
+    try {
+      await page.getByRole('heading', { level: 1, name: text }).waitFor({ state: 'visible' })
+    } catch (err) {
+      mkdirSync(SHOTS, { recursive: true })
+      await page.screenshot({ path: path.join(SHOTS, 'failure.png') }).catch(() => undefined)
+      const shown = await page
+        .locator('body')
+        .innerText({ timeout: 2000 })
+        .catch(() => '?')
+      throw new Error(`expected the screen "${text}"; the page shows:\n${shown}`, { cause: err })
+    }
+  }
+
+  async function consent(page: Page, snap?: (name: string) => Promise<void>) {
+    await heading(page, en['intro.title.age'].replace('{tenant}', 'Northwind Cellars'))
+    if (snap) await snap('intro')
+    await page.getByRole('checkbox').check()
+    await page.getByRole('button', { name: en['intro.start'] }).click()
+  }
+
+  async function uploadFile(page: Page, buttonName: string, name: string, buffer: Buffer) {
+    const [chooser] = await Promise.all([
+      page.waitForEvent('filechooser'),
+      page.getByRole('button', { name: buttonName }).click(),
+    ])
+    await chooser.setFiles({
+      name,
+      mimeType: name.endsWith('.png') ? 'image/png' : 'image/jpeg',
+      buffer,
+    })
+  }
+
+  it(
+    'passport through the camera, then back to the tenant with the outcome',
+    { timeout: 240_000 },
+    async () => {
+      const { id, url } = await start({ callback_url: `${site.origin}/return`, state: 'order-77' })
+      const { context, page, problems } = await phone(cameraBrowser)
+      const snap = shooter(page, 'passport-camera')
+      await page.goto(url)
+      // Start without consent: the page says why and moves focus to the box.
+      await heading(page, en['intro.title.age'].replace('{tenant}', 'Northwind Cellars'))
+      await snap('intro')
+      await page.getByRole('button', { name: en['intro.start'] }).click()
+      await expect
+        .poll(() => page.locator('#consent-error').textContent())
+        .toBe(en['intro.consent_required'])
+      expect(await page.evaluate('document.activeElement?.id')).toBe('consent')
+      await snap('consent-required')
+      await page.getByRole('checkbox').check()
+      await page.getByRole('button', { name: en['intro.start'] }).click()
+      await heading(page, en['capture.document_front.title'])
+      await snap('document-front')
+      await page.getByRole('button', { name: en['capture.use_camera'] }).click()
+      const shoot = page.getByRole('button', { name: en['camera.shoot'] })
+      await expect.poll(() => shoot.isEnabled(), { timeout: WAIT }).toBe(true)
+      // The live frame guide is drawn over the running camera.
+      await expect
+        .poll(() => page.locator('video').evaluate((v) => (v as { videoWidth: number }).videoWidth))
+        .toBe(1280)
+      expect(await page.locator('.guide').isVisible()).toBe(true)
+      await snap('camera')
+      await shoot.click()
+      await heading(page, en['processing.title'])
+      await snap('processing')
+      await page.waitForURL(`${site.origin}/return?**`, { timeout: WAIT })
+      const back = new URL(page.url())
+      expect(Object.fromEntries(back.searchParams)).toEqual({
+        session_id: id,
+        status: 'success',
+        state: 'order-77',
+      })
+      const status = await t.app.inject({
+        method: 'GET',
+        url: `/verify/status?verificationId=${id}`,
+        headers: { 'x-tenant-api-key': key },
+      })
+      expect(status.json().status).toBe('approved')
+      expect(problems).toEqual([])
+      await context.close()
+    },
+  )
+
+  it(
+    'licence front and back by file upload, keyboard only, with a clear end page',
+    { timeout: 240_000 },
+    async () => {
+      const licence = await generateLicenceImage(21, {
+        version: 10,
+        jurisdiction: 'NY',
+        age: 30,
+        asOf: today(),
+      })
+      const { url } = await start()
+      const { context, page, problems } = await phone(plainBrowser)
+      const snap = shooter(page, 'licence-upload')
+      await page.goto(url)
+      await heading(page, en['intro.title.age'].replace('{tenant}', 'Northwind Cellars'))
+      // Focus order: the heading, the consent box, Start, then Cancel.
+      const focused = () =>
+        page.evaluate(
+          `(() => {
+            const el = document.activeElement
+            return el?.id || el?.textContent?.trim() || el?.tagName || ''
+          })()`,
+        )
+      await page.keyboard.press('Tab')
+      expect(await focused()).toBe('consent')
+      await page.keyboard.press('Space')
+      await page.keyboard.press('Tab')
+      expect(await focused()).toBe(en['intro.start'])
+      await page.keyboard.press('Tab')
+      expect(await focused()).toBe(en['page.cancel'])
+      await page.keyboard.press('Shift+Tab')
+      await page.keyboard.press('Enter')
+      await heading(page, en['capture.document_front.title'])
+      expect(await page.evaluate('document.activeElement?.tagName')).toBe('H1')
+      await page.keyboard.press('Tab')
+      expect(await focused()).toBe(en['capture.use_camera'])
+      await page.keyboard.press('Tab')
+      expect(await focused()).toBe(en['capture.upload'])
+      const [front] = await Promise.all([
+        page.waitForEvent('filechooser'),
+        page.keyboard.press('Enter'),
+      ])
+      await front.setFiles({
+        name: 'front.jpg',
+        mimeType: 'image/jpeg',
+        buffer: await licenceFront(),
+      })
+      await heading(page, en['capture.document_back.title'])
+      expect(await page.getByText(en['feedback.ok']).first().isVisible()).toBe(true)
+      expect(await page.getByText('Step 2 of 2').isVisible()).toBe(true)
+      await snap('document-back')
+      await uploadFile(page, en['capture.upload'], 'back.png', licence.image)
+      await heading(page, en['outcome.approved.title'])
+      expect(await page.getByText(en['outcome.close']).isVisible()).toBe(true)
+      await snap('outcome-approved')
+      expect(problems).toEqual([])
+      await context.close()
+    },
+  )
+
+  it(
+    'a blurry capture gets plain-words feedback and a retake before moving on',
+    { timeout: 240_000 },
+    async () => {
+      const { url } = await start()
+      const { context, page, problems } = await phone(blurryCameraBrowser, { colorScheme: 'dark' })
+      const snap = shooter(page, 'blurry-retake')
+      await page.goto(url)
+      await consent(page)
+      await page.getByRole('button', { name: en['capture.use_camera'] }).click()
+      const shoot = page.getByRole('button', { name: en['camera.shoot'] })
+      await expect.poll(() => shoot.isEnabled(), { timeout: WAIT }).toBe(true)
+      await snap('camera-blurry')
+      await shoot.click()
+      await heading(page, en['feedback.title'])
+      const alert = page.getByRole('alert')
+      expect(await alert.textContent()).toBe(en['feedback.blurry'])
+      expect(await page.getByRole('button', { name: en['feedback.retake'] }).isVisible()).toBe(true)
+      await snap('feedback-blurry')
+      // Still on the front: the person fixes it (here by uploading a sharp photo) and goes on.
+      await uploadFile(page, en['feedback.upload_instead'], 'passport.png', goodPassport)
+      await heading(page, en['outcome.approved.title'])
+      await snap('outcome-approved-dark')
+      expect(problems).toEqual([])
+      await context.close()
+    },
+  )
+
+  it(
+    'cancel sends the person back with status abandoned and reason user_cancelled',
+    { timeout: 120_000 },
+    async () => {
+      const { id, url } = await start({ callback_url: `${site.origin}/return`, state: 'cart-9' })
+      const { context, page, problems } = await phone(plainBrowser, { locale: 'fr-FR' })
+      const snap = shooter(page, 'cancel')
+      await page.goto(url)
+      await heading(page, fr['intro.title.age'].replace('{tenant}', 'Northwind Cellars'))
+      await snap('intro-fr')
+      await page.getByRole('button', { name: fr['page.cancel'] }).click()
+      await heading(page, fr['cancel.title'])
+      await snap('confirm-cancel-fr')
+      await page.getByRole('button', { name: fr['cancel.confirm'] }).click()
+      await page.waitForURL(`${site.origin}/return?**`, { timeout: WAIT })
+      expect(Object.fromEntries(new URL(page.url()).searchParams)).toEqual({
+        session_id: id,
+        status: 'abandoned',
+        reason: 'user_cancelled',
+        state: 'cart-9',
+      })
+      // Opening the used link again shows the end, not an error.
+      await page.goto(url)
+      await heading(page, fr['outcome.abandoned.title'])
+      await snap('used-link-fr')
+      expect(problems).toEqual([])
+      await context.close()
+    },
+  )
+
+  it('an expired link shows a friendly page', { timeout: 120_000 }, async () => {
+    const { url } = await start({ callback_url: `${site.origin}/return`, state: 'late' })
+    const { context, page } = await phone(plainBrowser)
+    const snap = shooter(page, 'expired')
+    clock.advance(25 * 3600_000)
+    try {
+      const res = await page.goto(url)
+      expect(res?.status()).toBe(410)
+      await heading(page, en['outcome.expired.title'])
+      expect(await page.getByText('Northwind Cellars').first().isVisible()).toBe(true)
+      const back = page.getByRole('link', { name: 'Continue to Northwind Cellars' })
+      const href = new URL((await back.getAttribute('href')) ?? '')
+      expect(href.searchParams.get('reason')).toBe('session_expired')
+      await snap('expired')
+      const bad = await page.goto(`${loom}/s/ver_nope.abc.def`)
+      expect(bad?.status()).toBe(404)
+      await heading(page, en['link.invalid.title'])
+      await snap('invalid')
+    } finally {
+      clock.advance(-25 * 3600_000)
+    }
+    await context.close()
+  })
+
+  it(
+    'embedded on the tenant’s site: the outcome arrives as an event, only there',
+    { timeout: 120_000 },
+    async () => {
+      const { id, url } = await start({ callback_url: `${site.origin}/return`, state: 'embed-1' })
+      const { context, page } = await phone(plainBrowser)
+      const snap = shooter(page, 'embedded')
+      await page.goto(`${site.origin}/shop?session=${encodeURIComponent(url)}`)
+      await page.getByRole('button', { name: 'Verify my age' }).click()
+      const frame = page.frameLocator('iframe')
+      await frame
+        .getByRole('heading', {
+          level: 1,
+          name: en['intro.title.age'].replace('{tenant}', 'Northwind Cellars'),
+        })
+        .waitFor()
+      await snap('modal')
+      await frame.getByRole('button', { name: en['page.cancel'] }).click()
+      await frame.getByRole('button', { name: en['cancel.confirm'] }).click()
+      await expect.poll(() => page.locator('#out').textContent(), { timeout: WAIT }).not.toBe('')
+      expect(JSON.parse((await page.locator('#out').textContent()) ?? '')).toEqual({
+        sessionId: id,
+        status: 'abandoned',
+        reason: 'user_cancelled',
+        state: 'embed-1',
+      })
+      expect(await page.evaluate('window.events')).toHaveLength(1)
+      expect(await page.locator('iframe').count()).toBe(0)
+      expect(page.url().startsWith(site.origin)).toBe(true)
+      await snap('after-outcome')
+
+      // Another site cannot frame the page: Chromium refuses it (frame-ancestors).
+      const other = await start({ callback_url: 'https://elsewhere.example/back' })
+      const refused = new Promise<string>((resolve) =>
+        page.on('console', (msg) => {
+          if (msg.text().includes('frame-ancestors')) resolve(msg.text())
+        }),
+      )
+      await page.goto(`${site.origin}/shop?session=${encodeURIComponent(other.url)}`)
+      await page.getByRole('button', { name: 'Verify my age' }).click()
+      expect(await refused).toContain('frame-ancestors')
+      await context.close()
+    },
+  )
+})
