@@ -438,6 +438,41 @@ describe.skipIf(!haveChromium)('hosted page in Chromium', () => {
   )
 
   it(
+    'full verification asks for a selfie after the document, with face feedback',
+    { timeout: 240_000 },
+    async () => {
+      const { url } = await start({ verification_type: 'full_verification' })
+      const { context, page, problems } = await phone(plainBrowser)
+      const snap = shooter(page, 'selfie')
+      await page.goto(url)
+      await heading(page, en['intro.title.identity'].replace('{tenant}', 'Northwind Cellars'))
+      expect(await page.getByText(en['intro.step.selfie']).isVisible()).toBe(true)
+      await page.getByRole('checkbox').check()
+      await page.getByRole('button', { name: en['intro.start'] }).click()
+      await heading(page, en['capture.document_front.title'])
+      await uploadFile(page, en['capture.upload'], 'passport.png', goodPassport)
+      await heading(page, en['capture.selfie.title'])
+      expect(await page.getByText('Step 2 of 2').isVisible()).toBe(true)
+      await snap('selfie')
+      const blank = await sharp({
+        create: { width: 640, height: 640, channels: 3, background: '#8a8f96' },
+      })
+        .jpeg()
+        .toBuffer()
+      await uploadFile(page, en['capture.upload'], 'selfie.jpg', blank)
+      await heading(page, en['feedback.title'])
+      expect(await page.getByRole('alert').textContent()).toBe(en['feedback.no_face'])
+      await snap('feedback-no-face')
+      await page.getByRole('button', { name: en['page.cancel'] }).click()
+      await page.getByRole('button', { name: en['cancel.confirm'] }).click()
+      await heading(page, en['outcome.abandoned.title'])
+      await snap('cancelled-end-page')
+      expect(problems).toEqual([])
+      await context.close()
+    },
+  )
+
+  it(
     'cancel sends the person back with status abandoned and reason user_cancelled',
     { timeout: 120_000 },
     async () => {
