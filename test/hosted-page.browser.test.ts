@@ -447,6 +447,7 @@ describe.skipIf(!haveChromium)('hosted page in Chromium', () => {
       await page.goto(url)
       await heading(page, en['intro.title.identity'].replace('{tenant}', 'Northwind Cellars'))
       expect(await page.getByText(en['intro.step.selfie']).isVisible()).toBe(true)
+      await snap('intro-identity')
       await page.getByRole('checkbox').check()
       await page.getByRole('button', { name: en['intro.start'] }).click()
       await heading(page, en['capture.document_front.title'])
@@ -476,11 +477,25 @@ describe.skipIf(!haveChromium)('hosted page in Chromium', () => {
     'cancel sends the person back with status abandoned and reason user_cancelled',
     { timeout: 120_000 },
     async () => {
-      const { id, url } = await start({ callback_url: `${site.origin}/return`, state: 'cart-9' })
+      // A workflow that takes passports only: the intro names that document (in French here).
+      const workflow = await t.app.inject({
+        method: 'POST',
+        url: '/v1/workflows',
+        headers: { 'x-api-key': key },
+        payload: { name: 'Passeports', accepted_document_types: ['passport'] },
+      })
+      const { id, url } = await start({
+        callback_url: `${site.origin}/return`,
+        state: 'cart-9',
+        workflow_id: workflow.json().id,
+      })
       const { context, page, problems } = await phone(plainBrowser, { locale: 'fr-FR' })
       const snap = shooter(page, 'cancel')
       await page.goto(url)
       await heading(page, fr['intro.title.age'].replace('{tenant}', 'Northwind Cellars'))
+      expect(await page.locator('ol.steps li').allTextContents()).toEqual([
+        'Une photo de votre passeport',
+      ])
       await snap('intro-fr')
       await page.getByRole('button', { name: fr['page.cancel'] }).click()
       await heading(page, fr['cancel.title'])

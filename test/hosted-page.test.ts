@@ -208,6 +208,21 @@ describe.each(dialects())('hosted page (%s)', (dialect) => {
     expect(retaken.json()).toMatchObject({ feedback: 'ok', complete: true })
   })
 
+  it('tells the page which documents the workflow accepts', async () => {
+    const created = await t.app.inject({
+      method: 'POST',
+      url: '/v1/workflows',
+      headers: { 'x-api-key': tenant.key },
+      payload: { name: 'Passports only', accepted_document_types: ['passport'] },
+    })
+    expect(created.statusCode).toBe(201)
+    const { path } = await start({ workflow_id: created.json().id })
+    const state = (await get(`${path}/state`)).json()
+    expect(state.acceptedDocumentTypes).toEqual(['passport'])
+    const plain = await start()
+    expect((await get(`${plain.path}/state`)).json().acceptedDocumentTypes).toBeNull()
+  })
+
   it('takes a licence front with lines of print as it is, and asks for the back', async () => {
     const { path } = await start()
     const front = await upload(path, 'document_front', await licenceFront())

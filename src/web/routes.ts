@@ -104,6 +104,7 @@ const PageStateSchema = Type.Object({
   tenant: Type.Object({ name: Type.String(), brandColor: Nullable(Type.String()) }),
   verificationType: Type.String(),
   requireSelfie: Type.Boolean(),
+  acceptedDocumentTypes: Nullable(Type.Array(Type.String())),
   status: Type.String(),
   missingImages: ImageKindList,
   doneImages: ImageKindList,

@@ -153,6 +153,8 @@ export interface PageState {
   tenant: { name: string; brandColor: string | null }
   verificationType: VerificationType
   requireSelfie: boolean
+  /** The document types the workflow accepts (null: every type Loom reads), for the intro. */
+  acceptedDocumentTypes: string[] | null
   /** Loom's status; the page picks its screen from it. */
   status: VerificationStatus
   /** Images still needed, in the order the page asks for them. */
@@ -185,6 +187,7 @@ export async function pageState(deps: Deps, session: PageSession): Promise<PageS
     tenant: { name: tenant.name, brandColor: tenant.brandColor },
     verificationType: verification.verificationType,
     requireSelfie: verification.settings.requireSelfie,
+    acceptedDocumentTypes: verification.settings.acceptedDocumentTypes,
     status: verification.status,
     missingImages: missing,
     doneImages: doneKinds(missing, images),

@@ -14,6 +14,8 @@ export const en = {
   'intro.title.identity': '{tenant} asks you to confirm your identity',
   'intro.lead': 'It takes about two minutes. You will need:',
   'intro.step.document': 'A photo of your passport, ID card or driving licence',
+  'intro.step.document_one': 'A photo of your {document}',
+  'intro.step.document_any': 'A photo of one of these documents: {documents}',
   'intro.step.document_back': 'For an ID card or a licence, a photo of the back as well',
   'intro.step.selfie': 'A selfie, to check that the document is yours',
   'intro.step.selfie_estimate':
@@ -25,6 +27,13 @@ export const en = {
   'intro.consent.identity': 'I agree that {tenant} checks my identity with these photos.',
   'intro.consent_required': 'Please tick the box to agree before you start.',
   'intro.start': 'Start',
+
+  'document.passport': 'passport',
+  'document.id_card': 'ID card',
+  'document.drivers_license': 'driving licence',
+  'document.residence_permit': 'residence permit',
+  'document.visa': 'visa',
+  'document.travel_document': 'travel document',
 
   'step.progress': 'Step {n} of {total}',
   'capture.document_front.title': 'Photo of your document',

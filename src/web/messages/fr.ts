@@ -14,6 +14,8 @@ export const fr: Messages = {
   'intro.title.identity': '{tenant} vous demande de confirmer votre identité',
   'intro.lead': 'Cela prend environ deux minutes. Il vous faut :',
   'intro.step.document': 'Une photo de votre passeport, carte d’identité ou permis de conduire',
+  'intro.step.document_one': 'Une photo de votre {document}',
+  'intro.step.document_any': 'Une photo de l’un de ces documents : {documents}',
   'intro.step.document_back': 'Pour une carte ou un permis, une photo du verso aussi',
   'intro.step.selfie': 'Un selfie, pour vérifier que le document est bien le vôtre',
   'intro.step.selfie_estimate':
@@ -25,6 +27,13 @@ export const fr: Messages = {
   'intro.consent.identity': 'J’accepte que {tenant} vérifie mon identité à l’aide de ces photos.',
   'intro.consent_required': 'Cochez la case pour donner votre accord avant de commencer.',
   'intro.start': 'Commencer',
+
+  'document.passport': 'passeport',
+  'document.id_card': 'carte d’identité',
+  'document.drivers_license': 'permis de conduire',
+  'document.residence_permit': 'titre de séjour',
+  'document.visa': 'visa',
+  'document.travel_document': 'document de voyage',
 
   'step.progress': 'Étape {n} sur {total}',
   'capture.document_front.title': 'Photo de votre document',

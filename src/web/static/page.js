@@ -97,8 +97,7 @@ function showIntro() {
     state.verificationType === 'age_estimation'
       ? [t('intro.step.selfie_estimate')]
       : [
-          t('intro.step.document'),
-          t('intro.step.document_back'),
+          ...documentSteps(state.acceptedDocumentTypes),
           state.requireSelfie ? t('intro.step.selfie') : null,
         ]
   const box = h('input', {
@@ -143,6 +142,30 @@ function showIntro() {
     h('div', { class: 'actions' }, button(t('intro.start'), start, true)),
     cancelLink(),
   ])
+}
+
+const TWO_SIDED = ['id_card', 'drivers_license', 'residence_permit']
+
+/** What the intro says about the document: the workflow's accepted types, when it names them. */
+function documentSteps(accepted) {
+  if (!Array.isArray(accepted) || accepted.length === 0) {
+    return [t('intro.step.document'), t('intro.step.document_back')]
+  }
+  const names = accepted.map((type) => messages[`document.${type}`] ?? type)
+  const first =
+    names.length === 1
+      ? t('intro.step.document_one', { document: names[0] })
+      : t('intro.step.document_any', { documents: listOf(names) })
+  const back = accepted.some((type) => TWO_SIDED.includes(type))
+  return [first, back ? t('intro.step.document_back') : null]
+}
+
+/** "a, b or c" in the page's language. */
+function listOf(items) {
+  if (typeof Intl === 'object' && 'ListFormat' in Intl) {
+    return new Intl.ListFormat(boot.language, { type: 'disjunction' }).format(items)
+  }
+  return items.join(', ')
 }
 
 /** The next missing image, or processing once nothing is missing. */
