@@ -2,8 +2,7 @@
 // the revocation list (polled from the store, pushed through Redis when configured) and a
 // bounded cache of verified tokens so a site validating the same token on every request costs a
 // map lookup, not a signature check.
-import { createLocalJWKSet } from 'jose'
-import type { JWK, JWTVerifyGetKey } from 'jose'
+import type { JWK } from 'jose'
 import { LRUCache } from 'lru-cache'
 import type { Redis } from 'ioredis'
 import type { Logger } from 'pino'
@@ -14,8 +13,8 @@ import { ensureSigningKey, loadKeyring } from './store/signing-keys.ts'
 import type { Keyring } from './store/signing-keys.ts'
 import { insertRevocation, revocationsSince } from './store/revocations.ts'
 import type { Revocation } from './store/revocations.ts'
-import { checkAgeToken, mintAgeToken } from './domain/tokens.ts'
-import type { AgeTokenClaims } from './domain/tokens.ts'
+import { checkAgeToken, mintAgeToken, verificationKeys } from './domain/tokens.ts'
+import type { AgeTokenClaims, VerificationKeys } from './domain/tokens.ts'
 
 export type InvalidReason =
   'TOKEN_NOT_FOUND' | 'TOKEN_EXPIRED' | 'TOKEN_INVALID' | 'TENANT_MISMATCH' | 'TOKEN_REVOKED'
@@ -42,7 +41,7 @@ interface TokenServiceDeps {
 
 export class TokenService {
   private keyring!: Keyring
-  private jwks!: JWTVerifyGetKey
+  private verificationKeys!: VerificationKeys
   private readonly revokedTokens = new Map<string, string>()
   private readonly revokedVerifications = new Map<string, string>()
   private readonly verified = new LRUCache<string, AgeTokenClaims>({ max: 20_000 })
@@ -102,9 +101,9 @@ export class TokenService {
     const now = this.deps.clock.now()
     let claims = this.verified.get(token)
     if (claims === undefined) {
-      let check = await checkAgeToken(token, this.jwks, this.deps.issuer, now)
+      let check = await checkAgeToken(token, this.verificationKeys, this.deps.issuer, now)
       if (!check.ok && check.reason === 'TOKEN_UNKNOWN_KEY' && (await this.reloadKeysIfStale())) {
-        check = await checkAgeToken(token, this.jwks, this.deps.issuer, now)
+        check = await checkAgeToken(token, this.verificationKeys, this.deps.issuer, now)
       }
       if (!check.ok) {
         return {
@@ -153,7 +152,12 @@ export class TokenService {
 
   /** Decodes a token's claims after checking it, for revoking by token. */
   async claimsOf(token: string): Promise<AgeTokenClaims | null> {
-    const check = await checkAgeToken(token, this.jwks, this.deps.issuer, this.deps.clock.now())
+    const check = await checkAgeToken(
+      token,
+      this.verificationKeys,
+      this.deps.issuer,
+      this.deps.clock.now(),
+    )
     return check.ok ? check.claims : null
   }
 
@@ -166,7 +170,7 @@ export class TokenService {
   /** Re-reads keys from the store (after `loom keys rotate` on any process). */
   async reloadKeys(): Promise<void> {
     this.keyring = await loadKeyring(this.deps.db, this.deps.sealer, this.deps.clock.now())
-    this.jwks = createLocalJWKSet({ keys: this.keyring.publicJwks })
+    this.verificationKeys = verificationKeys(this.keyring.publicJwks)
     this.lastKeyReload = Date.now()
   }
 

