@@ -23,6 +23,7 @@ import { TenantAuthenticator, adminKeyMatches, presentedApiKey } from './auth.ts
 import { authenticateAccessToken, looksLikeAccessToken } from './access-tokens.ts'
 import { RequestLogWriter } from './request-log.ts'
 import { redactUrl } from './redact.ts'
+import { stringLengthKeywords } from './string-length.ts'
 import { limitsOrNull, recordAuthFailure, refuseBlockedAddress } from './brute-force.ts'
 import type { Tenant } from '../domain/tenants.ts'
 import { effectiveLimits } from '../domain/tenants.ts'
@@ -66,6 +67,7 @@ function makeAjv(coerce: boolean): Ajv {
     strict: false,
   })
   addFormats.default(ajv)
+  ajv.removeKeyword('maxLength').removeKeyword('minLength').addKeyword(stringLengthKeywords)
   return ajv
 }
 
@@ -129,10 +131,20 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   const requestLog = new RequestLogWriter(deps.store.db, deps.logger)
   app.addHook('onClose', async () => requestLog.flush())
 
-  app.addHook('onRequest', async (req, reply) => {
+  // The hooks below run on every request, so they are callback-style and go async only when they
+  // must wait for something: a route without auth costs no promise, and the hot paths stay lean.
+  app.addHook('onRequest', (req, reply, done) => {
     void reply.header('x-request-id', req.id)
     const auth = req.routeOptions.config.auth ?? 'none'
-    if (auth === 'none') return
+    if (auth === 'none') return done()
+    authenticateRequest(req, reply, auth).then(() => done(), done)
+  })
+
+  async function authenticateRequest(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    auth: 'tenant' | 'admin',
+  ): Promise<void> {
     await refuseBlockedAddress(deps, req.ip)
     if (auth === 'tenant') {
       const presented = presentedApiKey(req)
@@ -167,7 +179,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
       await recordAuthFailure(deps, req.ip)
       throw new ApiError('UNAUTHENTICATED_ADMIN', 'Missing or invalid admin key (x-admin-key)')
     }
-  })
+  }
 
   async function enforceRateLimit(tenant: Tenant, reply: FastifyReply): Promise<void> {
     if (!deps.config.rateLimitsEnabled) return
@@ -192,34 +204,39 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   }
 
   // Every body field of some routes is optional: a POST without a body is an empty object.
-  app.addHook('preValidation', async (req) => {
+  app.addHook('preValidation', (req, _reply, done) => {
     if (req.body === undefined && req.method !== 'GET' && req.method !== 'HEAD') req.body = {}
+    done()
   })
 
-  app.addHook('onResponse', async (req, reply) => {
+  app.addHook('onResponse', (req, reply, done) => {
+    const status = reply.statusCode
+    const logLine = deps.logger.isLevelEnabled('info')
+    const keep = req.routeOptions.config.requestLog !== 'failures' || status >= 400
+    if (!logLine && !keep) return done()
     const durationMs = Math.round(reply.elapsedTime * 100) / 100
     const url = redactUrl(req.url)
     const tenantId = req.tenant?.id ?? null
-    const status = reply.statusCode
-    if (deps.logger.isLevelEnabled('info')) {
+    if (logLine) {
       deps.logger.info(
         { reqId: req.id, method: req.method, url, status, durationMs, tenantId },
         'request',
       )
     }
-    if (url.startsWith('/docs')) return
-    if (req.routeOptions.config.requestLog === 'failures' && status < 400) return
-    requestLog.push({
-      id: newId('req'),
-      requestId: req.id,
-      time: deps.clock.now().toISOString(),
-      method: req.method,
-      url,
-      status,
-      durationMs,
-      tenantId,
-      event: req.loomEvent,
-    })
+    if (keep && !url.startsWith('/docs')) {
+      requestLog.push({
+        id: newId('req'),
+        requestId: req.id,
+        time: deps.clock.now().toISOString(),
+        method: req.method,
+        url,
+        status,
+        durationMs,
+        tenantId,
+        event: req.loomEvent,
+      })
+    }
+    done()
   })
 
   app.setErrorHandler((err: FastifyError | ApiError, req, reply) => {
