@@ -1,5 +1,5 @@
 // Tenants, plans and API keys: the rules, no I/O.
-import { createHash, randomBytes } from 'node:crypto'
+import { hash, randomBytes } from 'node:crypto'
 
 export type Plan = 'starter' | 'standard' | 'professional' | 'enterprise'
 export const PLANS = ['starter', 'standard', 'professional', 'enterprise'] as const
@@ -84,7 +84,7 @@ export function generateApiKey(mode: KeyMode): { key: string; hash: string; pref
  * nothing to brute-force), and it lets authentication look the key up by its hash.
  */
 export function hashApiKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex')
+  return hash('sha256', key, 'hex')
 }
 
 /** Whether a presented string has the shape of a Loom API key (checked before any lookup). */
