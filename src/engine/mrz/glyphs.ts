@@ -3,7 +3,7 @@
 // character cell is compared with OCR-B templates rendered from the font itself.
 
 import sharp from 'sharp'
-import { adaptiveInk, components, type GrayImage } from '../image.ts'
+import { adaptiveInk, components, type Component, type GrayImage } from '../image.ts'
 
 export const MRZ_CHARSET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<'
 
@@ -58,8 +58,18 @@ export interface Band {
  * text roughly centred vertically). Null when the line does not hold n characters.
  */
 export function findCells(line: GrayImage, n: number): Band | null {
+  // Glyphs under a glare patch keep a fraction of their contrast: look again for fainter ink.
+  return cellsWithInk(line, n, 12, 0.15) ?? cellsWithInk(line, n, 6, 0.05)
+}
+
+function cellsWithInk(
+  line: GrayImage,
+  n: number,
+  minContrast: number,
+  relContrast: number,
+): Band | null {
   const { width, height } = line
-  const mask = adaptiveInk(line, PITCH_PX, 12)
+  const mask = adaptiveInk(line, PITCH_PX, minContrast, relContrast)
   const { comps } = components(mask, width, height)
   const mid = height / 2
   const glyphs = comps.filter((c) => {
@@ -89,40 +99,24 @@ export function findCells(line: GrayImage, n: number): Band | null {
     (c) => c.x1 - c.x0 + 1 <= 1.1 * PITCH_PX && c.y1 >= top && c.y0 <= bottom,
   )
   if (single.length < n / 3) return null
-  const xs = glyphs.filter((c) => c.y1 >= top && c.y0 <= bottom)
-  const left = Math.min(...xs.map((c) => c.x0))
-  const right = Math.max(...xs.map((c) => c.x1))
-  // Glyphs sit centred in their cells; an OCR-B glyph is about 0.58 pitch wide.
-  let first = left + 0.29 * PITCH_PX
-  let pitch = (right - left - 0.58 * PITCH_PX) / (n - 1)
-  if (!(pitch > 0.6 * PITCH_PX && pitch < 1.5 * PITCH_PX)) return null
-  // Refine: walk the single glyphs left to right, counting cells with a pitch that adapts as it
-  // goes (a tilted document foreshortens one end), then fit centres to the counted cells —
-  // quadratic when there are enough, for the foreshortening.
-  const sorted = single.map((c) => (c.x0 + c.x1) / 2).sort((a, b) => a - b)
-  const pts: [number, number][] = []
-  let idx = Math.round((sorted[0]! - first) / pitch)
-  let local = pitch
-  let prevX = sorted[0]!
-  pts.push([idx, prevX])
-  for (const cx of sorted.slice(1)) {
-    const step = Math.round((cx - prevX) / local)
-    if (step < 1) continue // a broken glyph's second piece
-    if (step === 1) local = 0.7 * local + 0.3 * (cx - prevX)
-    idx += step
-    prevX = cx
-    pts.push([idx, cx])
-  }
-  // The walk must span n cells, from the first glyph to the last: this is what tells a 36- from
-  // a 44-character line (MRV-A and MRV-B differ only in length, and have no composite check).
-  const lastCell = idx + Math.round((right - 0.29 * local - prevX) / local)
-  if (Math.abs(lastCell + 1 - n) > 1) return null
-  let coef: number[] = [first, pitch, 0]
-  const inRange = pts.filter(([i]) => i >= 0 && i < n)
+  const inBand = glyphs.filter((c) => c.y1 >= top && c.y0 <= bottom)
+  // Usually the line runs from its first glyph to its last. Clutter collinear with the line (text
+  // beside the document) can lengthen it: then keep the stretch of glyphs that spans n cells.
+  const walk = walkCells(inBand, single, n) ?? walkTrimmed(inBand, single, n)
+  if (!walk) return null
+  let coef: number[] = [walk.first, walk.pitch, 0]
+  const inRange = walk.pts.filter(([i]) => i >= 0 && i < n)
   if (inRange.length >= 4) coef = fitPoly(inRange, inRange.length >= 12 ? 2 : 1)
-  first = coef[0]!
-  pitch = coef[1]!
-  const centers = Array.from({ length: n }, (_, i) => coef[0]! + coef[1]! * i + coef[2]! * i * i)
+  const at = (i: number): number => coef[0]! + coef[1]! * i + coef[2]! * i * i
+  // One cell short: the walk put the missing cell at the end. If the cell before the first glyph
+  // holds more ink than the one after the last (a glyph too faint to segment), it is missing there.
+  let shift = 0
+  if (walk.cells === n - 1) {
+    const before = cellInk(line, at(-1), top, bottom, coef[1]!)
+    const after = cellInk(line, at(n - 1), top, bottom, coef[1]!)
+    if (before > after) shift = 1
+  }
+  const centers = Array.from({ length: n }, (_, i) => at(i - shift))
   // Baseline. The slope comes from glyph middles, which '<' shares with capitals and digits to
   // within 4 %; the height from the lowest bottoms, since '<' stands about 0.1 capital above the
   // baseline and filler-heavy lines are mostly '<' (90th percentile, at most 0.15 pitch below
@@ -142,6 +136,109 @@ export function findCells(line: GrayImage, n: number): Band | null {
   const low = offsets[Math.floor(offsets.length * 0.9)] ?? med
   const base: [number, number] = [Math.min(med + 0.15 * PITCH_PX, low), slope]
   return { top, bottom, baseline: base, centers }
+}
+
+interface CellWalk {
+  /** Centre of cell 0 (the first glyph's) and the pitch the walk started with. */
+  first: number
+  pitch: number
+  /** Cells counted from the first glyph to the last. */
+  cells: number
+  /** [cell index, glyph centre x] of the single glyphs counted. */
+  pts: [number, number][]
+}
+
+/**
+ * Count the cells from the leftmost glyph to the rightmost, at a pitch that adapts as it goes (a
+ * tilted document foreshortens one end). Null unless they make n cells, give or take one: this
+ * is what tells a 36- from a 44-character line (MRV-A and MRV-B differ only in length, and have
+ * no composite check). Without a pitch, the glyphs' extent is taken to be n cells.
+ */
+function walkCells(
+  glyphs: Component[],
+  single: Component[],
+  n: number,
+  pitch0?: number,
+): CellWalk | null {
+  const left = Math.min(...glyphs.map((c) => c.x0))
+  const right = Math.max(...glyphs.map((c) => c.x1))
+  // Glyphs sit centred in their cells; an OCR-B glyph is about 0.58 pitch wide.
+  const pitch = pitch0 ?? (right - left - 0.58 * PITCH_PX) / (n - 1)
+  const first = left + 0.29 * (pitch0 ?? PITCH_PX)
+  if (!(pitch > 0.6 * PITCH_PX && pitch < 1.5 * PITCH_PX)) return null
+  const sorted = single
+    .map((c) => (c.x0 + c.x1) / 2)
+    .filter((x) => x >= left && x <= right)
+    .sort((a, b) => a - b)
+  if (sorted.length === 0) return null
+  const pts: [number, number][] = []
+  let idx = Math.round((sorted[0]! - first) / pitch)
+  let local = pitch
+  let prevX = sorted[0]!
+  pts.push([idx, prevX])
+  for (const cx of sorted.slice(1)) {
+    const step = Math.round((cx - prevX) / local)
+    if (step < 1) continue // a broken glyph's second piece
+    if (step === 1) local = 0.7 * local + 0.3 * (cx - prevX)
+    idx += step
+    prevX = cx
+    pts.push([idx, cx])
+  }
+  const lastCell = idx + Math.round((right - 0.29 * local - prevX) / local)
+  if (Math.abs(lastCell + 1 - n) > 1) return null
+  return { first, pitch, cells: lastCell + 1, pts }
+}
+
+/**
+ * A line that runs on into clutter: split the glyphs where two or more cells stand empty (an MRZ
+ * line has a glyph in every cell) and walk the stretch of neighbouring pieces that spans n cells
+ * and holds the most glyphs, at the pitch of neighbouring glyphs.
+ */
+function walkTrimmed(glyphs: Component[], single: Component[], n: number): CellWalk | null {
+  const centres = single.map((c) => (c.x0 + c.x1) / 2).sort((a, b) => a - b)
+  const steps = centres
+    .slice(1)
+    .map((x, i) => x - centres[i]!)
+    .sort((a, b) => a - b)
+  const pitch = steps[Math.floor(steps.length / 2)]
+  if (pitch === undefined || !(pitch > 0.6 * PITCH_PX && pitch < 1.5 * PITCH_PX)) return null
+  const pieces: Component[][] = []
+  let reach = -Infinity
+  for (const g of [...glyphs].sort((a, b) => a.x0 - b.x0)) {
+    if (g.x0 - reach > 1.9 * pitch) pieces.push([])
+    pieces.at(-1)!.push(g)
+    reach = Math.max(reach, g.x1)
+  }
+  let best: Component[] | null = null
+  for (let a = 0; a < pieces.length; a++) {
+    for (let b = a; b < pieces.length; b++) {
+      const run = pieces.slice(a, b + 1).flat()
+      const left = Math.min(...run.map((c) => c.x0))
+      const right = Math.max(...run.map((c) => c.x1))
+      const cells = (right - left) / pitch + 0.42
+      if (Math.abs(cells - n) <= 1.5 && run.length > (best?.length ?? 0)) best = run
+    }
+  }
+  return best && walkCells(best, single, n, pitch)
+}
+
+/** Spread of the grey levels in a cell box: paper alone has little, even a faint glyph more. */
+function cellInk(line: GrayImage, cx: number, top: number, bottom: number, pitch: number): number {
+  const { width: w, gray } = line
+  const x0 = Math.max(0, Math.round(cx - 0.35 * pitch))
+  const x1 = Math.min(w - 1, Math.round(cx + 0.35 * pitch))
+  let n = 0
+  let sum = 0
+  let sq = 0
+  for (let y = Math.max(0, top); y <= Math.min(line.height - 1, bottom); y++) {
+    for (let x = x0; x <= x1; x++) {
+      const v = gray[y * w + x]!
+      sum += v
+      sq += v * v
+      n++
+    }
+  }
+  return n ? Math.sqrt(Math.max(0, sq / n - (sum / n) ** 2)) : 0
 }
 
 /** Least-squares polynomial (degree 1 or 2) through points (i, x); returns [c0, c1, c2]. */

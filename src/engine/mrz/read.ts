@@ -387,9 +387,11 @@ function groupLines(lines: TextLine[]): TextLine[][] {
     const mid = (Math.max(x.umin, y.umin) + Math.min(x.umax, y.umax)) / 2
     const d = vAt(y, mid) - vAt(x, mid)
     if (d < 1.25 * h || d > 2.8 * h) return false
+    // A glare patch can cut a line short: one may fall short of the other, not stray from it.
     const overlap = Math.min(x.umax, y.umax) - Math.max(x.umin, y.umin)
+    const shorter = Math.min(x.umax - x.umin, y.umax - y.umin)
     const longer = Math.max(x.umax - x.umin, y.umax - y.umin)
-    return overlap > 0.7 * longer
+    return shorter > 0.5 * longer && overlap > 0.9 * shorter
   }
   const groups: { lines: TextLine[]; glyphs: number }[] = []
   for (let i = 0; i < sorted.length; i++) {
@@ -441,6 +443,7 @@ async function readGroup(
   const reads: (LineRead & { image: GrayImage })[] = []
   let k = 0
   const longest = Math.max(...group.map((l) => l.umax - l.umin))
+  const zonePitch = Math.max(...group.map((l) => l.pitch))
   for (const line of ordered) {
     // Under perspective the lines do not share one extent; a line whose chain broke off early
     // borrows the zone's extent instead.
@@ -453,7 +456,13 @@ async function readGroup(
     // First pass: the chain's extent, from the first glyph's left edge to the last glyph's right
     // edge, is about (n − 0.42) pitches. Second pass: resample from the cell centres found.
     const len = Math.hypot(p1[0] - p0[0], p1[1] - p0[1])
-    const pitch0 = len / (n - 0.42)
+    // A glare patch can hide the end of every line: when the chain at its own glyph pitch spans
+    // clearly fewer than n cells, look as far on either side as the missing cells could reach.
+    const chainPitch = (own ? line.pitch : zonePitch) / scale
+    const spanned = len / chainPitch + 0.42
+    const cells = spanned < n - 1.5 ? Math.max(2, Math.round(spanned)) : n
+    const pitch0 = len / (cells - 0.42)
+    const pad = 1.5 + n - cells
     const ux = (p1[0] - p0[0]) / len
     const uy = (p1[1] - p0[1]) / len
     const c0: [number, number] = [p0[0] + 0.29 * pitch0 * ux, p0[1] + 0.29 * pitch0 * uy]
@@ -465,7 +474,7 @@ async function readGroup(
       src = await shrink(image, Math.round(image.width / level), Math.round(image.height / level))
       pyramid.set(level, src)
     }
-    let rect = rectify(src, level, c0, c1, n)
+    let rect = rectify(src, level, c0, c1, cells, 0, pad)
     let band = findCells(rect.img, n)
     if (!band) return null
     // Glyph middles sit half a capital above the baseline.
@@ -558,7 +567,7 @@ function stack(images: GrayImage[]): GrayImage {
 
 /**
  * Sample a line so that the centres of its first and last cells (source coordinates) land
- * PITCH_PX × 1.5 from the left edge and n − 1 pitches apart, vertically centred.
+ * `pad` pitches from the left edge and n − 1 pitches apart, vertically centred.
  */
 function rectify(
   src: GrayImage,
@@ -567,6 +576,7 @@ function rectify(
   c1: [number, number],
   n: number,
   shear = 0,
+  pad = 1.5,
 ): { img: GrayImage; toSrc: (x: number, y: number) => [number, number] } {
   const len = Math.hypot(c1[0] - c0[0], c1[1] - c0[1])
   const pitchSrc = len / (n - 1)
@@ -576,9 +586,9 @@ function rectify(
   const vx = -uy + shear * ux
   const vy = ux + shear * uy
   const srcPerPx = pitchSrc / PITCH_PX
-  const width = Math.round((n + 2) * PITCH_PX)
+  const width = Math.round((n - 1 + 2 * pad) * PITCH_PX)
   const height = Math.round(PITCH_PX * 2.2)
-  const left = 1.5 * PITCH_PX
+  const left = pad * PITCH_PX
   const ox = c0[0] - left * srcPerPx * ux - (height / 2) * srcPerPx * vx
   const oy = c0[1] - left * srcPerPx * uy - (height / 2) * srcPerPx * vy
   const step = srcPerPx / level
