@@ -499,9 +499,10 @@ async function readGroup(
     opts.debug?.(`mrz-line-${k++}${flipped ? '-flipped' : ''}-n${n}`, rect.img)
     let read = readCells(rect.img, band, templates)
     // Perspective can stretch glyphs across the line more than along it: measure the capitals
-    // against the templates' and read again at the glyphs' own height when they differ.
+    // against the templates' and read again around the glyphs' own height when it lies beyond
+    // the scales readCells searched.
     const vScale = capitalScale(read, templates)
-    if (Math.abs(vScale - 1) > 0.05) read = readCells(rect.img, band, templates, vScale)
+    if (Math.abs(vScale - 1) > 0.08) read = readCells(rect.img, band, templates, vScale)
     reads.push({ ...read, image: rect.img })
   }
   return reads
