@@ -64,7 +64,13 @@ function unQuote(raw: string): string {
 interface SessionView {
   id: string
   session_url: string
-  invitations: { channel: string; status: string; attempts: number; error: string | null }[]
+  invitations: {
+    id: string
+    channel: string
+    status: string
+    attempts: number
+    error: string | null
+  }[]
 }
 
 const person = {
@@ -249,14 +255,21 @@ describe.each(dialects())('invitations on %s', (dialect) => {
     }
   })
 
-  it('marks an invitation failed when its channel is not configured', async () => {
+  it('says at once when a channel is not configured (no job is queued)', async () => {
     const original = t.deps.config.smtp
     t.deps.config.smtp = null
     try {
       const session = await create({ ...person, send_phone_invite: false })
-      const invitation = (await settled(session.id)).invitations[0]!
-      expect(invitation.status).toBe('failed')
-      expect(invitation.error).toContain('email is not configured')
+      expect(session.invitations).toMatchObject([
+        { channel: 'email', status: 'failed', attempts: 0 },
+      ])
+      expect(session.invitations[0]!.error).toContain('email is not configured')
+      const jobs = await t.deps.store.db
+        .selectFrom('jobs')
+        .select('payload')
+        .where('type', '=', 'invitation.send')
+        .execute()
+      expect(jobs.some((j) => j.payload.includes(session.invitations[0]!.id))).toBe(false)
     } finally {
       t.deps.config.smtp = original
     }

@@ -327,7 +327,11 @@ describe('the applicant’s data in logs', () => {
     const lines: string[] = []
     const t = await startTestApp('sqlite', {
       logLines: lines,
-      env: { LOOM_SMS_PROVIDER: 'http', LOOM_SMS_URL: 'http://127.0.0.1:9/unreachable' },
+      env: {
+        LOOM_SMS_PROVIDER: 'http',
+        LOOM_SMS_URL: 'http://127.0.0.1:9/unreachable',
+        LOOM_INVITATION_MAX_ATTEMPTS: '2',
+      },
     })
     const { startWorker } = await import('../src/jobs/worker.ts')
     const worker = startWorker(t.deps, { maintenance: false })
@@ -348,15 +352,15 @@ describe('the applicant’s data in logs', () => {
       })
       expect(res.statusCode).toBe(200)
       const id = res.json<{ id: string }>().id
-      // Both invitations fail (no SMTP, unreachable SMS provider) and are logged as failures.
+      // Both invitations fail (no SMTP; an unreachable SMS provider, logged as a failed job).
       await eventually(async () => {
         const s = await t.app.inject({
           method: 'GET',
           url: `/v1/sessions/${id}`,
           headers: { 'x-api-key': tenant.key },
         })
-        const invitations = s.json<{ invitations: { attempts: number }[] }>().invitations
-        return invitations.every((i) => i.attempts >= 1) ? true : undefined
+        const invitations = s.json<{ invitations: { status: string }[] }>().invitations
+        return invitations.every((i) => i.status === 'failed') ? true : undefined
       }, 30_000)
       await t.app.inject({
         method: 'DELETE',

@@ -107,6 +107,7 @@ export async function createSession(
             channel,
             maxAttempts: deps.config.invitationMaxAttempts,
             now,
+            unsendable: notConfigured(deps, channel),
           }),
         )
       }
@@ -119,6 +120,17 @@ export async function createSession(
         ? invitations
         : await listInvitations(deps.store.db, tenant.id, [verification.id]),
   }
+}
+
+/** Why a channel cannot send on this server (shown on the invitation), or undefined. */
+function notConfigured(deps: Deps, channel: InvitationChannel): string | undefined {
+  if (channel === 'email' && deps.config.smtp === null) {
+    return 'email is not configured on this Loom server (LOOM_SMTP_HOST)'
+  }
+  if (channel === 'sms' && deps.config.sms === null) {
+    return 'SMS is not configured on this Loom server (LOOM_SMS_PROVIDER)'
+  }
+  return undefined
 }
 
 /** The applicant of a session, or null (none, or purged). */

@@ -34,7 +34,10 @@ function toInvitation(row: Selectable<InvitationTable>): Invitation {
   }
 }
 
-/** Records a queued invitation and the job that sends it (pass the session's transaction). */
+/**
+ * Records a queued invitation and the job that sends it (pass the session's transaction); with
+ * `unsendable`, records it as failed for that reason at once, without a job.
+ */
 export async function queueInvitation(
   db: Db,
   input: {
@@ -43,6 +46,7 @@ export async function queueInvitation(
     channel: InvitationChannel
     maxAttempts: number
     now: string
+    unsendable?: string | undefined
   },
 ): Promise<Invitation> {
   const id = newSortableId('inv')
@@ -53,15 +57,16 @@ export async function queueInvitation(
       tenantId: input.tenantId,
       verificationId: input.verificationId,
       channel: input.channel,
-      status: 'queued',
+      status: input.unsendable === undefined ? 'queued' : 'failed',
       attempts: 0,
-      lastError: null,
+      lastError: input.unsendable ?? null,
       sentAt: null,
       createdAt: input.now,
       updatedAt: input.now,
     })
     .returningAll()
     .executeTakeFirstOrThrow()
+  if (input.unsendable !== undefined) return toInvitation(row)
   await enqueueJob(db, {
     type: INVITATION_JOB,
     tenantId: input.tenantId,
