@@ -366,3 +366,29 @@ describe('checkedPositions and positionFilters', () => {
     expect(checkedPositions(['TOO', 'SHORT'])).toBeNull()
   })
 })
+
+describe('secondReading', () => {
+  const upper = 'P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<'
+  const lower = td3Lower('OO1234567', 'UTO', '740812', 'F', '320415', '')
+
+  it('finds the pair of substitutions the check digits cannot see (OO for 00 at weights 7, 3)', async () => {
+    const { secondReading } = await import('./parse.ts')
+    const calls = [
+      { line: 1, pos: 0, chars: 'O0' },
+      { line: 1, pos: 1, chars: 'O0' },
+    ]
+    expect(parsed([upper, lower]).valid).toBe(true)
+    expect(secondReading([upper, lower], calls, { asOf })).toEqual([upper, '00' + lower.slice(2)])
+  })
+
+  it('finds none where the check digits tell the readings apart', async () => {
+    const { secondReading } = await import('./parse.ts')
+    // O for 0 at weight 3 and I for 1 at weight 1 change the sum by 3 × 24 − 17: not a multiple of 10.
+    const calls = [
+      { line: 1, pos: 1, chars: 'O0' },
+      { line: 1, pos: 2, chars: '1I' },
+    ]
+    expect(secondReading([upper, lower], calls, { asOf })).toBeNull()
+    expect(secondReading([upper, lower], calls.slice(0, 1), { asOf })).toBeNull()
+  })
+})

@@ -765,3 +765,41 @@ export function countryFieldStarts(lines: string[]): [number, number][] {
   }
   return out
 }
+
+/** A position the reader could not settle, and the characters it might hold. */
+export interface CloseCall {
+  line: number
+  pos: number
+  chars: string
+}
+
+/**
+ * Another reading that changes two of the reader's close calls and satisfies every check digit
+ * as it stands, or null. A 7-3-1 check digit catches any one wrong character but not every pair:
+ * the same substitution at weights 7 and 3 side by side (OO read as 00) changes the sum by a
+ * multiple of 10 (ICAO 9303-3 §4.9), and a composite starting at the same place cannot see it
+ * either.
+ */
+export function secondReading(
+  lines: string[],
+  calls: CloseCall[],
+  opts: ParseOptions,
+): string[] | null {
+  for (const [i, a] of calls.entries()) {
+    for (const b of calls.slice(i + 1)) {
+      for (const ca of a.chars) {
+        if (ca === lines[a.line]?.[a.pos]) continue
+        for (const cb of b.chars) {
+          if (cb === lines[b.line]?.[b.pos]) continue
+          const rows = lines.map((l) => [...l])
+          rows[a.line]![a.pos] = ca
+          rows[b.line]![b.pos] = cb
+          const other = rows.map((r) => r.join(''))
+          const parsed = parseMrz({ lines: other }, opts)
+          if (parsed.ok && parsed.mrz.valid && parsed.mrz.corrections === 0) return other
+        }
+      }
+    }
+  }
+  return null
+}

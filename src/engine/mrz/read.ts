@@ -21,6 +21,8 @@ import {
   namesWellFormed,
   parseMrz,
   positionFilters,
+  secondReading,
+  type CloseCall,
   type ParsedMrz,
 } from './parse.ts'
 
@@ -626,16 +628,25 @@ const PAIRS = new Set([
   'Q0',
 ])
 const CONFUSABLE_PAIR = (a: string, b: string): boolean => PAIRS.has(a + b)
-/** Below this score margin, a letter/digit pair is decided by glyph height. */
+/** Below this score margin, a letter/digit pair is decided by glyph match and height together. */
 const PAIR_MARGIN = 0.08
+/**
+ * Weighing a close letter/digit pair: the letter's lead in score, in units of PAIR_SCORE_UNIT,
+ * less the cell's height (−1 at capital height, +1 at digit height) must reach PAIR_EVIDENCE
+ * either way. Fitted on 6600 O/0 cells of 2589 lines from held-out degraded corpora: 2 wrong,
+ * 148 undecided, where the height alone (thresholds at 35 % and 65 % of the way) had 31 wrong.
+ */
+const PAIR_SCORE_UNIT = 0.02
+const PAIR_EVIDENCE = 2
 /** OCR-B digits are 77/71 of the capital height (ISO 1073-2 glyph drawings). */
 const DIGIT_OVER_CAPITAL = 1.085
 
 /**
- * Height classifier for one line: reference heights of confidently read digits and capitals
- * (either derived from the other when a line has too few), and a verdict for a measured height.
+ * Height scale for one line, from the heights of confidently read digits and capitals (either
+ * derived from the other when a line has too few): where a measured height lies, −1 at capital
+ * height and +1 at digit height (clamped to ±3), or null when the line cannot tell them apart.
  */
-function classHeights(r: LineRead): (h: number) => 'digit' | 'letter' | 'unsure' {
+function classHeights(r: LineRead): (h: number) => number | null {
   const digits: number[] = []
   const letters: number[] = []
   r.cells.forEach((c, i) => {
@@ -650,11 +661,8 @@ function classHeights(r: LineRead): (h: number) => 'digit' | 'letter' | 'unsure'
   if (Number.isNaN(d) && !Number.isNaN(l)) d = l * DIGIT_OVER_CAPITAL
   if (Number.isNaN(l) && !Number.isNaN(d)) l = d / DIGIT_OVER_CAPITAL
   return (h) => {
-    if (Number.isNaN(d) || Number.isNaN(l) || d - l < 0.02) return 'unsure'
-    const t = (h - l) / (d - l) // 0 = capital height, 1 = digit height
-    if (t > 0.65) return 'digit'
-    if (t < 0.35) return 'letter'
-    return 'unsure'
+    if (Number.isNaN(d) || Number.isNaN(l) || d - l < 0.02) return null
+    return Math.max(-3, Math.min(3, (2 * h - l - d) / (d - l)))
   }
 }
 
@@ -676,6 +684,7 @@ function interpret(
   const checked = checkedPositions(raw)
   const countries = countryFieldStarts(raw)
   const close = new Map<string, string[]>()
+  const closeCalls: CloseCall[] = []
   const lines: string[] = []
   const alternatives: string[][] = []
   for (const [l, r] of reads.entries()) {
@@ -694,12 +703,15 @@ function interpret(
       if (!checked?.[l]?.[p] && best.s < MIN_UNCHECKED_SCORE) {
         return { ok: false, message: `Character ${p + 1} of line ${l + 1} is illegible.` }
       }
-      // OCR-B digits stand taller than its capitals: settle a close letter/digit pair by height.
+      // OCR-B digits stand taller than its capitals: settle a close letter/digit pair by glyph
+      // match and height together.
       const second = rest[0]
       let decided = false
       if (second && best.s - second.s < PAIR_MARGIN && CONFUSABLE_PAIR(best.ch, second.ch)) {
-        const verdict = heightOf(r.heights[p]!)
-        if (verdict === 'unsure') {
+        const [letter, digit] = isDigitChar(best.ch) ? [second, best] : [best, second]
+        const z = heightOf(r.heights[p]!)
+        const evidence = z === null ? 0 : (letter.s - digit.s) / PAIR_SCORE_UNIT - z
+        if (Math.abs(evidence) < PAIR_EVIDENCE) {
           // A check digit may still settle it (the pair stays among the alternatives);
           // elsewhere nothing would.
           if (!checked?.[l]?.[p]) {
@@ -709,7 +721,7 @@ function interpret(
             }
           }
         } else {
-          if ((verdict === 'digit') !== isDigitChar(best.ch)) {
+          if ((evidence > 0 ? letter : digit) !== best) {
             ;[best, rest] = [second, [best, ...rest.slice(1)]]
           }
           rest = rest.filter((x) => !CONFUSABLE_PAIR(best.ch, x.ch))
@@ -722,6 +734,13 @@ function interpret(
       const blind = (x: { ch: string }): boolean =>
         !checked?.[l]?.[p] || mrzCharValue(x.ch) % 10 === mrzCharValue(best.ch) % 10
       const rival = rest.find((x) => blind(x) && !(decided && CONFUSABLE_PAIR(best.ch, x.ch)))
+      if (checked?.[l]?.[p]) {
+        const near = rest.filter(
+          (x) => best.s - x.s < SAFE_MARGIN && !(decided && CONFUSABLE_PAIR(best.ch, x.ch)),
+        )
+        if (near.length)
+          closeCalls.push({ line: l, pos: p, chars: best.ch + near.map((x) => x.ch).join('') })
+      }
       const inCountry = countries.some(([cl, cs]) => cl === l && p >= cs && p < cs + 3)
       if (inCountry) {
         // Settled below against the list of country codes.
@@ -785,6 +804,13 @@ function interpret(
   }
   if (!namesWellFormed(parsed.mrz.format, parsed.mrz.lines)) {
     return { ok: false, message: 'The name field is not well formed; the zone is unreadable.' }
+  }
+  const other = secondReading(parsed.mrz.lines, closeCalls, { asOf })
+  if (other) {
+    return {
+      ok: false,
+      message: `Another reading also satisfies the check digits (${other.join(' / ')}); refusing to guess.`,
+    }
   }
   return { ok: true, mrz: parsed.mrz }
 }
