@@ -93,10 +93,87 @@ export async function readMrz(image: GrayImage, opts: MrzReadOptions): Promise<M
   )
   opts.debug?.('work', work)
 
-  const mask = adaptiveInk(work, 15, 12, 0.25)
+  const pyramid = new Map<number, GrayImage>([[1, image]])
+  let sawZone = false
+  // Report why the best-matching zone failed, not whichever was tried last.
+  let lastMessage = 'The machine readable zone could not be read reliably.'
+  let lastMean = -1
+  let locateMs = 0
+  for (const [pass, ink] of LOCATE_INK.entries()) {
+    const tLocate = performance.now()
+    const { groups, theta } = locate(work, ink, pass, opts)
+    locateMs += performance.now() - tLocate
+    for (const group of groups.slice(0, MAX_CANDIDATES)) {
+      const counts = group.length === 3 ? [30] : lineCountsFor(group)
+      for (const n of counts) {
+        // Right way up first; the 180° reading only when that fails (an upside-down photo).
+        for (const flipped of [false, true]) {
+          const reads = await readGroup(
+            image,
+            pyramid,
+            group,
+            n,
+            flipped,
+            theta,
+            scale,
+            templates,
+            opts,
+          )
+          if (!reads) continue
+          const all = reads.flatMap((r) => r.cells)
+          const mean = all.reduce((sum, c) => sum + c.score, 0) / all.length
+          if (mean < MIN_MEAN_SCORE) continue
+          sawZone = true
+          const parsed = interpret(reads, opts.asOf)
+          if (parsed.ok) {
+            if (opts.debug) opts.debug('mrz-crop', stack(reads.map((r) => r.image)))
+            return {
+              ok: true,
+              mrz: parsed.mrz,
+              confidence: { min: Math.min(...all.map((c) => c.score)), mean },
+              timingsMs: {
+                locate: Math.round(locateMs),
+                read: Math.round(performance.now() - t0 - locateMs),
+              },
+            }
+          }
+          if (mean > lastMean) {
+            lastMessage = parsed.message
+            lastMean = mean
+          }
+        }
+      }
+    }
+    // A fainter threshold only helps where the first found no lines at MRZ spacing at all.
+    if (groups.length > 0) break
+  }
+  return sawZone
+    ? { ok: false, code: 'MRZ_UNREADABLE', message: lastMessage }
+    : { ok: false, code: 'MRZ_NOT_FOUND', message: 'No machine readable zone found in the image.' }
+}
+
+/**
+ * Ink thresholds (below the local mean by at least `minContrast` grey levels and `relContrast`
+ * of the mean) the zone is looked for with, in turn. Blur spreads a small glyph's ink until only
+ * its core clears the first; the second, fainter one is tried only when the first found no lines
+ * at MRZ spacing.
+ */
+const LOCATE_INK = [
+  { minContrast: 12, relContrast: 0.25 },
+  { minContrast: 8, relContrast: 0.12 },
+] as const
+
+/** Candidate zones in the working image: groups of text lines at MRZ spacing, and the text direction. */
+function locate(
+  work: GrayImage,
+  ink: (typeof LOCATE_INK)[number],
+  pass: number,
+  opts: MrzReadOptions,
+): { groups: TextLine[][]; theta: number } {
+  const mask = adaptiveInk(work, 15, ink.minContrast, ink.relContrast)
   const { comps, labels } = components(mask, work.width, work.height)
   if (opts.debug) {
-    opts.debug('ink', { ...work, gray: mask.map((m) => (m ? 0 : 255)) })
+    opts.debug(pass ? `ink-${pass}` : 'ink', { ...work, gray: mask.map((m) => (m ? 0 : 255)) })
   }
   const maxH = work.height / 6
   const charLike = comps.map((c) => {
@@ -106,66 +183,7 @@ export async function readMrz(image: GrayImage, opts: MrzReadOptions): Promise<M
   })
   const theta = estimateSkew(comps.filter((_, i) => charLike[i]))
   const blobs = rotatedBlobs(labels, work.width, work.height, comps.length, theta, charLike)
-  const lines = chainLines(blobs)
-  const groups = groupLines(lines)
-  const tLocate = performance.now()
-  if (groups.length === 0) {
-    return {
-      ok: false,
-      code: 'MRZ_NOT_FOUND',
-      message: 'No machine readable zone found in the image.',
-    }
-  }
-
-  const pyramid = new Map<number, GrayImage>([[1, image]])
-  let sawZone = false
-  // Report why the best-matching zone failed, not whichever was tried last.
-  let lastMessage = 'The machine readable zone could not be read reliably.'
-  let lastMean = -1
-  for (const group of groups.slice(0, MAX_CANDIDATES)) {
-    const counts = group.length === 3 ? [30] : lineCountsFor(group)
-    for (const n of counts) {
-      // Right way up first; the 180° reading only when that fails (an upside-down photo).
-      for (const flipped of [false, true]) {
-        const reads = await readGroup(
-          image,
-          pyramid,
-          group,
-          n,
-          flipped,
-          theta,
-          scale,
-          templates,
-          opts,
-        )
-        if (!reads) continue
-        const all = reads.flatMap((r) => r.cells)
-        const mean = all.reduce((sum, c) => sum + c.score, 0) / all.length
-        if (mean < MIN_MEAN_SCORE) continue
-        sawZone = true
-        const parsed = interpret(reads, opts.asOf)
-        if (parsed.ok) {
-          if (opts.debug) opts.debug('mrz-crop', stack(reads.map((r) => r.image)))
-          return {
-            ok: true,
-            mrz: parsed.mrz,
-            confidence: { min: Math.min(...all.map((c) => c.score)), mean },
-            timingsMs: {
-              locate: Math.round(tLocate - t0),
-              read: Math.round(performance.now() - tLocate),
-            },
-          }
-        }
-        if (mean > lastMean) {
-          lastMessage = parsed.message
-          lastMean = mean
-        }
-      }
-    }
-  }
-  return sawZone
-    ? { ok: false, code: 'MRZ_UNREADABLE', message: lastMessage }
-    : { ok: false, code: 'MRZ_NOT_FOUND', message: 'No machine readable zone found in the image.' }
+  return { groups: groupLines(chainLines(blobs)), theta }
 }
 
 /** Dominant text direction (radians, within ±30°) from the directions to each glyph's nearest neighbour. */
@@ -323,7 +341,7 @@ function chainLines(blobs: Blob[]): TextLine[] {
 
 /**
  * Join pieces of one text line that a glare patch or a stain cut apart: collinear, of the same
- * glyph height, and a few glyphs apart at most.
+ * glyph height, and at most ten glyph heights apart (a glare patch can wipe out eight cells).
  */
 function mergeFragments(lines: TextLine[]): TextLine[] {
   const out = [...lines].sort((a, b) => a.umin - b.umin)
@@ -336,7 +354,7 @@ function mergeFragments(lines: TextLine[]): TextLine[] {
         if (i === j || b.umin <= a.umax) continue
         const h = Math.max(a.h, b.h)
         if (Math.min(a.h, b.h) / h < 0.75) continue
-        if (b.umin - a.umax > 6 * h) continue
+        if (b.umin - a.umax > 10 * h) continue
         const u = (a.umax + b.umin) / 2
         if (Math.abs(a.a + a.b * u - (b.a + b.b * u)) > 0.3 * h) continue
         out.splice(Math.max(i, j), 1)
@@ -389,11 +407,15 @@ function groupLines(lines: TextLine[]): TextLine[][] {
     const mid = (Math.max(x.umin, y.umin) + Math.min(x.umax, y.umax)) / 2
     const d = vAt(y, mid) - vAt(x, mid)
     if (d < 1.25 * h || d > 2.8 * h) return false
-    // A glare patch can cut a line short: one may fall short of the other, not stray from it.
     const overlap = Math.min(x.umax, y.umax) - Math.max(x.umin, y.umin)
     const shorter = Math.min(x.umax - x.umin, y.umax - y.umin)
     const longer = Math.max(x.umax - x.umin, y.umax - y.umin)
-    return shorter > 0.5 * longer && overlap > 0.9 * shorter
+    if (overlap > 0.7 * longer) return true
+    // A glare patch can cut a line short: one may then fall well short of the other, not stray
+    // from it, and both keep the one MRZ pitch (ICAO 9303-3 §4.2) that lines of other text in
+    // different sizes do not share.
+    const pitches = Math.min(x.pitch, y.pitch) / Math.max(x.pitch, y.pitch)
+    return shorter > 0.5 * longer && overlap > 0.9 * shorter && pitches > 0.88
   }
   const groups: { lines: TextLine[]; glyphs: number }[] = []
   for (let i = 0; i < sorted.length; i++) {
