@@ -374,30 +374,19 @@ function localPitch(centers: number[], i: number): number {
   return PITCH_PX
 }
 
-/**
- * Classify every cell of a rectified line against the templates, at the best of LINE_SCALES
- * around `vScale` (or at `vScale` exactly when `search` is false).
- */
-export function readCells(
-  line: GrayImage,
-  band: Band,
-  templates: Templates,
-  vScale = 1,
-  search = true,
-): LineRead {
+/** Classify every cell of a rectified line against the templates, at the best of LINE_SCALES around `vScale`. */
+export function readCells(line: GrayImage, band: Band, templates: Templates, vScale = 1): LineRead {
   const sums = lineSums(line)
   let scale = vScale
-  if (search) {
-    let bestTotal = -Infinity
-    for (const s of LINE_SCALES) {
-      const total = matchCells(sums, band, templates, vScale * s, SCALE_SAMPLE).reduce(
-        (t, c) => t + c.score,
-        0,
-      )
-      if (total > bestTotal) {
-        bestTotal = total
-        scale = vScale * s
-      }
+  let bestTotal = -Infinity
+  for (const s of LINE_SCALES) {
+    const total = matchCells(sums, band, templates, vScale * s, SCALE_SAMPLE).reduce(
+      (t, c) => t + c.score,
+      0,
+    )
+    if (total > bestTotal) {
+      bestTotal = total
+      scale = vScale * s
     }
   }
   const cells = matchCells(sums, band, templates, scale, 1)
