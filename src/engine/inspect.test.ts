@@ -88,6 +88,16 @@ describe('inspectImage', () => {
     expect(r.ok && r.mrz?.lines).toEqual(s.lines)
   })
 
+  it("reports the MRZ failure, not the barcode reader's, for an ID card whose MRZ is too blurred to read", async () => {
+    const s = await generateMrzSpecimen(5, { format: 'TD1', asOf: '2026-06-01' })
+    const blurred = await sharp(s.image).blur(4.5).jpeg({ quality: 80 }).toBuffer()
+    // The barcode reader takes the blurred zone for a barcode-like pattern.
+    const barcode = await inspectImage(blurred, { asOf: '2026-06-01', hint: 'aamva' })
+    expect(barcode).toMatchObject({ ok: false, error: { code: 'BARCODE_UNREADABLE' } })
+    const r = await inspectImage(blurred, { asOf: '2026-06-01' })
+    expect(r).toMatchObject({ ok: false, error: { code: 'MRZ_UNREADABLE' } })
+  })
+
   it('turns bad bytes into an error result', async () => {
     const r = await inspectImage(new TextEncoder().encode('not an image'))
     expect(r).toMatchObject({ ok: false, error: { code: 'DOCUMENT_INVALID_FORMAT' } })

@@ -169,6 +169,9 @@ export async function inspectImage(
       timingsMs,
     )
   }
+  // The most specific failure wins; between equally specific ones (sort is stable) the reader
+  // tried first, so a located but unreadable MRZ is reported before a barcode reader that took
+  // the same zone for a barcode-like pattern. MRZ_NOT_FOUND still yields to a barcode seen.
   failures.sort((a, b) => (SPECIFICITY[b.code] ?? 0) - (SPECIFICITY[a.code] ?? 0))
   const best = failures[0]
   if (!best)

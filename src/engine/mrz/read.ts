@@ -154,13 +154,14 @@ export async function readMrz(image: GrayImage, opts: MrzReadOptions): Promise<M
 
 /**
  * Ink thresholds (below the local mean by at least `minContrast` grey levels and `relContrast`
- * of the mean) the zone is looked for with, in turn. Blur spreads a small glyph's ink until only
- * its core clears the first; the second, fainter one is tried only when the first found no lines
- * at MRZ spacing.
+ * of the mean) the zone is looked for with, in turn, and the widest gap between glyphs of one
+ * line (in glyph heights). Blur spreads a small glyph's ink until only its core clears the first
+ * threshold, and cores stand further apart than glyphs; the second, fainter pass is tried only
+ * when the first found no lines at MRZ spacing.
  */
 const LOCATE_INK = [
-  { minContrast: 12, relContrast: 0.25 },
-  { minContrast: 8, relContrast: 0.12 },
+  { minContrast: 12, relContrast: 0.25, gap: 1.3 },
+  { minContrast: 8, relContrast: 0.12, gap: 2 },
 ] as const
 
 /** Candidate zones in the working image: groups of text lines at MRZ spacing, and the text direction. */
@@ -183,7 +184,7 @@ function locate(
   })
   const theta = estimateSkew(comps.filter((_, i) => charLike[i]))
   const blobs = rotatedBlobs(labels, work.width, work.height, comps.length, theta, charLike)
-  return { groups: groupLines(chainLines(blobs)), theta }
+  return { groups: groupLines(chainLines(blobs, ink.gap)), theta }
 }
 
 /** Dominant text direction (radians, within ±30°) from the directions to each glyph's nearest neighbour. */
@@ -291,8 +292,8 @@ function rotatedBlobs(
   return blobs
 }
 
-/** Chain glyphs left to right into text lines: similar height, aligned, close together. */
-function chainLines(blobs: Blob[]): TextLine[] {
+/** Chain glyphs left to right into text lines: similar height, aligned, at most `gap` heights apart. */
+function chainLines(blobs: Blob[], gap: number): TextLine[] {
   const order = blobs.map((_, i) => i).sort((a, b) => blobs[a]!.umin - blobs[b]!.umin)
   const next = new Int32Array(blobs.length).fill(-1)
   const nextCost = new Float64Array(blobs.length).fill(Infinity)
@@ -306,7 +307,7 @@ function chainLines(blobs: Blob[]): TextLine[] {
       const bi = order[oj]!
       const b = blobs[bi]!
       const H = Math.max(a.h, b.h)
-      if (b.umin - a.umax > 1.3 * H) break
+      if (b.umin - a.umax > gap * H) break
       if (b.uc <= a.uc) continue
       if (Math.min(a.h, b.h) / H < 0.55) continue
       const dv = Math.abs(b.vc - a.vc)
