@@ -120,8 +120,7 @@ export class Limits {
    * one per request); a block recorded by this process is seen at once, by others within 1 s.
    */
   async authBlockedFor(address: string): Promise<number> {
-    const clearUntil = this.notBlocked.get(address)
-    if (clearUntil !== undefined && clearUntil > Date.now()) return 0
+    if (this.recentlyClear(address)) return 0
     const res = await this.authFailures.get(address)
     if (res === null || res.consumedPoints <= this.authBlockAfter) {
       if (this.notBlocked.size > 50_000) this.notBlocked.clear()
@@ -129,6 +128,12 @@ export class Limits {
       return 0
     }
     return Math.max(1, Math.ceil(res.msBeforeNext / 1000))
+  }
+
+  /** Whether `address` was found not blocked within the last second: no lookup, no promise. */
+  recentlyClear(address: string): boolean {
+    const clearUntil = this.notBlocked.get(address)
+    return clearUntil !== undefined && clearUntil > Date.now()
   }
 
   /** Records a failed authentication; returns how long to delay the answer (slowing guessers). */

@@ -20,6 +20,7 @@ import type { NativeErrorCode } from './errors.ts'
 import { renderError, statusFor } from './surfaces.ts'
 import type { Surface } from './surfaces.ts'
 import { TenantAuthenticator, adminKeyMatches, presentedApiKey } from './auth.ts'
+import type { TenantKey } from './auth.ts'
 import { authenticateAccessToken, looksLikeAccessToken } from './access-tokens.ts'
 import { RequestLogWriter } from './request-log.ts'
 import { redactUrl } from './redact.ts'
@@ -72,7 +73,7 @@ function makeAjv(coerce: boolean): Ajv {
 }
 
 function surfaceOf(req: FastifyRequest): Surface {
-  const declared = req.routeOptions.config.surface
+  const declared = (req.routeConfig ?? req.routeOptions.config).surface
   if (declared) return declared
   return req.url.startsWith('/v1/') ? 'v1' : 'native'
 }
@@ -126,6 +127,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   app.decorateRequest('tenant', null)
   app.decorateRequest('apiKey', null)
   app.decorateRequest('loomEvent', null)
+  app.decorateRequest('routeConfig', null)
   app.addSchema(NativeErrorBody)
 
   const requestLog = new RequestLogWriter(deps.store.db, deps.logger)
@@ -135,28 +137,32 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   // must wait for something: a route without auth costs no promise, and the hot paths stay lean.
   app.addHook('onRequest', (req, reply, done) => {
     void reply.header('x-request-id', req.id)
-    const auth = req.routeOptions.config.auth ?? 'none'
+    const config = req.routeOptions.config
+    req.routeConfig = config
+    const auth = config.auth ?? 'none'
     if (auth === 'none') return done()
-    authenticateRequest(req, reply, auth).then(() => done(), done)
+    authenticateRequest(req, reply, auth, config.acceptsAccessToken === true).then(
+      () => done(),
+      done,
+    )
   })
 
   async function authenticateRequest(
     req: FastifyRequest,
     reply: FastifyReply,
     auth: 'tenant' | 'admin',
+    acceptsAccessToken: boolean,
   ): Promise<void> {
-    await refuseBlockedAddress(deps, req.ip)
+    // The common case — an address seen clear this second, a key looked up in the last few
+    // seconds — is answered from memory without waiting on anything.
+    if (!deps.limits.recentlyClear(req.ip)) await refuseBlockedAddress(deps, req.ip)
     if (auth === 'tenant') {
       const presented = presentedApiKey(req)
-      const found =
-        presented === null
-          ? null
-          : req.routeOptions.config.acceptsAccessToken && looksLikeAccessToken(presented)
-            ? await authenticateAccessToken(deps, presented)
-            : await app.tenantAuth.authenticate(presented)
+      const lookup = tenantOf(presented, acceptsAccessToken)
+      const found = lookup instanceof Promise ? await lookup : lookup
       if (found === null) {
         await recordAuthFailure(deps, req.ip)
-        if (req.routeOptions.config.acceptsAccessToken) {
+        if (acceptsAccessToken) {
           // RFC 6750 §3: a resource server names the Bearer scheme when it refuses a request.
           throw new ApiError(
             'UNAUTHENTICATED_TENANT',
@@ -179,6 +185,19 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
       await recordAuthFailure(deps, req.ip)
       throw new ApiError('UNAUTHENTICATED_ADMIN', 'Missing or invalid admin key (x-admin-key)')
     }
+  }
+
+  /** The key and tenant behind a presented credential; from memory when it can be. */
+  function tenantOf(
+    presented: string | null,
+    acceptsAccessToken: boolean,
+  ): TenantKey | null | Promise<TenantKey | null> {
+    if (presented === null) return null
+    if (acceptsAccessToken && looksLikeAccessToken(presented)) {
+      return authenticateAccessToken(deps, presented)
+    }
+    const known = app.tenantAuth.cached(presented)
+    return known !== undefined ? known : app.tenantAuth.authenticate(presented)
   }
 
   async function enforceRateLimit(tenant: Tenant, reply: FastifyReply): Promise<void> {
@@ -212,7 +231,8 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   app.addHook('onResponse', (req, reply, done) => {
     const status = reply.statusCode
     const logLine = deps.logger.isLevelEnabled('info')
-    const keep = req.routeOptions.config.requestLog !== 'failures' || status >= 400
+    const config = req.routeConfig ?? req.routeOptions.config
+    const keep = config.requestLog !== 'failures' || status >= 400
     if (!logLine && !keep) return done()
     const durationMs = Math.round(reply.elapsedTime * 100) / 100
     const url = redactUrl(req.url)

@@ -11,7 +11,12 @@ import { findKeyByHash, touchApiKey } from '../store/tenants.ts'
 const KEY_CACHE_TTL_MS = 5_000
 const TOUCH_EVERY_MS = 60_000
 
-type Lookup = { apiKey: ApiKey; tenant: Tenant } | null
+/** An active API key and its tenant. */
+export interface TenantKey {
+  apiKey: ApiKey
+  tenant: Tenant
+}
+type Lookup = TenantKey | null
 
 /** The API key a request presents: `x-tenant-api-key`, `x-api-key` or `Authorization: Bearer`. */
 export function presentedApiKey(req: FastifyRequest): string | null {
@@ -35,15 +40,26 @@ export class TenantAuthenticator {
   constructor(private readonly deps: Pick<Deps, 'store' | 'clock' | 'logger'>) {}
 
   /** The active key and tenant for a presented key, or null (unknown, revoked, inactive). */
-  async authenticate(presented: string): Promise<{ apiKey: ApiKey; tenant: Tenant } | null> {
-    if (!looksLikeApiKey(presented)) return null
+  async authenticate(presented: string): Promise<TenantKey | null> {
+    const known = this.cached(presented)
+    if (known !== undefined) return known
     const hash = hashApiKey(presented)
-    let entry = this.cache.get(hash)
-    if (entry === undefined) {
-      entry = { value: await findKeyByHash(this.deps.store.db, hash) }
-      this.cache.set(hash, entry)
-    }
-    const found = entry.value
+    const entry = { value: await findKeyByHash(this.deps.store.db, hash) }
+    this.cache.set(hash, entry)
+    return this.accept(entry.value)
+  }
+
+  /**
+   * `authenticate`'s answer without waiting, when it needs no store lookup (a malformed key, or
+   * one looked up in the last KEY_CACHE_TTL_MS); undefined when the store must be asked.
+   */
+  cached(presented: string): TenantKey | null | undefined {
+    if (!looksLikeApiKey(presented)) return null
+    const entry = this.cache.get(hashApiKey(presented))
+    return entry === undefined ? undefined : this.accept(entry.value)
+  }
+
+  private accept(found: Lookup): TenantKey | null {
     if (found === null || found.apiKey.revokedAt !== null || !found.tenant.isActive) return null
     this.touch(found.apiKey.id)
     return found

@@ -22,6 +22,11 @@ declare module 'fastify' {
     requestLog?: 'all' | 'failures'
   }
   interface FastifyRequest {
+    /**
+     * The route's config, read once in onRequest: `routeOptions` builds a new object on every
+     * read, and the per-request hooks need the config three times.
+     */
+    routeConfig: FastifyContextConfig | null
     tenant: Tenant | null
     apiKey: ApiKey | null
     /** A domain event name for the admin's request log (e.g. 'verification.started'). */
