@@ -193,6 +193,38 @@ describe.each(dialects())('admin API on %s', (dialect) => {
     expect(errorCode(cross)).toBe('API_KEY_NOT_FOUND')
   })
 
+  it('refuses a key on the request after its revocation, and a deactivated tenant, though just used', async () => {
+    const tenant = await createTenant(t.app)
+    const second = await createKey(t.app, tenant.id, 'live')
+    const remoteAddress = randomAddress()
+    const usage = (key: string) =>
+      t.app.inject({
+        method: 'GET',
+        url: '/usage',
+        headers: { 'x-tenant-api-key': key },
+        remoteAddress,
+      })
+    // Both keys' lookups are now remembered by the process.
+    expect((await usage(second.key)).statusCode).toBe(200)
+    expect((await usage(tenant.key)).statusCode).toBe(200)
+    const revoked = await t.app.inject({
+      method: 'DELETE',
+      url: `/admin/tenants/${tenant.id}/keys/${second.keyId}`,
+      headers: admin,
+    })
+    expect(revoked.statusCode).toBe(200)
+    expect((await usage(second.key)).statusCode).toBe(401)
+    expect((await usage(tenant.key)).statusCode).toBe(200)
+    const deactivated = await t.app.inject({
+      method: 'PATCH',
+      url: `/admin/tenants/${tenant.id}`,
+      headers: admin,
+      payload: { isActive: false },
+    })
+    expect(deactivated.statusCode).toBe(200)
+    expect((await usage(tenant.key)).statusCode).toBe(401)
+  })
+
   it('refuses every admin route without the right admin key', async () => {
     const tenant = await createTenant(t.app)
     const routes = [

@@ -31,9 +31,14 @@ export function presentedApiKey(req: FastifyRequest): string | null {
 }
 
 export class TenantAuthenticator {
+  // Keyed by the presented key itself, not its hash: SHA-256 through OpenSSL (a digest context set
+  // up and torn down per call) cost more than the rest of a cached lookup put together, on every
+  // request. Expired entries are purged on time, so a key stays in this map at most
+  // KEY_CACHE_TTL_MS after its lookup; only its hash ever reaches the store.
   private readonly cache = new LRUCache<string, { value: Lookup }>({
     max: 10_000,
     ttl: KEY_CACHE_TTL_MS,
+    ttlAutopurge: true,
   })
   private readonly touchedAt = new Map<string, number>()
 
@@ -43,9 +48,8 @@ export class TenantAuthenticator {
   async authenticate(presented: string): Promise<TenantKey | null> {
     const known = this.cached(presented)
     if (known !== undefined) return known
-    const hash = hashApiKey(presented)
-    const entry = { value: await findKeyByHash(this.deps.store.db, hash) }
-    this.cache.set(hash, entry)
+    const entry = { value: await findKeyByHash(this.deps.store.db, hashApiKey(presented)) }
+    this.cache.set(presented, entry)
     return this.accept(entry.value)
   }
 
@@ -55,7 +59,7 @@ export class TenantAuthenticator {
    */
   cached(presented: string): TenantKey | null | undefined {
     if (!looksLikeApiKey(presented)) return null
-    const entry = this.cache.get(hashApiKey(presented))
+    const entry = this.cache.get(presented)
     return entry === undefined ? undefined : this.accept(entry.value)
   }
 
