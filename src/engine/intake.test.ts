@@ -1,5 +1,7 @@
 import sharp from 'sharp'
 import { describe, expect, it } from 'vitest'
+import { decodeRaw, encodeRaw, glare } from '../specimen/camera.ts'
+import { generateMrzSpecimen } from '../specimen/index.ts'
 import { assessQuality, decodeDocumentImage, headerSize, sniffFormat } from './intake.ts'
 
 /** A gray test card: white with dark bars (text-like edges). */
@@ -173,5 +175,22 @@ describe('assessQuality', () => {
       .png()
       .toBuffer()
     expect(assessQuality(await decode(glared)).issues).toContain('glare')
+  })
+
+  it('flags a highlight that washes the print out short of saturating it', async () => {
+    const s = await generateMrzSpecimen(11, { format: 'TD3', asOf: '2026-06-01' })
+    expect(assessQuality(await decode(s.image)).issues).toEqual([])
+    const raw = await decodeRaw(s.image)
+    // Blended 60 % towards white: the paper under it stays below 250.
+    const lit = glare(
+      raw,
+      raw.width * 0.5,
+      raw.height * 0.6,
+      raw.width * 0.15,
+      raw.width * 0.1,
+      0.6,
+    )
+    const q = assessQuality(await decode(await encodeRaw(lit, 'jpeg', 85)))
+    expect(q.issues).toEqual(['glare'])
   })
 })
