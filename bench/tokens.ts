@@ -3,7 +3,7 @@ import os from 'node:os'
 import { benchTenant, load, mintTokens, startBareServer, startLoom, table } from './lib.ts'
 import type { LoadResult } from './lib.ts'
 
-const ROUNDS = 3
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
 
 export async function benchTokens(seconds = 10): Promise<void> {
   const loadBefore = os.loadavg()

@@ -126,6 +126,29 @@ describe.each(dialects())('admin API on %s', (dialect) => {
       payload: '{"name":"x","__proto__":{"isAdmin":true}}',
     })
     expect(proto.statusCode).toBe(400)
+    expect(errorCode(proto)).toBe('INVALID_REQUEST_BODY')
+    // Spelled with escapes, nested, or through constructor.prototype: refused alike.
+    for (const payload of [
+      '{"name":"x","\\u005f_proto__":{"isAdmin":true}}',
+      '{"name":"x","metadata":[{"a":{"__proto__":{}}}]}',
+      '{"name":"x","constructor":{"prototype":{"isAdmin":true}}}',
+    ]) {
+      const poisoned = await t.app.inject({
+        method: 'POST',
+        url: '/admin/tenants',
+        headers: { ...admin, 'content-type': 'application/json' },
+        payload,
+      })
+      expect(poisoned.statusCode, payload).toBe(400)
+      expect(errorCode(poisoned)).toBe('INVALID_REQUEST_BODY')
+    }
+    const empty = await t.app.inject({
+      method: 'POST',
+      url: '/admin/tenants',
+      headers: { ...admin, 'content-type': 'application/json' },
+      payload: '',
+    })
+    expect(empty.statusCode).toBe(400)
     const text = await t.app.inject({
       method: 'POST',
       url: '/admin/tenants',

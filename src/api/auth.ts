@@ -1,6 +1,5 @@
 // Authentication of tenants (API keys) and of the operator (admin key).
 import { createHash, timingSafeEqual } from 'node:crypto'
-import { LRUCache } from 'lru-cache'
 import type { FastifyRequest } from 'fastify'
 import type { Deps } from '../deps.ts'
 import type { ApiKey, Tenant } from '../domain/tenants.ts'
@@ -9,6 +8,7 @@ import { findKeyByHash, touchApiKey } from '../store/tenants.ts'
 
 /** How long a key lookup is trusted before the store is asked again (other processes' revocations). */
 const KEY_CACHE_TTL_MS = 5_000
+const KEY_CACHE_MAX = 10_000
 const TOUCH_EVERY_MS = 60_000
 
 /** An active API key and its tenant. */
@@ -33,13 +33,12 @@ export function presentedApiKey(req: FastifyRequest): string | null {
 export class TenantAuthenticator {
   // Keyed by the presented key itself, not its hash: SHA-256 through OpenSSL (a digest context set
   // up and torn down per call) cost more than the rest of a cached lookup put together, on every
-  // request. Expired entries are purged on time, so a key stays in this map at most
-  // KEY_CACHE_TTL_MS after its lookup; only its hash ever reaches the store.
-  private readonly cache = new LRUCache<string, { value: Lookup }>({
-    max: 10_000,
-    ttl: KEY_CACHE_TTL_MS,
-    ttlAutopurge: true,
-  })
+  // request. A plain Map with a deadline per entry (lru-cache's TTL bookkeeping was ~1.5 % of a
+  // /tokens/validate request): an entry is dropped when read after its deadline, and a sweep every
+  // KEY_CACHE_TTL_MS drops the rest, so a key stays in memory at most twice that long after its
+  // lookup. Only its hash ever reaches the store.
+  private readonly cache = new Map<string, { value: Lookup; until: number }>()
+  private readonly sweeper = setInterval(() => this.sweep(), KEY_CACHE_TTL_MS).unref()
   private readonly touchedAt = new Map<string, number>()
 
   constructor(private readonly deps: Pick<Deps, 'store' | 'clock' | 'logger'>) {}
@@ -48,9 +47,10 @@ export class TenantAuthenticator {
   async authenticate(presented: string): Promise<TenantKey | null> {
     const known = this.cached(presented)
     if (known !== undefined) return known
-    const entry = { value: await findKeyByHash(this.deps.store.db, hashApiKey(presented)) }
-    this.cache.set(presented, entry)
-    return this.accept(entry.value)
+    const value = await findKeyByHash(this.deps.store.db, hashApiKey(presented))
+    if (this.cache.size >= KEY_CACHE_MAX) this.cache.delete(this.cache.keys().next().value!)
+    this.cache.set(presented, { value, until: Date.now() + KEY_CACHE_TTL_MS })
+    return this.accept(value)
   }
 
   /**
@@ -60,7 +60,12 @@ export class TenantAuthenticator {
   cached(presented: string): TenantKey | null | undefined {
     if (!looksLikeApiKey(presented)) return null
     const entry = this.cache.get(presented)
-    return entry === undefined ? undefined : this.accept(entry.value)
+    if (entry === undefined) return undefined
+    if (entry.until <= Date.now()) {
+      this.cache.delete(presented)
+      return undefined
+    }
+    return this.accept(entry.value)
   }
 
   private accept(found: Lookup): TenantKey | null {
@@ -72,6 +77,17 @@ export class TenantAuthenticator {
   /** Forgets cached lookups (after a key is revoked or a tenant changes in this process). */
   invalidate(): void {
     this.cache.clear()
+  }
+
+  /** Stops the sweep (when the app closes). */
+  close(): void {
+    clearInterval(this.sweeper)
+    this.cache.clear()
+  }
+
+  private sweep(): void {
+    const now = Date.now()
+    for (const [key, entry] of this.cache) if (entry.until <= now) this.cache.delete(key)
   }
 
   private touch(keyId: string): void {

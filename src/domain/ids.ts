@@ -69,3 +69,13 @@ export function newSortableId(prefix: IdPrefix): string {
   const stamp = time.toString(36).padStart(9, '0') + sequence.toString(36).padStart(4, '0')
   return `${prefix}_${stamp}${randomBase62(12)}`
 }
+
+// Request ids need to be unique, not unguessable: a random per-process prefix and a counter.
+const REQUEST_ID_PREFIX = `req_${randomBase62(10)}`
+let requestCounter = 0
+
+/** A new request id such as `req_Xk3…0001f` (made on every request, so without drawing randomness). */
+export function newRequestId(): string {
+  requestCounter = (requestCounter + 1) % Number.MAX_SAFE_INTEGER
+  return REQUEST_ID_PREFIX + requestCounter.toString(36).padStart(6, '0')
+}

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest'
+import pino from 'pino'
+import { Writable } from 'node:stream'
+import type { FastifyRequest } from 'fastify'
+import { lazyChildLogger, parseJsonBody, poisoned } from './hot-path.ts'
+
+function parse(text: string): { err: Error | null; body?: unknown } {
+  let out: { err: Error | null; body?: unknown } = { err: null }
+  parseJsonBody({} as FastifyRequest, text, (err, body) => (out = { err, body }))
+  return out
+}
+
+describe('parseJsonBody', () => {
+  it('parses ordinary bodies, including ones that merely mention the words', () => {
+    expect(parse('{"token":"abc","n":[1,2]}')).toEqual({
+      err: null,
+      body: { token: 'abc', n: [1, 2] },
+    })
+    expect(parse('{"note":"constructor of protons","constructor":"x"}').err).toBeNull()
+    expect(parse('{"name":"caf\\u00e9"}').body).toEqual({ name: 'café' })
+  })
+
+  it('refuses empty and malformed bodies', () => {
+    expect(parse('').err?.message).toMatch(/cannot be empty/)
+    expect(parse('{"a":').err?.message).toMatch(/not valid JSON/)
+  })
+
+  it('refuses prototype poisoning however it is spelled or nested', () => {
+    for (const text of [
+      '{"__proto__":{"admin":true}}',
+      '{"\\u005f\\u005fproto\\u005f\\u005f":{}}',
+      '{"a":[{"b":{"__proto__":null}}]}',
+      '{"constructor":{"prototype":{"admin":true}}}',
+      '[{"x":{"constructor":{"prototype":1}}}]',
+    ]) {
+      expect(parse(text).err?.message, text).toMatch(/not valid JSON/)
+    }
+    expect(poisoned({ constructor: { name: 'x' } })).toBe(false)
+  })
+})
+
+describe('lazyChildLogger', () => {
+  it('writes with the request bindings only when something is logged', () => {
+    const lines: string[] = []
+    const sink = new Writable({ write: (chunk, _enc, cb) => (lines.push(String(chunk)), cb()) })
+    const parent = pino({ level: 'info' }, sink)
+    const child = lazyChildLogger(parent, { reqId: 'req_1' }, {})
+    expect(child.level).toBe('info')
+    child.debug('hidden')
+    child.info({ a: 1 }, 'shown')
+    expect(lines).toHaveLength(1)
+    expect(JSON.parse(lines[0]!)).toMatchObject({ reqId: 'req_1', a: 1, msg: 'shown' })
+  })
+})
