@@ -27,8 +27,8 @@ interface Case {
 }
 
 /** The corpus: per format, clean renders, each single degradation, and full "camera" mixes. */
-function corpus(perCell: number): Case[] {
-  const rng = createRng(SEED)
+function corpus(perCell: number, seed: number): Case[] {
+  const rng = createRng(seed)
   const cases: Case[] = []
   for (const format of MRZ_FORMATS) {
     const add = (category: string, degradations: Degradation[], count: number): void => {
@@ -129,13 +129,20 @@ function table(title: string, key: (o: Outcome) => string, outcomes: Outcome[]):
   console.log()
 }
 
-/** Run the MRZ evaluation; `--per-cell N` scales the corpus (default 4 → 360 documents), `--verbose` lists failures. */
+/**
+ * Run the MRZ evaluation; `--per-cell N` scales the corpus (default 4 → 360 documents), `--seed N`
+ * draws another corpus of the same make-up (a held-out check on tuning), `--verbose` lists
+ * failures.
+ */
 export async function runMrzEval(args: string[]): Promise<void> {
   const i = args.indexOf('--per-cell')
   const perCell = i >= 0 ? Number(args[i + 1]) : 4
+  const j = args.indexOf('--seed')
+  const seed = j >= 0 ? Number(args[j + 1]) : SEED
+  if (!Number.isSafeInteger(seed)) throw new Error(`--seed takes an integer, got ${args[j + 1]}`)
   const verbose = args.includes('--verbose')
-  const cases = corpus(perCell)
-  console.log(`MRZ evaluation: ${cases.length} documents, seed ${SEED}, as of ${AS_OF}\n`)
+  const cases = corpus(perCell, seed)
+  console.log(`MRZ evaluation: ${cases.length} documents, seed ${seed}, as of ${AS_OF}\n`)
   // Warm up: load the OCR-B templates once, outside the timings.
   const warm = await generateMrzSpecimen(1, { format: 'TD3', asOf: AS_OF })
   await inspectImage(warm.image, { asOf: AS_OF })

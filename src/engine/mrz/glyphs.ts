@@ -108,13 +108,16 @@ function cellsWithInk(
   const inRange = walk.pts.filter(([i]) => i >= 0 && i < n)
   if (inRange.length >= 4) coef = fitPoly(inRange, inRange.length >= 12 ? 2 : 1)
   const at = (i: number): number => coef[0]! + coef[1]! * i + coef[2]! * i * i
-  // One cell short: the walk put the missing cell at the end. If the cell before the first glyph
-  // holds more ink than the one after the last (a glyph too faint to segment), it is missing there.
+  // One cell off: the walk counts from the leftmost glyph, so a missing cell goes at the end and
+  // an extra one (a stroke of background print taken for a glyph) at the start. Ink in a cell,
+  // against its neighbour's, says which end it really is: a glyph too faint to segment (as glare
+  // leaves it) has about as much as the glyph next to it, a stroke of background print far less.
+  const ink = (i: number): number => cellInk(line, at(i), top, bottom, coef[1]!)
+  const relative = (i: number, neighbour: number): number => ink(i) / Math.max(1e-9, ink(neighbour))
   let shift = 0
-  if (walk.cells === n - 1) {
-    const before = cellInk(line, at(-1), top, bottom, coef[1]!)
-    const after = cellInk(line, at(n - 1), top, bottom, coef[1]!)
-    if (before > after) shift = 1
+  if (walk.cells === n - 1 && relative(-1, 0) >= 0.4 && relative(n - 1, n - 2) <= 0.25) shift = 1
+  if (walk.cells === n + 1 && relative(0, 1) < 0.6 && relative(0, 1) < relative(n, n - 1)) {
+    shift = -1
   }
   const centers = Array.from({ length: n }, (_, i) => at(i - shift))
   // Baseline. The slope comes from glyph middles, which '<' shares with capitals and digits to
