@@ -18,6 +18,8 @@ describe('parseJsonBody', () => {
     })
     expect(parse('{"note":"constructor of protons","constructor":"x"}').err).toBeNull()
     expect(parse('{"name":"caf\\u00e9"}').body).toEqual({ name: 'café' })
+    // A leading byte-order mark is dropped, as Fastify's default parser does.
+    expect(parse('\uFEFF{"a":1}')).toEqual({ err: null, body: { a: 1 } })
   })
 
   it('refuses empty and malformed bodies', () => {
