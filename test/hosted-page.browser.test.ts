@@ -286,6 +286,18 @@ describe.skipIf(!haveChromium)('hosted page in Chromium', () => {
     await page.getByRole('button', { name: en['intro.start'] }).click()
   }
 
+  /** Answers "which document will you use?" with one of the buttons (by its English name). */
+  async function chooseDocument(
+    page: Page,
+    document: string,
+    snap?: (name: string) => Promise<void>,
+  ) {
+    await heading(page, en['choose.title'])
+    if (snap) await snap('choose-document')
+    await page.getByRole('button', { name: document, exact: true }).click()
+    await heading(page, en['capture.document_front.title'])
+  }
+
   async function uploadFile(page: Page, buttonName: string, name: string, buffer: Buffer) {
     const [chooser] = await Promise.all([
       page.waitForEvent('filechooser'),
@@ -317,7 +329,7 @@ describe.skipIf(!haveChromium)('hosted page in Chromium', () => {
       await snap('consent-required')
       await page.getByRole('checkbox').check()
       await page.getByRole('button', { name: en['intro.start'] }).click()
-      await heading(page, en['capture.document_front.title'])
+      await chooseDocument(page, 'Passport', snap)
       await snap('document-front')
       await page.getByRole('button', { name: en['capture.use_camera'] }).click()
       const shoot = page.getByRole('button', { name: en['camera.shoot'] })
@@ -381,6 +393,15 @@ describe.skipIf(!haveChromium)('hosted page in Chromium', () => {
       expect(await focused()).toBe(en['page.cancel'])
       await page.keyboard.press('Shift+Tab')
       await page.keyboard.press('Enter')
+      // Which document: the choices in order, then Cancel; Enter picks the focused one.
+      await heading(page, en['choose.title'])
+      expect(await page.evaluate('document.activeElement?.tagName')).toBe('H1')
+      for (const choice of ['Passport', 'ID card', 'Driving licence']) {
+        await page.keyboard.press('Tab')
+        expect(await focused()).toBe(choice)
+      }
+      await snap('choose-document')
+      await page.keyboard.press('Enter')
       await heading(page, en['capture.document_front.title'])
       expect(await page.evaluate('document.activeElement?.tagName')).toBe('H1')
       await page.keyboard.press('Tab')
@@ -418,6 +439,7 @@ describe.skipIf(!haveChromium)('hosted page in Chromium', () => {
       const snap = shooter(page, 'blurry-retake')
       await page.goto(url)
       await consent(page)
+      await chooseDocument(page, 'Passport')
       await page.getByRole('button', { name: en['capture.use_camera'] }).click()
       const shoot = page.getByRole('button', { name: en['camera.shoot'] })
       await expect.poll(() => shoot.isEnabled(), { timeout: WAIT }).toBe(true)
@@ -450,7 +472,7 @@ describe.skipIf(!haveChromium)('hosted page in Chromium', () => {
       await snap('intro-identity')
       await page.getByRole('checkbox').check()
       await page.getByRole('button', { name: en['intro.start'] }).click()
-      await heading(page, en['capture.document_front.title'])
+      await chooseDocument(page, 'Passport')
       await uploadFile(page, en['capture.upload'], 'passport.png', goodPassport)
       await heading(page, en['capture.selfie.title'])
       expect(await page.getByText('Step 2 of 2').isVisible()).toBe(true)

@@ -223,6 +223,60 @@ describe.each(dialects())('hosted page (%s)', (dialect) => {
     expect((await get(`${plain.path}/state`)).json().acceptedDocumentTypes).toBeNull()
   })
 
+  it('asks which document, and holds a passport photo with no readable code to a retake', async () => {
+    const declare = (path: string, type: unknown) =>
+      t.app.inject({
+        method: 'POST',
+        url: `${path}/document`,
+        payload: { type },
+        remoteAddress: randomAddress(),
+      })
+    const { path } = await start()
+    const state = (await get(`${path}/state`)).json()
+    expect(state.documentChoices).toEqual([
+      'passport',
+      'id_card',
+      'drivers_license',
+      'residence_permit',
+    ])
+    expect(state.declaredDocument).toBeNull()
+    const refused = await declare(path, 'library_card')
+    expect(refused.statusCode).toBe(400)
+    expect(refused.json().error.message).toContain('passport, id_card')
+    expect((await declare(path, 42)).statusCode).toBe(400)
+    const chosen = await declare(path, 'passport')
+    expect(chosen.statusCode).toBe(200)
+    expect(chosen.json()).toMatchObject({
+      declaredDocument: 'passport',
+      missingImages: ['document_front'],
+    })
+    // A front with no code on it: for a passport that is a photo to retake, not a card's front.
+    const front = await upload(path, 'document_front', await licenceFront())
+    expect(front.json()).toMatchObject({
+      feedback: 'no_document',
+      missingImages: ['document_front'],
+    })
+    expect(front.json().message).toMatch(/No document was found/)
+    const retaken = await upload(path, 'document_front', good)
+    expect(retaken.json()).toMatchObject({ feedback: 'ok', complete: true })
+    // Every image is in: the choice cannot change any more.
+    const late = await declare(path, 'id_card')
+    expect(late.statusCode).toBe(400)
+    expect(late.json().error.code).toBe('VERIFICATION_ALREADY_COMPLETED')
+    // A workflow that accepts one document answers the question itself.
+    const created = await t.app.inject({
+      method: 'POST',
+      url: '/v1/workflows',
+      headers: { 'x-api-key': tenant.key },
+      payload: { name: 'Licences only', accepted_document_types: ['drivers_license'] },
+    })
+    const only = await start({ workflow_id: created.json().id })
+    expect((await get(`${only.path}/state`)).json()).toMatchObject({
+      documentChoices: ['drivers_license'],
+      declaredDocument: 'drivers_license',
+    })
+  })
+
   it('takes a licence front with lines of print as it is, and asks for the back', async () => {
     const { path } = await start()
     const front = await upload(path, 'document_front', await licenceFront())

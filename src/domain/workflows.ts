@@ -51,6 +51,11 @@ export interface VerificationSettings {
   requireSelfie: boolean
   ageBuffer: number
   invitation: InvitationTexts | null
+  /**
+   * The document the person said they will show (the hosted page asks when the workflow accepts
+   * more than one); absent until then.
+   */
+  declaredDocument?: DocumentType | null
 }
 
 /** Settings of a verification started without a workflow. */
@@ -74,4 +79,35 @@ export function settingsOf(workflow: Workflow): VerificationSettings {
     ageBuffer: workflow.ageBuffer,
     invitation: workflow.invitation,
   }
+}
+
+/** Documents whose MRZ is on the same side as the portrait: no back is asked for. */
+const ONE_SIDED: readonly DocumentType[] = ['passport', 'visa']
+
+/** What the hosted page offers when it asks which document the person will show. */
+const OFFERED: readonly DocumentType[] = [
+  'passport',
+  'id_card',
+  'drivers_license',
+  'residence_permit',
+]
+
+/** The choices for "which document will you use?": the accepted types, or the common ones. */
+export function documentChoices(settings: VerificationSettings): DocumentType[] {
+  return settings.acceptedDocumentTypes === null
+    ? [...OFFERED]
+    : [...settings.acceptedDocumentTypes]
+}
+
+/** The document the person will show: the one they chose, or the only one accepted. */
+export function declaredDocument(settings: VerificationSettings): DocumentType | null {
+  if (settings.declaredDocument) return settings.declaredDocument
+  const accepted = settings.acceptedDocumentTypes
+  return accepted !== null && accepted.length === 1 ? (accepted[0] ?? null) : null
+}
+
+/** Whether the declared document is one that has nothing to read on its back. */
+export function declaredOneSided(settings: VerificationSettings): boolean {
+  const declared = declaredDocument(settings)
+  return declared !== null && ONE_SIDED.includes(declared)
 }

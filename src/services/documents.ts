@@ -16,6 +16,7 @@ import type {
 } from '../domain/decision.ts'
 import { isOpen, mockDecision } from '../domain/verification.ts'
 import type { InspectResult } from '../engine/types.ts'
+import { declaredOneSided } from '../domain/workflows.ts'
 import { assessQuality, decodeDocumentImage } from '../engine/intake.ts'
 import { enqueueJob } from '../store/jobs.ts'
 import { getImage, insertImage, listImages, markImagePurged } from '../store/images.ts'
@@ -163,9 +164,14 @@ export function missingImages(
   // An ID card's MRZ and a licence's barcode are on the back: when the front gave no reading,
   // the back is needed; when the front was a two-sided card, the back is asked for too, so both
   // sides can be checked against each other.
+  // A front that was not read needs its back unless the person said the document is one whose
+  // code is on the front (a passport): then the front itself must be retaken.
   const frontRead = front.find((i) => i.readOk === 1)
   const needsBack =
-    front.length > 0 && (!frontRead || TWO_SIDED.has(frontRead.readDocumentType ?? ''))
+    front.length > 0 &&
+    (frontRead
+      ? TWO_SIDED.has(frontRead.readDocumentType ?? '')
+      : !declaredOneSided(verification.settings))
   if (needsBack && back.length === 0) missing.push('document_back')
   if (
     verification.verificationType !== 'age_estimation' &&
@@ -250,11 +256,14 @@ export async function addImage(
     // The front of an ID card has no MRZ or barcode: not a problem while the back may have one.
     // Nor is a front whose lines of print looked like a barcode that did not decode: a licence's
     // PDF417 is on its back (AAMVA DL/ID card design standard), which is then asked for.
+    // A passport's front is where its MRZ is, so for one the photo must be retaken (and lines of
+    // print that looked like a barcode are no reason to talk about barcodes).
     if (
       kind === 'document_front' &&
       (feedback === 'no_document' || feedback === 'barcode_unreadable')
-    )
-      feedback = 'ok'
+    ) {
+      feedback = declaredOneSided(verification.settings) ? 'no_document' : 'ok'
+    }
   }
   const now = deps.clock.now().toISOString()
   const imageId = newId('img')

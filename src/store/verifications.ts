@@ -304,6 +304,32 @@ export async function transitionVerification(
 }
 
 /** A verification's events, oldest first. */
+/**
+ * Replaces an open (pending or in-progress) verification's settings; returns it, or null when
+ * it is not open any more.
+ */
+export async function updateOpenSettings(
+  db: Kysely<Database>,
+  tenantId: string,
+  verificationId: string,
+  settings: VerificationSettings,
+  at: string,
+): Promise<Verification | null> {
+  const row = await db
+    .updateTable('verifications')
+    .set((eb) => ({
+      settings: JSON.stringify(settings),
+      updatedAt: at,
+      version: eb('version', '+', 1),
+    }))
+    .where('tenantId', '=', tenantId)
+    .where('id', '=', verificationId)
+    .where('status', 'in', ['pending', 'in_progress'])
+    .returningAll()
+    .executeTakeFirst()
+  return row === undefined ? null : toVerification(row)
+}
+
 export async function listEvents(
   db: Db,
   tenantId: string,

@@ -22,6 +22,7 @@ import {
   PAGE_COST,
   addPageImage,
   cancelSession,
+  declareDocument,
   embedOriginOf,
   finishOf,
   markOpened,
@@ -105,6 +106,8 @@ const PageStateSchema = Type.Object({
   verificationType: Type.String(),
   requireSelfie: Type.Boolean(),
   acceptedDocumentTypes: Nullable(Type.Array(Type.String())),
+  documentChoices: Type.Array(Type.String()),
+  declaredDocument: Nullable(Type.String()),
   status: Type.String(),
   missingImages: ImageKindList,
   doneImages: ImageKindList,
@@ -291,6 +294,28 @@ export async function hostedPageRoutes(fastify: FastifyInstance): Promise<void> 
       await spendSessionBudget(deps, session.verification.id, PAGE_COST.read)
       req.loomEvent = 'verification.abandoned'
       return pageState(deps, await cancelSession(deps, session))
+    },
+  )
+
+  app.post(
+    '/s/:token/document',
+    {
+      config,
+      schema: {
+        hide: true,
+        params: TokenParams,
+        body: Type.Object(
+          { type: Type.String({ minLength: 1, maxLength: 40 }) },
+          { additionalProperties: false },
+        ),
+        response: { 200: PageStateSchema, ...pageErrors },
+      },
+    },
+    async (req, reply) => {
+      pageHeaders(reply, null)
+      const session = await sessionFor(deps, req, req.params.token)
+      await spendSessionBudget(deps, session.verification.id, PAGE_COST.read)
+      return pageState(deps, await declareDocument(deps, session, req.body.type))
     },
   )
 

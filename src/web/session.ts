@@ -8,10 +8,16 @@ import { outcomeRedirectUrl, sessionOutcome } from '../domain/outcome.ts'
 import type { SessionOutcome } from '../domain/outcome.ts'
 import type { ImageKind } from '../domain/decision.ts'
 import type { Tenant } from '../domain/tenants.ts'
+import { declaredDocument, documentChoices } from '../domain/workflows.ts'
+import type { DocumentType } from '../engine/types.ts'
 import type { VerificationStatus, VerificationType } from '../domain/verification.ts'
 import { isOpen } from '../domain/verification.ts'
 import { getTenant } from '../store/tenants.ts'
-import { findVerificationTenantId, transitionVerification } from '../store/verifications.ts'
+import {
+  findVerificationTenantId,
+  transitionVerification,
+  updateOpenSettings,
+} from '../store/verifications.ts'
 import type { Verification } from '../store/verifications.ts'
 import { listImages } from '../store/images.ts'
 import type { StoredImage } from '../store/images.ts'
@@ -155,6 +161,10 @@ export interface PageState {
   requireSelfie: boolean
   /** The document types the workflow accepts (null: every type Loom reads), for the intro. */
   acceptedDocumentTypes: string[] | null
+  /** What "which document will you use?" offers (asked before the front when more than one). */
+  documentChoices: DocumentType[]
+  /** The document the person chose (or the only one accepted); null until then. */
+  declaredDocument: DocumentType | null
   /** Loom's status; the page picks its screen from it. */
   status: VerificationStatus
   /** Images still needed, in the order the page asks for them. */
@@ -188,6 +198,8 @@ export async function pageState(deps: Deps, session: PageSession): Promise<PageS
     verificationType: verification.verificationType,
     requireSelfie: verification.settings.requireSelfie,
     acceptedDocumentTypes: verification.settings.acceptedDocumentTypes,
+    documentChoices: documentChoices(verification.settings),
+    declaredDocument: declaredDocument(verification.settings),
     status: verification.status,
     missingImages: missing,
     doneImages: doneKinds(missing, images),
@@ -254,6 +266,37 @@ export async function addPageImage(
     complete: added.complete,
     status: added.verification.status,
   }
+}
+
+/** The person's answer to "which document will you use?" (one of the session's choices). */
+export async function declareDocument(
+  deps: Deps,
+  session: PageSession,
+  type: string,
+): Promise<PageSession> {
+  const { verification, tenant } = session
+  const choices = documentChoices(verification.settings)
+  const chosen = choices.find((choice) => choice === type)
+  if (chosen === undefined) {
+    throw new ApiError(
+      'INVALID_REQUEST_BODY',
+      `body.type must be one of this session's documents: ${choices.join(', ')}`,
+    )
+  }
+  const updated = await updateOpenSettings(
+    deps.store.db,
+    tenant.id,
+    verification.id,
+    { ...verification.settings, declaredDocument: chosen },
+    deps.clock.now().toISOString(),
+  )
+  if (updated === null) {
+    throw new ApiError(
+      'VERIFICATION_ALREADY_COMPLETED',
+      `Verification ${verification.id} is ${verification.status}; its document cannot change`,
+    )
+  }
+  return { ...session, verification: updated }
 }
 
 /** The person's Cancel: the session is abandoned (seed 003: reason `user_cancelled`). */

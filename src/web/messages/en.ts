@@ -28,6 +28,9 @@ export const en = {
   'intro.consent_required': 'Please tick the box to agree before you start.',
   'intro.start': 'Start',
 
+  'choose.title': 'Which document will you use?',
+  'choose.hint':
+    'Choose the one you have with you. For a passport only the photo page is needed; for a card or licence, both sides.',
   'document.passport': 'passport',
   'document.id_card': 'ID card',
   'document.drivers_license': 'driving licence',

@@ -28,6 +28,9 @@ export const fr: Messages = {
   'intro.consent_required': 'Cochez la case pour donner votre accord avant de commencer.',
   'intro.start': 'Commencer',
 
+  'choose.title': 'Quel document allez-vous utiliser ?',
+  'choose.hint':
+    'Choisissez celui que vous avez sur vous. Pour un passeport, seule la page avec la photo est demandée ; pour une carte ou un permis, les deux faces.',
   'document.passport': 'passeport',
   'document.id_card': 'carte d’identité',
   'document.drivers_license': 'permis de conduire',

@@ -172,7 +172,59 @@ function listOf(items) {
 function next(note = null) {
   const kind = state.missingImages[0]
   if (kind === undefined) return showProcessing(note)
+  // Which document first, when there is a choice: a passport needs only its photo page, a card
+  // both sides, and a passport photo the reader cannot use must be retaken, not followed by a
+  // request for a back it does not have.
+  if (
+    kind === 'document_front' &&
+    state.declaredDocument === null &&
+    state.documentChoices.length > 1 &&
+    !state.doneImages.includes('document_front')
+  ) {
+    return showDocumentChoice(note)
+  }
   return showCapture(kind, note)
+}
+
+function showDocumentChoice(note = null) {
+  resume = () => showDocumentChoice(note)
+  screen(
+    t('choose.title'),
+    [
+      note ? h('p', { class: 'note', role: 'status' }, note) : null,
+      h('p', { id: 'choose-hint' }, t('choose.hint')),
+      h(
+        'div',
+        { class: 'choices', role: 'group', 'aria-labelledby': 'choose-hint' },
+        state.documentChoices.map((type) =>
+          button(capitalized(messages[`document.${type}`] ?? type), () => choose(type)),
+        ),
+      ),
+      cancelLink(),
+    ],
+    progressText(),
+  )
+}
+
+async function choose(type) {
+  let res
+  try {
+    res = await fetch(`${base}/document`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ type }),
+      cache: 'no-store',
+    })
+  } catch {
+    return showError(t('error.network'), () => choose(type))
+  }
+  if (!res.ok) return refresh()
+  state = await res.json()
+  return next()
+}
+
+function capitalized(text) {
+  return text.charAt(0).toLocaleUpperCase(boot.language) + text.slice(1)
 }
 
 function progressText() {
