@@ -1,5 +1,5 @@
 // Shared bench helpers: real `loom serve` processes, a bare node:http baseline, autocannon load.
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -254,4 +254,16 @@ export function table(rows: Record<string, string | number>[]): string {
     line(widths.map((w) => '-'.repeat(w))),
     ...rows.map((r) => line(columns.map((c) => String(r[c])))),
   ].join('\n')
+}
+
+/**
+ * Pins a process and all its threads to the given CPUs with util-linux `taskset` (Linux only);
+ * false when that is not possible. Used by `BENCH_PIN=1` to keep the load generator and the
+ * servers off each other's core.
+ */
+export function pinToCpus(pid: number, cpus: string): boolean {
+  const res = spawnSync('taskset', ['--all-tasks', '--pid', '--cpu-list', cpus, String(pid)], {
+    stdio: 'ignore',
+  })
+  return res.status === 0
 }

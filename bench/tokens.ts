@@ -1,14 +1,31 @@
 // /tokens/validate against a bare node:http server in the same run (issue 3's goal: ≥ 60 %).
 import os from 'node:os'
-import { benchTenant, load, mintTokens, startBareServer, startLoom, table } from './lib.ts'
+import {
+  benchTenant,
+  load,
+  mintTokens,
+  pinToCpus,
+  startBareServer,
+  startLoom,
+  table,
+} from './lib.ts'
 import type { LoadResult } from './lib.ts'
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
 
 export async function benchTokens(seconds = 10): Promise<void> {
   const loadBefore = os.loadavg()
+  const cpus = os.availableParallelism()
   const loom = await startLoom()
   const bare = await startBareServer()
+  // BENCH_PIN=1: autocannon (this process) on CPU 0, both servers on CPU 1, so the generator
+  // never steals the server's core; otherwise the scheduler shares both cores among all three.
+  const pinned =
+    process.env.BENCH_PIN === '1' &&
+    cpus >= 2 &&
+    pinToCpus(process.pid, '0') &&
+    pinToCpus(loom.process.pid!, '1') &&
+    pinToCpus(bare.process.pid!, '1')
   try {
     const tenant = await benchTenant(loom.url)
     // Never-seen tokens: each is validated once, so every request pays the full signature check.
@@ -74,7 +91,7 @@ export async function benchTokens(seconds = 10): Promise<void> {
     )
     console.log(table(rows))
     console.log(
-      `\nload average before ${fmtLoad(loadBefore)}, after ${fmtLoad(loadAfter)} (${os.availableParallelism()} CPUs; autocannon, Loom and the bare server share them)`,
+      `\nload average before ${fmtLoad(loadBefore)}, after ${fmtLoad(loadAfter)} (${cpus} CPUs; ${pinned ? 'autocannon pinned to CPU 0, Loom and the bare server to CPU 1' : 'autocannon, Loom and the bare server share them; BENCH_PIN=1 pins them apart'})`,
     )
     for (const r of [...runs.map((run) => run.repeated), allDistinct]) {
       if (r.non2xx > 0 || r.errors > 0)
