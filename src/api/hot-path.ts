@@ -17,32 +17,21 @@ export function parseJsonBody(
   body: string | Buffer,
   done: (err: Error | null, body?: unknown) => void,
 ): void {
-  const parsed = parseJson(typeof body === 'string' ? body : body.toString('utf8'))
-  if (parsed.ok) done(null, parsed.value)
-  else done(parsed.empty ? new EmptyBody() : new InvalidBody(), undefined)
-}
-
-const EmptyBody = errorCodes.FST_ERR_CTP_EMPTY_JSON_BODY
-const InvalidBody = errorCodes.FST_ERR_CTP_INVALID_JSON_BODY
-const EMPTY_MESSAGE = new EmptyBody().message
-const INVALID_MESSAGE = new InvalidBody().message
-
-/** A JSON body's value, or the message Fastify gives for an empty or unparseable one. */
-export function parseJson(
-  raw: string,
-): { ok: true; value: unknown } | { ok: false; empty: boolean; message: string } {
-  if (raw.length === 0) return { ok: false, empty: true, message: EMPTY_MESSAGE }
+  const raw = typeof body === 'string' ? body : body.toString('utf8')
+  if (raw.length === 0) return done(new errorCodes.FST_ERR_CTP_EMPTY_JSON_BODY(), undefined)
   // A leading byte-order mark is dropped, as secure-json-parse does.
   const text = raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw
   let value: unknown
   try {
     value = JSON.parse(text)
   } catch {
-    return { ok: false, empty: false, message: INVALID_MESSAGE }
+    return done(new errorCodes.FST_ERR_CTP_INVALID_JSON_BODY(), undefined)
   }
   const suspect = text.includes('proto') || text.includes('constructor') || text.includes('\\u')
-  if (suspect && poisoned(value)) return { ok: false, empty: false, message: INVALID_MESSAGE }
-  return { ok: true, value }
+  if (suspect && poisoned(value)) {
+    return done(new errorCodes.FST_ERR_CTP_INVALID_JSON_BODY(), undefined)
+  }
+  done(null, value)
 }
 
 /** Whether a parsed JSON value holds a `__proto__` key or a `constructor` object with `prototype`. */
