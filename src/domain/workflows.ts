@@ -83,6 +83,12 @@ export function settingsOf(workflow: Workflow): VerificationSettings {
 
 /** Documents whose MRZ is on the same side as the portrait: no back is asked for. */
 const ONE_SIDED: readonly DocumentType[] = ['passport', 'visa']
+/** Documents with two sides: when one side was read, the other is asked for too (cross-check). */
+const TWO_SIDED: readonly DocumentType[] = ['id_card', 'drivers_license', 'residence_permit']
+
+export function isTwoSided(type: string | null): boolean {
+  return TWO_SIDED.some((t) => t === type)
+}
 
 /** What the hosted page offers when it asks which document the person will show. */
 const OFFERED: readonly DocumentType[] = [

@@ -16,7 +16,7 @@ import type {
 } from '../domain/decision.ts'
 import { isOpen, mockDecision } from '../domain/verification.ts'
 import type { InspectResult } from '../engine/types.ts'
-import { declaredOneSided } from '../domain/workflows.ts'
+import { declaredOneSided, isTwoSided } from '../domain/workflows.ts'
 import { assessQuality, decodeDocumentImage } from '../engine/intake.ts'
 import { enqueueJob } from '../store/jobs.ts'
 import { getImage, insertImage, listImages, markImagePurged } from '../store/images.ts'
@@ -124,9 +124,6 @@ export function workflowOf(verification: Verification): Workflow {
   }
 }
 
-/** Documents with two sides: when one side was read, the other is asked for too (cross-check). */
-const TWO_SIDED = new Set(['id_card', 'drivers_license', 'residence_permit'])
-
 /**
  * How a caller counts images with feedback other than `ok`. The API counts every image (the
  * caller decides whether to send another); the hosted page asks the person to retake a photo
@@ -169,9 +166,7 @@ export function missingImages(
   const frontRead = front.find((i) => i.readOk === 1)
   const needsBack =
     front.length > 0 &&
-    (frontRead
-      ? TWO_SIDED.has(frontRead.readDocumentType ?? '')
-      : !declaredOneSided(verification.settings))
+    (frontRead ? isTwoSided(frontRead.readDocumentType) : !declaredOneSided(verification.settings))
   if (needsBack && back.length === 0) missing.push('document_back')
   if (
     verification.verificationType !== 'age_estimation' &&
