@@ -155,9 +155,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     if (auth === 'tenant' && deps.limits.recentlyClear(req.ip)) {
       const found = tenantOf(presentedApiKey(req), acceptsAccessToken)
       if (found !== null && !(found instanceof Promise)) {
-        req.tenant = found.tenant
-        req.apiKey = found.apiKey
-        const limited = enforceRateLimit(found.tenant, reply)
+        const limited = admit(req, reply, found)
         if (limited === undefined) return done()
         limited.then(() => done(), done)
         return
@@ -195,9 +193,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
             : 'Invalid or revoked API key, or the tenant is inactive',
         )
       }
-      req.tenant = found.tenant
-      req.apiKey = found.apiKey
-      await enforceRateLimit(req.tenant, reply)
+      await admit(req, reply, found)
     } else if (!adminKeyMatches(req.headers['x-admin-key'], deps.adminKeyHash)) {
       await recordAuthFailure(deps, req.ip)
       throw new ApiError('UNAUTHENTICATED_ADMIN', 'Missing or invalid admin key (x-admin-key)')
@@ -215,6 +211,17 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     }
     const known = app.tenantAuth.cached(presented)
     return known !== undefined ? known : app.tenantAuth.authenticate(presented)
+  }
+
+  /** An authenticated tenant request: its tenant and key, then its rate limit (undefined: off). */
+  function admit(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    found: TenantKey,
+  ): Promise<void> | undefined {
+    req.tenant = found.tenant
+    req.apiKey = found.apiKey
+    return enforceRateLimit(found.tenant, reply)
   }
 
   /** Counts the request against the tenant's rate limit; undefined when limits are off. */
