@@ -150,6 +150,23 @@ export async function createKey(
   return { key: created.apiKey, keyId: created.id }
 }
 
+/** Starts a verification through POST /verify/start; its id and the path of its hosted page. */
+export async function startSession(
+  app: FastifyInstance,
+  key: string,
+  body: Record<string, unknown> = {},
+): Promise<{ id: string; path: string }> {
+  const res = await app.inject({
+    method: 'POST',
+    url: '/verify/start',
+    headers: { 'x-tenant-api-key': key },
+    payload: body,
+  })
+  expect(res.statusCode).toBe(200)
+  const { verificationId, sessionUrl } = res.json<{ verificationId: string; sessionUrl: string }>()
+  return { id: verificationId, path: new URL(sessionUrl).pathname }
+}
+
 /** The native error body's code. */
 export function errorCode(res: LightMyRequestResponse): string | undefined {
   const body = res.json<{ error?: { code?: string } }>()

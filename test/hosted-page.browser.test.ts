@@ -10,7 +10,7 @@ import sharp from 'sharp'
 import { chromium } from 'playwright-core'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { TestClock, createTenant, startTestApp } from './helpers.ts'
+import { TestClock, createTenant, startSession, startTestApp } from './helpers.ts'
 import type { TestApp } from './helpers.ts'
 import { licenceFront, passport, today } from './specimens.ts'
 import { generateLicenceImage } from '../src/specimen/licence.ts'
@@ -217,18 +217,8 @@ describe.skipIf(!haveChromium)('hosted page in Chromium', () => {
 
   /** Starts a verification; returns its id and the page URL on this server. */
   async function start(body: Record<string, unknown> = {}) {
-    const res = await t.app.inject({
-      method: 'POST',
-      url: '/verify/start',
-      headers: { 'x-tenant-api-key': key },
-      payload: body,
-    })
-    expect(res.statusCode).toBe(200)
-    const { verificationId, sessionUrl } = res.json<{
-      verificationId: string
-      sessionUrl: string
-    }>()
-    return { id: verificationId, url: `${loom}${new URL(sessionUrl).pathname}` }
+    const { id, path } = await startSession(t.app, key, body)
+    return { id, url: `${loom}${path}` }
   }
 
   async function phone(

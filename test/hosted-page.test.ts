@@ -13,6 +13,7 @@ import {
   errorCode,
   eventually,
   randomAddress,
+  startSession,
   startTestApp,
 } from './helpers.ts'
 import type { TestApp } from './helpers.ts'
@@ -53,19 +54,8 @@ describe.each(dialects())('hosted page (%s)', (dialect) => {
   const headers = () => ({ 'x-tenant-api-key': tenant.key })
 
   async function start(body: Record<string, unknown> = {}, key = tenant.key) {
-    const res = await t.app.inject({
-      method: 'POST',
-      url: '/verify/start',
-      headers: { 'x-tenant-api-key': key },
-      payload: body,
-    })
-    expect(res.statusCode).toBe(200)
-    const { verificationId, sessionUrl } = res.json<{
-      verificationId: string
-      sessionUrl: string
-    }>()
-    const path = new URL(sessionUrl).pathname
-    return { id: verificationId, path, token: path.slice('/s/'.length) }
+    const { id, path } = await startSession(t.app, key, body)
+    return { id, path, token: path.slice('/s/'.length) }
   }
 
   const get = (url: string, extra: Record<string, string> = {}) =>
