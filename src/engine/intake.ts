@@ -1,6 +1,7 @@
 // Image intake for every document reader (MRZ, AAMVA barcode, faces): sniff the format from the
 // bytes, refuse oversized files and decompression bombs before decoding, decode with EXIF
-// orientation applied, and hand back an 8-bit grayscale raster (and RGB when asked).
+// orientation applied, and hand back an 8-bit grayscale raster (document readers) or an RGB one
+// (face readers).
 
 import sharp, { type Metadata } from 'sharp'
 import type * as MupdfModule from 'mupdf'
@@ -19,8 +20,6 @@ export interface IntakeOptions {
   maxDimension?: number
   /** Images are scaled down on decode so that their longer side is at most this (default 4096). */
   maxWorkingSide?: number
-  /** Also return interleaved RGB (for face readers). */
-  color?: boolean
 }
 
 export interface DocumentImage {
@@ -29,14 +28,23 @@ export interface DocumentImage {
   height: number
   /** Row-major 8-bit luminance, width × height. */
   gray: Uint8Array
-  /** Row-major interleaved RGB, present when `color` was asked for. */
-  rgb?: Uint8Array
   /** Size before any scaling on decode (after orientation); for PDFs, the rendered size. */
   sourceWidth: number
   sourceHeight: number
 }
 
-export type IntakeResult = { ok: true; image: DocumentImage } | { ok: false; error: EngineError }
+/** A decoded image in colour: `rgb` is row-major interleaved 8-bit RGB, width × height × 3. */
+export type ColorImage = Omit<DocumentImage, 'gray'> & { rgb: Uint8Array }
+
+/** An image that cannot be read, and why. */
+export type IntakeFailure = { ok: false; error: EngineError }
+export type IntakeResult = { ok: true; image: DocumentImage } | IntakeFailure
+export type ColorIntakeResult = { ok: true; image: ColorImage } | IntakeFailure
+
+/** What a decode hands back: one plane of luminance, or interleaved RGB, in `pixels`. */
+type Channels = 'gray' | 'rgb'
+type Raster = Omit<DocumentImage, 'gray'> & { pixels: Uint8Array }
+type RasterResult = { ok: true; image: Raster } | IntakeFailure
 
 const MB = 1024 * 1024
 const DEFAULTS = {
@@ -55,7 +63,7 @@ const fail = (
   code: EngineError['code'],
   message: string,
   quality?: QualityIssue[],
-): IntakeResult => ({
+): IntakeFailure => ({
   ok: false,
   error: quality ? { code, message, quality } : { code, message },
 })
@@ -119,6 +127,32 @@ export async function decodeDocumentImage(
   bytes: Uint8Array,
   opts: IntakeOptions = {},
 ): Promise<IntakeResult> {
+  const decoded = await decodeImage(bytes, opts, 'gray')
+  if (!decoded.ok) return decoded
+  const { pixels, ...image } = decoded.image
+  return { ok: true, image: { ...image, gray: pixels } }
+}
+
+/**
+ * Decode an image to RGB with the same checks as `decodeDocumentImage`. Face readers use it:
+ * they need colour, and a grey plane from libvips (a colour-space conversion in linear light)
+ * would cost more than the decode itself.
+ */
+export async function decodeColorImage(
+  bytes: Uint8Array,
+  opts: IntakeOptions = {},
+): Promise<ColorIntakeResult> {
+  const decoded = await decodeImage(bytes, opts, 'rgb')
+  if (!decoded.ok) return decoded
+  const { pixels, ...image } = decoded.image
+  return { ok: true, image: { ...image, rgb: pixels } }
+}
+
+async function decodeImage(
+  bytes: Uint8Array,
+  opts: IntakeOptions,
+  channels: Channels,
+): Promise<RasterResult> {
   const o = { ...DEFAULTS, ...opts }
   if (bytes.length === 0) return fail('DOCUMENT_INVALID_FORMAT', `The file is empty. ${ACCEPTED}`)
   if (bytes.length > o.maxBytes) {
@@ -137,7 +171,7 @@ export async function decodeDocumentImage(
   if (format === 'unknown') {
     return fail('DOCUMENT_INVALID_FORMAT', `The file is not an image we can read. ${ACCEPTED}`)
   }
-  if (format === 'pdf') return decodePdf(bytes, o)
+  if (format === 'pdf') return decodePdf(bytes, o, channels)
 
   // Refuse bombs before any pixel is decoded: first our own header read, then libvips' limit.
   if (format === 'jpeg' || format === 'png') {
@@ -157,10 +191,10 @@ export async function decodeDocumentImage(
   }
   const bomb = checkDimensions(meta.width ?? 0, meta.height ?? 0, o)
   if (bomb) return bomb
-  return decodeRaster(bytes, format, o)
+  return decodeRaster(bytes, format, o, channels)
 }
 
-function checkDimensions(width: number, height: number, o: typeof DEFAULTS): IntakeResult | null {
+function checkDimensions(width: number, height: number, o: typeof DEFAULTS): IntakeFailure | null {
   if (width <= 0 || height <= 0) return fail('DOCUMENT_CORRUPT', 'The image has no pixels.')
   if (width > o.maxDimension || height > o.maxDimension || width * height > o.maxPixels) {
     return fail(
@@ -175,7 +209,8 @@ async function decodeRaster(
   bytes: Uint8Array,
   format: DocumentFormat,
   o: typeof DEFAULTS & IntakeOptions,
-): Promise<IntakeResult> {
+  channels: Channels,
+): Promise<RasterResult> {
   try {
     // failOn 'truncated': a cut-off file is an error, not a half-grey image.
     const base = sharp(bytes, { limitInputPixels: o.maxPixels, failOn: 'truncated' }).rotate()
@@ -191,18 +226,18 @@ async function decodeRaster(
       scale < 1
         ? base.resize(Math.round(sw * scale), Math.round(sh * scale), { kernel: 'linear' })
         : base
-    const out = await resized.clone().grayscale().raw().toBuffer({ resolveWithObject: true })
-    const image: DocumentImage = {
+    const out = await (
+      channels === 'gray' ? resized.grayscale() : resized.removeAlpha().toColourspace('srgb')
+    )
+      .raw()
+      .toBuffer({ resolveWithObject: true })
+    const image: Raster = {
       format,
       width: out.info.width,
       height: out.info.height,
-      gray: new Uint8Array(out.data.buffer, out.data.byteOffset, out.data.length),
+      pixels: new Uint8Array(out.data.buffer, out.data.byteOffset, out.data.length),
       sourceWidth: sw,
       sourceHeight: sh,
-    }
-    if (o.color) {
-      const rgb = await resized.removeAlpha().toColourspace('srgb').raw().toBuffer()
-      image.rgb = new Uint8Array(rgb.buffer, rgb.byteOffset, rgb.length)
     }
     return { ok: true, image }
   } catch (err) {
@@ -216,7 +251,7 @@ async function decodeRaster(
   }
 }
 
-function tooSmall(width: number, height: number, minSide: number): IntakeResult | null {
+function tooSmall(width: number, height: number, minSide: number): IntakeFailure | null {
   if (width >= minSide && height >= minSide) return null
   return fail(
     'DOCUMENT_QUALITY_LOW',
@@ -233,7 +268,8 @@ const loadMupdf = (): Promise<Mupdf> => (mupdfModule ??= import('mupdf'))
 async function decodePdf(
   bytes: Uint8Array,
   o: typeof DEFAULTS & IntakeOptions,
-): Promise<IntakeResult> {
+  channels: Channels,
+): Promise<RasterResult> {
   const mupdf = await loadMupdf()
   let doc: InstanceType<Mupdf['Document']> | null = null
   try {
@@ -252,8 +288,8 @@ async function decodePdf(
     const px = pix.getPixels()
     const small = tooSmall(width, height, o.minSide)
     if (small) return small
-    const gray = new Uint8Array(width * height)
-    const rgb = o.color ? new Uint8Array(width * height * 3) : undefined
+    const gray = channels === 'gray'
+    const pixels = new Uint8Array(width * height * (gray ? 1 : 3))
     for (let y = 0; y < height; y++) {
       for (let x = 0; x < width; x++) {
         const i = y * stride + x * 3
@@ -261,21 +297,20 @@ async function decodePdf(
         const g = px[i + 1] ?? 0
         const b = px[i + 2] ?? 0
         // ITU-R BT.601 luma, as sharp's grayscale uses.
-        gray[y * width + x] = Math.round(0.299 * r + 0.587 * g + 0.114 * b)
-        if (rgb) rgb.set([r, g, b], (y * width + x) * 3)
+        if (gray) pixels[y * width + x] = Math.round(0.299 * r + 0.587 * g + 0.114 * b)
+        else pixels.set([r, g, b], (y * width + x) * 3)
       }
     }
     pix.destroy()
     page.destroy()
-    const image: DocumentImage = {
+    const image: Raster = {
       format: 'pdf',
       width,
       height,
-      gray,
+      pixels,
       sourceWidth: width,
       sourceHeight: height,
     }
-    if (rgb) image.rgb = rgb
     return { ok: true, image }
   } catch {
     return fail('DOCUMENT_CORRUPT', 'The PDF is damaged and cannot be read.')

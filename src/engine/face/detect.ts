@@ -3,7 +3,7 @@
 // what a single still supports about the capture itself: face size and position, pose,
 // sharpness, a second face, and a screen's moiré.
 
-import { decodeDocumentImage } from '../intake.ts'
+import { decodeColorImage } from '../intake.ts'
 import type { EngineError } from '../types.ts'
 import { faceRuntime } from './models.ts'
 
@@ -86,18 +86,9 @@ function isRgbImage(input: FaceImageInput): input is RgbImage {
   return !(input instanceof Uint8Array)
 }
 
-function toGray(img: RgbImage): Uint8Array {
-  const gray = new Uint8Array(img.width * img.height)
-  for (let i = 0, j = 0; i < gray.length; i++, j += 3) {
-    // ITU-R BT.601 luma, as intake's grayscale uses.
-    gray[i] = Math.round(0.299 * img.rgb[j]! + 0.587 * img.rgb[j + 1]! + 0.114 * img.rgb[j + 2]!)
-  }
-  return gray
-}
+type Decoded = { ok: true; rgb: RgbImage } | { ok: false; error: EngineError }
 
-type Decoded = { ok: true; rgb: RgbImage; gray: Uint8Array } | { ok: false; error: EngineError }
-
-/** Decode bytes (or check a raster) to RGB and grey for face work. */
+/** Decode bytes (or check a raster) to RGB for face work. */
 export async function decodeFaceImage(input: FaceImageInput): Promise<Decoded> {
   if (isRgbImage(input)) {
     if (
@@ -110,25 +101,27 @@ export async function decodeFaceImage(input: FaceImageInput): Promise<Decoded> {
         error: { code: 'DOCUMENT_CORRUPT', message: 'The raster size does not match its pixels.' },
       }
     }
-    return { ok: true, rgb: input, gray: toGray(input) }
+    return { ok: true, rgb: input }
   }
-  const decoded = await decodeDocumentImage(input, {
-    color: true,
+  const decoded = await decodeColorImage(input, {
     minSide: MIN_IMAGE_SIDE,
     maxWorkingSide: WORKING_SIDE,
   })
   if (!decoded.ok) return decoded
-  const { width, height, rgb, gray } = decoded.image
-  return { ok: true, rgb: { width, height, rgb: rgb! }, gray }
+  const { width, height, rgb } = decoded.image
+  return { ok: true, rgb: { width, height, rgb } }
 }
 
-/** Face region of a grey image, resampled to CROP × CROP (bilinear). */
-function cropFace(
-  gray: Uint8Array,
-  width: number,
-  height: number,
-  box: [number, number, number, number],
-): Float32Array {
+/**
+ * Face region in grey (ITU-R BT.601 luma), resampled to CROP × CROP (bilinear). Only the crop is
+ * converted: the texture measures need nothing else in grey.
+ */
+function cropFace(img: RgbImage, box: [number, number, number, number]): Float32Array {
+  const { width, height, rgb } = img
+  const luma = (x: number, y: number): number => {
+    const i = (y * width + x) * 3
+    return 0.299 * rgb[i]! + 0.587 * rgb[i + 1]! + 0.114 * rgb[i + 2]!
+  }
   const [bx, by, bw, bh] = box
   const out = new Float32Array(CROP * CROP)
   for (let y = 0; y < CROP; y++) {
@@ -141,8 +134,8 @@ function cropFace(
       const x0 = Math.floor(sx)
       const x1 = Math.min(width - 1, x0 + 1)
       const fx = sx - x0
-      const top = gray[y0 * width + x0]! * (1 - fx) + gray[y0 * width + x1]! * fx
-      const bottom = gray[y1 * width + x0]! * (1 - fx) + gray[y1 * width + x1]! * fx
+      const top = luma(x0, y0) * (1 - fx) + luma(x1, y0) * fx
+      const bottom = luma(x0, y1) * (1 - fx) + luma(x1, y1) * fx
       out[y * CROP + x] = top * (1 - fy) + bottom * fy
     }
   }
@@ -213,13 +206,7 @@ type HumanFace = Awaited<
   ReturnType<Awaited<ReturnType<typeof faceRuntime>>['human']['detect']>
 >['face'][number]
 
-function describe(
-  face: HumanFace,
-  img: RgbImage,
-  gray: Uint8Array,
-  dx: number,
-  dy: number,
-): DetectedFace {
+function describe(face: HumanFace, img: RgbImage, dx: number, dy: number): DetectedFace {
   const [x, y, w, h] = [face.box[0] + dx, face.box[1] + dy, face.box[2], face.box[3]]
   const box: [number, number, number, number] = [
     Math.round(x),
@@ -227,7 +214,7 @@ function describe(
     Math.round(w),
     Math.round(h),
   ]
-  const crop = cropFace(gray, img.width, img.height, box)
+  const crop = cropFace(img, box)
   const angle = face.rotation?.angle
   const deg = (rad: number): number => round((rad * 180) / Math.PI, 1)
   return {
@@ -304,12 +291,7 @@ interface Region {
 }
 
 /** Run Human on the image (or a region of it); faces come back in whole-image pixels, largest first. */
-async function detectIn(
-  rgb: RgbImage,
-  gray: Uint8Array,
-  live: boolean,
-  region?: Region,
-): Promise<DetectedFace[]> {
+async function detectIn(rgb: RgbImage, live: boolean, region?: Region): Promise<DetectedFace[]> {
   const { human, tf } = await faceRuntime()
   const whole = tf.tensor3d(rgb.rgb, [rgb.height, rgb.width, 3], 'int32')
   const input = region ? tf.slice(whole, [region.y, region.x, 0], [region.h, region.w, 3]) : whole
@@ -327,7 +309,7 @@ async function detectIn(
     whole.dispose()
   }
   return humanFaces
-    .map((f) => describe(f, rgb, gray, region?.x ?? 0, region?.y ?? 0))
+    .map((f) => describe(f, rgb, region?.x ?? 0, region?.y ?? 0))
     .sort((a, b) => b.box[2] * b.box[3] - a.box[2] * a.box[3])
 }
 
@@ -350,16 +332,16 @@ export async function detectFaces(
       timingsMs: { decode: Math.round(decodeMs), detect: 0, total },
     }
   }
-  const { rgb, gray } = decoded
+  const { rgb } = decoded
   const detectStart = performance.now()
   const live = role === 'selfie'
-  let faces = await detectIn(rgb, gray, live)
+  let faces = await detectIn(rgb, live)
   const image = { width: rgb.width, height: rgb.height }
   if (role === 'document' && feedbackFor(faces, image, role) === 'no_face') {
     // The portrait is a small part of a document photo and the detector sees the whole frame at
     // 256 px; look again in square windows across the long side, where the face is larger.
     for (const window of squareWindows(rgb.width, rgb.height)) {
-      faces.push(...(await detectIn(rgb, gray, live, window)))
+      faces.push(...(await detectIn(rgb, live, window)))
     }
     faces = withoutDuplicates(faces)
   }
