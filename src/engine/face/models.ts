@@ -11,6 +11,7 @@ import path from 'node:path'
 import type { Config, Human } from '@vladmandic/human'
 import type * as HumanPackage from '@vladmandic/human'
 import type * as TfCore from '@tensorflow/tfjs-core'
+import { fuseModelArtifacts } from './fuse.ts'
 
 const require = createRequire(import.meta.url)
 
@@ -33,6 +34,8 @@ export interface FaceRuntime {
   human: Human
   tf: typeof TfCore
   loadMs: number
+  /** Convolution chains fused at load, per model file (fuse.ts). */
+  fused: Record<string, number>
 }
 
 /** The subset of a tfjs model.json we read (tfjs-converter's format). */
@@ -47,8 +50,11 @@ interface ModelJson {
   weightsManifest: { paths: string[]; weights: TfCore.io.WeightsManifestEntry[] }[]
 }
 
-/** tfjs IOHandler reading a model.json and its weight shards from the package folder. */
-function fileModelHandler(file: string): TfCore.io.IOHandler {
+/**
+ * tfjs IOHandler reading a model.json and its weight shards from the package folder, with the
+ * convolution chains fused (fuse.ts); `onFused` hears how many were.
+ */
+function fileModelHandler(file: string, onFused: (fused: number) => void): TfCore.io.IOHandler {
   return {
     async load(): Promise<TfCore.io.ModelArtifacts> {
       const json = JSON.parse(await readFile(file, 'utf8')) as ModelJson
@@ -76,7 +82,9 @@ function fileModelHandler(file: string): TfCore.io.IOHandler {
       if (json.userDefinedMetadata !== undefined)
         artifacts.userDefinedMetadata = json.userDefinedMetadata
       if (json.modelInitializer !== undefined) artifacts.modelInitializer = json.modelInitializer
-      return artifacts
+      const fusion = fuseModelArtifacts(artifacts)
+      onFused(fusion.fused)
+      return fusion.artifacts
     },
   }
 }
@@ -136,10 +144,11 @@ let runtime: Promise<FaceRuntime> | null = null
 async function load(): Promise<FaceRuntime> {
   const started = performance.now()
   const tf = require('@tensorflow/tfjs-core') as typeof TfCore
+  const fused: Record<string, number> = {}
   const router = (url: string | string[]): TfCore.io.IOHandler | null => {
     if (typeof url !== 'string' || !url.startsWith(MODEL_SCHEME)) return null
     const name = path.basename(url.slice(MODEL_SCHEME.length))
-    return fileModelHandler(path.join(modelsDir, name))
+    return fileModelHandler(path.join(modelsDir, name), (n) => (fused[name] = n))
   }
   // tfjs declares IORouter as always returning a handler, but its registry skips routers that
   // return null ("no match", documented in router_registry.js) and its own http router does so.
@@ -147,13 +156,17 @@ async function load(): Promise<FaceRuntime> {
   const { Human: HumanClass } = require(path.join(humanDist, 'human.node-wasm.js')) as HumanModule
   const human = new HumanClass(HUMAN_CONFIG)
   await human.load()
-  const loaded = human.models.loaded()
+  // Human logs and carries on when a model fails to load, and still lists it in models.loaded();
+  // its load statistics say whether the graph was built. A face engine without one is a bug.
+  const loaded = human.models
+    .stats()
+    .modelStats.filter((m) => m.loaded)
+    .map((m) => m.name)
   const missing = REQUIRED_MODELS.filter((m) => !loaded.includes(m))
-  // Human logs and carries on when a model fails to load; a face engine without them is a bug.
   if (missing.length > 0) {
     throw new Error(`face models did not load from ${modelsDir}: ${missing.join(', ')}`)
   }
-  return { human, tf, loadMs: Math.round(performance.now() - started) }
+  return { human, tf, loadMs: Math.round(performance.now() - started), fused }
 }
 
 /** Human with face models loaded, once per thread; later calls share the first load. */
