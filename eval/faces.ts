@@ -322,11 +322,16 @@ export async function runFacesEval(args: string[]): Promise<void> {
   const verbose = args.includes('--faces-verbose')
   console.log('\n## Faces: selfie-to-document match, presentation signals, age\n')
   const before = process.memoryUsage()
-  const { loadMs, human, tf } = await faceRuntime()
+  const { loadMs, human, tf, fused } = await faceRuntime()
   const loaded = process.memoryUsage()
   const tensorsLoaded = tf.memory().numTensors
   console.log(
-    `models loaded in ${loadMs} ms (Human ${human.version}, tfjs ${tf.version_core} on ${tf.getBackend()})`,
+    `models loaded in ${loadMs} ms (Human ${human.version}, tfjs ${tf.version_core} on ${tf.getBackend()}; convolution chains fused at load: ${Object.entries(
+      fused,
+    )
+      .filter(([, n]) => n > 0)
+      .map(([model, n]) => `${model} ${n}`)
+      .join(', ')})`,
   )
 
   const { people, selfies, docs } = await buildFaceSet()
