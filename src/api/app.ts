@@ -14,8 +14,9 @@ import swaggerUi from '@fastify/swagger-ui'
 import { Ajv } from 'ajv'
 import addFormats from 'ajv-formats'
 import type { Deps } from '../deps.ts'
-import { newId, newRequestId } from '../domain/ids.ts'
+import { newId } from '../domain/ids.ts'
 import { ApiError, NativeErrorBody } from './errors.ts'
+import { errorAnswer, rateLimitExceeded, rateLimitHeaders, requestIdFor } from './responses.ts'
 import type { NativeErrorCode } from './errors.ts'
 import { renderError, statusFor } from './surfaces.ts'
 import type { Surface } from './surfaces.ts'
@@ -59,7 +60,6 @@ declare module 'fastify' {
 
 /** Default body limit for JSON routes; image routes set their own from config. */
 const JSON_BODY_LIMIT = 256 * 1024
-const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
 function makeAjv(coerce: boolean): Ajv {
   const ajv = new Ajv({
@@ -106,12 +106,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     bodyLimit: JSON_BODY_LIMIT,
     trustProxy: deps.config.trustProxy,
     requestIdHeader: false,
-    genReqId: (raw) => {
-      const incoming = raw.headers['x-request-id']
-      return typeof incoming === 'string' && SANE_REQUEST_ID.test(incoming)
-        ? incoming
-        : newRequestId()
-    },
+    genReqId: (raw) => requestIdFor(raw.headers),
     // Fastify makes a child logger per request; most requests never log, so it is made only when
     // one does (pino's child() serializes its bindings: ~2 % of a /tokens/validate request).
     childLoggerFactory: (parent, bindings, options) => lazyChildLogger(parent, bindings, options),
@@ -153,7 +148,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     // The common case — an address seen clear this second, a key looked up in the last few
     // seconds — is answered from memory; only the rate limiter's answer is awaited.
     if (auth === 'tenant' && deps.limits.recentlyClear(req.ip)) {
-      const found = tenantOf(presentedApiKey(req), acceptsAccessToken)
+      const found = tenantOf(presentedApiKey(req.headers), acceptsAccessToken)
       if (found !== null && !(found instanceof Promise)) {
         const limited = admit(req, reply, found)
         if (limited === undefined) return done()
@@ -172,7 +167,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   ): Promise<void> {
     if (!deps.limits.recentlyClear(req.ip)) await refuseBlockedAddress(deps, req.ip)
     if (auth === 'tenant') {
-      const presented = presentedApiKey(req)
+      const presented = presentedApiKey(req.headers)
       const lookup = tenantOf(presented, acceptsAccessToken)
       const found = lookup instanceof Promise ? await lookup : lookup
       if (found === null) {
@@ -226,30 +221,27 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
 
   /** Counts the request against the tenant's rate limit; undefined when limits are off. */
   function enforceRateLimit(tenant: Tenant, reply: FastifyReply): Promise<void> | undefined {
-    if (!deps.config.rateLimitsEnabled) return undefined
-    const limit = effectiveLimits(tenant).rateLimitPerMinute
-    return deps.limits.consumeTenant(tenant.id, limit).then(
-      (decision) => applyRateDecision(decision, reply),
-      (err: unknown) => deps.logger.warn({ err }, 'rate limiter unavailable; request not limited'),
-    )
+    return consumeRateLimit(tenant)?.then((decision) => {
+      if (decision === null) return
+      for (const [name, value] of Object.entries(rateLimitHeaders(decision))) {
+        void reply.header(name, value)
+      }
+      const exceeded = rateLimitExceeded(decision)
+      if (exceeded) throw exceeded
+    })
   }
 
-  function applyRateDecision(decision: RateDecision, reply: FastifyReply): void {
-    const resetSeconds = Math.max(1, Math.ceil(decision.resetMs / 1000))
-    void reply.header('x-ratelimit-limit', String(decision.limit))
-    void reply.header('x-ratelimit-remaining', String(Math.max(0, decision.remaining)))
-    void reply.header(
-      'x-ratelimit-reset',
-      String(Math.ceil((Date.now() + decision.resetMs) / 1000)),
-    )
-    if (!decision.allowed) {
-      throw new ApiError(
-        'RATE_LIMIT_EXCEEDED',
-        `Rate limit of ${decision.limit} requests per minute exceeded. Try again in ${resetSeconds} seconds.`,
-        { retryAfterSeconds: resetSeconds },
-        { 'retry-after': String(resetSeconds) },
-      )
-    }
+  /**
+   * One request against the tenant's rate limit: the decision, null when the limiter could not
+   * answer (the request goes through unlimited, with a warning), undefined when limits are off.
+   */
+  function consumeRateLimit(tenant: Tenant): Promise<RateDecision | null> | undefined {
+    if (!deps.config.rateLimitsEnabled) return undefined
+    const limit = effectiveLimits(tenant).rateLimitPerMinute
+    return deps.limits.consumeTenant(tenant.id, limit).catch((err: unknown) => {
+      deps.logger.warn({ err }, 'rate limiter unavailable; request not limited')
+      return null
+    })
   }
 
   // Every body field of some routes is optional: a POST without a body is an empty object.
@@ -259,12 +251,28 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   })
 
   app.addHook('onResponse', (req, reply, done) => {
-    const status = reply.statusCode
-    const logLine = deps.logger.isLevelEnabled('info')
     const config = req.routeConfig ?? req.routeOptions.config
-    const keep = config.requestLog !== 'failures' || status >= 400
-    if (!logLine && !keep) return done()
-    const durationMs = Math.round(reply.elapsedTime * 100) / 100
+    recordResponse(req, reply.statusCode, reply.elapsedTime, config.requestLog ?? 'all')
+    done()
+  })
+
+  /** The info log line and the admin's request-log entry of an answered request. */
+  function recordResponse(
+    req: {
+      id: string
+      method: string
+      url: string
+      tenant: Tenant | null
+      loomEvent: string | null
+    },
+    status: number,
+    elapsedMs: number,
+    kept: 'all' | 'failures',
+  ): void {
+    const logLine = deps.logger.isLevelEnabled('info')
+    const keep = kept !== 'failures' || status >= 400
+    if (!logLine && !keep) return
+    const durationMs = Math.round(elapsedMs * 100) / 100
     const url = redactUrl(req.url)
     const tenantId = req.tenant?.id ?? null
     if (logLine) {
@@ -286,50 +294,12 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
         event: req.loomEvent,
       })
     }
-    done()
-  })
+  }
 
   app.setErrorHandler((err: FastifyError | ApiError, req, reply) => {
-    if (err instanceof ApiError) {
-      return sendError(req, reply, err.code, err.message, err.details, err.headers)
-    }
-    if (err.validation) {
-      const part = err.validationContext ?? 'body'
-      const code = part === 'body' ? 'INVALID_REQUEST_BODY' : 'INVALID_PARAMETERS'
-      const issues = err.validation.slice(0, 10).map((v) => {
-        const unknown = v.keyword === 'additionalProperties' ? v.params.additionalProperty : null
-        const field = `${part}${v.instancePath.replaceAll('/', '.')}`
-        return {
-          field: typeof unknown === 'string' ? `${field}.${unknown}` : field,
-          message:
-            typeof unknown === 'string' ? 'is not a known field' : (v.message ?? 'is invalid'),
-        }
-      })
-      const message = issues.map((i) => `${i.field} ${i.message}`).join('; ')
-      return sendError(req, reply, code, message, { issues })
-    }
-    const status = err.statusCode ?? 500
-    if (status === 413) {
-      return sendError(req, reply, 'PAYLOAD_TOO_LARGE', 'Request body is larger than allowed')
-    }
-    if (status === 415) {
-      return sendError(
-        req,
-        reply,
-        'UNSUPPORTED_MEDIA_TYPE',
-        'Unsupported Content-Type: send application/json',
-      )
-    }
-    if (status >= 400 && status < 500) {
-      return sendError(req, reply, 'INVALID_REQUEST_BODY', err.message)
-    }
-    req.log.error({ err, reqId: req.id }, 'unhandled error')
-    return sendError(
-      req,
-      reply,
-      'INTERNAL_ERROR',
-      'Unexpected server error; retry with the requestId',
-    )
+    const answer = errorAnswer(err)
+    if (answer.unexpected) req.log.error({ err, reqId: req.id }, 'unhandled error')
+    return sendError(req, reply, answer.code, answer.message, answer.details, answer.headers)
   })
 
   app.setNotFoundHandler((req, reply) =>

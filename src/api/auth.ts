@@ -1,6 +1,6 @@
 // Authentication of tenants (API keys) and of the operator (admin key).
 import { createHash, timingSafeEqual } from 'node:crypto'
-import type { FastifyRequest } from 'fastify'
+import type { IncomingHttpHeaders } from 'node:http'
 import type { Deps } from '../deps.ts'
 import type { ApiKey, Tenant } from '../domain/tenants.ts'
 import { hashApiKey, looksLikeApiKey } from '../domain/tenants.ts'
@@ -19,10 +19,10 @@ export interface TenantKey {
 type Lookup = TenantKey | null
 
 /** The API key a request presents: `x-tenant-api-key`, `x-api-key` or `Authorization: Bearer`. */
-export function presentedApiKey(req: FastifyRequest): string | null {
-  const header = req.headers['x-tenant-api-key'] ?? req.headers['x-api-key']
+export function presentedApiKey(headers: IncomingHttpHeaders): string | null {
+  const header = headers['x-tenant-api-key'] ?? headers['x-api-key']
   if (typeof header === 'string' && header !== '') return header.trim()
-  const authorization = req.headers.authorization
+  const authorization = headers.authorization
   if (typeof authorization === 'string') {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization)
     if (match?.[1]) return match[1]

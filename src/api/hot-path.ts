@@ -17,21 +17,29 @@ export function parseJsonBody(
   body: string | Buffer,
   done: (err: Error | null, body?: unknown) => void,
 ): void {
-  const raw = typeof body === 'string' ? body : body.toString('utf8')
-  if (raw.length === 0) return done(new errorCodes.FST_ERR_CTP_EMPTY_JSON_BODY(), undefined)
+  const parsed = parseJsonText(typeof body === 'string' ? body : body.toString('utf8'))
+  if (parsed.ok) done(null, parsed.value)
+  else done(parsed.error, undefined)
+}
+
+/** `parseJsonBody` without Fastify: the parsed value, or the error Fastify's parser gives. */
+export function parseJsonText(
+  raw: string,
+): { ok: true; value: unknown } | { ok: false; error: Error } {
+  if (raw.length === 0) return { ok: false, error: new errorCodes.FST_ERR_CTP_EMPTY_JSON_BODY() }
   // A leading byte-order mark is dropped, as secure-json-parse does.
   const text = raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw
   let value: unknown
   try {
     value = JSON.parse(text)
   } catch {
-    return done(new errorCodes.FST_ERR_CTP_INVALID_JSON_BODY(), undefined)
+    return { ok: false, error: new errorCodes.FST_ERR_CTP_INVALID_JSON_BODY() }
   }
   const suspect = text.includes('proto') || text.includes('constructor') || text.includes('\\u')
   if (suspect && poisoned(value)) {
-    return done(new errorCodes.FST_ERR_CTP_INVALID_JSON_BODY(), undefined)
+    return { ok: false, error: new errorCodes.FST_ERR_CTP_INVALID_JSON_BODY() }
   }
-  done(null, value)
+  return { ok: true, value }
 }
 
 /** Whether a parsed JSON value holds a `__proto__` key or a `constructor` object with `prototype`. */

@@ -26,7 +26,7 @@ import { findWorkflow } from '../../services/sessions.ts'
 import type { Verification } from '../../store/verifications.ts'
 import { listEvents } from '../../store/verifications.ts'
 import { MAX_TOKEN_LENGTH } from '../../domain/tokens.ts'
-import type { AgeTokenClaims } from '../../domain/tokens.ts'
+import { TokenBody, ValidateReply, validationReplies } from '../token-validation.ts'
 
 const Url = Type.String({ maxLength: 2048, minLength: 1 })
 const WorkflowId = Type.String({
@@ -139,45 +139,6 @@ const SubmitBody = Type.Object(
   { additionalProperties: false },
 )
 
-const TokenBody = Type.Object(
-  { token: Type.String({ minLength: 1, maxLength: MAX_TOKEN_LENGTH * 4 }) },
-  { additionalProperties: false },
-)
-const ValidateReply = Type.Object({
-  valid: Type.Boolean(),
-  reason: Type.Optional(
-    Type.Union([
-      Type.Literal('TOKEN_NOT_FOUND'),
-      Type.Literal('TOKEN_EXPIRED'),
-      Type.Literal('TOKEN_INVALID'),
-      Type.Literal('TENANT_MISMATCH'),
-      Type.Literal('TOKEN_REVOKED'),
-    ]),
-  ),
-  over18: Type.Optional(Type.Boolean()),
-  verificationId: Type.Optional(Type.String()),
-  verifiedAge: Type.Optional(Type.Integer()),
-  ageOver: Type.Optional(
-    Type.Array(Type.Integer(), { description: 'Age thresholds the token proves' }),
-  ),
-  issuedAt: Type.Optional(IsoTime),
-  expiresAt: Type.Optional(IsoTime),
-})
-
-type ValidReply = Static<typeof ValidateReply> & { valid: true }
-
-function toValidReply(c: AgeTokenClaims): ValidReply {
-  return {
-    valid: true,
-    over18: c.over18,
-    verificationId: c.sub,
-    ...(c.verified_age !== undefined && { verifiedAge: c.verified_age }),
-    ageOver: [13, 16, 18, 21, 25].filter((t) => c[`age_over_${t}` as keyof typeof c] === true),
-    issuedAt: new Date(c.iat * 1000).toISOString(),
-    expiresAt: new Date(c.exp * 1000).toISOString(),
-  }
-}
-
 const RevokeBody = Type.Object(
   {
     token: Type.Optional(Type.String({ minLength: 1, maxLength: MAX_TOKEN_LENGTH * 4 })),
@@ -243,7 +204,7 @@ export async function verifyRoutes(fastify: FastifyInstance): Promise<void> {
   const config = { auth: 'tenant', surface: 'native' } as const
   const security: { [name: string]: string[] }[] = [{ tenantKey: [] }, { bearer: [] }]
   const tags = ['verification']
-  const validReplies = new WeakMap<AgeTokenClaims, ValidReply>()
+  const validationReply = validationReplies()
 
   app.post(
     '/verify/start',
@@ -452,18 +413,8 @@ export async function verifyRoutes(fastify: FastifyInstance): Promise<void> {
         },
       },
     },
-    async (req) => {
-      const result = await app.deps.tokens.validate(req.body.token, req.tenant!.id)
-      if (!result.valid) return { valid: false, over18: false, reason: result.reason }
-      // The answer depends only on the claims, which the token service keeps (one object per
-      // token) while the token stays valid: shape it once, not on every validation.
-      let reply = validReplies.get(result.claims)
-      if (reply === undefined) {
-        reply = toValidReply(result.claims)
-        validReplies.set(result.claims, reply)
-      }
-      return reply
-    },
+    async (req) =>
+      validationReply(await app.deps.tokens.validate(req.body.token, req.tenant!.id)),
   )
 
   app.post(

@@ -1,0 +1,90 @@
+// How requests are answered, said once for the Fastify app (app.ts) and the token fast path
+// (token-lane.ts): request ids, what an error becomes, and the rate-limit headers.
+import type { IncomingHttpHeaders } from 'node:http'
+import type { FastifyError } from 'fastify'
+import type { ErrorObject } from 'ajv'
+import { newRequestId } from '../domain/ids.ts'
+import type { RateDecision } from '../limits.ts'
+import { ApiError } from './errors.ts'
+import type { NativeErrorCode } from './errors.ts'
+
+const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
+
+/** A request's id: a sane incoming `X-Request-ID` is kept, otherwise a new one. */
+export function requestIdFor(headers: IncomingHttpHeaders): string {
+  const incoming = headers['x-request-id']
+  return typeof incoming === 'string' && SANE_REQUEST_ID.test(incoming) ? incoming : newRequestId()
+}
+
+/** What an error is answered with; `unexpected` errors are bugs, logged in full. */
+export interface ErrorAnswer {
+  code: NativeErrorCode
+  message: string
+  details?: Record<string, unknown>
+  headers?: Record<string, string>
+  unexpected?: boolean
+}
+
+/** A schema validation failure: the first ten issues, each naming its field. */
+export function validationAnswer(
+  errors: readonly Pick<ErrorObject, 'keyword' | 'instancePath' | 'params' | 'message'>[],
+  part: string,
+): ErrorAnswer {
+  const code = part === 'body' ? 'INVALID_REQUEST_BODY' : 'INVALID_PARAMETERS'
+  const issues = errors.slice(0, 10).map((v) => {
+    const unknown: unknown =
+      v.keyword === 'additionalProperties' ? v.params.additionalProperty : null
+    const field = `${part}${v.instancePath.replaceAll('/', '.')}`
+    return {
+      field: typeof unknown === 'string' ? `${field}.${unknown}` : field,
+      message: typeof unknown === 'string' ? 'is not a known field' : (v.message ?? 'is invalid'),
+    }
+  })
+  const message = issues.map((i) => `${i.field} ${i.message}`).join('; ')
+  return { code, message, details: { issues } }
+}
+
+/** The answer to anything thrown while serving a request. */
+export function errorAnswer(err: FastifyError | ApiError): ErrorAnswer {
+  if (err instanceof ApiError) {
+    return { code: err.code, message: err.message, details: err.details, headers: err.headers }
+  }
+  if (err.validation) return validationAnswer(err.validation, err.validationContext ?? 'body')
+  const status = err.statusCode ?? 500
+  if (status === 413) {
+    return { code: 'PAYLOAD_TOO_LARGE', message: 'Request body is larger than allowed' }
+  }
+  if (status === 415) {
+    return {
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+      message: 'Unsupported Content-Type: send application/json',
+    }
+  }
+  if (status >= 400 && status < 500) return { code: 'INVALID_REQUEST_BODY', message: err.message }
+  return {
+    code: 'INTERNAL_ERROR',
+    message: 'Unexpected server error; retry with the requestId',
+    unexpected: true,
+  }
+}
+
+/** X-RateLimit-* headers for a tenant's rate-limit decision. */
+export function rateLimitHeaders(decision: RateDecision): Record<string, string> {
+  return {
+    'x-ratelimit-limit': String(decision.limit),
+    'x-ratelimit-remaining': String(Math.max(0, decision.remaining)),
+    'x-ratelimit-reset': String(Math.ceil((Date.now() + decision.resetMs) / 1000)),
+  }
+}
+
+/** The 429 for a decision that refused the request; null when it was allowed. */
+export function rateLimitExceeded(decision: RateDecision): ApiError | null {
+  if (decision.allowed) return null
+  const resetSeconds = Math.max(1, Math.ceil(decision.resetMs / 1000))
+  return new ApiError(
+    'RATE_LIMIT_EXCEEDED',
+    `Rate limit of ${decision.limit} requests per minute exceeded. Try again in ${resetSeconds} seconds.`,
+    { retryAfterSeconds: resetSeconds },
+    { 'retry-after': String(resetSeconds) },
+  )
+}
