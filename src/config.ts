@@ -27,6 +27,8 @@ export interface Config {
   authMaxFailures: number
   /** Per-tenant rate limits on (default); off only behind a gateway that limits instead. */
   rateLimitsEnabled: boolean
+  /** POST /tokens/validate answered off node:http when it can be (api/token-lane.ts). */
+  tokenFastPath: boolean
   /** Worker threads reading documents. */
   engineThreads: number
   /** Time budget of one document read. */
@@ -182,6 +184,7 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy: boolean(env, 'LOOM_TRUST_PROXY', false),
     authMaxFailures: integer(env, 'LOOM_AUTH_MAX_FAILURES', 30, 6, 100_000),
     rateLimitsEnabled: boolean(env, 'LOOM_RATE_LIMITS', true),
+    tokenFastPath: boolean(env, 'LOOM_TOKEN_FAST_PATH', true),
     engineThreads: integer(env, 'LOOM_ENGINE_THREADS', os.availableParallelism(), 1, 256),
     engineBudgetMs: integer(env, 'LOOM_ENGINE_BUDGET_MS', 5000, 100, 120_000),
     encryptionKey,

@@ -1,5 +1,7 @@
 // Builds the Fastify app from Deps: error model, request ids, auth declared per route,
 // request log, OpenAPI, and every surface's routes.
+import http from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import Fastify, { LogController } from 'fastify'
 import type {
   FastifyBaseLogger,
@@ -43,6 +45,10 @@ import { oidcRoutes } from './routes/oidc.ts'
 import { verificationSessionRoutes } from './routes/verification-sessions.ts'
 import { hostedPageRoutes } from '../web/routes.ts'
 import { sessionRoutes } from './routes/sessions.ts'
+import { createTokenLane } from './token-lane.ts'
+import type { TokenLane } from './token-lane.ts'
+import { TokenBody } from './token-validation.ts'
+import type { Static } from 'typebox'
 import './types.ts'
 
 /** The app with TypeBox typing of route schemas. */
@@ -55,6 +61,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     deps: Deps
     tenantAuth: TenantAuthenticator
+    /** The fast path of POST /tokens/validate; null when LOOM_TOKEN_FAST_PATH is off. */
+    tokenLane: TokenLane | null
   }
 }
 
@@ -96,11 +104,35 @@ function sendError(
     .send(renderError(surface, code, message, details, req.id))
 }
 
+/**
+ * The HTTP/1.1 server Fastify would make (its timeouts and limits from Fastify's options), with
+ * our own request listener.
+ */
+function httpServer(
+  options: Record<string, unknown>,
+  listener: (req: IncomingMessage, res: ServerResponse) => void,
+): http.Server {
+  const server = http.createServer((options.http ?? {}) as http.ServerOptions, listener)
+  server.keepAliveTimeout = options.keepAliveTimeout as number
+  server.requestTimeout = options.requestTimeout as number
+  server.setTimeout(options.connectionTimeout as number)
+  const maxRequests = options.maxRequestsPerSocket as number | null | undefined
+  if (maxRequests) server.maxRequestsPerSocket = maxRequests
+  return server
+}
+
 /** Builds the HTTP app. Call `app.ready()` (or listen) before use. */
 export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   // Typed as the default instance: pino's Logger is a FastifyBaseLogger.
   const logger: FastifyBaseLogger = deps.logger
+  // The HTTP server offers each request to the token fast path first (set once the app is built).
+  let lane: TokenLane | null = null
+  let closing = false
   const app: FastifyInstance = Fastify({
+    serverFactory: (handler, options) =>
+      httpServer(options, (req, res) => {
+        if (lane === null || !lane.serve(req, res)) handler(req, res)
+      }),
     loggerInstance: logger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: JSON_BODY_LIMIT,
@@ -126,6 +158,11 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJsonBody)
   app.decorate('deps', deps)
   app.decorate('tenantAuth', new TenantAuthenticator(deps))
+  app.decorate('tokenLane', null)
+  app.addHook('preClose', (done) => {
+    closing = true
+    done()
+  })
   app.addHook('onClose', async () => app.tenantAuth.close())
   app.decorateRequest('tenant', null)
   app.decorateRequest('apiKey', null)
@@ -349,5 +386,21 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   await app.register(verificationSessionRoutes)
   await app.register(hostedPageRoutes)
   await app.register(sessionRoutes)
+
+  if (deps.config.tokenFastPath) {
+    lane = createTokenLane({
+      tokens: deps.tokens,
+      limits: deps.limits,
+      tenantAuth: app.tenantAuth,
+      trustProxy: deps.config.trustProxy,
+      bodyLimit: JSON_BODY_LIMIT,
+      validateBody: bodyAjv.compile<Static<typeof TokenBody>>(TokenBody),
+      consumeRateLimit,
+      recordResponse,
+      logUnexpected: (err, reqId) => deps.logger.error({ err, reqId }, 'unhandled error'),
+      isClosing: () => closing,
+    })
+    app.tokenLane = lane
+  }
   return app
 }

@@ -44,6 +44,13 @@ export function validationAnswer(
   return { code, message, details: { issues } }
 }
 
+/** The answer to a bug: the body never says more; the log has the details. */
+export const UNEXPECTED_ERROR: ErrorAnswer = {
+  code: 'INTERNAL_ERROR',
+  message: 'Unexpected server error; retry with the requestId',
+  unexpected: true,
+}
+
 /** The answer to anything thrown while serving a request. */
 export function errorAnswer(err: FastifyError | ApiError): ErrorAnswer {
   if (err instanceof ApiError) {
@@ -61,11 +68,7 @@ export function errorAnswer(err: FastifyError | ApiError): ErrorAnswer {
     }
   }
   if (status >= 400 && status < 500) return { code: 'INVALID_REQUEST_BODY', message: err.message }
-  return {
-    code: 'INTERNAL_ERROR',
-    message: 'Unexpected server error; retry with the requestId',
-    unexpected: true,
-  }
+  return UNEXPECTED_ERROR
 }
 
 /** X-RateLimit-* headers for a tenant's rate-limit decision. */
