@@ -189,6 +189,8 @@ export async function mintTokens(
 
 export interface LoadResult {
   requestsPerSecond: number
+  /** Requests answered in the run. */
+  requests: number
   p50: number
   p99: number
   errors: number
@@ -237,6 +239,7 @@ export async function load(
   return {
     // Total over elapsed time (the per-sample average misleads for runs of a second or two).
     requestsPerSecond: result.requests.total / result.duration,
+    requests: result.requests.total,
     p50: result.latency.p50,
     p99: result.latency.p99,
     errors: result.errors,

@@ -1,4 +1,6 @@
-// /tokens/validate against a bare node:http server in the same run (issue 3's goal: ≥ 60 %).
+// /tokens/validate against a bare node:http server in the same run (issue 3's goal: ≥ 60 %), and
+// the same route with the fast path off (LOOM_TOKEN_FAST_PATH=false) for comparison.
+import fs from 'node:fs'
 import os from 'node:os'
 import {
   benchTenant,
@@ -17,6 +19,7 @@ export async function benchTokens(seconds = 10): Promise<void> {
   const loadBefore = os.loadavg()
   const cpus = os.availableParallelism()
   const loom = await startLoom()
+  const route = await startLoom({ LOOM_TOKEN_FAST_PATH: 'false' })
   const bare = await startBareServer()
   // BENCH_PIN=1: autocannon (this process) on CPU 0, both servers on CPU 1, so the generator
   // never steals the server's core; otherwise the scheduler shares both cores among all three.
@@ -25,6 +28,7 @@ export async function benchTokens(seconds = 10): Promise<void> {
     cpus >= 2 &&
     pinToCpus(process.pid, '0') &&
     pinToCpus(loom.process.pid!, '1') &&
+    pinToCpus(route.process.pid!, '1') &&
     pinToCpus(bare.process.pid!, '1')
   try {
     const tenant = await benchTenant(loom.url)
@@ -34,33 +38,42 @@ export async function benchTokens(seconds = 10): Promise<void> {
     const headers = { 'x-tenant-api-key': tenant.key }
     const url = `${loom.url}/tokens/validate`
     const one = [JSON.stringify({ token: minted[0] })]
+    const routeTenant = await benchTenant(route.url)
+    const [routeToken] = await mintTokens(route.url, routeTenant.key, 1)
+    const routeUrl = `${route.url}/tokens/validate`
+    const routeHeaders = { 'x-tenant-api-key': routeTenant.key }
+    const routeOne = [JSON.stringify({ token: routeToken })]
     const distinct = minted.slice(2).map((token) => JSON.stringify({ token }))
     // Warm both servers up (the warm-up has its own token, so the distinct ones stay unseen);
     // V8 is still optimizing Loom's request path for the first few seconds under load.
     await load(url, { headers, bodies: [JSON.stringify({ token: minted[1] })], seconds: 5 })
+    await load(routeUrl, { headers: routeHeaders, bodies: routeOne, seconds: 5 })
     await load(bare.url, { bodies: one, seconds: 2 })
 
     // Rounds alternate bare and Loom so drift in the machine's load hits both alike; each ratio is
     // taken against the bare figure of its own round. The never-seen tokens can be used only once:
     // one run, against the median bare figure.
-    const runs: { bare: LoadResult; repeated: LoadResult }[] = []
+    const runs: { bare: Measured; repeated: Measured; route: Measured }[] = []
     for (let round = 0; round < ROUNDS; round++) {
       runs.push({
-        bare: await load(bare.url, { bodies: one, seconds }),
-        repeated: await load(url, { headers, bodies: one, seconds }),
+        bare: await measured(bare.process.pid, () => load(bare.url, { bodies: one, seconds })),
+        repeated: await measured(loom.process.pid, () =>
+          load(url, { headers, bodies: one, seconds }),
+        ),
+        route: await measured(route.process.pid, () =>
+          load(routeUrl, { headers: routeHeaders, bodies: routeOne, seconds }),
+        ),
       })
     }
-    const allDistinct = await load(url, {
-      headers,
-      bodies: distinct,
-      seconds,
-      amount: distinct.length,
-    })
+    const allDistinct = await measured(loom.process.pid, () =>
+      load(url, { headers, bodies: distinct, seconds, amount: distinct.length }),
+    )
     const loadAfter = os.loadavg()
 
     const bareRate = median(runs.map((r) => r.bare.requestsPerSecond))
     const repeatedRatios = runs.map((r) => r.repeated.requestsPerSecond / r.bare.requestsPerSecond)
-    const row = (path: string, results: LoadResult[], ratios: number[]) => ({
+    const routeRatios = runs.map((r) => r.route.requestsPerSecond / r.bare.requestsPerSecond)
+    const row = (path: string, results: Measured[], ratios: number[]) => ({
       path,
       'req/s (median)': Math.round(median(results.map((r) => r.requestsPerSecond))),
       'req/s per run': results.map((r) => Math.round(r.requestsPerSecond)).join(' '),
@@ -68,6 +81,9 @@ export async function benchTokens(seconds = 10): Promise<void> {
       'p99 ms': median(results.map((r) => r.p99)),
       'ratio (median)': median(ratios).toFixed(2),
       'ratio per run': ratios.map((x) => x.toFixed(2)).join(' '),
+      'server CPU µs/req': results.every((r) => r.cpuMicros !== null)
+        ? Math.round(median(results.map((r) => r.cpuMicros!)))
+        : '-',
     })
     const rows = [
       row(
@@ -81,6 +97,11 @@ export async function benchTokens(seconds = 10): Promise<void> {
         repeatedRatios,
       ),
       row(
+        '/tokens/validate through Fastify (fast path off)',
+        runs.map((r) => r.route),
+        routeRatios,
+      ),
+      row(
         `/tokens/validate, ${distinct.length} never-seen tokens`,
         [allDistinct],
         [allDistinct.requestsPerSecond / bareRate],
@@ -91,7 +112,10 @@ export async function benchTokens(seconds = 10): Promise<void> {
     )
     console.log(table(rows))
     console.log(
-      `\nload average before ${fmtLoad(loadBefore)}, after ${fmtLoad(loadAfter)} (${cpus} CPUs; ${pinned ? 'autocannon pinned to CPU 0, Loom and the bare server to CPU 1' : 'autocannon, Loom and the bare server share them; BENCH_PIN=1 pins them apart'})`,
+      '\nserver CPU µs/req: user + system time of the server process over requests answered (/proc).',
+    )
+    console.log(
+      `load average before ${fmtLoad(loadBefore)}, after ${fmtLoad(loadAfter)} (${cpus} CPUs; ${pinned ? 'autocannon pinned to CPU 0, Loom and the bare server to CPU 1' : 'autocannon, Loom and the bare server share them; BENCH_PIN=1 pins them apart'})`,
     )
     for (const r of [...runs.map((run) => run.repeated), allDistinct]) {
       if (r.non2xx > 0 || r.errors > 0)
@@ -99,7 +123,38 @@ export async function benchTokens(seconds = 10): Promise<void> {
     }
   } finally {
     await loom.stop()
+    await route.stop()
     await bare.stop()
+  }
+}
+
+type Measured = LoadResult & { cpuMicros: number | null }
+
+/** A load run, with the server process's CPU time (user + system) per request answered. */
+async function measured(
+  pid: number | undefined,
+  run: () => Promise<LoadResult>,
+): Promise<Measured> {
+  const before = pid === undefined ? null : cpuTicks(pid)
+  const result = await run()
+  const after = pid === undefined ? null : cpuTicks(pid)
+  const cpuMicros =
+    before === null || after === null || result.requests === 0
+      ? null
+      : ((after - before) * 1e6) / TICKS_PER_SECOND / result.requests
+  return { ...result, cpuMicros }
+}
+
+/** Linux's USER_HZ: /proc/<pid>/stat counts CPU time in these ticks. */
+const TICKS_PER_SECOND = 100
+
+/** User + system CPU ticks of a process from /proc (Linux); null elsewhere. */
+function cpuTicks(pid: number): number | null {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+    return Number(fields[11]) + Number(fields[12])
+  } catch {
+    return null
   }
 }
 
