@@ -413,8 +413,7 @@ export async function verifyRoutes(fastify: FastifyInstance): Promise<void> {
         },
       },
     },
-    async (req) =>
-      validationReply(await app.deps.tokens.validate(req.body.token, req.tenant!.id)),
+    async (req) => validationReply(await app.deps.tokens.validate(req.body.token, req.tenant!.id)),
   )
 
   app.post(
