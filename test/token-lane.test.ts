@@ -3,6 +3,7 @@
 // app.inject, which never reaches the HTTP server), and every request it must not take is left
 // to the route.
 import http from 'node:http'
+import net from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { base64url, decodeJwt } from 'jose'
 import { TestClock, admin, createKey, createTenant, dialects, startTestApp } from './helpers.ts'
@@ -319,6 +320,29 @@ describe.each(dialects())('token validation fast path on %s', (dialect) => {
       'a body over the limit': 413,
       GET: 404,
     })
+  })
+
+  it('survives a client that goes away in the middle of its body', async () => {
+    const served = t.app.tokenLane!.served
+    await new Promise<void>((resolve, reject) => {
+      const socket = net.connect(port, '127.0.0.1', () => {
+        socket.write(
+          'POST /tokens/validate HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n' +
+            `x-tenant-api-key: ${tenant.key}\r\ncontent-length: 200\r\n\r\n{"token":"ab`,
+        )
+        setTimeout(() => {
+          socket.destroy()
+          resolve()
+        }, 50)
+      })
+      socket.on('error', reject)
+    })
+    expect(t.app.tokenLane!.served).toBe(served + 1)
+    const after = await send(port, {
+      headers: { ...json, 'x-tenant-api-key': tenant.key },
+      body: JSON.stringify({ token }),
+    })
+    expect(JSON.parse(after.body)).toMatchObject({ valid: true })
   })
 
   it('refuses a tenant over its rate limit as the route does, before reading the body', async () => {

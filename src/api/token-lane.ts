@@ -203,6 +203,10 @@ function readBody(
   req: IncomingMessage,
 ): Promise<{ ok: true; text: string } | { ok: false; answer: ErrorAnswer }> {
   return new Promise((resolve) => {
+    const cutOff = (message: string): void =>
+      resolve({ ok: false, answer: { code: 'INVALID_REQUEST_BODY', message } })
+    // The client may have gone while the rate limiter was asked: no event will come.
+    if (req.destroyed) return cutOff('aborted')
     const chunks: Buffer[] = []
     req.on('data', (chunk: Buffer) => chunks.push(chunk))
     req.on('end', () =>
@@ -215,8 +219,7 @@ function readBody(
       }),
     )
     // A body cut off mid-way: Fastify's body reader answers 400 with the stream's message.
-    req.on('error', (err) =>
-      resolve({ ok: false, answer: { code: 'INVALID_REQUEST_BODY', message: err.message } }),
-    )
+    req.on('error', (err) => cutOff(err.message))
+    req.on('close', () => cutOff('aborted'))
   })
 }
