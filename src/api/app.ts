@@ -1,5 +1,6 @@
 // Builds the Fastify app from Deps: error model, request ids, auth declared per route,
-// request log, OpenAPI, and every surface's routes.
+// request log, OpenAPI, every surface's routes, and the HTTP server that offers each request to
+// the /tokens/validate fast path (token-lane.ts) before Fastify.
 import http from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import Fastify, { LogController } from 'fastify'
