@@ -328,7 +328,8 @@ describe.each(dialects())('token validation fast path on %s', (dialect) => {
       const socket = net.connect(port, '127.0.0.1', () => {
         socket.write(
           'POST /tokens/validate HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n' +
-            `x-tenant-api-key: ${tenant.key}\r\ncontent-length: 200\r\n\r\n{"token":"ab`,
+            `x-tenant-api-key: ${tenant.key}\r\nx-request-id: cut-off-${dialect}\r\n` +
+            `content-length: 200\r\n\r\n{"token":"ab`,
         )
         setTimeout(() => {
           socket.destroy()
@@ -343,6 +344,12 @@ describe.each(dialects())('token validation fast path on %s', (dialect) => {
       body: JSON.stringify({ token }),
     })
     expect(JSON.parse(after.body)).toMatchObject({ valid: true })
+    // The read ended (no answer left waiting): the cut-off request was answered and recorded.
+    await new Promise((r) => setTimeout(r, 1200))
+    const logs = (
+      await t.app.inject({ method: 'GET', url: '/admin/logs?status=400&limit=200', headers: admin })
+    ).json<{ logs: { requestId: string }[] }>().logs
+    expect(logs.some((l) => l.requestId === `cut-off-${dialect}`)).toBe(true)
   })
 
   it('refuses a tenant over its rate limit as the route does, before reading the body', async () => {

@@ -83,6 +83,16 @@ export function createTokenLane(options: TokenLaneOptions): TokenLane {
   const { tokens, limits, tenantAuth, validateBody } = options
   const serialize = fastJson(ValidateReply)
   const reply = validationReplies()
+  // A valid token's reply is one object for as long as the token is cached: serialize it once.
+  const payloads = new WeakMap<ValidateReply, string>()
+  const serialized = (body: ValidateReply): string => {
+    let payload = payloads.get(body)
+    if (payload === undefined) {
+      payload = serialize(body)
+      if (body.valid) payloads.set(body, payload)
+    }
+    return payload
+  }
   let served = 0
   let pending: (() => void)[] = []
 
@@ -135,7 +145,7 @@ export function createTokenLane(options: TokenLaneOptions): TokenLane {
     }
     const result = await tokens.validate(parsed.value.token, tenant.id)
     headers['content-type'] = JSON_CONTENT_TYPE
-    return { status: 200, headers, payload: serialize(reply(result)) }
+    return { status: 200, headers, payload: serialized(reply(result)) }
   }
 
   function send(
@@ -225,7 +235,8 @@ function readBody(
       }),
     )
     // A body cut off mid-way: Fastify's body reader answers 400 with the stream's message.
+    // (A client that goes away mid-body destroys the request with an error, emitted to this
+    // listener.)
     req.on('error', (err) => cutOff(err.message))
-    req.on('close', () => cutOff('aborted'))
   })
 }
