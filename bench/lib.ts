@@ -187,6 +187,24 @@ export async function mintTokens(
   return tokens
 }
 
+/**
+ * Waits until a Loom's job queue is empty (the embedded worker shares the server's event loop:
+ * a backlog left by a bench's setup would be measured with the load). Returns the seconds waited.
+ */
+export async function waitForIdleQueue(url: string, timeoutMs = 300_000): Promise<number> {
+  const started = performance.now()
+  while (performance.now() - started < timeoutMs) {
+    const { counts } = await json<{ counts: Record<string, number> }>(`${url}/admin/jobs?limit=1`, {
+      headers: { 'x-admin-key': ADMIN_KEY },
+    })
+    if ((counts.queued ?? 0) + (counts.running ?? 0) === 0) {
+      return (performance.now() - started) / 1000
+    }
+    await new Promise((r) => setTimeout(r, 500))
+  }
+  throw new Error(`the job queue of ${url} did not drain in ${timeoutMs / 1000} s`)
+}
+
 export interface LoadResult {
   requestsPerSecond: number
   /** Requests answered in the run. */
