@@ -79,6 +79,20 @@ interface Answer {
   payload: string
 }
 
+/** Not yet decided (null is "no decision": limits off, or the limiter could not answer). */
+const WAITING = Symbol('waiting')
+
+/** A request the lane took, until it is answered. */
+interface Pending {
+  req: IncomingMessage
+  res: ServerResponse
+  tenant: Tenant
+  requestId: string
+  started: number
+  decision: RateDecision | null | typeof WAITING
+  body: Body | undefined
+}
+
 export function createTokenLane(options: TokenLaneOptions): TokenLane {
   const { tokens, limits, tenantAuth, validateBody } = options
   const serialize = fastJson(ValidateReply)
@@ -120,16 +134,20 @@ export function createTokenLane(options: TokenLaneOptions): TokenLane {
     return { status: statusFor('native', answer.code), headers, payload: JSON.stringify(body) }
   }
 
-  async function answer(req: IncomingMessage, tenant: Tenant, requestId: string): Promise<Answer> {
+  /** The answer once the rate limiter has decided and the body is read (in whichever order). */
+  function answer(
+    request: Pending,
+    decision: RateDecision | null,
+    body: Body,
+  ): Answer | Promise<Answer> {
+    const { requestId } = request
     const headers: Record<string, string> = { 'x-request-id': requestId }
-    const decision = await options.consumeRateLimit(tenant)
     if (decision) {
       Object.assign(headers, rateLimitHeaders(decision))
       const exceeded = rateLimitExceeded(decision)
-      // Refused before the body is read, as the route's onRequest hook refuses it.
+      // The route refuses in its onRequest hook, before it reads the body: the limit wins.
       if (exceeded) return errorPayload(errorAnswer(exceeded), requestId, headers)
     }
-    const body = await readBody(req)
     if (!body.ok) {
       headers.connection = 'close'
       return errorPayload(body.answer, requestId, headers)
@@ -143,19 +161,44 @@ export function createTokenLane(options: TokenLaneOptions): TokenLane {
     if (!validateBody(parsed.value)) {
       return errorPayload(validationAnswer(validateBody.errors ?? [], 'body'), requestId, headers)
     }
-    const result = await tokens.validate(parsed.value.token, tenant.id)
     headers['content-type'] = JSON_CONTENT_TYPE
-    return { status: 200, headers, payload: serialized(reply(result)) }
+    const tenantId = request.tenant.id
+    const known = tokens.validateVerified(parsed.value.token, tenantId)
+    if (known !== undefined) return { status: 200, headers, payload: serialized(reply(known)) }
+    return tokens.validate(parsed.value.token, tenantId).then((result) => ({
+      status: 200,
+      headers,
+      payload: serialized(reply(result)),
+    }))
   }
 
-  function send(
-    req: IncomingMessage,
-    res: ServerResponse,
-    tenant: Tenant,
-    requestId: string,
-    started: number,
-    out: Answer,
-  ): void {
+  /** Answers once both the rate limiter and the body are in. */
+  function settle(request: Pending): void {
+    if (request.decision === WAITING || request.body === undefined) return
+    let out: Answer | Promise<Answer>
+    try {
+      out = answer(request, request.decision, request.body)
+    } catch (err) {
+      return fail(request, err)
+    }
+    if (out instanceof Promise) {
+      out.then(
+        (done) => send(request, done),
+        (err: unknown) => fail(request, err),
+      )
+    } else {
+      send(request, out)
+    }
+  }
+
+  function fail(request: Pending, err: unknown): void {
+    options.logUnexpected(err, request.requestId)
+    const headers = { 'x-request-id': request.requestId }
+    send(request, errorPayload(UNEXPECTED_ERROR, request.requestId, headers))
+  }
+
+  function send(request: Pending, out: Answer): void {
+    const { req, res, requestId } = request
     pending.push(() => {
       out.headers['content-length'] = String(Buffer.byteLength(out.payload))
       try {
@@ -167,9 +210,15 @@ export function createTokenLane(options: TokenLaneOptions): TokenLane {
         res.destroy()
       }
       options.recordResponse(
-        { id: requestId, method: 'POST', url: req.url ?? PATH, tenant, loomEvent: null },
+        {
+          id: requestId,
+          method: 'POST',
+          url: req.url ?? PATH,
+          tenant: request.tenant,
+          loomEvent: null,
+        },
         out.status,
-        performance.now() - started,
+        performance.now() - request.started,
         'failures',
       )
     })
@@ -198,45 +247,60 @@ export function createTokenLane(options: TokenLaneOptions): TokenLane {
       if (!found) return false
 
       served++
-      const started = performance.now()
-      const requestId = requestIdFor(headers)
-      const tenant = found.tenant
-      answer(req, tenant, requestId).then(
-        (out) => send(req, res, tenant, requestId, started, out),
-        (err: unknown) => {
-          options.logUnexpected(err, requestId)
-          const out = errorPayload(UNEXPECTED_ERROR, requestId, { 'x-request-id': requestId })
-          send(req, res, tenant, requestId, started, out)
-        },
-      )
+      const request: Pending = {
+        req,
+        res,
+        tenant: found.tenant,
+        requestId: requestIdFor(headers),
+        started: performance.now(),
+        decision: WAITING,
+        body: undefined,
+      }
+      // The limiter is asked and the body read at once; `settle` answers when both are in.
+      const limited = options.consumeRateLimit(found.tenant)
+      if (limited === undefined) request.decision = null
+      else {
+        limited.then(
+          (decision) => {
+            request.decision = decision
+            settle(request)
+          },
+          (err: unknown) => fail(request, err),
+        )
+      }
+      readBody(req, (body) => {
+        request.body = body
+        settle(request)
+      })
       return true
     },
   }
 }
 
 /** The request body as text, or the answer Fastify gives when reading it fails. */
-function readBody(
-  req: IncomingMessage,
-): Promise<{ ok: true; text: string } | { ok: false; answer: ErrorAnswer }> {
-  return new Promise((resolve) => {
-    const cutOff = (message: string): void =>
-      resolve({ ok: false, answer: { code: 'INVALID_REQUEST_BODY', message } })
-    // The client may have gone while the rate limiter was asked: no event will come.
-    if (req.destroyed) return cutOff('aborted')
-    const chunks: Buffer[] = []
-    req.on('data', (chunk: Buffer) => chunks.push(chunk))
-    req.on('end', () =>
-      resolve({
-        ok: true,
-        text:
-          chunks.length === 1
-            ? chunks[0]!.toString('utf8')
-            : Buffer.concat(chunks).toString('utf8'),
-      }),
-    )
-    // A body cut off mid-way: Fastify's body reader answers 400 with the stream's message.
-    // (A client that goes away mid-body destroys the request with an error, emitted to this
-    // listener.)
-    req.on('error', (err) => cutOff(err.message))
-  })
+type Body = { ok: true; text: string } | { ok: false; answer: ErrorAnswer }
+
+function readBody(req: IncomingMessage, done: (body: Body) => void): void {
+  let finished = false
+  const finish = (body: Body): void => {
+    if (finished) return
+    finished = true
+    done(body)
+  }
+  const cutOff = (message: string): void =>
+    finish({ ok: false, answer: { code: 'INVALID_REQUEST_BODY', message } })
+  // The client may have gone already: no event will come.
+  if (req.destroyed) return cutOff('aborted')
+  const chunks: Buffer[] = []
+  req.on('data', (chunk: Buffer) => chunks.push(chunk))
+  req.on('end', () =>
+    finish({
+      ok: true,
+      text:
+        chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'),
+    }),
+  )
+  // A body cut off mid-way (a client gone destroys the request with an error, emitted to this
+  // listener): Fastify's body reader answers 400 with the stream's message.
+  req.on('error', (err) => cutOff(err.message))
 }
