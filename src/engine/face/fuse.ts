@@ -36,7 +36,7 @@ export interface Weight {
   values(): Float32Array
 }
 
-/** What the pass changed: nodes to drop and add, and new float32 weights to add. */
+/** The rewritten graph: its whole node list, and the float32 weights its new nodes read. */
 export interface Fusion {
   nodes: GraphNode[]
   /** New weights (folded kernels), float32. */
