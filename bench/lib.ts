@@ -66,6 +66,8 @@ export async function startLoom(env: Record<string, string> = {}): Promise<Runni
         LOOM_ADMIN_KEY: ADMIN_KEY,
         LOG_LEVEL: 'warn',
         LOOM_ALLOW_PRIVATE_WEBHOOKS: 'true',
+        // Benches and tests read generated specimen documents with live keys.
+        LOOM_ACCEPT_SPECIMENS: 'true',
         NODE_ENV: 'production',
         ...env,
       },

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Debian packages Loom's tests, eval and specimen generator need beyond npm:
-#   fonts-ocr-b  the OCR-B font the MRZ is printed in (specimen documents, glyph templates)
+# Debian packages Loom's tests need beyond npm:
 #   chromium     the real browser the hosted-page tests drive (playwright-core)
+# (Loom draws OCR-B from outlines it ships, src/engine/mrz/ocrb-glyphs.ts: no font is needed.)
 # Installs what is missing when run as root with apt-get; otherwise says what to install.
 set -euo pipefail
-packages=(fonts-ocr-b chromium)
+packages=(chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -1,9 +1,10 @@
 // `loom`: the only entry point. Each command parses its own flags and has --help.
+import path from 'node:path'
 import { parseArgs } from 'node:util'
 import type { ParseArgsConfig } from 'node:util'
-import { ConfigError, loadConfig } from './config.ts'
+import { ConfigError, loadClientConfig, loadConfig } from './config.ts'
 import type { Config } from './config.ts'
-import { buildDeps, createLogger, openConfiguredStore, resetAdminKey } from './deps.ts'
+import { buildDeps, checkEngine, createLogger, openConfiguredStore, resetAdminKey } from './deps.ts'
 import { buildApp } from './api/app.ts'
 import { migrateToLatest } from './store/migrations.ts'
 import { PLANS, DEFAULT_PLAN, effectiveLimits } from './domain/tenants.ts'
@@ -43,6 +44,8 @@ Commands:
   inspect FILE…         Read documents without a server (JSON lines)
   face-compare A B      Compare the portrait on document A with selfie B (JSON)
   estimate-age SELFIE   Estimate age from a selfie; approve or ask for a document (JSON)
+  specimen [--out DIR]  Write sample documents (passport, ID card, licence, minor, expired…)
+  listen --forward URL  Forward a tenant's events to a local URL (no public URL needed)
 
 Every command takes --help. Configuration comes from the environment (see README).`
 
@@ -77,10 +80,17 @@ On the first start without LOOM_ADMIN_KEY, an admin key is generated and printed
   }
   const cfg = config()
   const { deps, generatedAdminKey } = await buildDeps(cfg)
+  logUnhandledRejections(deps)
   const app = await buildApp(deps)
   const worker = cfg.serveRunsWorker && !values['no-worker'] ? startWorker(deps) : null
   const address = await app.listen({ port: cfg.port, host: cfg.host })
   deps.logger.info({ address, database: deps.store.dialect }, 'Loom is serving')
+  void checkEngine(deps)
+  if (cfg.acceptSpecimens) {
+    deps.logger.warn(
+      'LOOM_ACCEPT_SPECIMENS is on: live verifications take specimen documents as real (staging only)',
+    )
+  }
   if (generatedAdminKey !== null) {
     out(
       [
@@ -94,15 +104,58 @@ On the first start without LOOM_ADMIN_KEY, an admin key is generated and printed
       ].join('\n'),
     )
   }
-  await new Promise<void>((resolve) => {
-    const stop = (): void => resolve()
-    process.once('SIGINT', stop)
-    process.once('SIGTERM', stop)
+  await untilStopSignal()
+  return shutDown(deps, cfg.shutdownGraceMs, async () => {
+    await app.close()
+    await worker?.stop()
   })
-  deps.logger.info('shutting down')
-  await app.close()
-  await worker?.stop()
+}
+
+/**
+ * A promise rejected with no one to hear it is a bug, and logged as one; it does not end a
+ * server that is otherwise serving (Node's default), so one missed path during a database
+ * outage cannot take every request down with it.
+ */
+function logUnhandledRejections(deps: Awaited<ReturnType<typeof buildDeps>>['deps']): void {
+  process.on('unhandledRejection', (err) => {
+    deps.logger.error({ err }, 'unhandled promise rejection (a bug)')
+  })
+}
+
+/** Resolves on the first SIGINT or SIGTERM. */
+function untilStopSignal(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve())
+    process.once('SIGTERM', () => resolve())
+  })
+}
+
+/**
+ * Stops gracefully — in-flight requests answered, jobs in hand finished — but within the grace
+ * whatever any request, job or engine thread is doing: past it (or on a second signal) the
+ * process exits anyway. Jobs it held are taken over by another worker when their lease ends.
+ */
+async function shutDown(
+  deps: Awaited<ReturnType<typeof buildDeps>>['deps'],
+  graceMs: number,
+  stop: () => Promise<void>,
+): Promise<number> {
+  deps.logger.info({ graceMs }, 'shutting down')
+  const force = (why: string): void => {
+    deps.logger.warn(why)
+    process.exit(1)
+  }
+  const timer = setTimeout(
+    () => force('shutdown grace passed with work still in hand; exiting now'),
+    graceMs,
+  )
+  timer.unref()
+  const again = (): void => force('second stop signal; exiting now')
+  process.once('SIGINT', again)
+  process.once('SIGTERM', again)
+  await stop()
   await deps.close()
+  clearTimeout(timer)
   return 0
 }
 
@@ -114,16 +167,14 @@ const worker: Command = async (argv, config) => {
     )
     return 0
   }
-  const { deps } = await buildDeps(config())
+  const cfg = config()
+  const { deps } = await buildDeps(cfg)
+  logUnhandledRejections(deps)
   const running = startWorker(deps)
+  void checkEngine(deps)
   deps.logger.info('Loom worker running')
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', () => resolve())
-    process.once('SIGTERM', () => resolve())
-  })
-  await running.stop()
-  await deps.close()
-  return 0
+  await untilStopSignal()
+  return shutDown(deps, cfg.shutdownGraceMs, () => running.stop())
 }
 
 const migrate: Command = async (argv, config) => {
@@ -347,6 +398,118 @@ const estimateAge: Command = async (argv) => {
   return runEstimateAge(argv, out)
 }
 
+const specimen: Command = async (argv) => {
+  const { SAMPLE_KINDS, writeSamples } = await import('./specimen/samples.ts')
+  const { values } = parse(argv, {
+    out: { type: 'string' },
+    kind: { type: 'string', multiple: true },
+    'as-of': { type: 'string' },
+  })
+  if (values.help) {
+    out(`Usage: loom specimen [--out DIR] [--kind KIND]… [--as-of YYYY-MM-DD]
+
+Writes sample documents into DIR (default ./specimens) with manifest.json saying what each
+should get. Kinds: ${SAMPLE_KINDS.join(', ')} (all by default).
+  passport    a passport data page (MRZ), adult, valid: approved
+  id-card     an ID card, front and back (MRZ on the back): approved
+  licence     a US driver's licence, front and back (PDF417 on the back): approved
+  minor       a passport of someone under 18: rejected (underage)
+  expired     an expired passport: rejected (document_expired)
+  unreadable  a blurred, small photo of a passport: nothing to read
+Use them with a test key (live mode refuses documents it knows for specimens unless
+LOOM_ACCEPT_SPECIMENS=true, for staging). The licence barcode needs bwip-js, a development
+dependency; an install without it (npm ci --omit=dev) writes every other kind.`)
+    return 0
+  }
+  const asOf = values['as-of'] ?? new Date().toISOString().slice(0, 10)
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(asOf) || Number.isNaN(Date.parse(asOf))) {
+    throw new UsageError('--as-of must be a date YYYY-MM-DD')
+  }
+  const asked = values.kind?.flatMap((k) => k.split(',')).map((k) => k.trim())
+  for (const k of asked ?? []) {
+    if (!(SAMPLE_KINDS as readonly string[]).includes(k)) {
+      throw new UsageError(`--kind ${k}: not one of ${SAMPLE_KINDS.join(', ')}`)
+    }
+  }
+  const kinds = (asked ?? SAMPLE_KINDS) as (typeof SAMPLE_KINDS)[number][]
+  const dir = values.out ?? 'specimens'
+  const written = await writeSamples(dir, kinds, asOf, (kind, e) => {
+    if (asked !== undefined) throw new UsageError(`${kind}: ${e.message}`)
+    err(`skipped ${kind}: ${e.message}`)
+  })
+  for (const doc of written) {
+    const who = doc.holder
+      ? `${doc.holder.firstName} ${doc.holder.lastName}, born ${doc.holder.dateOfBirth}`
+      : ''
+    out(
+      `${path.join(dir, doc.file).padEnd(34)} ${doc.documentType} ${doc.side}: ${doc.expect}${who ? `  (${who})` : ''}`,
+    )
+  }
+  out(`${path.join(dir, 'manifest.json')}: what each document is and should get`)
+  return 0
+}
+
+const listenCommand: Command = async (argv) => {
+  const { values } = parse(argv, {
+    forward: { type: 'string' },
+    url: { type: 'string' },
+    'api-key': { type: 'string' },
+    events: { type: 'string' },
+    secret: { type: 'string' },
+    since: { type: 'string' },
+  })
+  if (values.help) {
+    out(`Usage: loom listen --forward URL [--url LOOM_URL] [--api-key KEY] [--events T1,T2]
+                   [--secret whsec_…] [--since ISO-TIME]
+
+Streams the tenant's events (those of the key's mode: a test key sees test verifications) to a
+local URL, signed like webhook deliveries (Standard Webhooks headers), so a receiver on your
+machine gets them with no public URL. Loom is reached at --url or LOOM_URL (default
+http://localhost:PORT); the key comes from --api-key or LOOM_API_KEY. Events are signed with the
+tenant's webhook secret (GET /webhooks/secret), or --secret. Each event is sent once; the answer
+is printed. From now on, or from --since. Ctrl-C stops.`)
+    return 0
+  }
+  const client = loadClientConfig()
+  const forwardTo = values.forward
+  if (forwardTo === undefined) throw new UsageError('--forward URL is required')
+  if (!URL.canParse(forwardTo) || !/^https?:$/.test(new URL(forwardTo).protocol)) {
+    throw new UsageError('--forward must be an http(s) URL')
+  }
+  const apiKey = values['api-key'] ?? client.apiKey
+  if (apiKey === null) throw new UsageError('a tenant API key is needed: --api-key or LOOM_API_KEY')
+  if (values.since !== undefined && Number.isNaN(Date.parse(values.since))) {
+    throw new UsageError('--since must be an ISO-8601 time')
+  }
+  const { listen, ListenError } = await import('./listen.ts')
+  const stop = new AbortController()
+  process.once('SIGINT', () => stop.abort())
+  process.once('SIGTERM', () => stop.abort())
+  try {
+    await listen({
+      loomUrl: (values.url ?? client.url).replace(/\/+$/, ''),
+      apiKey,
+      forwardTo,
+      events:
+        values.events
+          ?.split(',')
+          .map((e) => e.trim())
+          .filter(Boolean) ?? [],
+      secret: values.secret ?? null,
+      since: values.since === undefined ? null : new Date(values.since).toISOString(),
+      signal: stop.signal,
+      out,
+    })
+  } catch (e) {
+    if (e instanceof ListenError) {
+      err(`loom listen: ${e.message}`)
+      return 1
+    }
+    throw e
+  }
+  return 0
+}
+
 const COMMANDS: Record<string, Command> = {
   serve,
   worker,
@@ -358,6 +521,8 @@ const COMMANDS: Record<string, Command> = {
   inspect,
   'face-compare': faceCompare,
   'estimate-age': estimateAge,
+  specimen,
+  listen: listenCommand,
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -17,6 +17,20 @@ describe('loadConfig', () => {
     expect(config.dataDir.endsWith('/data')).toBe(true)
   })
 
+  it('reads which proxies are trusted', () => {
+    expect(loadConfig({}).proxyTrust).toEqual({ kind: 'none' })
+    expect(loadConfig({ LOOM_TRUST_PROXY: 'false' }).proxyTrust).toEqual({ kind: 'none' })
+    expect(loadConfig({ LOOM_TRUST_PROXY: 'true' }).proxyTrust).toEqual({
+      kind: 'addresses',
+      addresses: ['loopback', 'linklocal', 'uniquelocal'],
+    })
+    expect(loadConfig({ LOOM_TRUST_PROXY: '2' }).proxyTrust).toEqual({ kind: 'hops', hops: 2 })
+    expect(loadConfig({ LOOM_TRUSTED_PROXIES: '203.0.113.0/24, 2001:db8::1' }).proxyTrust).toEqual({
+      kind: 'addresses',
+      addresses: ['203.0.113.0/24', '2001:db8::1'],
+    })
+  })
+
   it.each([
     [{ PORT: 'x' }, 'PORT'],
     [{ PORT: '70000' }, 'PORT'],
@@ -27,6 +41,12 @@ describe('loadConfig', () => {
     [{ LOOM_ALLOW_PRIVATE_WEBHOOKS: 'maybe' }, 'LOOM_ALLOW_PRIVATE_WEBHOOKS'],
     [{ LOOM_ENCRYPTION_KEY: 'abc' }, 'LOOM_ENCRYPTION_KEY'],
     [{ DATABASE_SCHEMA: 'Robert; drop' }, 'DATABASE_SCHEMA'],
+    [{ LOOM_TRUST_PROXY: 'maybe' }, 'LOOM_TRUST_PROXY'],
+    [{ LOOM_TRUST_PROXY: '0' }, 'LOOM_TRUST_PROXY'],
+    [{ LOOM_TRUST_PROXY: 'true', LOOM_TRUSTED_PROXIES: '10.0.0.0/33' }, 'LOOM_TRUSTED_PROXIES'],
+    [{ LOOM_TRUST_PROXY: 'true', LOOM_TRUSTED_PROXIES: 'lb.internal' }, 'LOOM_TRUSTED_PROXIES'],
+    [{ LOOM_TRUST_PROXY: 'false', LOOM_TRUSTED_PROXIES: '10.0.0.1' }, 'LOOM_TRUSTED_PROXIES'],
+    [{ LOOM_TRUST_PROXY: '2', LOOM_TRUSTED_PROXIES: '10.0.0.1' }, 'LOOM_TRUST_PROXY'],
     [{ LOOM_SMTP_HOST: 'mail.example' }, 'LOOM_SMTP_FROM'],
     [
       { LOOM_SMTP_HOST: 'mail.example', LOOM_SMTP_FROM: 'a@b', LOOM_SMTP_PORT: '0' },

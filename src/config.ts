@@ -2,6 +2,7 @@
 // message naming the variable. Every variable here is documented in README.md.
 import os from 'node:os'
 import path from 'node:path'
+import { compile as compileTrust } from '@fastify/proxy-addr'
 
 export interface Config {
   port: number
@@ -16,13 +17,24 @@ export interface Config {
   /** Prefix of every Redis key Loom writes (several instances can share one Redis). */
   redisKeyPrefix: string
   allowPrivateWebhooks: boolean
+  /** Live mode takes specimen documents as real (staging and demos only; never production). */
+  acceptSpecimens: boolean
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
   requestLogDays: number
   /** Largest request body accepted, in bytes (a 10 MB image is ~13.4 MB as base64). */
   bodyLimitBytes: number
   /** Whether `loom serve` also runs the background worker. */
   serveRunsWorker: boolean
-  trustProxy: boolean
+  /** How long a stopping process may finish in-flight work before it exits anyway. */
+  shutdownGraceMs: number
+  /** How long a starting process waits for an unreachable database before it gives up. */
+  databaseWaitMs: number
+  /**
+   * Which hops in front of Loom are trusted to say the client's address (X-Forwarded-For). The
+   * client is the right-most address that is not a trusted proxy, never the left-most (which
+   * whoever sends the request writes).
+   */
+  proxyTrust: ProxyTrust
   /** Failed authentications from one address (15 min) before it is refused for 15 min. */
   authMaxFailures: number
   /** Per-tenant rate limits on (default); off only behind a gateway that limits instead. */
@@ -36,6 +48,14 @@ export interface Config {
   encryptionKey: string | null
   /** Time limit of one webhook attempt (connect, send, response). */
   webhookTimeoutMs: number
+  /** Time limit to connect to a webhook endpoint (TCP and TLS). */
+  webhookConnectTimeoutMs: number
+  /** Time limit from the request sent to the first byte of the answer. */
+  webhookFirstByteTimeoutMs: number
+  /** Webhook deliveries one worker process sends at once (their own lane, beside decisions). */
+  webhookConcurrency: number
+  /** Of those, at most this many for one tenant. */
+  webhookTenantConcurrency: number
   /** Delays before the 2nd, 3rd, … webhook attempt (the first is immediate); its length + 1 attempts in all. */
   webhookRetryScheduleMs: number[]
   /** How long a rotated-out webhook secret still signs (both signatures are sent meanwhile). */
@@ -55,6 +75,13 @@ export interface Config {
   /** Attempts to send one invitation before it is marked failed. */
   invitationMaxAttempts: number
 }
+
+/** No proxy (the socket's address is the client's), a number of hops, or the proxies' addresses. */
+export type ProxyTrust =
+  { kind: 'none' } | { kind: 'hops'; hops: number } | { kind: 'addresses'; addresses: string[] }
+
+/** Where load balancers usually sit: loopback, link-local and private networks. */
+export const PRIVATE_NETWORKS = ['loopback', 'linklocal', 'uniquelocal']
 
 export interface SmtpConfig {
   host: string
@@ -171,6 +198,7 @@ export function loadConfig(env: Env = process.env): Config {
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
     redisKeyPrefix: env.REDIS_KEY_PREFIX || 'loom:',
     allowPrivateWebhooks: boolean(env, 'LOOM_ALLOW_PRIVATE_WEBHOOKS', false),
+    acceptSpecimens: boolean(env, 'LOOM_ACCEPT_SPECIMENS', false),
     logLevel: logLevel as Config['logLevel'],
     requestLogDays: integer(env, 'LOOM_REQUEST_LOG_DAYS', 14, 1, 3650),
     bodyLimitBytes: integer(
@@ -181,7 +209,9 @@ export function loadConfig(env: Env = process.env): Config {
       100 * 1024 * 1024,
     ),
     serveRunsWorker: boolean(env, 'LOOM_SERVE_WORKER', true),
-    trustProxy: boolean(env, 'LOOM_TRUST_PROXY', false),
+    shutdownGraceMs: integer(env, 'LOOM_SHUTDOWN_GRACE_SECONDS', 10, 1, 3600) * 1000,
+    databaseWaitMs: integer(env, 'LOOM_DATABASE_WAIT_SECONDS', 60, 0, 3600) * 1000,
+    proxyTrust: proxyTrust(env),
     authMaxFailures: integer(env, 'LOOM_AUTH_MAX_FAILURES', 30, 6, 100_000),
     rateLimitsEnabled: boolean(env, 'LOOM_RATE_LIMITS', true),
     tokenFastPath: boolean(env, 'LOOM_TOKEN_FAST_PATH', true),
@@ -193,6 +223,43 @@ export function loadConfig(env: Env = process.env): Config {
     sms: smsSettings(env),
     invitationMaxAttempts: integer(env, 'LOOM_INVITATION_MAX_ATTEMPTS', 5, 1, 50),
   }
+}
+
+/**
+ * LOOM_TRUST_PROXY=false (default) | true | a hop count, and LOOM_TRUSTED_PROXIES (addresses and
+ * CIDRs, or `loopback`, `linklocal`, `uniquelocal`). `true` without a list trusts the private
+ * networks, where a load balancer in front of Loom normally is.
+ */
+function proxyTrust(env: Env): ProxyTrust {
+  const raw = env.LOOM_TRUST_PROXY?.trim().toLowerCase() ?? ''
+  const listed = (env.LOOM_TRUSTED_PROXIES ?? '')
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '')
+  if (/^\d+$/.test(raw)) {
+    if (listed.length > 0) {
+      throw new ConfigError(
+        'Set LOOM_TRUST_PROXY to true (not a hop count) with LOOM_TRUSTED_PROXIES',
+      )
+    }
+    return { kind: 'hops', hops: integer(env, 'LOOM_TRUST_PROXY', 0, 1, 20) }
+  }
+  const trusted = boolean(env, 'LOOM_TRUST_PROXY', listed.length > 0)
+  if (!trusted) {
+    if (listed.length > 0) {
+      throw new ConfigError('LOOM_TRUSTED_PROXIES is set but LOOM_TRUST_PROXY is false')
+    }
+    return { kind: 'none' }
+  }
+  const addresses = listed.length > 0 ? listed : PRIVATE_NETWORKS
+  try {
+    compileTrust(addresses)
+  } catch (err) {
+    throw new ConfigError(
+      `LOOM_TRUSTED_PROXIES must list IP addresses or CIDRs (or loopback, linklocal, uniquelocal): ${err instanceof Error ? err.message : String(err)}`,
+    )
+  }
+  return { kind: 'addresses', addresses }
 }
 
 function smtpSettings(env: Env): SmtpConfig | null {
@@ -276,8 +343,25 @@ function jobSettings(env: Env) {
       `LOOM_JOB_LEASE_SECONDS (${jobLeaseMs / 1000}) must be longer than LOOM_WEBHOOK_TIMEOUT_MS (${webhookTimeoutMs} ms)`,
     )
   }
+  const webhookConcurrency = integer(env, 'LOOM_WEBHOOK_CONCURRENCY', 16, 1, 256)
   return {
     webhookTimeoutMs,
+    webhookConnectTimeoutMs: integer(env, 'LOOM_WEBHOOK_CONNECT_TIMEOUT_MS', 3000, 100, 60_000),
+    webhookFirstByteTimeoutMs: integer(
+      env,
+      'LOOM_WEBHOOK_FIRST_BYTE_TIMEOUT_MS',
+      5000,
+      100,
+      120_000,
+    ),
+    webhookConcurrency,
+    webhookTenantConcurrency: integer(
+      env,
+      'LOOM_WEBHOOK_TENANT_CONCURRENCY',
+      Math.min(4, webhookConcurrency),
+      1,
+      webhookConcurrency,
+    ),
     webhookRetryScheduleMs: durations(
       env,
       'LOOM_WEBHOOK_RETRY_SCHEDULE',
@@ -289,4 +373,19 @@ function jobSettings(env: Env) {
     workerPollMs: integer(env, 'LOOM_WORKER_POLL_MS', 250, 10, 60_000),
     jobRetentionDays: integer(env, 'LOOM_JOB_RETENTION_DAYS', 14, 1, 3650),
   }
+}
+
+/** What the client commands (`loom listen`) need: where Loom answers, and a tenant key. */
+export interface ClientConfig {
+  /** LOOM_URL, else http://localhost:PORT. */
+  url: string
+  /** LOOM_API_KEY, if set. */
+  apiKey: string | null
+}
+
+/** Reads the client commands' settings; flags given on the command line win over these. */
+export function loadClientConfig(env: Env = process.env): ClientConfig {
+  const port = integer(env, 'PORT', 8080, 1, 65535)
+  const base = url(env, 'LOOM_URL', ['http:', 'https:']) ?? `http://localhost:${port}`
+  return { url: base.replace(/\/+$/, ''), apiKey: env.LOOM_API_KEY?.trim() || null }
 }

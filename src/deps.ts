@@ -17,6 +17,9 @@ import { openBlobStore } from './store/blobs.ts'
 import type { BlobStore } from './store/blobs.ts'
 import { createEnginePool } from './engine/pool.ts'
 import type { EnginePool } from './engine/pool.ts'
+import { Metrics } from './metrics.ts'
+import { oldestDueByType } from './store/jobs.ts'
+import { DELIVER_JOB } from './jobs/job-types.ts'
 
 export interface Clock {
   now(): Date
@@ -42,6 +45,13 @@ export interface Deps {
   blobs: BlobStore
   /** Worker threads that read documents. */
   engine: EnginePool
+  /** Prometheus metrics of this process (GET /metrics). */
+  metrics: Metrics
+  /**
+   * What the engine's self-check found (`loom serve` and `loom worker` run it at start): a
+   * thread that cannot build the readers' templates reads no document, and /health says so.
+   */
+  engineHealth: { status: 'unchecked' | 'ready' | 'failed'; message: string | null }
   startedAt: Date
   close(): Promise<void>
 }
@@ -97,6 +107,7 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
   const logger = options.logger ?? createLogger(config)
   const store = openConfiguredStore(config)
   try {
+    await untilDatabaseAnswers(store, logger, config.databaseWaitMs)
     if (options.migrate !== false) await migrateToLatest(store.db, store.schema)
     const { hash, generated } = await resolveAdminKey(config, store)
     const redis = config.redisUrl ? connectRedis(config.redisUrl, logger) : null
@@ -111,7 +122,24 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
       redis,
       redisChannel: `${config.redisKeyPrefix}revocations`,
     })
-    const engine = createEnginePool(config.engineThreads)
+    let metrics: Metrics | null = null
+    const engine = createEnginePool(config.engineThreads, (kind, outcome, seconds) =>
+      metrics?.engineTasks.observe({ kind, outcome }, seconds),
+    )
+    metrics = new Metrics({
+      engineQueue: () => engine.queueSize(),
+      databasePool: () => store.poolStats(),
+      jobLag: async () => {
+        const now = clock.now()
+        const lanes = new Map<string, number>()
+        for (const { type, oldestDue } of await oldestDueByType(store.db, now)) {
+          const lane = type === DELIVER_JOB ? 'deliveries' : 'decisions'
+          const seconds = Math.max(0, (now.getTime() - Date.parse(oldestDue)) / 1000)
+          lanes.set(lane, Math.max(lanes.get(lane) ?? 0, seconds))
+        }
+        return [...lanes].map(([lane, seconds]) => ({ lane, seconds }))
+      },
+    })
     const deps: Deps = {
       config,
       store,
@@ -126,6 +154,8 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
       limits: new Limits(redis, config.redisKeyPrefix, config.authMaxFailures),
       blobs: openBlobStore(store.dialect, store.db, path.join(config.dataDir, 'blobs'), sealer),
       engine,
+      metrics,
+      engineHealth: { status: 'unchecked', message: null },
       startedAt: new Date(),
       close: async () => {
         await engine.close()
@@ -139,6 +169,39 @@ export async function buildDeps(config: Config, options: BuildOptions = {}): Pro
     await store.close()
     throw err
   }
+}
+
+/** Runs the engine's self-check and records it in `deps.engineHealth`; an error is logged loudly. */
+export async function checkEngine(deps: Deps, budgetMs = 60_000): Promise<void> {
+  const checked = await deps.engine.selfCheck(budgetMs)
+  deps.engineHealth.status = checked.ok ? 'ready' : 'failed'
+  deps.engineHealth.message = checked.ok ? null : checked.message
+  if (!checked.ok) {
+    deps.logger.error({ reason: checked.message }, 'the document engine cannot read documents')
+  }
+}
+
+/**
+ * Waits for the database at start: processes start in any order (a worker before its database,
+ * a server during a failover), so an unreachable database is retried with back-off up to
+ * `waitMs`, saying so, before the start fails with a clear error.
+ */
+async function untilDatabaseAnswers(store: Store, logger: Logger, waitMs: number): Promise<void> {
+  const deadline = Date.now() + waitMs
+  let delay = 100
+  let warned = false
+  while (!(await store.ping())) {
+    if (Date.now() + delay > deadline) {
+      throw new Error(
+        `The ${store.dialect === 'postgres' ? 'PostgreSQL' : 'SQLite'} database did not answer within ${Math.round(waitMs / 1000)} s (LOOM_DATABASE_WAIT_SECONDS)`,
+      )
+    }
+    if (!warned) logger.warn('waiting for the database to answer')
+    warned = true
+    await new Promise((resolve) => setTimeout(resolve, delay))
+    delay = Math.min(delay * 2, 2000)
+  }
+  if (warned) logger.info('the database answers')
 }
 
 /** Connects to Redis; keeps retrying in the background and never queues commands while down. */

@@ -12,12 +12,19 @@ import type { Sealer } from './store/sealer.ts'
 import { ensureSigningKey, loadKeyring } from './store/signing-keys.ts'
 import type { Keyring } from './store/signing-keys.ts'
 import { insertRevocation, revocationsSince } from './store/revocations.ts'
+import { verificationMode } from './store/verifications.ts'
 import type { Revocation } from './store/revocations.ts'
 import { checkAgeToken, mintAgeToken, verificationKeys } from './domain/tokens.ts'
 import type { AgeTokenClaims, VerificationKeys } from './domain/tokens.ts'
+import type { AttestationMethod } from './domain/verification.ts'
 
 export type InvalidReason =
-  'TOKEN_NOT_FOUND' | 'TOKEN_EXPIRED' | 'TOKEN_INVALID' | 'TENANT_MISMATCH' | 'TOKEN_REVOKED'
+  | 'TOKEN_NOT_FOUND'
+  | 'TOKEN_EXPIRED'
+  | 'TOKEN_INVALID'
+  | 'TENANT_MISMATCH'
+  | 'LIVEMODE_MISMATCH'
+  | 'TOKEN_REVOKED'
 
 export type Validation =
   { valid: true; claims: AgeTokenClaims } | { valid: false; reason: InvalidReason }
@@ -86,6 +93,8 @@ export class TokenService {
   async mint(input: {
     verificationId: string
     tenantId: string
+    livemode: boolean
+    method: AttestationMethod
     verifiedAge: number | null
     ttlSeconds: number
   }): Promise<{ token: string; jti: string; expiresAt: Date }> {
@@ -96,9 +105,12 @@ export class TokenService {
     })
   }
 
-  /** Checks a token presented by `tenantId`: signature, expiry, tenant and revocation. */
-  async validate(token: string, tenantId: string): Promise<Validation> {
-    const known = this.validateVerified(token, tenantId)
+  /**
+   * Checks a token presented by a tenant: signature, expiry, tenant, mode (a test token never
+   * validates for a live key, nor a live one for a test key) and revocation.
+   */
+  async validate(token: string, tenantId: string, livemode: boolean): Promise<Validation> {
+    const known = this.validateVerified(token, tenantId, livemode)
     if (known !== undefined) return known
     const now = this.deps.clock.now()
     let check = await checkAgeToken(token, this.verificationKeys, this.deps.issuer, now)
@@ -111,27 +123,35 @@ export class TokenService {
         reason: check.reason === 'TOKEN_UNKNOWN_KEY' ? 'TOKEN_INVALID' : check.reason,
       }
     }
-    this.verified.set(token, check.claims)
-    return this.standing(check.claims, tenantId)
+    const claims = check.claims
+    if (claims.livemode === undefined) {
+      // Minted before tokens said their mode: the verification's own mode says it.
+      const mode = await verificationMode(this.deps.db, claims.tid, claims.sub)
+      if (mode === null) return { valid: false, reason: 'TOKEN_NOT_FOUND' }
+      claims.livemode = mode === 'live'
+    }
+    this.verified.set(token, claims)
+    return this.standing(claims, tenantId, livemode)
   }
 
   /**
    * `validate`'s answer without waiting, for a token whose signature was checked before (the
    * common case: a site validates the same token on every request); undefined otherwise.
    */
-  validateVerified(token: string, tenantId: string): Validation | undefined {
+  validateVerified(token: string, tenantId: string, livemode: boolean): Validation | undefined {
     const claims = this.verified.get(token)
     if (claims === undefined) return undefined
     if (claims.exp * 1000 <= this.deps.clock.now().getTime()) {
       this.verified.delete(token)
       return { valid: false, reason: 'TOKEN_EXPIRED' }
     }
-    return this.standing(claims, tenantId)
+    return this.standing(claims, tenantId, livemode)
   }
 
-  /** A signed, unexpired token's standing: its tenant's, and not revoked. */
-  private standing(claims: AgeTokenClaims, tenantId: string): Validation {
+  /** A signed, unexpired token's standing: its tenant's, in its mode, and not revoked. */
+  private standing(claims: AgeTokenClaims, tenantId: string, livemode: boolean): Validation {
     if (claims.tid !== tenantId) return { valid: false, reason: 'TENANT_MISMATCH' }
+    if (claims.livemode !== livemode) return { valid: false, reason: 'LIVEMODE_MISMATCH' }
     const revoked = this.revokedTokens.get(claims.jti) ?? this.revokedVerifications.get(claims.sub)
     if (revoked !== undefined) {
       return { valid: false, reason: revoked === 'deleted' ? 'TOKEN_NOT_FOUND' : 'TOKEN_REVOKED' }

@@ -1,7 +1,9 @@
+import { checkEngine } from '../src/deps.ts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   admin,
   createKey,
+  TEST_ADMIN_KEY,
   createTenant,
   dialects,
   errorCode,
@@ -20,8 +22,62 @@ describe.each(dialects())('admin API on %s', (dialect) => {
   it('reports health with the database connected', async () => {
     const res = await t.app.inject({ method: 'GET', url: '/health' })
     expect(res.statusCode).toBe(200)
-    expect(res.json()).toEqual({ status: 'ok', database: 'connected', redis: 'not_configured' })
+    expect(res.json()).toEqual({
+      status: 'ok',
+      database: 'connected',
+      redis: 'not_configured',
+      engine: 'unchecked',
+    })
     expect(res.headers['x-request-id']).toMatch(/^req_/)
+  })
+
+  it('says whether the document engine can read, once it has checked', async () => {
+    // A cold engine thread cannot get ready within 1 ms: /health says the engine failed, and why.
+    const cold = await startTestApp(dialect)
+    try {
+      await checkEngine(cold.deps, 1)
+      const failed = await cold.app.inject({ method: 'GET', url: '/health' })
+      expect(failed.json()).toMatchObject({
+        status: 'degraded',
+        engine: 'failed',
+        engineError: expect.stringMatching(/longer than 1 ms/),
+      })
+      await checkEngine(cold.deps)
+      const ready = await cold.app.inject({ method: 'GET', url: '/health' })
+      expect(ready.json()).toMatchObject({ status: 'ok', engine: 'ready' })
+    } finally {
+      await cold.close()
+    }
+  })
+
+  it('serves Prometheus metrics behind the admin key (header or bearer)', async () => {
+    expect((await t.app.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(401)
+    const tenant = await createTenant(t.app)
+    await t.app.inject({
+      method: 'POST',
+      url: '/tokens/validate',
+      headers: { 'x-tenant-api-key': tenant.key },
+      payload: { token: 'not-a-token' },
+    })
+    for (const headers of [admin, { authorization: `Bearer ${TEST_ADMIN_KEY}` }]) {
+      const res = await t.app.inject({ method: 'GET', url: '/metrics', headers })
+      expect(res.statusCode).toBe(200)
+      expect(res.headers['content-type']).toMatch(/^text\/plain/)
+      expect(res.body).toMatch(
+        /loom_http_requests_total\{method="POST",route="\/tokens\/validate",status="200"\} \d+/,
+      )
+      expect(res.body).toMatch(/loom_token_validations_total\{result="TOKEN_INVALID"\} 1/)
+      for (const name of [
+        'loom_http_request_duration_seconds_bucket',
+        'loom_engine_queue_depth',
+        'loom_job_lag_seconds',
+        'loom_process_cpu_seconds_total',
+      ]) {
+        expect(res.body, name).toContain(name)
+      }
+      // Labels are route templates, never ids or keys.
+      expect(res.body).not.toContain(tenant.key)
+    }
   })
 
   it('creates, lists, reads and patches tenants', async () => {
@@ -299,7 +355,7 @@ describe.each(dialects())('admin API on %s', (dialect) => {
     const all = await t.app.inject({ method: 'GET', url: '/admin/logs?limit=50', headers: admin })
     const logs = all.json<{ logs: { url: string; status: number; requestId: string }[] }>().logs
     const secretLine = logs.find((l) => l.url.startsWith('/admin/tenants?'))
-    expect(secretLine?.url).toBe('/admin/tenants?token=%5Bredacted%5D&x=1')
+    expect(secretLine?.url).toBe('/admin/tenants?token=[redacted]&x=[redacted]')
     expect(JSON.stringify(logs)).not.toContain('s3cret')
     const notFound = await t.app.inject({
       method: 'GET',
@@ -358,6 +414,7 @@ describe('health without a database', () => {
         status: 'degraded',
         database: 'disconnected',
         redis: 'not_configured',
+        engine: 'unchecked',
       })
       const metrics = await t.app.inject({ method: 'GET', url: '/admin/metrics', headers: admin })
       expect(metrics.statusCode).toBe(200)

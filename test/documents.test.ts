@@ -7,7 +7,7 @@ import type { TestApp } from './helpers.ts'
 import { idCardBack, passport, today } from './specimens.ts'
 import { generateLicenceImage } from '../src/specimen/licence.ts'
 import { ageOn } from '../src/engine/types.ts'
-import { purgeExpiredData } from '../src/services/documents.ts'
+import { purgeExpiredData } from '../src/services/retention.ts'
 
 describe.each(dialects())('documents on the native surface on %s', (dialect) => {
   let t: TestApp

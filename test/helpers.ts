@@ -86,6 +86,9 @@ export async function startTestApp(
     LOOM_PUBLIC_URL: 'https://loom.test',
     LOG_LEVEL: 'silent',
     LOOM_ALLOW_PRIVATE_WEBHOOKS: 'true',
+    // The suites read generated specimen documents with live keys; test/specimens.test.ts
+    // checks live mode refuses them when this is off, as it is by default.
+    LOOM_ACCEPT_SPECIMENS: 'true',
     ...db.env,
     ...options.env,
   })

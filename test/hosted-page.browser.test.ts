@@ -2,7 +2,8 @@
 // listening Loom with its worker, and a small "tenant site" on another origin (redirect target
 // and embedding page). Chromium's fake camera is fed a generated specimen passport (Y4M). Each
 // step is photographed on a phone-sized screen into test-results/page/<flow>/ for people to see.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import http from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
@@ -14,12 +15,19 @@ import { TestClock, createTenant, startSession, startTestApp } from './helpers.t
 import type { TestApp } from './helpers.ts'
 import { licenceFront, passport, today } from './specimens.ts'
 import { generateLicenceImage } from '../src/specimen/licence.ts'
+import { detectFaces } from '../src/engine/face/index.ts'
 import { startWorker } from '../src/jobs/worker.ts'
 import type { RunningWorker } from '../src/jobs/worker.ts'
 import { en } from '../src/web/messages/en.ts'
 import { fr } from '../src/web/messages/fr.ts'
 
 const CHROMIUM = '/usr/bin/chromium'
+const require = createRequire(import.meta.url)
+/** A photo of a group of people (no document): the face-api package's demo picture. */
+const GROUP_PHOTO = path.join(
+  path.dirname(require.resolve('@vladmandic/face-api/package.json')),
+  'demo/sample6.jpg',
+)
 const SHOTS = path.resolve('test-results/page')
 const PHONE = {
   viewport: { width: 390, height: 844 },
@@ -37,6 +45,37 @@ if (!haveChromium) {
   console.warn(
     `hosted page browser tests skipped: ${CHROMIUM} is not installed (apt-get install chromium)`,
   )
+}
+
+/** A face from the group photo (sample1), `scale` face widths across, as a selfie. */
+async function groupFace(k: number): Promise<Buffer> {
+  const group = await sharp(path.join(path.dirname(GROUP_PHOTO), 'sample1.jpg'))
+    .resize({ width: 1280 })
+    .jpeg()
+    .toBuffer()
+  const found = await detectFaces(group, { role: 'document' })
+  const [x, y, w, h] = found.faces.filter((f) => f.box[2] >= 60)[k]!.box
+  const side = Math.round(Math.max(w, h) * 2.2)
+  const left = Math.max(0, Math.round(x + w / 2 - side / 2))
+  const top = Math.max(0, Math.round(y + h / 2 - side / 2))
+  return sharp(group)
+    .extract({ left, top, width: Math.min(side, 1280 - left), height: side })
+    .resize(640, 640)
+    .jpeg({ quality: 90 })
+    .toBuffer()
+}
+
+/** One man in two photos (@vladmandic/human's face-match screenshot), cell k of its first row. */
+function sameMan(k: number): Promise<Buffer> {
+  const shot = path.join(
+    require.resolve('@vladmandic/human').replace(/\/dist\/.*$/, ''),
+    'assets/screenshot-facematch.jpg',
+  )
+  return sharp(shot)
+    .extract({ left: Math.round(k * 96.3), top: 286, width: 94, height: 94 })
+    .resize(400, 400)
+    .jpeg({ quality: 92 })
+    .toBuffer()
 }
 
 /** ITU-R BT.601 limited range, 4:2:0: what Chromium's Y4M reader expects (C420). */
@@ -595,6 +634,237 @@ describe.skipIf(!haveChromium)('hosted page in Chromium', () => {
       await page.getByRole('button', { name: 'Verify my age' }).click()
       expect(await refused).toContain('frame-ancestors')
       await context.close()
+    },
+  )
+  it(
+    'feedback follows what the reader found: no document in a group photo, blur on a soft passport',
+    { timeout: 240_000 },
+    async () => {
+      const { url } = await start()
+      const { context, page, problems } = await phone(plainBrowser)
+      const snap = shooter(page, 'feedback-classes')
+      await page.goto(url)
+      await consent(page)
+      await chooseDocument(page, 'Passport')
+      await uploadFile(page, en['capture.upload'], 'group.jpg', readFileSync(GROUP_PHOTO))
+      await heading(page, en['feedback.title'])
+      expect(await page.getByRole('alert').textContent()).toBe(en['feedback.no_document'])
+      await snap('group-photo')
+      const soft = await sharp(goodPassport).blur(5).jpeg({ quality: 90 }).toBuffer()
+      await uploadFile(page, en['feedback.retake'], 'soft.jpg', soft)
+      await heading(page, en['feedback.title'])
+      await expect.poll(() => page.getByRole('alert').textContent()).toBe(en['feedback.blurry'])
+      await snap('soft-passport')
+      expect(problems).toEqual([])
+      await context.close()
+    },
+  )
+  it(
+    'the third unusable photo is checked as it is, and a rejection for it allows a new attempt',
+    { timeout: 240_000 },
+    async () => {
+      const { url } = await start()
+      const { context, page, problems } = await phone(plainBrowser)
+      const snap = shooter(page, 'new-attempt-unreadable')
+      await page.goto(url)
+      await consent(page)
+      await chooseDocument(page, 'Passport')
+      const group = readFileSync(GROUP_PHOTO)
+      await uploadFile(page, en['capture.upload'], 'group.jpg', group)
+      await heading(page, en['feedback.title'])
+      await uploadFile(page, en['feedback.retake'], 'group.jpg', group)
+      await heading(page, en['feedback.title'])
+      await uploadFile(page, en['feedback.retake'], 'group.jpg', group)
+      // The third try counts: the page says so instead of "let's try that again".
+      await heading(page, en['feedback.accepted_title'])
+      expect(await page.getByText(en['feedback.accepted_anyway']).isVisible()).toBe(true)
+      await snap('checked-as-it-is')
+      await page.getByRole('button', { name: en['feedback.continue'] }).click()
+      // Rejected as unreadable, with attempts left: the front is asked for again, saying why.
+      await heading(page, en['capture.document_front.title'])
+      const alert = page.getByRole('alert')
+      expect(await alert.textContent()).toBe(
+        `${en['retry.document_unreadable']} ${en['retry.attempt'].replace('{n}', '2').replace('{total}', '3')}`,
+      )
+      await snap('new-attempt')
+      await uploadFile(page, en['capture.upload'], 'passport.png', goodPassport)
+      await heading(page, en['outcome.approved.title'])
+      expect(problems).toEqual([])
+      await context.close()
+    },
+  )
+
+  it(
+    'a selfie that does not match may be retaken; an expired document asks for another one',
+    { timeout: 300_000 },
+    async () => {
+      const man = await sameMan(0)
+      const portrait = await sharp(man).resize(296, 380, { fit: 'cover' }).png().toBuffer()
+      const document = await sharp(goodPassport)
+        .composite([{ input: portrait, left: 50, top: 130 }])
+        .png()
+        .toBuffer()
+      const { url } = await start({ verification_type: 'full_verification' })
+      const { context, page, problems } = await phone(plainBrowser)
+      const snap = shooter(page, 'new-attempt-face')
+      await page.goto(url)
+      await page.getByRole('checkbox').check()
+      await page.getByRole('button', { name: en['intro.start'] }).click()
+      await chooseDocument(page, 'Passport')
+      await uploadFile(page, en['capture.upload'], 'passport.png', document)
+      await heading(page, en['capture.selfie.title'])
+      await uploadFile(page, en['capture.upload'], 'someone-else.jpg', await groupFace(0))
+      await heading(page, en['capture.selfie.title'])
+      expect(await page.getByRole('alert').textContent()).toContain(en['retry.face_mismatch'])
+      await snap('selfie-again')
+      await uploadFile(page, en['capture.upload'], 'me.jpg', await sameMan(1))
+      await heading(page, en['outcome.approved.title'])
+      await context.close()
+
+      // An expired passport: the person is asked which document they will use instead; when
+      // the workflow's attempts run out, the redirect carries its reason and the page is clear.
+      const workflow = await t.app.inject({
+        method: 'POST',
+        url: '/v1/workflows',
+        headers: { 'x-api-key': key },
+        payload: {
+          name: 'Two attempts',
+          retry_policy: { max_attempts: 2, exhausted_reason: 'document_unreadable' },
+        },
+      })
+      expect(workflow.statusCode).toBe(201)
+      expect(workflow.json().retry_policy).toEqual({
+        max_attempts: 2,
+        retry_on: ['document_unreadable', 'face_mismatch', 'document_expired'],
+        exhausted_reason: 'document_unreadable',
+      })
+      const expired = (await passport({ adult: true, expired: true })).image
+      const run = await start({
+        workflow_id: workflow.json().id,
+        callback_url: `${site.origin}/return`,
+      })
+      const second = await phone(plainBrowser)
+      const snap2 = shooter(second.page, 'new-attempt-expired')
+      await second.page.goto(run.url)
+      await consent(second.page)
+      await chooseDocument(second.page, 'Passport')
+      await uploadFile(second.page, en['capture.upload'], 'expired.png', expired)
+      await heading(second.page, en['choose.title'])
+      expect(await second.page.getByRole('alert').textContent()).toBe(
+        `${en['retry.document_expired']} ${en['retry.attempt'].replace('{n}', '2').replace('{total}', '2')}`,
+      )
+      await snap2('choose-another')
+      await chooseDocument(second.page, 'Passport')
+      await uploadFile(second.page, en['capture.upload'], 'expired.png', expired)
+      await second.page.waitForURL(`${site.origin}/return?**`, { timeout: WAIT })
+      const back = new URL(second.page.url())
+      expect(back.searchParams.get('status')).toBe('failed')
+      expect(back.searchParams.get('reason')).toBe('document_unreadable')
+      // The used link then says plainly why.
+      await second.page.goto(run.url)
+      await heading(second.page, en['outcome.rejected.title'])
+      expect(
+        await second.page
+          .getByText(
+            en['outcome.rejected.document_expired'].replace('{tenant}', 'Northwind Cellars'),
+          )
+          .isVisible(),
+      ).toBe(true)
+      expect(await second.page.getByText('You have used all 2 attempts.').isVisible()).toBe(true)
+      await snap2('expired-end')
+      expect([...problems, ...second.problems]).toEqual([])
+      await second.context.close()
+    },
+  )
+  it(
+    'serves HTML, script and style compressed, hashed files immutable; first load on Slow 4G',
+    { timeout: 120_000 },
+    async () => {
+      const { url } = await start()
+      const { context, page, problems } = await phone(plainBrowser)
+      const cdp = await context.newCDPSession(page)
+      await cdp.send('Network.enable')
+      await cdp.send('Network.setCacheDisabled', { cacheDisabled: true })
+      // Lighthouse's "Slow 4G" phone: 150 ms RTT, 1.6 Mbit/s down, 750 kbit/s up, CPU ×4.
+      await cdp.send('Network.emulateNetworkConditions', {
+        offline: false,
+        latency: 150,
+        downloadThroughput: (1.6 * 1024 * 1024) / 8,
+        uploadThroughput: (750 * 1024) / 8,
+      })
+      await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 })
+      let transferred = 0
+      cdp.on('Network.loadingFinished', (e: { encodedDataLength: number }) => {
+        transferred += e.encodedDataLength
+      })
+      const answers: { url: string; encoding: string | null; cache: string | null }[] = []
+      page.on('response', (res) => {
+        answers.push({
+          url: res.url(),
+          encoding: res.headers()['content-encoding'] ?? null,
+          cache: res.headers()['cache-control'] ?? null,
+        })
+      })
+      const started = Date.now()
+      await page.goto(url)
+      await heading(page, en['intro.title.age'].replace('{tenant}', 'Northwind Cellars'))
+      await page.getByRole('checkbox').check()
+      const interactive = Date.now() - started
+      await page.waitForLoadState('networkidle')
+      console.log(
+        `first load: ${(transferred / 1024).toFixed(1)} KB transferred; interactive (consent box ticked) after ${interactive} ms on Slow 4G with CPU x4`,
+      )
+      const html = answers.find((a) => a.url === url)
+      const script = answers.find((a) => a.url.includes('/page/page.js?v='))
+      const style = answers.find((a) => a.url.includes('/page/page.css?v='))
+      expect(html?.encoding).toBe('br')
+      expect(script).toMatchObject({ encoding: 'br', cache: 'public, max-age=31536000, immutable' })
+      expect(style).toMatchObject({ encoding: 'br', cache: 'public, max-age=31536000, immutable' })
+      expect(html?.cache).toBe('no-store')
+      // gzip for a client without brotli; an unhashed URL is not cached for a year.
+      const gz = await fetch(`${loom}/page/page.js`, { headers: { 'accept-encoding': 'gzip' } })
+      expect(gz.headers.get('content-encoding')).toBe('gzip')
+      expect(gz.headers.get('cache-control')).toBe('public, max-age=300')
+      expect(gz.headers.get('vary')).toBe('accept-encoding')
+      expect(transferred).toBeGreaterThan(0)
+      expect(problems).toEqual([])
+      await context.close()
+    },
+  )
+  it(
+    'a refused camera leaves the upload and another try; without JavaScript a clear message',
+    { timeout: 120_000 },
+    async () => {
+      const { url } = await start()
+      const { context, page, problems } = await phone(plainBrowser)
+      const snap = shooter(page, 'camera-refused')
+      // The person says no to the camera prompt.
+      await page.addInitScript({
+        content: `navigator.mediaDevices.getUserMedia = () =>
+          Promise.reject(new DOMException('Permission denied', 'NotAllowedError'))`,
+      })
+      await page.goto(url)
+      await consent(page)
+      await chooseDocument(page, 'Passport')
+      await page.getByRole('button', { name: en['capture.use_camera'] }).click()
+      await expect.poll(() => page.getByRole('alert').textContent()).toBe(en['camera.denied'])
+      expect(await page.getByRole('button', { name: en['capture.upload'] }).isVisible()).toBe(true)
+      expect(await page.getByRole('button', { name: en['capture.use_camera'] }).isVisible()).toBe(
+        true,
+      )
+      await snap('camera-denied')
+      await uploadFile(page, en['capture.upload'], 'passport.png', goodPassport)
+      await heading(page, en['outcome.approved.title'])
+      expect(problems).toEqual([])
+      await context.close()
+
+      const noJs = await plainBrowser.newContext({ ...PHONE, javaScriptEnabled: false })
+      const bare = await noJs.newPage()
+      await bare.goto((await start()).url)
+      expect(await bare.locator('main').innerText()).toContain(en['page.noscript'])
+      expect(await bare.getByText(en['page.loading']).isVisible()).toBe(false)
+      await bare.screenshot({ path: path.join(SHOTS, 'camera-refused', 'no-javascript.png') })
+      await noJs.close()
     },
   )
 })

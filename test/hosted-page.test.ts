@@ -2,6 +2,7 @@
 // the session link as the only credential, state, uploads with feedback and retakes, cancel,
 // outcome redirect, expired and forged links, headers (CSP, framing, referrer), languages,
 // rate limits and the token kept out of logs. On SQLite and PostgreSQL.
+import net from 'node:net'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
@@ -428,6 +429,38 @@ describe.each(dialects())('hosted page (%s)', (dialect) => {
     // Another session is not affected.
     const other = await start()
     expect((await get(`${other.path}/state`)).statusCode).toBe(200)
+  })
+
+  it('refuses an upload to a bad link before reading its body', async () => {
+    const { path } = await start()
+    const address = await t.app.listen({ port: 0, host: '127.0.0.1' })
+    const { port } = new URL(address)
+    try {
+      for (const target of ['/s/not-a-link', `${path.slice(0, -3)}xyz`]) {
+        // Headers announcing 9 MB, and no body at all: only an answer before the body can come.
+        const answer = await new Promise<string>((resolve, reject) => {
+          const socket = net.connect(Number(port), '127.0.0.1', () => {
+            socket.write(
+              `POST ${target}/images/document_front HTTP/1.1\r\nhost: x\r\n` +
+                'content-type: image/jpeg\r\ncontent-length: 9000000\r\n\r\n',
+            )
+          })
+          let text = ''
+          socket.on('data', (chunk: Buffer) => {
+            text += chunk.toString('latin1')
+            if (text.includes('\r\n\r\n')) {
+              socket.destroy()
+              resolve(text)
+            }
+          })
+          socket.on('error', reject)
+          setTimeout(() => (socket.destroy(), reject(new Error('no answer before the body'))), 5000)
+        })
+        expect(answer, target).toMatch(/^HTTP\/1\.1 404 /)
+      }
+    } finally {
+      await new Promise((resolve) => t.app.server.close(resolve))
+    }
   })
 
   it('never writes the link token to the request log', async () => {

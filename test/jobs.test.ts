@@ -1,3 +1,4 @@
+import net from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { pino } from 'pino'
 import { dialects, eventually, startTestApp } from './helpers.ts'
@@ -81,6 +82,53 @@ describe.each(dialects())('job queue on %s', (dialect) => {
       expect(job.attempts).toBe(3)
       expect(job.lastError).toBe('broken on purpose')
     } finally {
+      await r.stop()
+    }
+  })
+
+  it('runs at most perTenant of one tenant’s jobs at once, and others’ beside them', async () => {
+    const type = `test.fair.${Math.random()}`
+    const running = new Map<string, number>()
+    const most = new Map<string, number>()
+    const order: string[] = []
+    let release!: () => void
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    const r = new JobRunner(t.deps, { concurrency: 8, perTenant: 3, leaseMs: 30_000, pollMs: 20 })
+    r.register({
+      type,
+      run: async (payload) => {
+        const tenant = String(payload.tenant)
+        running.set(tenant, (running.get(tenant) ?? 0) + 1)
+        most.set(tenant, Math.max(most.get(tenant) ?? 0, running.get(tenant)!))
+        order.push(tenant)
+        // The noisy tenant's jobs hang until the quiet tenant's have all run.
+        if (tenant === 'ten_noisy') await gate
+        running.set(tenant, running.get(tenant)! - 1)
+      },
+    })
+    const now = t.deps.clock.now().toISOString()
+    const add = (tenant: string) =>
+      enqueueJob(t.deps.store.db, {
+        type,
+        tenantId: tenant,
+        payload: { tenant },
+        runAt: now,
+        maxAttempts: 3,
+        now,
+      })
+    for (let i = 0; i < 12; i++) await add('ten_noisy')
+    for (let i = 0; i < 4; i++) await add('ten_quiet')
+    r.start()
+    try {
+      await eventually(async () =>
+        order.filter((x) => x === 'ten_quiet').length === 4 ? true : undefined,
+      )
+      expect(most.get('ten_noisy')).toBe(3)
+      release()
+      await eventually(async () => (order.length === 16 ? true : undefined))
+      expect(most.get('ten_noisy')).toBe(3)
+    } finally {
+      release()
       await r.stop()
     }
   })
@@ -272,11 +320,24 @@ describe('SSRF guard', () => {
       'fc00::1',
       'fd00:ec2::254',
       'ff02::1',
+      '::ffff:0:127.0.0.1',
+      '::ffff:0:10.0.0.1',
+      '::ffff:0:a9fe:a9fe',
+      '100::1',
+      '3fff::1',
+      '4000::1',
       'not-an-ip',
     ]) {
       expect(isBlockedAddress(address), address).toBe(true)
     }
-    for (const address of ['93.184.216.34', '8.8.8.8', '2606:4700:4700::1111', '::ffff:8.8.8.8']) {
+    for (const address of [
+      '93.184.216.34',
+      '8.8.8.8',
+      '2606:4700:4700::1111',
+      '::ffff:8.8.8.8',
+      '64:ff9b::808:808',
+      '2a00:1450:4001:80e::200e',
+    ]) {
       expect(isBlockedAddress(address), address).toBe(false)
     }
   })
@@ -289,7 +350,12 @@ describe('SSRF guard', () => {
   })
 
   it('refuses at delivery time to connect to a name that resolves to loopback', async () => {
-    const sender = new WebhookSender({ timeoutMs: 2000, allowPrivate: false })
+    const sender = new WebhookSender({
+      timeoutMs: 2000,
+      connectTimeoutMs: 1000,
+      firstByteTimeoutMs: 1000,
+      allowPrivate: false,
+    })
     try {
       const viaName = await sender.send('https://localhost:9/hook', {}, '{}')
       expect(viaName.statusCode).toBeNull()
@@ -300,6 +366,35 @@ describe('SSRF guard', () => {
       expect(plain.error).toMatch(/https/)
     } finally {
       sender.close()
+    }
+  })
+
+  it('gives up on an endpoint that does not connect, or does not answer, in time', async () => {
+    // Accepts the TCP connection and never says a word: no TLS handshake, no HTTP answer.
+    const sockets: net.Socket[] = []
+    const silent = net.createServer((socket) => void sockets.push(socket))
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+    const { port } = silent.address() as net.AddressInfo
+    const sender = new WebhookSender({
+      timeoutMs: 5000,
+      connectTimeoutMs: 300,
+      firstByteTimeoutMs: 600,
+      allowPrivate: true,
+    })
+    try {
+      const tls = await sender.send(`https://127.0.0.1:${port}/hook`, {}, '{}')
+      expect(tls).toMatchObject({ statusCode: null, error: 'connect timed out after 300 ms' })
+      expect(tls.durationMs).toBeLessThan(2000)
+      const plain = await sender.send(`http://127.0.0.1:${port}/hook`, {}, '{}')
+      expect(plain).toMatchObject({
+        statusCode: null,
+        error: 'no answer within 600 ms of the request',
+      })
+      expect(plain.durationMs).toBeLessThan(3000)
+    } finally {
+      sender.close()
+      for (const socket of sockets) socket.destroy()
+      silent.close()
     }
   })
 

@@ -192,7 +192,7 @@ describe.each(dialects())('seed 003 sessions and workflows on %s', (dialect) => 
     expect(foreign.statusCode).toBe(404)
     expect(error(foreign).error.code).toBe('SESSION_NOT_FOUND')
     expect((await get('/v1/sessions/ver_doesnotexist0000000')).statusCode).toBe(404)
-    expect((await get('/v1/sessions/%00')).statusCode).toBe(404)
+    expect((await get('/v1/sessions/%00')).statusCode).toBe(400)
     const otherList = (await get(`/v1/sessions?external_id=${externalId}`, other.key)).json<{
       data: Session[]
     }>()

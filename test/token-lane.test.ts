@@ -385,7 +385,10 @@ describe.each(dialects())('token validation fast path on %s', (dialect) => {
 })
 
 describe('token validation fast path behind a proxy', () => {
-  it('judges the address Fastify judges: the first X-Forwarded-For entry', async () => {
+  // Behind a load balancer at 127.0.0.1 (a trusted private address), which appends the address
+  // it saw to whatever X-Forwarded-For the client sent: the client is the right-most untrusted
+  // entry, in the fast path and in Fastify alike.
+  it('takes the right-most untrusted X-Forwarded-For entry, never what the client wrote', async () => {
     const t = await startTestApp('sqlite', {
       env: { LOOM_TRUST_PROXY: 'true', LOOM_AUTH_MAX_FAILURES: '6' },
     })
@@ -395,27 +398,75 @@ describe('token validation fast path behind a proxy', () => {
       const live = await createTenant(t.app)
       const key = (await createKey(t.app, live.id, 'test')).key
       const body = JSON.stringify({ token: 'x' })
-      const from = (ip: string, apiKey: string) =>
+      const via = (forwardedFor: string, apiKey: string, path = '/tokens/validate') =>
         send(port, {
+          method: path === '/tokens/validate' ? 'POST' : 'GET',
+          path,
           headers: {
             'content-type': 'application/json',
             'x-tenant-api-key': apiKey,
-            'x-forwarded-for': `${ip}, 10.0.0.1`,
+            'x-forwarded-for': forwardedFor,
           },
-          body,
+          ...(path === '/tokens/validate' && { body }),
         })
-      // Warm the key and both addresses, then block one address with failed attempts.
-      expect((await from('203.0.113.7', key)).status).toBe(200)
-      expect((await from('203.0.113.9', key)).status).toBe(200)
-      for (let i = 0; i < 7; i++) await from('203.0.113.9', 'loom_test_' + 'b'.repeat(43))
-      const blocked = await from('203.0.113.9', key)
-      expect(blocked.status).toBe(429)
-      expect(JSON.parse(blocked.body).error.code).toBe('AUTH_RATE_LIMITED')
+      const attacker = '198.51.100.66'
+      const backend = '203.0.113.50'
+      // Warm the key for the backend and the attacker.
+      expect((await via(`${backend}, 10.0.0.1`, key)).status).toBe(200)
+      expect((await via(attacker, key)).status).toBe(200)
+      // The attacker writes a new address in front of its own every time, and claims to be the
+      // backend: every failure still counts against the attacker's own address.
+      const badKey = 'loom_test_' + 'b'.repeat(43)
+      for (let i = 0; i < 7; i++) await via(`192.0.2.${i + 1}, ${attacker}`, badKey)
+      for (let i = 0; i < 3; i++) await via(`${backend}, ${attacker}`, badKey)
+      for (const path of ['/tokens/validate', '/verify/status?verificationId=ver_x']) {
+        const blocked = await via(`${backend}, ${attacker}`, key, path)
+        expect(blocked.status, path).toBe(429)
+        expect(JSON.parse(blocked.body).error.code).toBe('AUTH_RATE_LIMITED')
+        const spoofed = await via(`192.0.2.99, ${attacker}`, key, path)
+        expect(spoofed.status, path).toBe(429)
+      }
+      // The backend itself was never blocked; its requests still take the fast path.
       const served = t.app.tokenLane!.served
-      expect((await from('203.0.113.7', key)).status).toBe(200)
+      expect((await via(`${backend}, 10.0.0.1`, key)).status).toBe(200)
       expect(t.app.tokenLane!.served).toBe(served + 1)
+      expect((await via(backend, key, '/verify/status?verificationId=ver_x')).status).toBe(404)
     } finally {
       await t.close()
+    }
+  })
+
+  it('trusts only the listed proxies, or the given number of hops', async () => {
+    const settings: Record<string, string>[] = [
+      { LOOM_TRUSTED_PROXIES: '127.0.0.1' },
+      { LOOM_TRUST_PROXY: '1' },
+    ]
+    for (const env of settings) {
+      const t = await startTestApp('sqlite', { env: { ...env, LOOM_AUTH_MAX_FAILURES: '6' } })
+      try {
+        const address = await t.app.listen({ port: 0, host: '127.0.0.1' })
+        const port = Number(new URL(address).port)
+        const live = await createTenant(t.app)
+        const key = (await createKey(t.app, live.id, 'test')).key
+        const via = (forwardedFor: string, apiKey: string) =>
+          send(port, {
+            headers: {
+              'content-type': 'application/json',
+              'x-tenant-api-key': apiKey,
+              'x-forwarded-for': forwardedFor,
+            },
+            body: JSON.stringify({ token: 'x' }),
+          })
+        // 10.0.0.9 is not a listed proxy (and is one hop further): it is the client here.
+        expect((await via('198.51.100.7, 10.0.0.9', key)).status).toBe(200)
+        for (let i = 0; i < 7; i++) {
+          await via(`198.51.100.${10 + i}, 10.0.0.9`, 'loom_test_' + 'c'.repeat(43))
+        }
+        expect((await via('198.51.100.7, 10.0.0.9', key)).status, JSON.stringify(env)).toBe(429)
+        expect((await via('198.51.100.7, 10.0.0.8', key)).status, JSON.stringify(env)).toBe(200)
+      } finally {
+        await t.close()
+      }
     }
   })
 

@@ -16,7 +16,7 @@ import {
 import type { TestApp } from './helpers.ts'
 import { passport, today } from './specimens.ts'
 import { ageOn } from '../src/engine/types.ts'
-import { processVerification } from '../src/services/documents.ts'
+import { processVerification } from '../src/services/decisions.ts'
 import { getTenant } from '../src/store/tenants.ts'
 import { startWorker } from '../src/jobs/worker.ts'
 import { checkSessionToken } from '../src/domain/session-links.ts'

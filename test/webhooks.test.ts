@@ -110,10 +110,11 @@ describe.each(dialects())('webhooks on %s', (dialect) => {
         (r) => bodyOf(r).verificationId === id && (type === undefined || bodyOf(r).type === type),
       )
   }
-  async function delivery(id: string, key = tenant.key) {
+  // Deliveries are listed in the mode of their verification's key: these tests' are test ones.
+  async function delivery(id: string, key = testKey) {
     return t.app.inject({ method: 'GET', url: `/webhooks/deliveries/${id}`, headers: as(key) })
   }
-  async function deliveriesOf(verificationId: string, key = tenant.key, endpointId?: string) {
+  async function deliveriesOf(verificationId: string, key = testKey, endpointId?: string) {
     const res = await t.app.inject({
       method: 'GET',
       url: `/webhooks/deliveries?verificationId=${verificationId}${endpointId ? `&endpointId=${endpointId}` : ''}`,
@@ -320,7 +321,7 @@ describe.each(dialects())('webhooks on %s', (dialect) => {
     // The started event went out too, and the delivery log says delivered with one attempt.
     await receiver.waitFor(() => forVerification('/signed', id, 'verification.started').length > 0)
     const rows = await eventually(async () => {
-      const list = (await deliveriesOf(id, tenant.key, endpoint.id)).filter(
+      const list = (await deliveriesOf(id, testKey, endpoint.id)).filter(
         (d) => d.status === 'delivered',
       )
       return list.length >= 2 ? list : undefined
@@ -443,7 +444,7 @@ describe.each(dialects())('webhooks on %s', (dialect) => {
     const endpoint = await createEndpoint('/fail', { events: ['verification.completed'] })
     const id = await verification()
     const failed = await eventually(async () => {
-      const [d] = (await deliveriesOf(id, tenant.key, endpoint.id)).filter(
+      const [d] = (await deliveriesOf(id, testKey, endpoint.id)).filter(
         (x) => x.status === 'failed',
       )
       return d
@@ -485,7 +486,7 @@ describe.each(dialects())('webhooks on %s', (dialect) => {
     const resend = await t.app.inject({
       method: 'POST',
       url: `/webhooks/deliveries/${failed.id}/retry`,
-      headers: as(tenant.key),
+      headers: as(testKey),
     })
     expect(resend.statusCode).toBe(202)
     expect(resend.json()).toMatchObject({ id: failed.id, status: 'pending' })
@@ -538,7 +539,7 @@ describe.each(dialects())('webhooks on %s', (dialect) => {
     expect(endpoint.id).toMatch(/^whe_/)
     const id = await verification()
     const pending = await eventually(async () => {
-      const [d] = (await deliveriesOf(id, tenant.key, endpoint.id)).filter(
+      const [d] = (await deliveriesOf(id, testKey, endpoint.id)).filter(
         (x) => x.status === 'pending',
       )
       return d
@@ -546,7 +547,7 @@ describe.each(dialects())('webhooks on %s', (dialect) => {
     const res = await t.app.inject({
       method: 'POST',
       url: `/webhooks/deliveries/${pending.id}/retry`,
-      headers: as(tenant.key),
+      headers: as(testKey),
     })
     expect(res.statusCode).toBe(409)
     expect(errorCode(res)).toBe('DELIVERY_PENDING')
@@ -556,7 +557,7 @@ describe.each(dialects())('webhooks on %s', (dialect) => {
     const endpoint = await createEndpoint('/slow', { events: ['verification.completed'] })
     const id = await verification()
     const [d] = await eventually(async () => {
-      const list = (await deliveriesOf(id, tenant.key, endpoint.id)).filter((x) => x.attempts >= 1)
+      const list = (await deliveriesOf(id, testKey, endpoint.id)).filter((x) => x.attempts >= 1)
       return list.length > 0 ? list : undefined
     })
     const detail = await delivery(d?.id ?? '')
@@ -570,7 +571,7 @@ describe.each(dialects())('webhooks on %s', (dialect) => {
     const endpoint = await createEndpoint('/gone', { events: ['verification.completed'] })
     const id = await verification()
     const failed = await eventually(async () => {
-      const [d] = (await deliveriesOf(id, tenant.key, endpoint.id)).filter(
+      const [d] = (await deliveriesOf(id, testKey, endpoint.id)).filter(
         (x) => x.status === 'failed',
       )
       return d
@@ -615,7 +616,7 @@ describe.each(dialects())('webhooks on %s', (dialect) => {
     const byEndpoint = await t.app.inject({
       method: 'GET',
       url: `/webhooks/deliveries?endpointId=${a.id}`,
-      headers: as(tenant.key),
+      headers: as(testKey),
     })
     expect(byEndpoint.json().data.length).toBeGreaterThan(0)
     expect(byEndpoint.json().data.every((d: { endpointId: string }) => d.endpointId === a.id)).toBe(
@@ -624,7 +625,7 @@ describe.each(dialects())('webhooks on %s', (dialect) => {
     const delivered = await t.app.inject({
       method: 'GET',
       url: '/webhooks/deliveries?status=delivered&limit=2',
-      headers: as(tenant.key),
+      headers: as(testKey),
     })
     expect(delivered.json().data.length).toBeLessThanOrEqual(2)
     expect(delivered.json().data.every((d: { status: string }) => d.status === 'delivered')).toBe(

@@ -1,4 +1,4 @@
-// Short-lived access tokens for seed 004's `verify_access_token` security scheme: the OAuth 2.0
+// Short-lived access tokens for the verification-sessions API's `verify_access_token` security scheme: the OAuth 2.0
 // client-credentials grant (RFC 6749 §4.4) exchanges a tenant API key for a JWT (RFC 9068
 // shape, HS256 with a key derived from the instance secret). The token names the API key it was
 // issued for, and every use checks that key is still active and its tenant still active, so

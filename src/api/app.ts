@@ -11,7 +11,6 @@ import type {
   FastifyReply,
   FastifyRequest,
 } from 'fastify'
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import { Ajv } from 'ajv'
@@ -19,15 +18,23 @@ import addFormats from 'ajv-formats'
 import type { Deps } from '../deps.ts'
 import { newId } from '../domain/ids.ts'
 import { ApiError, NativeErrorBody } from './errors.ts'
-import { errorAnswer, rateLimitExceeded, rateLimitHeaders, requestIdFor } from './responses.ts'
+import {
+  DATABASE_OUTAGE,
+  SHUTTING_DOWN,
+  errorAnswer,
+  rateLimitExceeded,
+  rateLimitHeaders,
+  requestIdFor,
+} from './responses.ts'
 import type { NativeErrorCode } from './errors.ts'
-import { renderError, statusFor } from './surfaces.ts'
+import { keyHeaderOf, renderError, statusFor } from './surfaces.ts'
 import type { Surface } from './surfaces.ts'
-import { TenantAuthenticator, adminKeyMatches, presentedApiKey } from './auth.ts'
+import { TenantAuthenticator, adminKeyMatches, presentedAdminKey, presentedApiKey } from './auth.ts'
 import type { TenantKey } from './auth.ts'
 import { authenticateAccessToken, looksLikeAccessToken } from './access-tokens.ts'
 import { RequestLogWriter } from './request-log.ts'
 import { redactUrl } from './redact.ts'
+import { proxyTrustFunction } from './client-address.ts'
 import { lazyChildLogger, parseJsonBody } from './hot-path.ts'
 import { stringLengthKeywords } from './string-length.ts'
 import { recordAuthFailure, refuseBlockedAddress } from './brute-force.ts'
@@ -35,37 +42,26 @@ import type { RateDecision } from '../limits.ts'
 import type { Tenant } from '../domain/tenants.ts'
 import { effectiveLimits } from '../domain/tenants.ts'
 import { healthRoutes } from './routes/health.ts'
+import { V1Error, v1VerifyRoutes } from './compat/v1/routes.ts'
+import { SessionError, sessionRoutes } from './compat/sessions/routes.ts'
+import { VerificationError, verificationSessionRoutes } from './compat/verification/routes.ts'
+import { OAuthError } from './routes/oidc.ts'
 import { adminRoutes } from './routes/admin.ts'
 import { verifyRoutes } from './routes/verify.ts'
 import { usageRoutes } from './routes/usage.ts'
 import { documentRoutes } from './routes/documents.ts'
-import { v1VerifyRoutes } from './routes/v1-verify.ts'
 import { webhookRoutes } from './routes/webhooks.ts'
+import { eventRoutes } from './routes/events.ts'
 import { adminJobRoutes } from './routes/admin-jobs.ts'
 import { oidcRoutes } from './routes/oidc.ts'
-import { verificationSessionRoutes } from './routes/verification-sessions.ts'
 import { hostedPageRoutes } from '../web/routes.ts'
-import { sessionRoutes } from './routes/sessions.ts'
+import { consoleRoutes } from '../console/routes.ts'
+import { consoleAdminRoutes } from '../console/admin-routes.ts'
 import { createTokenLane } from './token-lane.ts'
 import type { TokenLane } from './token-lane.ts'
 import { TokenBody } from './token-validation.ts'
 import type { Static } from 'typebox'
 import './types.ts'
-
-/** The app with TypeBox typing of route schemas. */
-export function typed(app: FastifyInstance) {
-  return app.withTypeProvider<TypeBoxTypeProvider>()
-}
-export type TypedApp = ReturnType<typeof typed>
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    deps: Deps
-    tenantAuth: TenantAuthenticator
-    /** The fast path of POST /tokens/validate; null when LOOM_TOKEN_FAST_PATH is off. */
-    tokenLane: TokenLane | null
-  }
-}
 
 /** Default body limit for JSON routes; image routes set their own from config. */
 const JSON_BODY_LIMIT = 256 * 1024
@@ -122,6 +118,22 @@ function httpServer(
   return server
 }
 
+/** Whether a parsed query or path-parameter object has a NUL in a key or value. */
+function holdsNul(values: unknown): boolean {
+  if (typeof values !== 'object' || values === null) return false
+  for (const [key, value] of Object.entries(values)) {
+    if (key.includes('\0')) return true
+    if (
+      typeof value === 'string'
+        ? value.includes('\0')
+        : Array.isArray(value) && value.some((v) => typeof v === 'string' && v.includes('\0'))
+    ) {
+      return true
+    }
+  }
+  return false
+}
+
 /** Builds the HTTP app. Call `app.ready()` (or listen) before use. */
 export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   // Typed as the default instance: pino's Logger is a FastifyBaseLogger.
@@ -129,6 +141,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   // The HTTP server offers each request to the token fast path first (set once the app is built).
   let lane: TokenLane | null = null
   let closing = false
+  const trustProxy = proxyTrustFunction(deps.config.proxyTrust)
   const app: FastifyInstance = Fastify({
     serverFactory: (handler, options) =>
       httpServer(options, (req, res) => {
@@ -137,7 +150,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     loggerInstance: logger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: JSON_BODY_LIMIT,
-    trustProxy: deps.config.trustProxy,
+    trustProxy,
     requestIdHeader: false,
     genReqId: (raw) => requestIdFor(raw.headers),
     // Fastify makes a child logger per request; most requests never log, so it is made only when
@@ -145,7 +158,9 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     childLoggerFactory: (parent, bindings, options) => lazyChildLogger(parent, bindings, options),
     ajv: { customOptions: { removeAdditional: false } },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
-    return503OnClosing: true,
+    // Requests that still arrive while the server drains get our own 503 (onRequest below), in
+    // the surface's error shape, not Fastify's.
+    return503OnClosing: false,
   })
   const bodyAjv = makeAjv(false)
   const paramsAjv = makeAjv(true)
@@ -169,7 +184,12 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   app.decorateRequest('apiKey', null)
   app.decorateRequest('loomEvent', null)
   app.decorateRequest('routeConfig', null)
-  app.addSchema(NativeErrorBody)
+  // Every surface's error body is added here, at the root: a plugin that adds a schema of its
+  // own gets a new schema controller, and with it Fastify's default validator (which coerces
+  // types: ["x"] would pass for "x") instead of the one set above.
+  for (const schema of [NativeErrorBody, V1Error, SessionError, VerificationError, OAuthError]) {
+    app.addSchema(schema)
+  }
 
   const requestLog = new RequestLogWriter(deps.store.db, deps.logger)
   app.addHook('onClose', async () => requestLog.flush())
@@ -177,7 +197,12 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   // The hooks below run on every request, so they are callback-style and go async only when they
   // must wait for something: a route without auth costs no promise, and the hot paths stay lean.
   app.addHook('onRequest', (req, reply, done) => {
-    void reply.header('x-request-id', req.id)
+    // No content sniffing: every answer says what it is (JSON, an image, the hosted page).
+    void reply.header('x-request-id', req.id).header('x-content-type-options', 'nosniff')
+    if (closing) {
+      const { code, message, headers } = SHUTTING_DOWN
+      return done(new ApiError(code, message, undefined, headers))
+    }
     const config = req.routeOptions.config
     req.routeConfig = config
     const auth = config.auth ?? 'none'
@@ -185,16 +210,20 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     const acceptsAccessToken = config.acceptsAccessToken === true
     // The common case — an address seen clear this second, a key looked up in the last few
     // seconds — is answered from memory; only the rate limiter's answer is awaited.
+    let lookup: TenantKey | null | Promise<TenantKey | null> | undefined
     if (auth === 'tenant' && deps.limits.recentlyClear(req.ip)) {
-      const found = tenantOf(presentedApiKey(req.headers), acceptsAccessToken)
-      if (found !== null && !(found instanceof Promise)) {
-        const limited = admit(req, reply, found)
+      lookup = tenantOf(presentedApiKey(req.headers), acceptsAccessToken)
+      if (lookup !== null && !(lookup instanceof Promise)) {
+        const limited = admit(req, reply, lookup)
         if (limited === undefined) return done()
         limited.then(() => done(), done)
         return
       }
+      // The store lookup under way is handed on, not started again; until it is awaited, its
+      // failure (the database down) must not count as an unhandled rejection.
+      if (lookup instanceof Promise) lookup.catch(() => undefined)
     }
-    authenticateRequest(req, reply, auth, acceptsAccessToken).then(() => done(), done)
+    authenticateRequest(req, reply, auth, acceptsAccessToken, lookup).then(() => done(), done)
   })
 
   async function authenticateRequest(
@@ -202,19 +231,19 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     reply: FastifyReply,
     auth: 'tenant' | 'admin',
     acceptsAccessToken: boolean,
+    started: TenantKey | null | Promise<TenantKey | null> | undefined,
   ): Promise<void> {
     if (!deps.limits.recentlyClear(req.ip)) await refuseBlockedAddress(deps, req.ip)
     if (auth === 'tenant') {
       const presented = presentedApiKey(req.headers)
-      const lookup = tenantOf(presented, acceptsAccessToken)
-      const found = lookup instanceof Promise ? await lookup : lookup
+      const found = await (started ?? tenantOf(presented, acceptsAccessToken))
       if (found === null) {
         await recordAuthFailure(deps, req.ip)
         if (acceptsAccessToken) {
           // RFC 6750 §3: a resource server names the Bearer scheme when it refuses a request.
           throw new ApiError(
             'UNAUTHENTICATED_TENANT',
-            'Missing, invalid or expired access token (POST /oidc/token) or API key, or the tenant is inactive',
+            'Missing, invalid or expired access token (POST /oidc/token) or API key, or the tenant is inactive: send Authorization: Bearer <token or key>, or the key in the x-tenant-api-key header',
             undefined,
             { 'www-authenticate': 'Bearer realm="loom"' },
           )
@@ -222,12 +251,12 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
         throw new ApiError(
           'UNAUTHENTICATED_TENANT',
           presented === null
-            ? 'Missing tenant API key: send it in the x-tenant-api-key header'
+            ? `Missing API key: send it in ${keyHeaderOf(surfaceOf(req))}`
             : 'Invalid or revoked API key, or the tenant is inactive',
         )
       }
       await admit(req, reply, found)
-    } else if (!adminKeyMatches(req.headers['x-admin-key'], deps.adminKeyHash)) {
+    } else if (!adminKeyMatches(presentedAdminKey(req.headers), deps.adminKeyHash)) {
       await recordAuthFailure(deps, req.ip)
       throw new ApiError('UNAUTHENTICATED_ADMIN', 'Missing or invalid admin key (x-admin-key)')
     }
@@ -282,19 +311,24 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     })
   }
 
-  // Every body field of some routes is optional: a POST without a body is an empty object.
+  // Every body field of some routes is optional: a POST without a body is an empty object. A
+  // NUL in the path or query (`%00`) is refused here: no store can keep or compare one.
   app.addHook('preValidation', (req, _reply, done) => {
     if (req.body === undefined && req.method !== 'GET' && req.method !== 'HEAD') req.body = {}
+    if (holdsNul(req.query) || holdsNul(req.params)) {
+      return done(new ApiError('INVALID_PARAMETERS', 'Parameters may not contain NUL characters'))
+    }
     done()
   })
 
   app.addHook('onResponse', (req, reply, done) => {
     const config = req.routeConfig ?? req.routeOptions.config
-    recordResponse(req, reply.statusCode, reply.elapsedTime, config.requestLog ?? 'all')
+    const route = req.routeOptions.url ?? 'unmatched'
+    recordResponse(req, route, reply.statusCode, reply.elapsedTime, config.requestLog ?? 'all')
     done()
   })
 
-  /** The info log line and the admin's request-log entry of an answered request. */
+  /** The metrics, the info log line and the admin's request-log entry of an answered request. */
   function recordResponse(
     req: {
       id: string
@@ -303,10 +337,13 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
       tenant: Tenant | null
       loomEvent: string | null
     },
+    route: string,
     status: number,
     elapsedMs: number,
     kept: 'all' | 'failures',
   ): void {
+    deps.metrics.httpRequests.inc({ method: req.method, route, status })
+    deps.metrics.httpDuration.observe({ method: req.method, route }, elapsedMs / 1000)
     const logLine = deps.logger.isLevelEnabled('info')
     const keep = kept !== 'failures' || status >= 400
     if (!logLine && !keep) return
@@ -335,7 +372,9 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   }
 
   app.setErrorHandler((err: FastifyError | ApiError, req, reply) => {
-    const answer = errorAnswer(err)
+    const outage = deps.store.isUnavailable(err)
+    const answer = outage ? DATABASE_OUTAGE : errorAnswer(err)
+    if (outage) req.log.warn({ reqId: req.id, err: String(err) }, 'database unavailable')
     if (answer.unexpected) req.log.error({ err, reqId: req.id }, 'unhandled error')
     return sendError(req, reply, answer.code, answer.message, answer.details, answer.headers)
   })
@@ -356,7 +395,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
         title: 'Loom API',
         version: '0.1.0',
         description:
-          'Self-hostable age and identity verification. Native surface (LoomAPI): /verify, /tokens, /admin, /health.',
+          'Self-hostable age and identity verification. Native API: /verify, /tokens, /admin, /health.',
       },
       components: {
         securitySchemes: {
@@ -374,6 +413,23 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   })
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true })
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+  // Prometheus exposition, behind the admin key (x-admin-key, or a scraper's bearer token).
+  app.get(
+    '/metrics',
+    {
+      config: { auth: 'admin', surface: 'native', requestLog: 'failures' },
+      schema: {
+        tags: ['admin'],
+        security: [{ adminKey: [] }, { bearer: [] }],
+        summary:
+          'Prometheus metrics: requests per route, engine tasks, job lag, webhook outcomes, database pool, token validations',
+      },
+    },
+    async (_req, reply) => {
+      const { contentType, body } = await deps.metrics.text()
+      return reply.type(contentType).send(body)
+    },
+  )
 
   await app.register(healthRoutes)
   await app.register(adminRoutes, { prefix: '/admin' })
@@ -382,23 +438,28 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   await app.register(documentRoutes)
   await app.register(v1VerifyRoutes)
   await app.register(webhookRoutes)
+  await app.register(eventRoutes)
   await app.register(adminJobRoutes, { prefix: '/admin' })
   await app.register(oidcRoutes)
   await app.register(verificationSessionRoutes)
   await app.register(hostedPageRoutes)
   await app.register(sessionRoutes)
+  await app.register(consoleAdminRoutes, { prefix: '/admin' })
+  await app.register(consoleRoutes, { prefix: '/console' })
 
   if (deps.config.tokenFastPath) {
     lane = createTokenLane({
       tokens: deps.tokens,
       limits: deps.limits,
       tenantAuth: app.tenantAuth,
-      trustProxy: deps.config.trustProxy,
+      trustProxy,
       bodyLimit: JSON_BODY_LIMIT,
       validateBody: bodyAjv.compile<Static<typeof TokenBody>>(TokenBody),
       consumeRateLimit,
       recordResponse,
+      countValidation: (result) => deps.metrics.tokenValidations.inc({ result }),
       logUnexpected: (err, reqId) => deps.logger.error({ err, reqId }, 'unhandled error'),
+      isUnavailable: (err) => deps.store.isUnavailable(err),
       isClosing: () => closing,
     })
     app.tokenLane = lane

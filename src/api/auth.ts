@@ -1,8 +1,9 @@
 // Authentication of tenants (API keys) and of the operator (admin key).
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { IncomingHttpHeaders } from 'node:http'
+import type { FastifyRequest } from 'fastify'
 import type { Deps } from '../deps.ts'
-import type { ApiKey, Tenant } from '../domain/tenants.ts'
+import type { ApiKey, Caller, Tenant } from '../domain/tenants.ts'
 import { hashApiKey, looksLikeApiKey } from '../domain/tenants.ts'
 import { findKeyByHash, touchApiKey } from '../store/tenants.ts'
 
@@ -17,6 +18,17 @@ export interface TenantKey {
   tenant: Tenant
 }
 type Lookup = TenantKey | null
+
+/**
+ * The tenant a request authenticated as, in the mode of its key. Only routes declared
+ * `auth: 'tenant'` have one; calling this elsewhere is a bug.
+ */
+export function callerOf(req: Pick<FastifyRequest, 'tenant' | 'apiKey'>): Caller {
+  if (req.tenant === null || req.apiKey === null) {
+    throw new Error('callerOf: the route does not authenticate a tenant')
+  }
+  return { tenant: req.tenant, mode: req.apiKey.mode }
+}
 
 /** The API key a request presents: `x-tenant-api-key`, `x-api-key` or `Authorization: Bearer`. */
 export function presentedApiKey(headers: IncomingHttpHeaders): string | null {
@@ -100,6 +112,16 @@ export class TenantAuthenticator {
       this.deps.logger.warn({ err }, 'could not record API key use'),
     )
   }
+}
+
+/**
+ * The admin key a request presents: `x-admin-key`, or `Authorization: Bearer` (what Prometheus
+ * and other scrapers send).
+ */
+export function presentedAdminKey(headers: IncomingHttpHeaders): unknown {
+  if (headers['x-admin-key'] !== undefined) return headers['x-admin-key']
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(headers.authorization ?? '')
+  return match?.[1]
 }
 
 /** Constant-time check of a presented admin key against the stored hash. */

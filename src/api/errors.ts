@@ -2,7 +2,7 @@
 // per surface. Handlers throw ApiError with a native code; each surface renders it in its words.
 import { Type } from 'typebox'
 
-/** Seed 002's codes, plus the few a real service also needs (each documented in README). */
+/** The native API reference's codes, plus the few a real service also needs (each documented in README). */
 export const NATIVE_ERRORS = {
   UNAUTHENTICATED_TENANT: 401,
   UNAUTHENTICATED_ADMIN: 401,
@@ -20,6 +20,7 @@ export const NATIVE_ERRORS = {
   VERIFICATION_EXPIRED: 410,
   IDEMPOTENCY_KEY_REUSED: 409,
   MOCK_BEHAVIOR_NOT_ALLOWED: 400,
+  SUBMIT_NOT_ALLOWED: 403,
   WEBHOOK_ENDPOINT_NOT_FOUND: 404,
   DELIVERY_NOT_FOUND: 404,
   DELIVERY_PENDING: 409,

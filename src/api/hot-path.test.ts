@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import pino from 'pino'
 import { Writable } from 'node:stream'
 import type { FastifyRequest } from 'fastify'
-import { lazyChildLogger, parseJsonBody, poisoned } from './hot-path.ts'
+import { MAX_JSON_DEPTH, jsonProblem, lazyChildLogger, parseJsonBody } from './hot-path.ts'
 
 function parse(text: string): { err: Error | null; body?: unknown } {
   let out: { err: Error | null; body?: unknown } = { err: null }
@@ -37,7 +37,26 @@ describe('parseJsonBody', () => {
     ]) {
       expect(parse(text).err?.message, text).toMatch(/not valid JSON/)
     }
-    expect(poisoned({ constructor: { name: 'x' } })).toBe(false)
+    expect(jsonProblem({ constructor: { name: 'x' } })).toBeNull()
+    expect(jsonProblem({ a: [{ b: 'x\0' }] })).toEqual({ kind: 'nul', path: 'body.a[0].b' })
+  })
+
+  it('refuses NUL characters anywhere, and nesting past the limit', () => {
+    for (const text of [
+      '{"state":"a\\u0000b"}',
+      '{"metadata":{"k\\u0000":"v"}}',
+      '{"a":[1,{"b":["\\u0000"]}]}',
+    ]) {
+      expect(parse(text).err?.message, text).toMatch(/NUL characters/)
+    }
+    // An escaped backslash before "u0000" is text, not a NUL.
+    expect(parse('{"note":"\\\\u0000"}').body).toEqual({ note: '\\u0000' })
+    const nested = (depth: number) => '{"a":'.repeat(depth) + '1' + '}'.repeat(depth)
+    expect(parse(nested(MAX_JSON_DEPTH)).err).toBeNull()
+    expect(parse(nested(MAX_JSON_DEPTH + 1)).err?.message).toMatch(/levels deep/)
+    expect(parse(`{"m":${'['.repeat(5000)}${']'.repeat(5000)}}`).err?.message).toMatch(
+      /levels deep/,
+    )
   })
 })
 

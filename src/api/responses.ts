@@ -51,6 +51,27 @@ export const UNEXPECTED_ERROR: ErrorAnswer = {
   unexpected: true,
 }
 
+/** Seconds a client is asked to wait before retrying while a dependency is down. */
+const OUTAGE_RETRY_SECONDS = 5
+
+/**
+ * The answer while the database cannot be reached: 503, retry shortly. Not a bug, so no stack in
+ * the log beyond a warning, and nothing was changed (the statement failed before committing).
+ */
+export const DATABASE_OUTAGE: ErrorAnswer = {
+  code: 'SERVICE_UNAVAILABLE',
+  message: `The database cannot be reached right now; retry in ${OUTAGE_RETRY_SECONDS} seconds`,
+  details: { dependency: 'database', retryAfterSeconds: OUTAGE_RETRY_SECONDS },
+  headers: { 'retry-after': String(OUTAGE_RETRY_SECONDS) },
+}
+
+/** The answer while the server is shutting down: a load balancer should send it elsewhere. */
+export const SHUTTING_DOWN: ErrorAnswer = {
+  code: 'SERVICE_UNAVAILABLE',
+  message: 'This server is shutting down; retry the request',
+  headers: { connection: 'close', 'retry-after': '1' },
+}
+
 /** The answer to anything thrown while serving a request. */
 export function errorAnswer(err: FastifyError | ApiError): ErrorAnswer {
   if (err instanceof ApiError) {

@@ -1,4 +1,4 @@
-// Each API surface renders errors in its own shape (the seeds in shared/seeds/ show them).
+// Each API surface renders errors in its own shape (as each API's documentation shows them).
 import type { NativeErrorCode } from './errors.ts'
 import { NATIVE_ERRORS } from './errors.ts'
 
@@ -8,7 +8,7 @@ export interface RenderedError {
   body: Record<string, unknown>
 }
 
-/** Seed 001 (`/v1/verify`) names a few codes differently from seed 002. */
+/** The one-shot API (`/v1/verify`) names a few codes differently from the native API reference. */
 const V1_CODES: Partial<Record<NativeErrorCode, string>> = {
   UNAUTHENTICATED_TENANT: 'AUTH_INVALID_KEY',
   AUTH_RATE_LIMITED: 'RATE_LIMIT_EXCEEDED',
@@ -16,7 +16,7 @@ const V1_CODES: Partial<Record<NativeErrorCode, string>> = {
   INVALID_PARAMETERS: 'INVALID_REQUEST',
 }
 
-/** Seed 003 (`/v1/sessions`, `/v1/workflows`): 402 when the balance is exhausted. */
+/** The sessions API (`/v1/sessions`, `/v1/workflows`): 402 when the balance is exhausted. */
 const SESSION_CODES: Partial<Record<NativeErrorCode, string>> = {
   ...V1_CODES,
   QUOTA_EXCEEDED: 'INSUFFICIENT_BALANCE',
@@ -24,7 +24,21 @@ const SESSION_CODES: Partial<Record<NativeErrorCode, string>> = {
   VERIFICATION_NOT_FOUND: 'SESSION_NOT_FOUND',
 }
 
-/** The HTTP status of an error on a surface (the native one unless the surface's seed differs). */
+/** How a surface's documentation says to send the API key (named in its 401 messages). */
+export function keyHeaderOf(surface: Surface): string {
+  switch (surface) {
+    case 'v1':
+      return 'the Authorization header (Bearer <key>)'
+    case 'sessions':
+      return 'the x-api-key header'
+    case 'native':
+    case 'verification':
+    case 'oauth':
+      return 'the x-tenant-api-key header'
+  }
+}
+
+/** The HTTP status of an error on a surface (the native one unless the surface's documentation differs). */
 export function statusFor(surface: Surface, code: NativeErrorCode): number {
   if (surface === 'sessions' && (code === 'QUOTA_EXCEEDED' || code === 'HARD_LIMIT_EXCEEDED')) {
     return 402
@@ -77,7 +91,7 @@ export function renderError(
       }
     }
     case 'verification': {
-      // Seed 004 (`/api/v1/verification`) shows no error body: snake_case like its fields.
+      // The verification-sessions API (`/api/v1/verification`) shows no error body: snake_case like its fields.
       const snakeDetails = details
         ? Object.fromEntries(Object.entries(details).map(([k, v]) => [snake(k), v]))
         : undefined

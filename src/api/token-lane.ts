@@ -19,16 +19,18 @@
 // one response and the wait a setImmediate.
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { ValidateFunction } from 'ajv'
-import proxyAddr from '@fastify/proxy-addr'
 import fastJson from 'fast-json-stringify'
 import type { Limits, RateDecision } from '../limits.ts'
 import type { Tenant } from '../domain/tenants.ts'
 import type { TokenService } from '../tokens.ts'
 import type { TenantAuthenticator } from './auth.ts'
 import { presentedApiKey } from './auth.ts'
+import { clientAddress } from './client-address.ts'
+import type { TrustFunction } from './client-address.ts'
 import { parseJsonText } from './hot-path.ts'
 import { renderError, statusFor } from './surfaces.ts'
 import {
+  DATABASE_OUTAGE,
   UNEXPECTED_ERROR,
   errorAnswer,
   rateLimitExceeded,
@@ -49,19 +51,24 @@ export interface TokenLaneOptions {
   tokens: TokenService
   limits: Pick<Limits, 'recentlyClear'>
   tenantAuth: Pick<TenantAuthenticator, 'cached'>
-  /** LOOM_TRUST_PROXY: the client address is the first X-Forwarded-For entry. */
-  trustProxy: boolean
+  /** Which proxies say the client's address (LOOM_TRUST_PROXY, LOOM_TRUSTED_PROXIES). */
+  trustProxy: TrustFunction | false
   bodyLimit: number
   /** The route's body validator (TokenBody, compiled by the app's body Ajv). */
   validateBody: ValidateFunction<{ token: string }>
   consumeRateLimit(tenant: Tenant): Promise<RateDecision | null> | undefined
+  /** Counts one validation's result (metrics). */
+  countValidation(result: string): void
   recordResponse(
     req: { id: string; method: string; url: string; tenant: Tenant; loomEvent: null },
+    route: string,
     status: number,
     elapsedMs: number,
     kept: 'failures',
   ): void
   logUnexpected(err: unknown, requestId: string): void
+  /** Whether an error means the database cannot be reached (503, not a bug). */
+  isUnavailable(err: unknown): boolean
   /** True once the app is closing: Fastify then answers 503 itself. */
   isClosing(): boolean
 }
@@ -87,6 +94,8 @@ interface Pending {
   req: IncomingMessage
   res: ServerResponse
   tenant: Tenant
+  /** Whether the key presented is a live one (tokens validate only in their own mode). */
+  livemode: boolean
   requestId: string
   started: number
   decision: RateDecision | null | typeof WAITING
@@ -96,7 +105,7 @@ interface Pending {
 export function createTokenLane(options: TokenLaneOptions): TokenLane {
   const { tokens, limits, tenantAuth, validateBody } = options
   const serialize = fastJson(ValidateReply)
-  const reply = validationReplies()
+  const reply = validationReplies((result) => options.countValidation(result))
   // A valid token's reply is one object for as long as the token is cached: serialize it once.
   const payloads = new WeakMap<ValidateReply, string>()
   const serialized = (body: ValidateReply): string => {
@@ -114,13 +123,6 @@ export function createTokenLane(options: TokenLaneOptions): TokenLane {
     const batch = pending
     pending = []
     for (const write of batch) write()
-  }
-
-  function clientAddress(req: IncomingMessage): string | undefined {
-    if (!options.trustProxy) return req.socket.remoteAddress
-    // As Fastify's request.ip with trustProxy: true (every hop trusted).
-    const addresses = proxyAddr.all(req, () => true)
-    return addresses[addresses.length - 1]
   }
 
   function errorPayload(
@@ -141,7 +143,10 @@ export function createTokenLane(options: TokenLaneOptions): TokenLane {
     body: Body,
   ): Answer | Promise<Answer> {
     const { requestId } = request
-    const headers: Record<string, string> = { 'x-request-id': requestId }
+    const headers: Record<string, string> = {
+      'x-request-id': requestId,
+      'x-content-type-options': 'nosniff',
+    }
     if (decision) {
       Object.assign(headers, rateLimitHeaders(decision))
       const exceeded = rateLimitExceeded(decision)
@@ -162,10 +167,10 @@ export function createTokenLane(options: TokenLaneOptions): TokenLane {
       return errorPayload(validationAnswer(validateBody.errors ?? [], 'body'), requestId, headers)
     }
     headers['content-type'] = JSON_CONTENT_TYPE
-    const tenantId = request.tenant.id
-    const known = tokens.validateVerified(parsed.value.token, tenantId)
+    const { tenant, livemode } = request
+    const known = tokens.validateVerified(parsed.value.token, tenant.id, livemode)
     if (known !== undefined) return { status: 200, headers, payload: serialized(reply(known)) }
-    return tokens.validate(parsed.value.token, tenantId).then((result) => ({
+    return tokens.validate(parsed.value.token, tenant.id, livemode).then((result) => ({
       status: 200,
       headers,
       payload: serialized(reply(result)),
@@ -192,9 +197,11 @@ export function createTokenLane(options: TokenLaneOptions): TokenLane {
   }
 
   function fail(request: Pending, err: unknown): void {
-    options.logUnexpected(err, request.requestId)
-    const headers = { 'x-request-id': request.requestId }
-    send(request, errorPayload(UNEXPECTED_ERROR, request.requestId, headers))
+    const outage = options.isUnavailable(err)
+    if (!outage) options.logUnexpected(err, request.requestId)
+    const headers = { 'x-request-id': request.requestId, 'x-content-type-options': 'nosniff' }
+    const answer = outage ? DATABASE_OUTAGE : UNEXPECTED_ERROR
+    send(request, errorPayload(answer, request.requestId, headers))
   }
 
   function send(request: Pending, out: Answer): void {
@@ -217,6 +224,7 @@ export function createTokenLane(options: TokenLaneOptions): TokenLane {
           tenant: request.tenant,
           loomEvent: null,
         },
+        PATH,
         out.status,
         performance.now() - request.started,
         'failures',
@@ -240,7 +248,7 @@ export function createTokenLane(options: TokenLaneOptions): TokenLane {
         !(length > 0 && length <= options.bodyLimit)
       )
         return false
-      const address = clientAddress(req)
+      const address = clientAddress(req, options.trustProxy)
       if (address === undefined || !limits.recentlyClear(address)) return false
       const presented = presentedApiKey(headers)
       const found = presented === null ? null : tenantAuth.cached(presented)
@@ -251,6 +259,7 @@ export function createTokenLane(options: TokenLaneOptions): TokenLane {
         req,
         res,
         tenant: found.tenant,
+        livemode: found.apiKey.mode === 'live',
         requestId: requestIdFor(headers),
         started: performance.now(),
         decision: WAITING,

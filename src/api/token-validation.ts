@@ -5,8 +5,9 @@ import { Type } from 'typebox'
 import type { Static } from 'typebox'
 import { IsoTime } from './schemas.ts'
 import { MAX_TOKEN_LENGTH } from '../domain/tokens.ts'
+import { ATTESTATION_METHODS } from '../domain/verification.ts'
 import type { AgeTokenClaims } from '../domain/tokens.ts'
-import type { Validation } from '../tokens.ts'
+import type { InvalidReason, Validation } from '../tokens.ts'
 
 export const TokenBody = Type.Object(
   { token: Type.String({ minLength: 1, maxLength: MAX_TOKEN_LENGTH * 4 }) },
@@ -21,8 +22,20 @@ export const ValidateReply = Type.Object({
       Type.Literal('TOKEN_EXPIRED'),
       Type.Literal('TOKEN_INVALID'),
       Type.Literal('TENANT_MISMATCH'),
+      Type.Literal('LIVEMODE_MISMATCH'),
       Type.Literal('TOKEN_REVOKED'),
     ]),
+  ),
+  livemode: Type.Optional(
+    Type.Boolean({
+      description: 'Minted for a live verification (true) or a test one (false)',
+    }),
+  ),
+  method: Type.Optional(
+    Type.Enum(ATTESTATION_METHODS, {
+      description:
+        'What the age claims rest on: document, document+face, age_estimation, tenant_attested (the tenant’s own /verify/submit), manual_review (a reviewer settled it in the console), or mock (test mode)',
+    }),
   ),
   over18: Type.Optional(Type.Boolean()),
   verificationId: Type.Optional(Type.String()),
@@ -40,6 +53,8 @@ type ValidReply = ValidateReply & { valid: true }
 function toValidReply(c: AgeTokenClaims): ValidReply {
   return {
     valid: true,
+    livemode: c.livemode === true,
+    ...(c.method !== undefined && { method: c.method }),
     over18: c.over18,
     verificationId: c.sub,
     ...(c.verified_age !== undefined && { verifiedAge: c.verified_age }),
@@ -54,9 +69,12 @@ function toValidReply(c: AgeTokenClaims): ValidReply {
  * keeps (one object per token) while the token stays valid: it is shaped once per token, not on
  * every validation.
  */
-export function validationReplies(): (result: Validation) => ValidateReply {
+export function validationReplies(
+  count: (result: 'valid' | InvalidReason) => void = () => undefined,
+): (result: Validation) => ValidateReply {
   const valid = new WeakMap<AgeTokenClaims, ValidReply>()
   return (result) => {
+    count(result.valid ? 'valid' : result.reason)
     if (!result.valid) return { valid: false, over18: false, reason: result.reason }
     let reply = valid.get(result.claims)
     if (reply === undefined) {

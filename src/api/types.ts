@@ -1,10 +1,19 @@
 // What Loom adds to Fastify's request and route config.
 import type { ApiKey, Tenant } from '../domain/tenants.ts'
 import type { Surface } from './surfaces.ts'
+import type { Deps } from '../deps.ts'
+import type { TenantAuthenticator } from './auth.ts'
+import type { TokenLane } from './token-lane.ts'
 
 export type RouteAuth = 'tenant' | 'admin' | 'none'
 
 declare module 'fastify' {
+  interface FastifyInstance {
+    deps: Deps
+    tenantAuth: TenantAuthenticator
+    /** The fast path of POST /tokens/validate; null when LOOM_TOKEN_FAST_PATH is off. */
+    tokenLane: TokenLane | null
+  }
   interface FastifyContextConfig {
     /** Who may call the route; checked before the body is read. */
     auth?: RouteAuth
@@ -12,7 +21,7 @@ declare module 'fastify' {
     surface?: Surface
     /**
      * A tenant route that also accepts a short-lived access token from `POST /oidc/token` in
-     * `Authorization: Bearer` (seed 004's `verify_access_token`), besides the API key itself.
+     * `Authorization: Bearer` (the verification-sessions API's `verify_access_token`), besides the API key itself.
      */
     acceptsAccessToken?: boolean
     /**

@@ -3,11 +3,13 @@ import { decideFromAgeEstimate, decideFromEvidence, issuingCountry } from './dec
 import type { DocumentRead, Workflow } from './decision.ts'
 import type { InspectResult, InspectSuccess } from '../engine/types.ts'
 
+// The readings below are ICAO's Utopia specimen: taken as real here, as test mode does.
 const ageOnly: Workflow = {
   verificationType: 'age_only',
   minAge: 18,
   acceptedDocumentTypes: null,
   requireFaceMatch: false,
+  acceptSpecimens: true,
 }
 
 function mrzRead(over: Partial<InspectSuccess> = {}): InspectSuccess {
@@ -193,5 +195,65 @@ describe('decideFromAgeEstimate', () => {
   it('never claims less than the minimum age it approves', () => {
     // A cleared flag with an age under the bar (inconsistent input) is not an approval.
     expect(decideFromAgeEstimate(21, 7, { age: 27, cleared: true })).toBeNull()
+  })
+})
+
+describe('specimen documents', () => {
+  const live: Workflow = { ...ageOnly, acceptSpecimens: false }
+  const real = {
+    person: {
+      lastName: 'NOWAK',
+      firstName: 'ANNA',
+      sex: 'F' as const,
+      dateOfBirth: '1990-01-01',
+      nationality: 'POL',
+    },
+    document: { number: 'EA1234567', issuer: 'POL', expiryDate: '2031-01-01', issueDate: null },
+  }
+  const read = (over: Partial<InspectSuccess>): DocumentRead => ({
+    kind: 'document_front',
+    result: mrzRead({ ...real, ...over }),
+  })
+
+  it('are refused in live mode, whatever gives them away', () => {
+    const cases: Partial<InspectSuccess>[] = [
+      {}, // Utopia, ICAO's example number (mrzRead's defaults)
+      { person: { ...real.person, nationality: 'UTO' } },
+      { person: { ...real.person, firstName: 'SPECIMEN ANNA' } },
+      { person: { ...real.person, lastName: 'MUSTERMANN', firstName: 'ERIKA' } },
+      { document: { ...real.document, number: 'C01X00T47' } },
+      {
+        mrz: {
+          format: 'TD3',
+          lines: [
+            'P<POLNOWAK<<ANNA<<<<<<<<<<<<<<<<<<<<<<<<<<<',
+            'EA12345670POL9001012F3101018SPECIMEN<<<<<<2',
+          ],
+          valid: true,
+          checks: {},
+        },
+      },
+    ]
+    for (const [i, over] of cases.entries()) {
+      const r = i === 0 ? { kind: 'document_front' as const, result: mrzRead() } : read(over)
+      const policy = decideFromEvidence(live, [r], null)
+      expect(policy.status, JSON.stringify(over)).toBe('rejected')
+      expect(policy.reasons).toEqual(['specimen_document'])
+      expect(policy.checks.find((c) => c.name === 'not_a_specimen')?.outcome).toBe('fail')
+      // Test mode takes the same document as read.
+      expect(decideFromEvidence(ageOnly, [r], null).status, JSON.stringify(over)).toBe('approved')
+    }
+  })
+
+  it('leave real documents alone, names that merely contain the words included', () => {
+    for (const over of [
+      {},
+      { person: { ...real.person, lastName: 'SAMPLES', firstName: 'MUSTERA' } },
+      { person: { ...real.person, lastName: 'ERIKSSON', firstName: 'ANNA' } },
+    ]) {
+      const policy = decideFromEvidence(live, [read(over)], null)
+      expect(policy.status, JSON.stringify(over)).toBe('approved')
+      expect(policy.checks.find((c) => c.name === 'not_a_specimen')?.outcome).toBe('pass')
+    }
   })
 })

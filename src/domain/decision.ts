@@ -3,6 +3,7 @@
 // A minor is never approved: whatever cannot be established leads to review or rejection.
 import type { DocumentType, InspectResult, InspectSuccess } from '../engine/types.ts'
 import type { Decision, VerificationType } from './verification.ts'
+import { specimenSigns } from './specimens.ts'
 
 export interface Workflow {
   verificationType: VerificationType
@@ -13,6 +14,11 @@ export interface Workflow {
   acceptedCountries?: string[] | null
   /** Full verification needs the selfie to match the document portrait. */
   requireFaceMatch: boolean
+  /**
+   * Whether specimen documents are taken as if they were real: in test mode (and where the
+   * operator allows it for staging, LOOM_ACCEPT_SPECIMENS); never otherwise.
+   */
+  acceptSpecimens: boolean
 }
 
 export type ImageKind = 'document_front' | 'document_back' | 'selfie'
@@ -25,8 +31,10 @@ export interface DocumentRead {
 export interface FaceEvidence {
   decision: 'match' | 'no_match' | 'review'
   similarity: number
-  /** Presentation-attack signals failed (screen, print, mask…). */
+  /** Presentation-attack signals failed (screen, print, mask, the document shown again…). */
   attackSuspected: boolean
+  /** Which signals, for the result's checks. */
+  attackDetail?: string
 }
 
 export type CheckOutcome = 'pass' | 'fail' | 'review' | 'not_applicable'
@@ -43,10 +51,19 @@ export interface PolicyResult extends Decision {
   primary: InspectSuccess | null
 }
 
-/** How far a clean read of each source is trusted (from the eval's wrong-read rates). */
+/**
+ * How far a clean read of each source is trusted (from the eval's wrong-read rates).
+ *
+ * `confidence` describes the evidence; it does not decide. It starts from the source's trust,
+ * rises when a second source on the same document agrees, falls when the payload needed
+ * repairs, and scales with the face similarity when a face was matched. Every doubt the checks
+ * can name (no birth date, no expiry, no face comparison, a face in the review band, a suspect
+ * presentation) sends the verification to review by itself. A confidence gate on top of that
+ * once existed, but the figure is a product of constants whose lowest approvable value was above
+ * the gate, so it could never fire; it was removed rather than kept as decoration. Calibrating
+ * a gate needs wrong reads to calibrate on, which the evals do not have yet.
+ */
 const SOURCE_CONFIDENCE = { mrz: 0.98, aamva: 0.97 } as const
-/** Below this an otherwise passing verification goes to review instead of approval. */
-export const APPROVE_MIN_CONFIDENCE = 0.85
 
 function round(x: number): number {
   return Math.round(x * 1000) / 1000
@@ -93,6 +110,7 @@ export function decideFromEvidence(
     confidence: round(confidence),
     verifiedAge: primary?.ageYears ?? null,
     decidedBy: 'loom',
+    method: 'document',
     checks,
     primary,
   })
@@ -128,6 +146,17 @@ export function decideFromEvidence(
   if (primary.mrz) {
     checks.push({ name: 'mrz_check_digits', outcome: primary.mrz.valid ? 'pass' : 'fail' })
     if (!primary.mrz.valid) return rejected(['checksum_failed'], primary, 0.2)
+  }
+  const specimen = specimenSigns(primary)
+  checks.push({
+    name: 'not_a_specimen',
+    outcome: specimen.length === 0 || workflow.acceptSpecimens ? 'pass' : 'fail',
+    ...(specimen.length > 0 && {
+      detail: `${specimen.join('; ')}${workflow.acceptSpecimens ? ' (accepted in test mode)' : ''}`,
+    }),
+  })
+  if (specimen.length > 0 && !workflow.acceptSpecimens) {
+    return rejected(['specimen_document'], primary, confidence)
   }
   if (primary.aamva?.repairs && primary.aamva.repairs.length > 0) confidence *= 0.95
   const failedConsistency = Object.entries(primary.checks ?? {})
@@ -208,6 +237,7 @@ export function decideFromEvidence(
       checks.push({
         name: 'presentation_attack',
         outcome: face.attackSuspected ? 'review' : 'pass',
+        ...(face.attackDetail !== undefined && { detail: face.attackDetail }),
       })
       if (face.decision === 'no_match') return rejected(['face_mismatch'], primary, confidence)
       // Still-image attack signals are weak (src/engine/face/README.md): a suspect selfie goes to
@@ -220,7 +250,6 @@ export function decideFromEvidence(
     checks.push({ name: 'face_match', outcome: 'not_applicable' })
   }
 
-  if (confidence < APPROVE_MIN_CONFIDENCE) reviewReasons.push('low_confidence')
   const reasons = [...new Set(reviewReasons)]
   return {
     status: reasons.length > 0 ? 'review' : 'approved',
@@ -228,6 +257,7 @@ export function decideFromEvidence(
     confidence: round(confidence),
     verifiedAge: age,
     decidedBy: 'loom',
+    method: face?.decision === 'match' && !face.attackSuspected ? 'document+face' : 'document',
     checks,
     primary,
   }
@@ -264,6 +294,7 @@ export function decideFromAgeEstimate(
     confidence: AGE_ESTIMATE_CONFIDENCE,
     verifiedAge,
     decidedBy: 'loom',
+    method: 'age_estimation',
     checks: [
       { name: 'age_estimation', outcome: 'pass', detail: `estimate clears ${minAge + buffer}` },
       { name: 'presentation_attack', outcome: 'pass' },

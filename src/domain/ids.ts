@@ -14,6 +14,9 @@ export type IdPrefix =
   | 'ses'
   | 'rev'
   | 'inv'
+  | 'usr'
+  | 'cse'
+  | 'aud'
 
 const ID_BODY = /^[0-9A-Za-z]{6,60}$/
 

@@ -1,4 +1,4 @@
-// The words of an invitation (seed 003): a workflow may set its own texts; placeholders are
+// The words of an invitation (the sessions API): a workflow may set its own texts; placeholders are
 // filled in here, escaped for HTML where the body is HTML.
 import type { InvitationTexts } from './workflows.ts'
 

@@ -6,7 +6,7 @@ function decision(status: Decision['status'], reasons: string[]): Decision {
   return { status, reasons, confidence: 0.9, verifiedAge: 30, decidedBy: 'loom' }
 }
 
-describe('session outcome (seed 003)', () => {
+describe('session outcome (the sessions API)', () => {
   const cases: [VerificationStatus, Decision | null, string | null, unknown][] = [
     ['pending', null, null, null],
     ['in_progress', null, null, null],

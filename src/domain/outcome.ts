@@ -1,4 +1,4 @@
-// How a session ended, in seed 003's words: the redirect a person is sent to when they finish,
+// How a session ended, in the sessions API's words: the redirect a person is sent to when they finish,
 // leave or the session fails carries `status` (success | failed | abandoned) and, unless it is a
 // success, a `reason`. The status describes the session, not the verdict: a completed session
 // whose verification was rejected for the person's age is still a `success` (the tenant reads the
@@ -42,6 +42,10 @@ export function sessionOutcome(verification: {
     case 'review':
       return { status: 'success' }
     case 'rejected': {
+      // A hosted page whose attempts ran out ends with the workflow's reason, when it names one.
+      if (endReason !== null && (END_REASONS as readonly string[]).includes(endReason)) {
+        return { status: 'failed', reason: endReason as EndReason }
+      }
       const retryable = decision?.reasons.find((r) => RETRYABLE.includes(r))
       return retryable
         ? { status: 'failed', reason: retryable as EndReason }
@@ -56,7 +60,7 @@ export function sessionOutcome(verification: {
   }
 }
 
-/** Seed 003's redirect: `session_id`, `status`, `reason` (not on success) and `state` if given. */
+/** The sessions API's redirect: `session_id`, `status`, `reason` (not on success) and `state` if given. */
 export function outcomeRedirectUrl(
   redirectUrl: string,
   sessionId: string,

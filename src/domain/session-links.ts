@@ -22,6 +22,9 @@ export function checkSessionToken(key: Buffer, token: string, now: Date): Sessio
   const [verificationId = '', exp = '', mac = ''] = parts
   if (!isId('ver', verificationId) || !/^[0-9a-z]{1,10}$/.test(exp))
     return { ok: false, reason: 'invalid' }
+  // One spelling only: 43 base64url characters, as signSessionToken writes them (a decoder would
+  // also take padding, '+' and '/', or stray bits in the last character).
+  if (!/^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/.test(mac)) return { ok: false, reason: 'invalid' }
   const expected = createHmac('sha256', key).update(`${verificationId}.${exp}`).digest()
   const given = Buffer.from(mac, 'base64url')
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {

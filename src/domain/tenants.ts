@@ -10,7 +10,7 @@ export interface PlanLimits {
 }
 
 /**
- * Seed 002: 60 requests/minute per tenant by default (the starter plan); seed 001: standard
+ * The native API reference: 60 requests/minute per tenant by default (the starter plan); the one-shot API: standard
  * 100/min, professional 1,000/min, enterprise custom (set on the tenant, these are its defaults).
  */
 export const PLAN_LIMITS: Record<Plan, PlanLimits> = {
@@ -36,8 +36,10 @@ export interface Tenant {
   dataTtlDays: number | null
   /** `#rrggbb` shown on the hosted page; null: Loom's own. */
   brandColor: string | null
-  /** The workflow of sessions created without one (seed 003); null: built-in defaults. */
+  /** The workflow of sessions created without one (the sessions API); null: built-in defaults. */
   defaultWorkflowId: string | null
+  /** Whether the tenant may record its own outcomes (/verify/submit: tenant-attested tokens). */
+  submitAllowed: boolean
   createdAt: string
   updatedAt: string
 }
@@ -59,6 +61,16 @@ export function effectiveLimits(tenant: Tenant): {
 }
 
 export type KeyMode = 'live' | 'test'
+
+/**
+ * Who acts on a tenant's verifications: the tenant, in the mode of the key it presented. Test and
+ * live are separate worlds: a test key sees, changes and deletes only test verifications, a live
+ * key only live ones; the other world's ids are unknown to it (404), as another tenant's are.
+ */
+export interface Caller {
+  tenant: Tenant
+  mode: KeyMode
+}
 
 export interface ApiKey {
   id: string

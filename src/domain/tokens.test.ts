@@ -51,13 +51,82 @@ describe('checkAgeToken', () => {
         issuer: ISSUER,
         verificationId: 'ver_1',
         tenantId: 'ten_1',
+        livemode: true,
+        method: 'document',
         verifiedAge: 30,
         ttlSeconds: 3600,
         now: NOW,
       },
     )
     const check = await checkAgeToken(minted.token, keys, ISSUER, NOW)
-    expect(check).toMatchObject({ ok: true, claims: { sub: 'ver_1', tid: 'ten_1', over18: true } })
+    expect(check).toMatchObject({
+      ok: true,
+      claims: { sub: 'ver_1', tid: 'ten_1', over18: true, livemode: true },
+    })
+  })
+
+  it('mints only low-s signatures and refuses the high-s twin of one', async () => {
+    const order = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n
+    let flipped = 0
+    for (let i = 0; i < 24; i++) {
+      const { token } = await mintAgeToken(
+        { kid: 'lk_a', privateKey: signer.privateKey },
+        {
+          issuer: ISSUER,
+          verificationId: `ver_${i}`,
+          tenantId: 'ten_1',
+          livemode: false,
+          method: 'document+face',
+          verifiedAge: 30,
+          ttlSeconds: 3600,
+          now: NOW,
+        },
+      )
+      const dot = token.lastIndexOf('.')
+      const signature = Buffer.from(token.slice(dot + 1), 'base64url')
+      const s = BigInt(`0x${signature.subarray(32).toString('hex')}`)
+      expect(s <= order >> 1n).toBe(true)
+      expect((await checkAgeToken(token, keys, ISSUER, NOW)).ok).toBe(true)
+      const high = Buffer.from((order - s).toString(16).padStart(64, '0'), 'hex')
+      const twin = `${token.slice(0, dot + 1)}${Buffer.concat([signature.subarray(0, 32), high]).toString('base64url')}`
+      // The twin verifies as ECDSA (jose takes it); Loom refuses it.
+      const jwks = createLocalJWKSet({ keys: [signer.jwk] })
+      expect(await jwtVerify(twin, jwks).then(() => true)).toBe(true)
+      expect(await checkAgeToken(twin, keys, ISSUER, NOW)).toEqual({
+        ok: false,
+        reason: 'TOKEN_INVALID',
+      })
+      flipped++
+    }
+    expect(flipped).toBe(24)
+  })
+
+  it('refuses a signature spelled with stray bits in its last character', async () => {
+    const { token } = await mintAgeToken(
+      { kid: 'lk_a', privateKey: signer.privateKey },
+      {
+        issuer: ISSUER,
+        verificationId: 'ver_1',
+        tenantId: 'ten_1',
+        livemode: true,
+        method: 'document',
+        verifiedAge: 30,
+        ttlSeconds: 3600,
+        now: NOW,
+      },
+    )
+    // 64 bytes take 86 characters: the last one carries 2 bits and 4 that must be zero.
+    const last = token.at(-1)!
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+    const stray = alphabet[alphabet.indexOf(last) | 1]!
+    const altered = token.slice(0, -1) + stray
+    expect(Buffer.from(altered.split('.')[2]!, 'base64url')).toEqual(
+      Buffer.from(token.split('.')[2]!, 'base64url'),
+    )
+    expect(await checkAgeToken(altered, keys, ISSUER, NOW)).toEqual({
+      ok: false,
+      reason: 'TOKEN_INVALID',
+    })
   })
 
   it('gives each bad token its reason', async () => {
@@ -74,6 +143,7 @@ describe('checkAgeToken', () => {
       ['no jti', sign({ ...goodClaims, jti: undefined }), 'TOKEN_INVALID'],
       ['no exp', sign({ ...goodClaims, exp: undefined }), 'TOKEN_INVALID'],
       ['no tenant', sign({ ...goodClaims, tid: undefined }), 'TOKEN_INVALID'],
+      ['livemode not a boolean', sign({ ...goodClaims, livemode: 'yes' }), 'TOKEN_INVALID'],
       ['critical extension', sign(goodClaims, { crit: ['b64'], b64: true }), 'TOKEN_INVALID'],
       [
         'alg none',

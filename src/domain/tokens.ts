@@ -6,7 +6,8 @@ import { promisify } from 'node:util'
 import { SignJWT } from 'jose'
 import type { CryptoKey, JWK, JWTPayload } from 'jose'
 import { randomBase62 } from './ids.ts'
-import { thresholdsMet } from './verification.ts'
+import { ATTESTATION_METHODS, thresholdsMet } from './verification.ts'
+import type { AttestationMethod } from './verification.ts'
 
 export const TOKEN_AUDIENCE = 'age-verification'
 export const TOKEN_ALG = 'ES256'
@@ -17,6 +18,13 @@ export const MAX_TOKEN_LENGTH = 4096
 export interface AgeTokenClaims extends JWTPayload {
   sub: string // verificationId
   tid: string // tenant id
+  /**
+   * Minted for a live verification (true) or a test one (false). Tokens from before this claim
+   * existed lack it; the token service then asks the store which mode their verification is in.
+   */
+  livemode?: boolean
+  /** What the token's age claims rest on (absent from tokens minted before it existed). */
+  method?: AttestationMethod
   over18: boolean
   verified_age?: number
   age_over_13?: true
@@ -33,6 +41,8 @@ export interface MintInput {
   issuer: string
   verificationId: string
   tenantId: string
+  livemode: boolean
+  method: AttestationMethod
   verifiedAge: number | null
   ttlSeconds: number
   now: Date
@@ -48,6 +58,8 @@ export async function mintAgeToken(
   const jti = `tok_${randomBase62(22)}`
   const claims: Record<string, unknown> = {
     tid: input.tenantId,
+    livemode: input.livemode,
+    method: input.method,
     over18: input.verifiedAge !== null && input.verifiedAge >= 18,
     ...thresholdsMet(input.verifiedAge),
     ...(input.verifiedAge !== null && { verified_age: input.verifiedAge }),
@@ -61,7 +73,26 @@ export async function mintAgeToken(
     .setExpirationTime(exp)
     .setJti(jti)
     .sign(key.privateKey)
-  return { token, jti, expiresAt: new Date(exp * 1000) }
+  return { token: withLowS(token), jti, expiresAt: new Date(exp * 1000) }
+}
+
+/** The order of P-256's base point (SEC 2 §2.4.2); an ECDSA `s` and `n − s` both verify. */
+const P256_ORDER = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n
+const P256_HALF_ORDER = P256_ORDER >> 1n
+
+const bigIntOf = (bytes: Buffer): bigint => BigInt(`0x${bytes.toString('hex') || '0'}`)
+
+/**
+ * An ECDSA signature (r, s) has a twin (r, n − s) that verifies as well, so a token would have two
+ * spellings. Loom mints only the low-s one (as BIP 62 and libsecp256k1 do) and refuses the other.
+ */
+function withLowS(token: string): string {
+  const dot = token.lastIndexOf('.')
+  const signature = Buffer.from(token.slice(dot + 1), 'base64url')
+  const s = bigIntOf(signature.subarray(32))
+  if (s <= P256_HALF_ORDER) return token
+  const low = Buffer.from((P256_ORDER - s).toString(16).padStart(64, '0'), 'hex')
+  return `${token.slice(0, dot + 1)}${Buffer.concat([signature.subarray(0, 32), low]).toString('base64url')}`
 }
 
 export type TokenCheck =
@@ -133,7 +164,10 @@ export async function checkAgeToken(
   const key = typeof header.kid === 'string' ? keys.get(header.kid) : undefined
   if (key === undefined) return { ok: false, reason: 'TOKEN_UNKNOWN_KEY' }
   const signed = Buffer.from(token.slice(0, lastDot), 'ascii')
-  const valid = await verifySignature(signed, key, Buffer.from(signature, 'base64url')).catch(
+  const signatureBytes = Buffer.from(signature, 'base64url')
+  // RFC 4648 §3.5: one spelling per value — trailing bits of the last character must be zero.
+  if (signatureBytes.toString('base64url') !== signature) return invalid
+  const valid = await verifySignature(signed, key, signatureBytes).catch(
     // OpenSSL refusing to check a signature (it cannot parse it) makes it as invalid as a mismatch.
     () => false,
   )
@@ -141,7 +175,15 @@ export async function checkAgeToken(
 
   const claims = decodeJson(token.slice(firstDot + 1, lastDot))
   if (claims === null) return invalid
-  const { iss, aud, sub, jti, iat, exp, nbf, tid, over18 } = claims
+  const { iss, aud, sub, jti, iat, exp, nbf, tid, over18, livemode, method } = claims
+  if (method !== undefined && !(ATTESTATION_METHODS as readonly unknown[]).includes(method)) {
+    return invalid
+  }
+  if (livemode !== undefined) {
+    if (typeof livemode !== 'boolean') return invalid
+    // Every token minted with `livemode` has a low s; its high-s twin is not one Loom issued.
+    if (bigIntOf(signatureBytes.subarray(32)) > P256_HALF_ORDER) return invalid
+  }
   const audiences = Array.isArray(aud) ? aud : [aud]
   if (iss !== issuer || !audiences.includes(TOKEN_AUDIENCE)) return invalid
   if (typeof sub !== 'string' || typeof jti !== 'string') return invalid

@@ -86,8 +86,25 @@ export const REASONS = [
   'presentation_attack',
   'manual_review',
   'tenant_decision',
+  'specimen_document',
 ] as const
 export type Reason = (typeof REASONS)[number]
+
+/**
+ * What an age token's claims rest on: a document read by Loom (`document`), that and a selfie
+ * matched to its portrait (`document+face`), a facial age estimate (`age_estimation`), the
+ * tenant's own word through /verify/submit (`tenant_attested`), a person of the tenant who
+ * settled a `review` verification in the console (`manual_review`), or a test-mode mock (`mock`).
+ */
+export const ATTESTATION_METHODS = [
+  'document',
+  'document+face',
+  'age_estimation',
+  'tenant_attested',
+  'manual_review',
+  'mock',
+] as const
+export type AttestationMethod = (typeof ATTESTATION_METHODS)[number]
 
 export interface Decision {
   status: 'approved' | 'rejected' | 'review'
@@ -97,7 +114,21 @@ export interface Decision {
   confidence: number
   verifiedAge: number | null
   /** Who decided: Loom's policy, a test-mode mock behaviour, or the tenant (/verify/submit). */
-  decidedBy: 'loom' | 'mock' | 'tenant'
+  decidedBy: 'loom' | 'mock' | 'tenant' | 'reviewer'
+  /** What the decision rests on (decisions stored before it was recorded: see methodOf). */
+  method?: AttestationMethod
+}
+
+/** What a decision rests on; for one stored before methods were recorded, what decided it. */
+export function methodOf(decision: Decision): AttestationMethod {
+  if (decision.method !== undefined) return decision.method
+  return decision.decidedBy === 'tenant'
+    ? 'tenant_attested'
+    : decision.decidedBy === 'reviewer'
+      ? 'manual_review'
+      : decision.decidedBy === 'mock'
+        ? 'mock'
+        : 'document'
 }
 
 export const AGE_THRESHOLDS = [13, 16, 18, 21, 25] as const
@@ -133,6 +164,7 @@ export function mockDecision(behavior: MockBehavior, minAge: number): Decision {
         confidence: 0.99,
         verifiedAge: adult,
         decidedBy: 'mock',
+        method: 'mock',
       }
     case 'reject_underage':
       return {
@@ -141,6 +173,7 @@ export function mockDecision(behavior: MockBehavior, minAge: number): Decision {
         confidence: 0.99,
         verifiedAge: minAge - 2,
         decidedBy: 'mock',
+        method: 'mock',
       }
     case 'reject_expired':
       return {
@@ -149,6 +182,7 @@ export function mockDecision(behavior: MockBehavior, minAge: number): Decision {
         confidence: 0.95,
         verifiedAge: adult,
         decidedBy: 'mock',
+        method: 'mock',
       }
     case 'document_unreadable':
       return {
@@ -157,6 +191,7 @@ export function mockDecision(behavior: MockBehavior, minAge: number): Decision {
         confidence: 0,
         verifiedAge: null,
         decidedBy: 'mock',
+        method: 'mock',
       }
     case 'face_mismatch':
       return {
@@ -165,6 +200,7 @@ export function mockDecision(behavior: MockBehavior, minAge: number): Decision {
         confidence: 0.9,
         verifiedAge: adult,
         decidedBy: 'mock',
+        method: 'mock',
       }
     case 'review':
       return {
@@ -173,6 +209,7 @@ export function mockDecision(behavior: MockBehavior, minAge: number): Decision {
         confidence: 0.5,
         verifiedAge: adult,
         decidedBy: 'mock',
+        method: 'mock',
       }
   }
 }

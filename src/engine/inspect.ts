@@ -12,7 +12,8 @@ import {
   type IntakeOptions,
 } from './intake.ts'
 import type { GrayImage } from './image.ts'
-import { detectLayout, parseMrz, splitMrzText, type ParsedMrz } from './mrz/parse.ts'
+import { parseMrz, splitMrzText, type ParsedMrz } from './mrz/parse.ts'
+import { detectLayout } from './mrz/layouts.ts'
 import { readMrz } from './mrz/read.ts'
 import { readAamvaFromImage } from './aamva/index.ts'
 import {
@@ -22,6 +23,7 @@ import {
   type InspectFailure,
   type InspectResult,
   type InspectSuccess,
+  type QualityIssue,
 } from './types.ts'
 
 export interface InspectOptions {
@@ -121,6 +123,17 @@ const SPECIFICITY: Record<string, number> = {
   BARCODE_NOT_FOUND: 1,
 }
 
+/** A failure at least this specific means a reader located its zone (MRZ lines, a barcode). */
+const LOCATED = 3
+/** What a person is told first when a photo has several faults. */
+const ISSUE_ORDER: readonly QualityIssue[] = ['too_small', 'too_dark', 'blurry', 'glare']
+/**
+ * Below this edge sharpness a located zone that was not read is put down to blur (a sharp
+ * specimen scores above 1, one blurred until its MRZ no longer reads 0.14–0.27; the hard "blurry"
+ * verdict of assessQuality is below 0.12).
+ */
+const SOFT_SHARPNESS = 0.3
+
 /** Inspect an image or PDF of one document side: intake, then each reader until one succeeds. */
 export async function inspectImage(
   bytes: Uint8Array,
@@ -157,14 +170,20 @@ export async function inspectImage(
   }
 
   // Nothing read: blame the image when it is visibly poor, otherwise say what was (not) found.
+  // Glare is a fault of a document's surface: it is blamed only when a reader located a zone it
+  // could not read (a photo of people with a bright window has glare but no document in it).
   const quality = assessQuality(image)
   const timingsMs = { decode: decodeMs, total }
-  if (quality.issues.length > 0) {
+  const located = failures.some((f) => (SPECIFICITY[f.code] ?? 0) >= LOCATED)
+  const issues = quality.issues
+    .filter((issue) => issue !== 'glare' || located)
+    .sort((a, b) => ISSUE_ORDER.indexOf(a) - ISSUE_ORDER.indexOf(b))
+  if (issues.length > 0) {
     return failure(
       {
         code: 'DOCUMENT_QUALITY_LOW',
-        message: `Could not read the document; the photo is ${quality.issues.map(describeIssue).join(', ')}.`,
-        quality: quality.issues,
+        message: `Could not read the document; the photo is ${issues.map(describeIssue).join(', ')}.`,
+        quality: issues,
       },
       timingsMs,
     )
@@ -184,6 +203,11 @@ export async function inspectImage(
       },
       timingsMs,
     )
+  }
+  // A zone located but not read in a soft photo: the likely cause goes with the reader's error
+  // (its code stays), so the person hears "blurry" rather than "the lines could not be read".
+  if ((SPECIFICITY[best.code] ?? 0) >= LOCATED && quality.sharpness < SOFT_SHARPNESS) {
+    return failure({ ...best, quality: ['blurry'] }, timingsMs)
   }
   return failure(best, timingsMs)
 }

@@ -6,6 +6,7 @@
 import sharp, { type Metadata } from 'sharp'
 import type * as MupdfModule from 'mupdf'
 import type { EngineError, QualityIssue } from './types.ts'
+import type { GrayImage } from './image.ts'
 
 export type DocumentFormat = 'jpeg' | 'png' | 'webp' | 'pdf'
 
@@ -20,14 +21,13 @@ export interface IntakeOptions {
   maxDimension?: number
   /** Images are scaled down on decode so that their longer side is at most this (default 4096). */
   maxWorkingSide?: number
+  /** Whether a PDF's first page is accepted (default true; a selfie is a photo, never a PDF). */
+  acceptPdf?: boolean
 }
 
-export interface DocumentImage {
+/** A decoded image: row-major 8-bit luminance, width × height. */
+export interface DocumentImage extends GrayImage {
   format: DocumentFormat
-  width: number
-  height: number
-  /** Row-major 8-bit luminance, width × height. */
-  gray: Uint8Array
   /** Size before any scaling on decode (after orientation); for PDFs, the rendered size. */
   sourceWidth: number
   sourceHeight: number
@@ -53,6 +53,7 @@ const DEFAULTS = {
   maxPixels: 64_000_000,
   maxDimension: 20_000,
   maxWorkingSide: 4096,
+  acceptPdf: true,
 }
 /** PDF pages are rendered so that the longer side is about this many pixels. */
 const PDF_RENDER_SIDE = 2400
@@ -171,7 +172,15 @@ async function decodeImage(
   if (format === 'unknown') {
     return fail('DOCUMENT_INVALID_FORMAT', `The file is not an image we can read. ${ACCEPTED}`)
   }
-  if (format === 'pdf') return decodePdf(bytes, o, channels)
+  if (format === 'pdf') {
+    if (!o.acceptPdf) {
+      return fail(
+        'DOCUMENT_INVALID_FORMAT',
+        'A PDF is not a photo: send a JPEG, PNG or WebP image.',
+      )
+    }
+    return decodePdf(bytes, o, channels)
+  }
 
   // Refuse bombs before any pixel is decoded: first our own header read, then libvips' limit.
   if (format === 'jpeg' || format === 'png') {
@@ -333,11 +342,7 @@ export interface QualityReport {
 const GLARE_RING = 6
 
 /** Judge whether an image is good enough to read, in reasons a person can act on. */
-export function assessQuality(image: {
-  width: number
-  height: number
-  gray: Uint8Array
-}): QualityReport {
+export function assessQuality(image: GrayImage): QualityReport {
   const { width, height, gray } = image
   const issues: QualityIssue[] = []
   if (width < DEFAULTS.minSide || height < DEFAULTS.minSide) issues.push('too_small')

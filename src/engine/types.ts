@@ -25,6 +25,11 @@ export interface EngineError {
   quality?: QualityIssue[]
 }
 
+/** An image decoded and judged, but not read: its size and what is wrong with it, if anything. */
+export type ImageCheck =
+  | { ok: true; width: number; height: number; quality: QualityIssue[] }
+  | { ok: false; error: EngineError }
+
 export type DocumentType =
   'passport' | 'id_card' | 'visa' | 'residence_permit' | 'drivers_license' | 'travel_document'
 

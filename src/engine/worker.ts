@@ -1,9 +1,31 @@
-// Runs in a worker thread of the engine pool: CPU-heavy document reading and face work stay off
-// the event loop. Face models load once per thread, on the first face task.
+// Runs in a worker thread of the engine pool: every image decode and all CPU-heavy document and
+// face work stay off the event loop. Face models load once per thread, on the first face task.
+import os from 'node:os'
+import sharp from 'sharp'
 import { inspectImage } from './inspect.ts'
-import type { InspectResult } from './types.ts'
-import { compareFaces, detectFaces, estimateAge } from './face/index.ts'
+import { loadTemplates } from './mrz/glyphs.ts'
+import { assessQuality, decodeDocumentImage } from './intake.ts'
+import type { ImageCheck, InspectResult } from './types.ts'
+import { compareFaces, detectFaces, estimateAge, faceRuntime } from './face/index.ts'
 import type { AgeEstimate, AgeOptions, FaceComparison, FaceDetection } from './face/index.ts'
+
+// libvips keeps decoded images and operations in a cache and runs one decode on several threads;
+// a worker reads one image at a time, so neither helps, and both multiply memory under load.
+sharp.cache(false)
+sharp.concurrency(1)
+
+// Reading documents may take every core for seconds; the event loop that answers /health and
+// /tokens/validate must not wait for it. On Linux a nice value belongs to a thread, so this lowers
+// only this worker thread (elsewhere it may lower the process, or fail: it is only a preference).
+try {
+  os.setPriority(10)
+} catch {
+  // Not permitted here: the threads keep the default priority.
+}
+
+// Face models take seconds to load and warm up: start as the thread starts, so the first
+// person's selfie does not wait for them (a failure here is retried on the first face task).
+faceRuntime().catch(() => undefined)
 
 export interface InspectTask {
   bytes: Uint8Array
@@ -13,17 +35,27 @@ export interface InspectTask {
 
 export type EngineTask =
   | ({ kind: 'inspect' } & InspectTask)
+  | { kind: 'checkImage'; bytes: Uint8Array }
+  | { kind: 'selfCheck' }
   | { kind: 'compareFaces'; document: Uint8Array; selfie: Uint8Array }
   | { kind: 'detectSelfie'; selfie: Uint8Array }
   | { kind: 'estimateAge'; selfie: Uint8Array; options: AgeOptions }
 
-export type EngineTaskResult = InspectResult | FaceComparison | FaceDetection | AgeEstimate
+export type EngineTaskResult =
+  InspectResult | ImageCheck | FaceComparison | FaceDetection | AgeEstimate | { ok: true }
 
 /** Piscina calls the default export with each task. */
 export default async function run(task: EngineTask): Promise<EngineTaskResult> {
   switch (task.kind) {
     case 'inspect':
       return inspectImage(task.bytes, { asOf: task.asOf, hint: task.hint ?? 'auto' })
+    case 'checkImage':
+      return checkImage(task.bytes)
+    case 'selfCheck':
+      // The MRZ reader's templates, built from the shipped outlines: a thread that cannot build
+      // them cannot read a passport.
+      await loadTemplates()
+      return { ok: true }
     case 'compareFaces':
       return compareFaces(task.document, task.selfie)
     case 'detectSelfie': {
@@ -34,4 +66,12 @@ export default async function run(task: EngineTask): Promise<EngineTaskResult> {
     case 'estimateAge':
       return estimateAge(task.selfie, task.options)
   }
+}
+
+/** Decodes an image and judges its quality without reading it (test-mode intake). */
+async function checkImage(bytes: Uint8Array): Promise<ImageCheck> {
+  const decoded = await decodeDocumentImage(bytes)
+  if (!decoded.ok) return decoded
+  const { width, height } = decoded.image
+  return { ok: true, width, height, quality: assessQuality(decoded.image).issues }
 }

@@ -1,6 +1,6 @@
 // Background jobs of the document flow: decide a verification once its images are in.
 import type { JobHandler } from './queue.ts'
-import { PROCESS_JOB, processVerification } from '../services/documents.ts'
+import { PROCESS_JOB, processVerification } from '../services/decisions.ts'
 import { getTenant } from '../store/tenants.ts'
 import { transitionVerification } from '../store/verifications.ts'
 

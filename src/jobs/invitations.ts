@@ -1,4 +1,4 @@
-// Sends invitations (seed 003): email through SMTP (nodemailer), SMS through an HTTP provider
+// Sends invitations (the sessions API): email through SMTP (nodemailer), SMS through an HTTP provider
 // (generic JSON, or Twilio's form API). One job per invitation; failures are retried with
 // back-off and the invitation shows queued → sent, or failed with a reason that never holds the
 // recipient's address.

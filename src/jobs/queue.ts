@@ -9,7 +9,14 @@
 // 5 ms to `pollMs`, and a job enqueued in this process (or a finished job freeing a slot) wakes
 // it at once.
 import type { Deps } from '../deps.ts'
-import { claimJobs, completeJob, extendLease, failJob, onJobEnqueued } from '../store/jobs.ts'
+import {
+  claimJobs,
+  completeJob,
+  extendLease,
+  failJob,
+  onJobEnqueued,
+  releaseJob,
+} from '../store/jobs.ts'
 import type { Job } from '../store/jobs.ts'
 
 export interface JobContext {
@@ -57,11 +64,14 @@ export interface JobRunnerOptions {
   concurrency: number
   leaseMs: number
   pollMs: number
+  /** At most this many of one tenant's jobs at once (fairness between tenants); default no cap. */
+  perTenant?: number
 }
 
 export class JobRunner {
   private readonly handlers = new Map<string, JobHandler>()
   private readonly running = new Set<Promise<void>>()
+  private readonly runningByTenant = new Map<string, number>()
   private stopped = true
   private loop: Promise<void> = Promise.resolve()
   private wake: (() => void) | null = null
@@ -111,13 +121,29 @@ export class JobRunner {
     return jobs.length
   }
 
+  /** Claims due jobs; with a per-tenant cap, those over it in this process go back at once. */
   private async claim(limit: number): Promise<Job[]> {
-    return claimJobs(this.deps.store, {
+    const { perTenant } = this.options
+    const claimed = await claimJobs(this.deps.store, {
       limit,
       leaseMs: this.options.leaseMs,
       now: this.deps.clock.now(),
       types: [...this.handlers.keys()],
+      ...(perTenant !== undefined && { perTenant }),
     })
+    if (perTenant === undefined) return claimed
+    const kept: Job[] = []
+    for (const job of claimed) {
+      const tenant = job.tenantId
+      const busy = tenant === null ? 0 : (this.runningByTenant.get(tenant) ?? 0)
+      if (tenant !== null && busy >= perTenant) {
+        await releaseJob(this.deps.store.db, job, this.deps.clock.now())
+        continue
+      }
+      if (tenant !== null) this.runningByTenant.set(tenant, busy + 1)
+      kept.push(job)
+    }
+    return kept
   }
 
   private async run(): Promise<void> {
@@ -190,6 +216,7 @@ export class JobRunner {
         throw new PermanentJobError('lease expired on the last attempt (did the worker die?)')
       }
       await handler.run(job.payload, ctx)
+      deps.metrics.jobs.inc({ type: job.type, outcome: 'done' })
       const kept = await completeJob(deps.store.db, job, deps.clock.now())
       if (!kept)
         deps.logger.warn(
@@ -200,7 +227,15 @@ export class JobRunner {
       await this.recordFailure(job, handler, ctx, err)
     } finally {
       clearInterval(heartbeat)
+      this.settleTenant(job)
     }
+  }
+
+  private settleTenant(job: Job): void {
+    if (this.options.perTenant === undefined || job.tenantId === null) return
+    const left = (this.runningByTenant.get(job.tenantId) ?? 1) - 1
+    if (left > 0) this.runningByTenant.set(job.tenantId, left)
+    else this.runningByTenant.delete(job.tenantId)
   }
 
   private async recordFailure(
@@ -213,6 +248,7 @@ export class JobRunner {
     const now = deps.clock.now()
     const message = err instanceof Error ? err.message : String(err)
     const last = err instanceof PermanentJobError || job.attempts >= job.maxAttempts
+    deps.metrics.jobs.inc({ type: job.type, outcome: last ? 'dead' : 'retry' })
     const retryAt = last
       ? null
       : err instanceof RetryAt

@@ -74,15 +74,16 @@ function blockedV6(address: string): boolean {
   if (first === 0x00 && second === 0x64 && b[2] === 0xff && b[3] === 0x9b) {
     return b[4] === 0 && b[5] === 1 ? true : blockedV4(embeddedV4(12))
   }
+  // Beyond those, only global unicast (2000::/3) is reachable: this also refuses whatever else
+  // carries an IPv4 address or reaches inside (::ffff:0:a.b.c.d IPv4-translated, 100::/64
+  // discard, fc00::/7 unique local incl. fd00:ec2::254 metadata, fe80::/10 link-local, fec0::/10
+  // site-local, ff00::/8 multicast, and the rest of ::/8 and the reserved space).
+  if ((first & 0xe0) !== 0x20) return true
   // 2002::/16 6to4 carries an IPv4 address in bytes 2-5.
   if (first === 0x20 && second === 0x02) return blockedV4(embeddedV4(2))
-  if (first === 0x01 && second === 0x00 && zero(2, 8)) return true // 100::/64 discard
   if (first === 0x20 && second === 0x01 && b[2] === 0x0d && b[3] === 0xb8) return true // doc
+  if (first === 0x3f && second === 0xff && ((b[2] ?? 0) & 0xf0) === 0) return true // doc (RFC 9637)
   if (first === 0x20 && second === 0x01 && b[2] === 0x00 && (b[3] ?? 0) < 0x02) return true // Teredo, benchmarking
-  if ((first & 0xfe) === 0xfc) return true // fc00::/7 unique local (incl. fd00:ec2::254 metadata)
-  if (first === 0xfe && (second & 0xc0) === 0x80) return true // fe80::/10 link-local
-  if (first === 0xfe && (second & 0xc0) === 0xc0) return true // fec0::/10 site-local (deprecated)
-  if (first === 0xff) return true // multicast
   return false
 }
 

@@ -1,5 +1,5 @@
-// One webhook HTTP attempt: POST with a hard time limit over connect, send and answer; only the
-// first kilobyte of the answer is kept (for the tenant's delivery log), redirects are not
+// One webhook HTTP attempt: POST with time limits on the connection (TCP and TLS), on the first
+// byte of the answer, and on the whole attempt; only the first kilobyte of the answer is kept (for the tenant's delivery log), redirects are not
 // followed, and — unless private targets are allowed — the SSRF guard picks the address.
 import http from 'node:http'
 import https from 'node:https'
@@ -21,7 +21,17 @@ export class WebhookSender {
   private readonly httpAgent = new http.Agent({ keepAlive: true, maxSockets: 32 })
   private readonly httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 32 })
 
-  constructor(private readonly options: { timeoutMs: number; allowPrivate: boolean }) {}
+  constructor(
+    private readonly options: {
+      /** The whole attempt: connect, send, answer. */
+      timeoutMs: number
+      /** TCP and TLS connection (a fresh socket only; a kept-alive one is connected already). */
+      connectTimeoutMs: number
+      /** From the request sent to the first byte of the answer. */
+      firstByteTimeoutMs: number
+      allowPrivate: boolean
+    },
+  ) {}
 
   /** Sends one attempt; never throws for network trouble (that is an outcome). */
   async send(
@@ -52,13 +62,24 @@ export class WebhookSender {
         error: new BlockedAddressError(host, host).message,
       })
     }
+    const { timeoutMs, connectTimeoutMs, firstByteTimeoutMs } = this.options
     return new Promise<AttemptOutcome>((resolve) => {
       let settled = false
+      const timers: NodeJS.Timeout[] = []
       const finish = (outcome: Omit<AttemptOutcome, 'durationMs'>): void => {
         if (settled) return
         settled = true
-        clearTimeout(timer)
+        for (const t of timers) clearTimeout(t)
         resolve(done(outcome))
+      }
+      /** Gives up on the attempt after `ms` unless `cancel` is called first. */
+      const limit = (ms: number, error: string): (() => void) => {
+        const timer = setTimeout(() => {
+          finish({ statusCode: null, responseExcerpt: null, error })
+          request.destroy()
+        }, ms)
+        timers.push(timer)
+        return () => clearTimeout(timer)
       }
       const request = (secure ? https : http).request(url, {
         method: 'POST',
@@ -66,18 +87,24 @@ export class WebhookSender {
         headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
         ...(this.options.allowPrivate ? {} : { lookup: guardedLookup }),
       })
-      const timer = setTimeout(() => {
-        finish({
-          statusCode: null,
-          responseExcerpt: null,
-          error: `timed out after ${this.options.timeoutMs} ms`,
-        })
-        request.destroy()
-      }, this.options.timeoutMs)
+      limit(timeoutMs, `timed out after ${timeoutMs} ms`)
+      request.on('socket', (socket) => {
+        if (!socket.connecting) return
+        const connected = limit(connectTimeoutMs, `connect timed out after ${connectTimeoutMs} ms`)
+        socket.once(secure ? 'secureConnect' : 'connect', connected)
+      })
+      let answered: (() => void) | null = null
+      request.on('finish', () => {
+        answered = limit(
+          firstByteTimeoutMs,
+          `no answer within ${firstByteTimeoutMs} ms of the request`,
+        )
+      })
       request.on('error', (err: Error) => {
         finish({ statusCode: null, responseExcerpt: null, error: describe(err) })
       })
       request.on('response', (response) => {
+        answered?.()
         const chunks: Buffer[] = []
         let size = 0
         const complete = (): void => {

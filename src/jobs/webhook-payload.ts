@@ -1,4 +1,4 @@
-// The one place a webhook body is built, so every event (and later issues' document results and
+// The one place a webhook body is built, so every event (and document results and
 // deletions) has the same envelope. No personal data beyond what the tenant asked for: the
 // event's own payload (status, public result: decision, reasons, verified age) and the tenant's
 // own metadata and external id.

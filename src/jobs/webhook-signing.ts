@@ -7,7 +7,7 @@
 // `id.timestamp.body`, one per valid secret, space-separated (two while a rotated-out secret is
 // in its grace period).
 //
-// LoomAPI's older scheme is kept for existing clients: `X-Webhook-Signature` is the hex
+// The native API's older webhook scheme is kept for existing clients: `X-Webhook-Signature` is the hex
 // HMAC-SHA256 of the body keyed with the whole secret string as shown (`whsec_…`), computed with
 // the current secret only, and `X-Webhook-Event` names the event type.
 import { createHmac, randomBytes } from 'node:crypto'

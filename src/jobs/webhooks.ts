@@ -15,6 +15,7 @@
 //
 // Callback URLs are signed with the tenant's default secret (GET /webhooks/secret: created on
 // first use, rotatable like an endpoint's), because a callback URL has no endpoint of its own.
+import type { Caller } from '../domain/tenants.ts'
 import type { Deps } from '../deps.ts'
 import { ApiError } from '../api/errors.ts'
 import { isId, newId } from '../domain/ids.ts'
@@ -35,12 +36,13 @@ import {
 import type { WebhookDelivery, WebhookEndpoint } from '../store/webhooks.ts'
 import { getVerification } from '../store/verifications.ts'
 import { buildWebhookPayload } from './webhook-payload.ts'
+import type { WebhookEventType, WebhookPayload } from './webhook-payload.ts'
 import { generateWebhookSecret, webhookHeaders } from './webhook-signing.ts'
-import type { WebhookSender } from './webhook-http.ts'
+import { WebhookSender } from './webhook-http.ts'
+import type { AttemptOutcome } from './webhook-http.ts'
 import type { JobHandler } from './queue.ts'
 import { PermanentJobError, RetryAt } from './queue.ts'
-
-export const DELIVER_JOB = 'webhook.deliver'
+import { DELIVER_JOB } from './job-types.ts'
 
 // ---- secrets ------------------------------------------------------------------------------
 
@@ -185,6 +187,16 @@ function idsOf(payload: Record<string, unknown>, key: string): { id: string; ten
   return { id, tenantId }
 }
 
+/**
+ * Whether a verification's own callback URL is sent an event. A one-shot verification's
+ * `webhook_url` gets the one result delivery its API documents (the decision, or the failure
+ * to reach one), not the events of the way there.
+ */
+function callbackWants(surface: string, eventType: string): boolean {
+  if (surface !== 'v1') return true
+  return eventType === 'verification.completed' || eventType === 'verification.failed'
+}
+
 /** Fans one event out to its targets (see the top of this file). */
 export const dispatchHandler: JobHandler = {
   type: EVENT_DISPATCH_JOB,
@@ -198,7 +210,9 @@ export const dispatchHandler: JobHandler = {
       endpointId: e.id,
       url: e.url,
     }))
-    if (verification?.callbackUrl) targets.push({ endpointId: null, url: verification.callbackUrl })
+    if (verification?.callbackUrl && callbackWants(verification.surface, event.type)) {
+      targets.push({ endpointId: null, url: verification.callbackUrl })
+    }
     if (targets.length === 0) return
     const now = deps.clock.now().toISOString()
     await deps.store.db.transaction().execute(async (trx) => {
@@ -248,7 +262,7 @@ export function deliverHandler(sender: WebhookSender): JobHandler {
     async run(payload, { deps, job }) {
       const { id, tenantId } = idsOf(payload, 'deliveryId')
       const db = deps.store.db
-      const delivery = await getDelivery(db, tenantId, id)
+      const delivery = await getDelivery(db, tenantId, id, 'any')
       // Delivered or cancelled meanwhile (a rerun after a crash, or a tenant's resend racing).
       if (delivery === null || delivery.status === 'delivered' || delivery.status === 'cancelled') {
         return
@@ -292,6 +306,7 @@ export function deliverHandler(sender: WebhookSender): JobHandler {
       const ok =
         outcome.statusCode !== null && outcome.statusCode >= 200 && outcome.statusCode < 300
       const gone = outcome.statusCode === 410
+      deps.metrics.webhookAttempts.inc({ outcome: ok ? 'delivered' : gone ? 'gone' : 'failed' })
       const last = job.attempts >= job.maxAttempts
       const error = ok ? null : (outcome.error ?? `HTTP ${outcome.statusCode}`)
       const retryAt =
@@ -345,11 +360,12 @@ export function deliverHandler(sender: WebhookSender): JobHandler {
  */
 export async function retryDelivery(
   deps: Deps,
-  tenantId: string,
+  caller: Caller,
   deliveryId: string,
 ): Promise<WebhookDelivery> {
+  const tenantId = caller.tenant.id
   const found = isId('del', deliveryId)
-    ? await getDelivery(deps.store.db, tenantId, deliveryId)
+    ? await getDelivery(deps.store.db, tenantId, deliveryId, caller.mode)
     : null
   if (found === null) throw new ApiError('DELIVERY_NOT_FOUND', `No webhook delivery ${deliveryId}`)
   const now = deps.clock.now().toISOString()
@@ -368,7 +384,87 @@ export async function retryDelivery(
       `Delivery ${deliveryId} is still pending; it will be attempted at its next retry time`,
     )
   }
-  const updated = await getDelivery(deps.store.db, tenantId, deliveryId)
+  const updated = await getDelivery(deps.store.db, tenantId, deliveryId, caller.mode)
   if (updated === null) throw new Error('delivery vanished after retry')
   return updated
+}
+
+// ---- test events --------------------------------------------------------------------------
+
+/** What each kind of event says in `data`, as a real one would (no person behind it). */
+const EXAMPLE_DATA: Record<WebhookEventType, Record<string, unknown>> = {
+  'verification.started': { verificationType: 'age_only', minAge: 18, mode: 'test' },
+  'verification.completed': {
+    status: 'approved',
+    result: {
+      verified: true,
+      verifiedAge: 25,
+      over18: true,
+      reason: null,
+      reasons: [],
+      method: 'mock',
+    },
+  },
+  'verification.failed': { status: 'failed', reason: 'internal_error' },
+  'verification.expired': { status: 'expired' },
+  'verification.abandoned': { status: 'abandoned', reason: 'user_cancelled' },
+  'verification.deleted': { reason: 'deleted' },
+}
+
+/** An example event of `type` in the envelope real deliveries use; `data.test` is true. */
+export function exampleEvent(type: WebhookEventType, now: Date): WebhookPayload {
+  const verificationId = newId('ver')
+  return {
+    id: newId('evt'),
+    type,
+    createdAt: now.toISOString(),
+    verificationId,
+    metadata: { example: true },
+    externalId: null,
+    mode: 'test',
+    data: { verificationId, ...EXAMPLE_DATA[type], test: true },
+  }
+}
+
+export interface TestDelivery {
+  event: WebhookPayload
+  url: string
+  outcome: AttemptOutcome
+}
+
+/**
+ * Sends one example event to an endpoint now, signed with its secrets like any delivery, and
+ * says how the receiver answered. Once, not retried, and not in the delivery log (it belongs to
+ * no verification). Null when the endpoint is not this tenant's.
+ */
+export async function sendTestEvent(
+  deps: Deps,
+  tenantId: string,
+  endpointId: string,
+  type: WebhookEventType,
+): Promise<TestDelivery | null> {
+  const endpoint = await getEndpoint(deps.store.db, tenantId, endpointId)
+  if (endpoint === null) return null
+  const now = deps.clock.now()
+  const event = exampleEvent(type, now)
+  const body = JSON.stringify(event)
+  const headers = webhookHeaders({
+    messageId: newId('del'),
+    eventType: type,
+    timestampSeconds: Math.floor(now.getTime() / 1000),
+    body,
+    secrets: activeSecrets(deps, endpoint, endpointContext(endpoint.id)),
+  })
+  const { config } = deps
+  const sender = new WebhookSender({
+    timeoutMs: config.webhookTimeoutMs,
+    connectTimeoutMs: config.webhookConnectTimeoutMs,
+    firstByteTimeoutMs: config.webhookFirstByteTimeoutMs,
+    allowPrivate: config.allowPrivateWebhooks,
+  })
+  try {
+    return { event, url: endpoint.url, outcome: await sender.send(endpoint.url, headers, body) }
+  } finally {
+    sender.close()
+  }
 }

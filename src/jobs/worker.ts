@@ -1,5 +1,5 @@
-// The background worker: the job queue (webhooks now; document processing and retention later)
-// and periodic maintenance (expiry, pruning). Any number of workers share the queue.
+// The background worker: the job queue in two lanes (decisions and the rest; webhook deliveries)
+// and periodic maintenance (expiry, retention, pruning). Any number of workers share the queue.
 import { invitationHandler } from './invitations.ts'
 import type { Deps } from '../deps.ts'
 import { pruneRequestLogs } from '../store/request-logs.ts'
@@ -12,15 +12,18 @@ import type { JobHandler } from './queue.ts'
 import { WebhookSender } from './webhook-http.ts'
 import { deliverHandler, dispatchHandler } from './webhooks.ts'
 import { processHandler } from './documents.ts'
-import { purgeExpiredData } from '../services/documents.ts'
+import { purgeExpiredData } from '../services/retention.ts'
 
 export interface RunningWorker {
+  /** Decisions, event fan-out, invitations and the rest. */
   runner: JobRunner
+  /** Webhook deliveries: their own lane, capped per tenant. */
+  deliveries: JobRunner
   stop(): Promise<void>
 }
 
 export interface WorkerOptions {
-  /** Extra job types (tests; later issues register theirs here). */
+  /** Extra job types (tests register theirs here). */
   handlers?: JobHandler[]
   /** Skip the periodic maintenance (tests that only want the queue). */
   maintenance?: boolean
@@ -33,20 +36,30 @@ export function startWorker(deps: Deps, options: WorkerOptions = {}): RunningWor
   const { config } = deps
   const sender = new WebhookSender({
     timeoutMs: config.webhookTimeoutMs,
+    connectTimeoutMs: config.webhookConnectTimeoutMs,
+    firstByteTimeoutMs: config.webhookFirstByteTimeoutMs,
     allowPrivate: config.allowPrivateWebhooks,
   })
+  // Two lanes, so that deliveries can never delay a decision: an endpoint that accepts
+  // connections and never answers holds a delivery slot for the whole attempt, and one tenant
+  // may have many such endpoints. Deliveries also take at most a few slots per tenant, so one
+  // tenant's slow endpoints cannot hold up another tenant's webhooks.
   const runner = new JobRunner(deps, {
     concurrency: config.workerConcurrency,
     leaseMs: config.jobLeaseMs,
     pollMs: config.workerPollMs,
   })
-  runner
-    .register(dispatchHandler)
-    .register(deliverHandler(sender))
-    .register(processHandler)
-    .register(invitationHandler)
+  runner.register(dispatchHandler).register(processHandler).register(invitationHandler)
   for (const handler of options.handlers ?? []) runner.register(handler)
+  const deliveries = new JobRunner(deps, {
+    concurrency: config.webhookConcurrency,
+    perTenant: config.webhookTenantConcurrency,
+    leaseMs: config.jobLeaseMs,
+    pollMs: config.workerPollMs,
+  })
+  deliveries.register(deliverHandler(sender))
   runner.start()
+  deliveries.start()
 
   let stopped = false
   let current: Promise<void> = Promise.resolve()
@@ -78,10 +91,11 @@ export function startWorker(deps: Deps, options: WorkerOptions = {}): RunningWor
   }
   return {
     runner,
+    deliveries,
     async stop() {
       stopped = true
       if (timer) clearInterval(timer)
-      await runner.stop()
+      await Promise.all([runner.stop(), deliveries.stop()])
       await current
       sender.close()
     },

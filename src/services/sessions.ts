@@ -1,16 +1,24 @@
-// Seed 003's identity sessions: a verification created for a named applicant, with a workflow,
+// Identity sessions: a verification created for a named applicant, with a workflow,
 // invitations by email and SMS, and a redirect that tells the tenant's site how it ended.
 import type { Deps } from '../deps.ts'
 import { ApiError } from '../api/errors.ts'
-import type { ApiKey, Tenant } from '../domain/tenants.ts'
+import type { ApiKey, Caller, Tenant } from '../domain/tenants.ts'
 import type { Workflow } from '../domain/workflows.ts'
 import { isId } from '../domain/ids.ts'
 import { getWorkflow } from '../store/workflows.ts'
 import { listInvitations, queueInvitation } from '../store/invitations.ts'
 import type { Invitation, InvitationChannel } from '../store/invitations.ts'
+import { getVerification, listVerifications } from '../store/verifications.ts'
 import type { Verification } from '../store/verifications.ts'
 import type { Applicant } from './verifications.ts'
-import { sessionLinkExpiry, sessionUrlFor, startVerification } from './verifications.ts'
+import {
+  loadVerification,
+  sessionLinkExpiry,
+  sessionUrlFor,
+  startVerification,
+} from './verifications.ts'
+
+export type { Invitation } from '../store/invitations.ts'
 
 export interface SessionInput {
   applicant: Applicant
@@ -29,7 +37,7 @@ export interface CreatedSession {
   invitations: Invitation[]
 }
 
-/** Seed 003: the redirect must be a valid https URL (no credentials, no other scheme). */
+/** The redirect must be a valid https URL (no credentials, no other scheme). */
 export function checkRedirectUrl(value: string, field: string): string {
   let parsed: URL
   try {
@@ -82,7 +90,7 @@ export async function createSession(
       ? undefined
       : checkRedirectUrl(input.redirectUrl, 'redirect_url')
   const workflow = await workflowFor(deps, tenant, input.workflowId)
-  // Invitations default to on (seed 003), except with a test key: tests send nothing unless asked.
+  // Invitations default to on (as the sessions API documents), except with a test key: tests send nothing unless asked.
   const live = apiKey.mode === 'live'
   const channels: InvitationChannel[] = []
   if (input.sendEmailInvite ?? live) channels.push('email')
@@ -142,7 +150,7 @@ export function applicantOf(deps: Deps, verification: Verification): Applicant |
 }
 
 /**
- * The link a person opens (seed 003: with the redirect URL encoded into it when one was given).
+ * The link a person opens (with the redirect URL encoded into it when one was given).
  * The hosted page redirects only to the URL stored with the session, never to the one in the
  * link, so editing the link cannot make Loom an open redirect.
  */
@@ -156,4 +164,67 @@ export function sessionLinkFor(
       ? base
       : `${base}?redirect_url=${encodeURIComponent(verification.callbackUrl)}`
   return { url, expiresAt: sessionLinkExpiry(verification) }
+}
+
+/** A caller's session (a verification created for an applicant), or VERIFICATION_NOT_FOUND. */
+export async function loadSession(deps: Deps, caller: Caller, id: string): Promise<Verification> {
+  const found = await loadVerification(deps, caller, id)
+  if (found.surface !== 'sessions') {
+    throw new ApiError('VERIFICATION_NOT_FOUND', `Session ${id} not found`)
+  }
+  return found
+}
+
+/** The invitations of some of a tenant's sessions. */
+export async function invitationsOf(
+  deps: Deps,
+  tenantId: string,
+  verificationIds: string[],
+): Promise<Invitation[]> {
+  return listInvitations(deps.store.db, tenantId, verificationIds)
+}
+
+export interface SessionPage {
+  sessions: Verification[]
+  invitations: Invitation[]
+  hasMore: boolean
+}
+
+/** A page of the caller's sessions, newest first, optionally those of one external id. */
+export async function listSessions(
+  deps: Deps,
+  caller: Caller,
+  options: { externalId?: string | undefined; startingAfter?: string | undefined; limit: number },
+): Promise<SessionPage> {
+  const tenantId = caller.tenant.id
+  let after: Verification | undefined
+  if (options.startingAfter !== undefined) {
+    const found = isId('ver', options.startingAfter)
+      ? await getVerification(deps.store.db, tenantId, options.startingAfter)
+      : null
+    if (found === null || found.mode !== caller.mode) {
+      throw new ApiError(
+        'INVALID_PARAMETERS',
+        `starting_after: no session ${options.startingAfter}`,
+      )
+    }
+    after = found
+  }
+  const rows = await listVerifications(deps.store.db, tenantId, {
+    mode: caller.mode,
+    surface: 'sessions',
+    ...(options.externalId !== undefined && { externalId: options.externalId }),
+    ...(after !== undefined && { after }),
+    limit: options.limit + 1,
+  })
+  const sessions = rows.slice(0, options.limit)
+  return {
+    sessions,
+    invitations: await invitationsOf(
+      deps,
+      tenantId,
+      sessions.map((v) => v.id),
+    ),
+    hasMore: rows.length > options.limit,
+  }
 }

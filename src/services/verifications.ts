@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto'
 import type { Deps } from '../deps.ts'
 import { ApiError } from '../api/errors.ts'
-import type { ApiKey, Tenant } from '../domain/tenants.ts'
+import type { ApiKey, Caller, Tenant } from '../domain/tenants.ts'
 import { monthlyCap } from '../domain/tenants.ts'
 import { countUnit } from '../store/usage.ts'
 import { isId, newId } from '../domain/ids.ts'
@@ -13,14 +13,17 @@ import type { Workflow } from '../domain/workflows.ts'
 import { defaultSettings, settingsOf } from '../domain/workflows.ts'
 import type { Transaction } from 'kysely'
 import type { Database } from '../store/schema.ts'
+import { webhookUrlProblem } from '../jobs/ssrf.ts'
 import {
   DEFAULT_TTL_DAYS,
   isFinal,
+  methodOf,
   isOpen,
   mockDecision,
   parseTimeToLive,
 } from '../domain/verification.ts'
 import type {
+  AttestationMethod,
   Decision,
   MockBehavior,
   SurfaceName,
@@ -34,6 +37,8 @@ import {
   transitionVerification,
 } from '../store/verifications.ts'
 import type { Verification } from '../store/verifications.ts'
+
+export type { Verification } from '../store/verifications.ts'
 
 /** A session link is valid at most this long, however long the verification lives. */
 export const SESSION_LINK_MAX_MS = 24 * 3600_000
@@ -53,18 +58,18 @@ export interface StartInput {
   mockBehavior?: MockBehavior | undefined
   idempotencyKey?: string | undefined
   requestRef?: string | undefined
-  /** Overrides the key's mode (seed 001's `test_mode: true` with a live key). */
+  /** Overrides the key's mode (the one-shot API's `test_mode: true` with a live key). */
   mode?: 'live' | 'test' | undefined
   /** The workflow whose settings the verification freezes (type, age, documents, TTL). */
   workflow?: Workflow | null | undefined
-  /** Seed 003's applicant; sealed before it is stored. */
+  /** The sessions API's applicant; sealed before it is stored. */
   applicant?: Applicant | undefined
   /** Runs in the creating transaction (e.g. to queue invitations); throw to roll back. */
   onCreated?:
     ((trx: Transaction<Database>, verification: { id: string }) => Promise<void>) | undefined
 }
 
-/** The person a seed 003 session is for (personal data: sealed at rest, never logged). */
+/** The person a session of the sessions API is for (personal data: sealed at rest, never logged). */
 export interface Applicant {
   firstName: string
   lastName: string
@@ -109,19 +114,15 @@ export function sessionUrlFor(deps: Deps, verification: Verification): string {
   return `${deps.config.publicUrl}/s/${token}`
 }
 
-/** Checks a callback/redirect URL: https, or http only where private webhooks are allowed. */
+/**
+ * Checks a callback/redirect URL when a verification is created: https (http only where private
+ * webhooks are allowed), no user name or password, and no address the webhook guard would refuse
+ * at delivery (loopback, private, link-local, reserved), so the tenant hears of it now.
+ */
 export function checkCallbackUrl(deps: Deps, url: string, field: string): string {
-  let parsed: URL
-  try {
-    parsed = new URL(url)
-  } catch {
-    throw new ApiError('INVALID_REQUEST_BODY', `${field} is not a valid URL`)
-  }
-  const httpAllowed = deps.config.allowPrivateWebhooks
-  if (parsed.protocol !== 'https:' && !(httpAllowed && parsed.protocol === 'http:')) {
-    throw new ApiError('INVALID_REQUEST_BODY', `${field} must be an https:// URL`)
-  }
-  return parsed.toString()
+  const problem = webhookUrlProblem(url, deps.config.allowPrivateWebhooks)
+  if (problem !== null) throw new ApiError('INVALID_REQUEST_BODY', `${field} ${problem}`)
+  return new URL(url).toString()
 }
 
 /** Starts a verification (or returns the one an earlier call with the same Idempotency-Key made). */
@@ -233,19 +234,37 @@ export async function startVerification(
 }
 
 /**
- * A tenant's verification, or VERIFICATION_NOT_FOUND (also for other tenants' ids). An open
+ * A caller's verification, or VERIFICATION_NOT_FOUND (also for other tenants' ids and for the
+ * other mode's: a test key never sees a live verification, nor a live key a test one). An open
  * verification whose time to live has passed is marked expired on the way.
  */
 export async function loadVerification(
   deps: Deps,
-  tenantId: string,
+  caller: Caller,
   verificationId: string,
 ): Promise<Verification> {
   const found = isId('ver', verificationId)
-    ? await getVerification(deps.store.db, tenantId, verificationId)
+    ? await getVerification(deps.store.db, caller.tenant.id, verificationId)
     : null
-  if (found === null)
+  if (found === null || found.mode !== caller.mode)
     throw new ApiError('VERIFICATION_NOT_FOUND', `Verification ${verificationId} not found`)
+  return expireIfDue(deps, found)
+}
+
+/**
+ * The verification a hosted-page link names, in whichever mode it was made: the signed link is
+ * the credential, and it names this one verification and nothing else. Null for an unknown id.
+ */
+export async function loadLinkedVerification(
+  deps: Deps,
+  tenantId: string,
+  verificationId: string,
+): Promise<Verification | null> {
+  const found = await getVerification(deps.store.db, tenantId, verificationId)
+  return found === null ? null : expireIfDue(deps, found)
+}
+
+async function expireIfDue(deps: Deps, found: Verification): Promise<Verification> {
   if (isOpen(found.status) && Date.parse(found.expiresAt) <= deps.clock.now().getTime()) {
     return (await expireOne(deps, found.tenantId, found.id)) ?? found
   }
@@ -264,16 +283,15 @@ async function expireOne(deps: Deps, tenantId: string, id: string): Promise<Veri
 
 /**
  * The person left an open verification (the hosted page's Cancel): it becomes `abandoned` with a
- * reason (seed 003: `user_cancelled`). Refused once it is decided or already closed.
+ * reason (the sessions API: `user_cancelled`). Refused once it is decided or already closed.
  */
 export async function abandonVerification(
   deps: Deps,
-  tenantId: string,
-  verificationId: string,
+  verification: Verification,
   reason: EndReason = 'user_cancelled',
 ): Promise<Verification> {
-  const verification = await loadVerification(deps, tenantId, verificationId)
   refuseIfClosed(verification)
+  const { tenantId, id: verificationId } = verification
   const updated = await transitionVerification(deps.store.db, tenantId, verificationId, {
     to: 'abandoned',
     at: deps.clock.now().toISOString(),
@@ -295,7 +313,7 @@ export async function decide(
   tenant: Tenant,
   verification: Verification,
   decision: Decision,
-  extras: { personSealed?: string; eventExtras?: Record<string, unknown> } = {},
+  extras: { personSealed?: string; eventExtras?: Record<string, unknown>; endReason?: string } = {},
 ): Promise<Completed> {
   // A token is minted only for an approval that clears the minimum age (never for a minor).
   const token =
@@ -305,6 +323,8 @@ export async function decide(
       ? await deps.tokens.mint({
           verificationId: verification.id,
           tenantId: tenant.id,
+          livemode: verification.mode === 'live',
+          method: methodOf(decision),
           verifiedAge: decision.verifiedAge,
           ttlSeconds: tenant.tokenTtlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS,
         })
@@ -314,6 +334,7 @@ export async function decide(
     at: deps.clock.now().toISOString(),
     decision,
     ...(extras.personSealed !== undefined && { personSealed: extras.personSealed }),
+    ...(extras.endReason !== undefined && { endReason: extras.endReason }),
     ...(token && {
       tokenSealed: deps.sealer.seal(
         JSON.stringify({ token: token.token, expiresAt: token.expiresAt.toISOString() }),
@@ -361,15 +382,15 @@ function refuseIfClosed(verification: Verification): void {
 /** /verify/complete: decides a verification whose evidence is in (test mode: its mock behaviour). */
 export async function completeVerification(
   deps: Deps,
-  tenant: Tenant,
+  caller: Caller,
   verificationId: string,
 ): Promise<Completed> {
-  const verification = await loadVerification(deps, tenant.id, verificationId)
+  const verification = await loadVerification(deps, caller, verificationId)
   refuseIfClosed(verification)
   if (verification.mode === 'test') {
     return decide(
       deps,
-      tenant,
+      caller.tenant,
       verification,
       mockDecision(verification.mockBehavior ?? 'approve', verification.minAge),
     )
@@ -391,11 +412,18 @@ export interface SubmitInput {
 /** /verify/submit: the tenant records an outcome (e.g. after its own manual review). */
 export async function submitOutcome(
   deps: Deps,
-  tenant: Tenant,
+  caller: Caller,
   verificationId: string,
   input: SubmitInput,
 ): Promise<Completed> {
-  const verification = await loadVerification(deps, tenant.id, verificationId)
+  const { tenant } = caller
+  if (!tenant.submitAllowed) {
+    throw new ApiError(
+      'SUBMIT_NOT_ALLOWED',
+      'This tenant does not record its own outcomes: decisions come from Loom’s checks only (the operator can allow it: submitAllowed)',
+    )
+  }
+  const verification = await loadVerification(deps, caller, verificationId)
   if (verification.status !== 'review') refuseIfClosed(verification)
   const verifiedAge = input.verifiedAge ?? verification.decision?.verifiedAge ?? null
   if (input.status === 'approved' && verifiedAge !== null && verifiedAge < verification.minAge) {
@@ -409,12 +437,18 @@ export async function submitOutcome(
     : input.status === 'rejected'
       ? ['tenant_decision']
       : []
+  // Said in the log as what it is: the tenant's word, not a check Loom made (no personal data).
+  deps.logger.info(
+    { tenantId: tenant.id, verificationId, status: input.status, method: 'tenant_attested' },
+    'tenant-attested decision recorded',
+  )
   return decide(deps, tenant, verification, {
     status: input.status,
     reasons,
     confidence: 1,
     verifiedAge,
     decidedBy: 'tenant',
+    method: 'tenant_attested',
   })
 }
 
@@ -425,6 +459,7 @@ export function publicResult(decision: Decision): {
   over18: boolean
   reason: string | null
   reasons: string[]
+  method: AttestationMethod
 } {
   return {
     verified: decision.status === 'approved',
@@ -432,6 +467,7 @@ export function publicResult(decision: Decision): {
     over18: decision.verifiedAge !== null && decision.verifiedAge >= 18,
     reason: decision.reasons[0] ?? null,
     reasons: decision.reasons,
+    method: methodOf(decision),
   }
 }
 

@@ -2,7 +2,8 @@
 // DL/ID-2000 01, Card Design Specifications/Standards 02…10) for US and Canadian jurisdictions,
 // rendered as the back of a card with its PDF417. Deterministic: the same seed gives the same
 // card, and the ground truth is known exactly.
-import bwipjs from 'bwip-js'
+import type * as BwipJs from 'bwip-js'
+import type { RenderOptions } from 'bwip-js'
 import sharp from 'sharp'
 import * as camera from './camera.ts'
 import { createRng } from './identity.ts'
@@ -362,7 +363,7 @@ export const ALL_DAMAGES: LicenceDamage[] = [
 export async function renderPdf417(payload: string): Promise<Buffer> {
   // AAMVA Annex D, D.11: error correction level 3 or higher; we use 5 like most issuers.
   // Symbol options beyond bwip-js's typed ones are passed through to BWIPP.
-  const options: bwipjs.RenderOptions & { columns: number; eclevel: number; rowmult: number } = {
+  const options: RenderOptions & { columns: number; eclevel: number; rowmult: number } = {
     bcid: 'pdf417',
     text: payload,
     columns: 13,
@@ -373,8 +374,28 @@ export async function renderPdf417(payload: string): Promise<Buffer> {
     paddingheight: 6,
     backgroundcolor: 'FFFFFF',
   }
-  const png = await bwipjs.toBuffer(options)
-  return png
+  const bwipjs = await loadBarcodeWriter()
+  return bwipjs.toBuffer(options)
+}
+
+export class MissingBarcodeWriterError extends Error {}
+
+/**
+ * bwip-js draws the PDF417 of specimen licences. It is a development dependency (13 MB, only
+ * ever used to draw samples: Loom reads barcodes with zxing-wasm), so it is loaded here, on
+ * first use, and a production install (`npm ci --omit=dev`) that lacks it still serves, and
+ * still draws every specimen without a barcode.
+ */
+async function loadBarcodeWriter(): Promise<typeof BwipJs> {
+  try {
+    return await import('bwip-js')
+  } catch (e) {
+    const code = (e as { code?: unknown }).code
+    if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') throw e
+    throw new MissingBarcodeWriterError(
+      'drawing a licence barcode needs bwip-js, a development dependency of Loom that this install left out (npm ci --omit=dev); run `npm install bwip-js` (or a full `npm ci`) to add it',
+    )
+  }
 }
 
 /** Renders the back of a card (about 300 dpi, 1012×638) carrying the payload's PDF417. */

@@ -2,6 +2,7 @@
 // TD2 cards, visas (MRV-A, MRV-B) and the French national ID card (2×36), drawn as SVG with a
 // placeholder portrait, a visual zone, and a correct MRZ in OCR-B at the ICAO pitch.
 
+import { ocrbGlyph } from '../engine/mrz/ocrb.ts'
 import sharp from 'sharp'
 import { mrzCheckDigit } from '../engine/mrz/check-digit.ts'
 import type { MrzFormat } from '../engine/types.ts'
@@ -201,9 +202,7 @@ function mrzSvg(lines: string[], w: number, h: number): string {
     const y = bottom - (lines.length - 1 - i) * LINE_MM
     for (let k = 0; k < line.length; k++) {
       const x = left + (k + 0.5) * PITCH_MM
-      out.push(
-        `<text x="${x.toFixed(3)}" y="${y.toFixed(3)}" font-family="OCR B" font-size="${MRZ_FONT_MM.toFixed(3)}" text-anchor="middle" fill="#0d0d0d">${esc(line[k]!)}</text>`,
-      )
+      out.push(ocrbGlyph(line[k]!, x, y, MRZ_FONT_MM, '#0d0d0d'))
     }
   })
   return out.join('')

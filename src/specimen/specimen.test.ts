@@ -67,9 +67,14 @@ describe('reading specimens back', () => {
     const r = await inspectImage(s.image, { asOf })
     expect(r.ok).toBe(false)
     if (!r.ok) {
-      expect(['MRZ_NOT_FOUND', 'DOCUMENT_NOT_FOUND', 'DOCUMENT_QUALITY_LOW']).toContain(
-        r.error.code,
-      )
+      // Lines of print can pass for a barcode that does not decode: still no MRZ, and the
+      // service treats a front that gave nothing alike (it asks for the back).
+      expect([
+        'MRZ_NOT_FOUND',
+        'DOCUMENT_NOT_FOUND',
+        'DOCUMENT_QUALITY_LOW',
+        'BARCODE_UNREADABLE',
+      ]).toContain(r.error.code)
     }
   })
 })

@@ -1,4 +1,4 @@
-// Invitations (seed 003): one row per channel of a session, whose status the tenant can read.
+// Invitations (the sessions API): one row per channel of a session, whose status the tenant can read.
 // The destination address is not here: it is in the session's sealed applicant data.
 import type { Kysely, Selectable, Transaction } from 'kysely'
 import type { Database, InvitationTable } from './schema.ts'

@@ -115,12 +115,25 @@ export async function enqueueJob(db: Db, job: NewJob): Promise<string> {
  */
 export async function claimJobs(
   store: Store,
-  options: { limit: number; leaseMs: number; now: Date; types: readonly string[] },
+  options: {
+    limit: number
+    leaseMs: number
+    now: Date
+    types: readonly string[]
+    /**
+     * At most this many of one tenant's jobs (of these types) running at once: a tenant already
+     * there is skipped, and one claim takes at most this many jobs, so no tenant can take every
+     * slot of a worker. (Across workers the cap is approximate: two claims may overlap.)
+     */
+    perTenant?: number
+  },
 ): Promise<Job[]> {
   if (options.limit <= 0 || options.types.length === 0) return []
   const now = options.now.toISOString()
   const token = `lease_${randomBase62(16)}`
   const leaseUntil = new Date(options.now.getTime() + options.leaseMs).toISOString()
+  const { perTenant, types } = options
+  const limit = perTenant === undefined ? options.limit : Math.min(options.limit, perTenant)
   const rows = await store.db
     .updateTable('jobs')
     .set((eb) => ({
@@ -136,9 +149,29 @@ export async function claimJobs(
         .select('id')
         .where('state', 'in', ['queued', 'running'])
         .where('runAt', '<=', now)
-        .where('type', 'in', options.types)
+        .where('type', 'in', types)
+        .$if(perTenant !== undefined, (qb) =>
+          qb.where((w) =>
+            w.or([
+              w('tenantId', 'is', null),
+              w(
+                'tenantId',
+                'not in',
+                w
+                  .selectFrom('jobs as busy')
+                  .select('busy.tenantId')
+                  .where('busy.state', '=', 'running')
+                  .where('busy.runAt', '>', now)
+                  .where('busy.type', 'in', types)
+                  .where('busy.tenantId', 'is not', null)
+                  .groupBy('busy.tenantId')
+                  .having((h) => h.fn.countAll(), '>=', perTenant ?? 0),
+              ),
+            ]),
+          ),
+        )
         .orderBy('runAt')
-        .limit(options.limit)
+        .limit(limit)
         .$if(store.dialect === 'postgres', (qb) => qb.forUpdate().skipLocked()),
     )
     // No second check of state and run_at out here: SQLite runs one writer at a time, and on
@@ -148,6 +181,27 @@ export async function claimJobs(
     .returningAll()
     .execute()
   return rows.map(toJob)
+}
+
+/**
+ * Hands a claimed job back to the queue untouched (its attempt not counted), due now: a worker
+ * that claimed more of one tenant's jobs than it may run at once releases the rest.
+ */
+export async function releaseJob(db: Db, job: Job, now: Date): Promise<boolean> {
+  const result = await db
+    .updateTable('jobs')
+    .set((eb) => ({
+      state: 'queued',
+      lockedBy: null,
+      attempts: eb('attempts', '-', 1),
+      runAt: now.toISOString(),
+      updatedAt: now.toISOString(),
+    }))
+    .where('id', '=', job.id)
+    .where('state', '=', 'running')
+    .where('lockedBy', '=', job.lockedBy)
+    .executeTakeFirst()
+  return Number(result.numUpdatedRows) === 1
 }
 
 /** Marks a claimed job done; false if the claim was lost (lease expired and taken over). */
@@ -290,4 +344,19 @@ export async function extendLease(db: Db, job: Job, until: Date, now: Date): Pro
     .where('lockedBy', '=', job.lockedBy)
     .executeTakeFirst()
   return Number(result.numUpdatedRows) === 1
+}
+
+/** For each job type, when its oldest due queued job became due (null: none due). */
+export async function oldestDueByType(
+  db: Db,
+  now: Date,
+): Promise<{ type: string; oldestDue: string }[]> {
+  const rows = await db
+    .selectFrom('jobs')
+    .select((eb) => ['type', eb.fn.min<string>('runAt').as('oldestDue')])
+    .where('state', '=', 'queued')
+    .where('runAt', '<=', now.toISOString())
+    .groupBy('type')
+    .execute()
+  return rows.map((r) => ({ type: r.type, oldestDue: r.oldestDue }))
 }

@@ -19,6 +19,7 @@ export interface TenantTable {
   updatedAt: string
   defaultWorkflowId: ColumnType<string | null, string | null | undefined, string | null>
   brandColor: ColumnType<string | null, string | null | undefined, string | null>
+  submitAllowed: ColumnType<number, number | undefined, number>
 }
 
 export interface ApiKeyTable {
@@ -96,6 +97,8 @@ export interface WorkflowTable {
   requireSelfie: number
   timeToLive: string | null
   invitation: string | null
+  /** JSON RetryPolicy; null: the default. */
+  retryPolicy: ColumnType<string | null, string | null | undefined, string | null>
   createdAt: string
   updatedAt: string
 }
@@ -256,6 +259,47 @@ export interface BlobTable {
   createdAt: string
 }
 
+export interface ConsoleUserTable {
+  id: string
+  tenantId: string
+  email: string
+  /** scrypt hash (see console/passwords.ts); null until an invitation is accepted. */
+  passwordHash: string | null
+  role: string
+  totpSecretSealed: string | null
+  /** SHA-256 of the invitation token while one is open. */
+  inviteHash: string | null
+  inviteExpiresAt: string | null
+  /** Sessions created before this time are void ("sign out everywhere"). */
+  sessionsValidAfter: string | null
+  disabledAt: string | null
+  createdAt: string
+  updatedAt: string
+}
+
+export interface ConsoleSessionTable {
+  id: string
+  tokenHash: string
+  /** Null for the operator's session (signed in with the admin key). */
+  userId: string | null
+  tenantId: string | null
+  csrfToken: string
+  createdAt: string
+  expiresAt: string
+  idleExpiresAt: string
+}
+
+export interface ConsoleAuditTable {
+  id: string
+  tenantId: string
+  /** `usr_…` or `operator`. */
+  actor: string
+  action: string
+  verificationId: string | null
+  detail: string | null
+  createdAt: string
+}
+
 export interface Database {
   tenants: TenantTable
   apiKeys: ApiKeyTable
@@ -276,4 +320,7 @@ export interface Database {
   blobs: BlobTable
   workflows: WorkflowTable
   invitations: InvitationTable
+  consoleUsers: ConsoleUserTable
+  consoleSessions: ConsoleSessionTable
+  consoleAudit: ConsoleAuditTable
 }

@@ -21,6 +21,7 @@ function toTenant(row: Selectable<TenantTable>): Tenant {
     dataTtlDays: row.dataTtlDays,
     brandColor: row.brandColor,
     defaultWorkflowId: row.defaultWorkflowId,
+    submitAllowed: row.submitAllowed === 1,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   }
@@ -50,6 +51,7 @@ export interface TenantInput {
   tokenTtlSeconds?: number | null
   dataTtlDays?: number | null
   brandColor?: string | null
+  submitAllowed?: boolean
 }
 
 export type TenantPatch = Partial<TenantInput>
@@ -76,6 +78,7 @@ export async function createTenant(
         tokenTtlSeconds: input.tokenTtlSeconds ?? null,
         dataTtlDays: input.dataTtlDays ?? null,
         brandColor: input.brandColor ?? null,
+        submitAllowed: input.submitAllowed === false ? 0 : 1,
         createdAt: at,
         updatedAt: at,
       })
@@ -130,6 +133,7 @@ export async function updateTenant(
       ...(patch.tokenTtlSeconds !== undefined && { tokenTtlSeconds: patch.tokenTtlSeconds }),
       ...(patch.dataTtlDays !== undefined && { dataTtlDays: patch.dataTtlDays }),
       ...(patch.brandColor !== undefined && { brandColor: patch.brandColor }),
+      ...(patch.submitAllowed !== undefined && { submitAllowed: patch.submitAllowed ? 1 : 0 }),
       updatedAt: now.toISOString(),
     })
     .where('id', '=', tenantId)

@@ -12,6 +12,7 @@ import type {
   VerificationType,
 } from '../domain/verification.ts'
 import { statusesThatMayBecome } from '../domain/verification.ts'
+import type { KeyMode } from '../domain/tenants.ts'
 import { newSortableId } from '../domain/ids.ts'
 import type { VerificationSettings } from '../domain/workflows.ts'
 import { defaultSettings } from '../domain/workflows.ts'
@@ -51,7 +52,7 @@ export interface Verification {
   workflowId: string | null
   /** The workflow's settings frozen at creation (defaults when started without one). */
   settings: VerificationSettings
-  /** Seed 003's applicant (name, email, phone), encrypted; null after a purge. */
+  /** The sessions API's applicant (name, email, phone), encrypted; null after a purge. */
   applicantSealed: string | null
   /** Why an open verification ended without a decision: user_cancelled, session_expired, … */
   endReason: string | null
@@ -223,6 +224,21 @@ export async function getVerification(
   return row ? toVerification(row) : null
 }
 
+/** Whether one of a tenant's verifications is live or test; null for an unknown id. */
+export async function verificationMode(
+  db: Db,
+  tenantId: string,
+  verificationId: string,
+): Promise<KeyMode | null> {
+  const row = await db
+    .selectFrom('verifications')
+    .select('mode')
+    .where('tenantId', '=', tenantId)
+    .where('id', '=', verificationId)
+    .executeTakeFirst()
+  return row === undefined ? null : row.mode
+}
+
 /**
  * The tenant a verification belongs to, by its id alone: only for the hosted page, whose signed
  * session link names the verification and nothing else. Null for an unknown id.
@@ -346,6 +362,68 @@ export async function listEvents(
   return rows.map((r) => ({ ...r, payload: JSON.parse(r.payload) as Record<string, unknown> }))
 }
 
+/** One event of the tenant by id (null when it is another tenant's or unknown). */
+export async function getEvent(
+  db: Db,
+  tenantId: string,
+  id: string,
+): Promise<VerificationEvent | null> {
+  const row = await db
+    .selectFrom('verificationEvents')
+    .selectAll()
+    .where('tenantId', '=', tenantId)
+    .where('id', '=', id)
+    .executeTakeFirst()
+  return row ? { ...row, payload: JSON.parse(row.payload) as Record<string, unknown> } : null
+}
+
+/**
+ * A tenant's events of one mode (a test key sees test verifications' events), in creation order,
+ * after a position (an event's time and id) or from a time on.
+ */
+export async function listTenantEvents(
+  db: Db,
+  tenantId: string,
+  mode: KeyMode,
+  from: { after: { createdAt: string; id: string } } | { since: string } | null,
+  limit: number,
+): Promise<VerificationEvent[]> {
+  const rows = await db
+    .selectFrom('verificationEvents')
+    .selectAll('verificationEvents')
+    .where('verificationEvents.tenantId', '=', tenantId)
+    .where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('verifications')
+          .select('verifications.id')
+          .whereRef('verifications.id', '=', 'verificationEvents.verificationId')
+          .where('verifications.tenantId', '=', tenantId)
+          .where('verifications.mode', '=', mode),
+      ),
+    )
+    .$if(from !== null && 'after' in from, (qb) => {
+      const { createdAt, id } = (from as { after: { createdAt: string; id: string } }).after
+      return qb.where((eb) =>
+        eb.or([
+          eb('verificationEvents.createdAt', '>', createdAt),
+          eb.and([
+            eb('verificationEvents.createdAt', '=', createdAt),
+            eb('verificationEvents.id', '>', id),
+          ]),
+        ]),
+      )
+    })
+    .$if(from !== null && 'since' in from, (qb) =>
+      qb.where('verificationEvents.createdAt', '>=', (from as { since: string }).since),
+    )
+    .orderBy('verificationEvents.createdAt')
+    .orderBy('verificationEvents.id')
+    .limit(limit)
+    .execute()
+  return rows.map((r) => ({ ...r, payload: JSON.parse(r.payload) as Record<string, unknown> }))
+}
+
 /** Open verifications whose time to live has passed (oldest first, bounded). */
 export async function findExpired(
   db: Db,
@@ -401,18 +479,26 @@ export async function scrubVerification(
 }
 
 /**
- * A tenant's verifications of one surface, newest first, optionally by external id; `after` is
- * the last id of the previous page (keyset pagination on created time, then id).
+ * A tenant's verifications of one mode (test or live) and surface, newest first, optionally by
+ * external id; `after` is the last id of the previous page (keyset pagination on created time,
+ * then id).
  */
 export async function listVerifications(
   db: Db,
   tenantId: string,
-  options: { surface: SurfaceName; externalId?: string; after?: Verification; limit: number },
+  options: {
+    mode: KeyMode
+    surface: SurfaceName
+    externalId?: string
+    after?: Verification
+    limit: number
+  },
 ): Promise<Verification[]> {
   let query = db
     .selectFrom('verifications')
     .selectAll()
     .where('tenantId', '=', tenantId)
+    .where('mode', '=', options.mode)
     .where('surface', '=', options.surface)
   if (options.externalId !== undefined) query = query.where('externalId', '=', options.externalId)
   const after = options.after

@@ -1,6 +1,7 @@
 // Webhook endpoints, the tenant's default (callback) secret, deliveries and their attempts.
 // Every function takes the tenant id first: another tenant's id finds nothing.
-import type { Kysely, Selectable, Transaction } from 'kysely'
+import type { ExpressionBuilder, Kysely, Selectable, Transaction } from 'kysely'
+import type { KeyMode } from '../domain/tenants.ts'
 import type {
   Database,
   WebhookAttemptTable,
@@ -305,14 +306,28 @@ export async function getDelivery(
   db: Db,
   tenantId: string,
   id: string,
+  /** A tenant's key sees its own mode's deliveries; the worker ('any') delivers them all. */
+  mode: KeyMode | 'any',
 ): Promise<WebhookDelivery | null> {
   const row = await db
     .selectFrom('webhookDeliveries')
     .selectAll()
     .where('tenantId', '=', tenantId)
     .where('id', '=', id)
+    .$if(mode !== 'any', (qb) => qb.where((eb) => ofMode(eb, mode as KeyMode)))
     .executeTakeFirst()
   return row ? toDelivery(row) : null
+}
+
+/** Deliveries of verifications in one mode: a test key sees only test deliveries, and so on. */
+function ofMode(eb: ExpressionBuilder<Database, 'webhookDeliveries'>, mode: KeyMode) {
+  return eb.exists(
+    eb
+      .selectFrom('verifications')
+      .select('verifications.id')
+      .whereRef('verifications.id', '=', 'webhookDeliveries.verificationId')
+      .where('verifications.mode', '=', mode),
+  )
 }
 
 export interface DeliveryFilter {
@@ -326,9 +341,14 @@ export interface DeliveryFilter {
 export async function listDeliveries(
   db: Db,
   tenantId: string,
+  mode: KeyMode,
   filter: DeliveryFilter,
 ): Promise<WebhookDelivery[]> {
-  let query = db.selectFrom('webhookDeliveries').selectAll().where('tenantId', '=', tenantId)
+  let query = db
+    .selectFrom('webhookDeliveries')
+    .selectAll()
+    .where('tenantId', '=', tenantId)
+    .where((eb) => ofMode(eb, mode))
   if (filter.endpointId !== undefined) query = query.where('endpointId', '=', filter.endpointId)
   if (filter.verificationId !== undefined) {
     query = query.where('verificationId', '=', filter.verificationId)

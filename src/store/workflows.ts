@@ -1,4 +1,4 @@
-// A tenant's workflows (seed 003). Every query is scoped by tenant: another tenant's workflow id
+// A tenant's workflows (the sessions API). Every query is scoped by tenant: another tenant's workflow id
 // is as unknown as a made-up one.
 import type { Kysely, Selectable, Transaction } from 'kysely'
 import type { Database, WorkflowTable } from './schema.ts'
@@ -6,6 +6,8 @@ import type { DocumentType } from '../engine/types.ts'
 import type { VerificationType } from '../domain/verification.ts'
 import type { InvitationTexts, Workflow } from '../domain/workflows.ts'
 import { newSortableId } from '../domain/ids.ts'
+import { DEFAULT_RETRY_POLICY } from '../domain/retry.ts'
+import type { RetryPolicy } from '../domain/retry.ts'
 
 type Db = Kysely<Database> | Transaction<Database>
 
@@ -26,6 +28,10 @@ function toWorkflow(row: Selectable<WorkflowTable>): Workflow {
     acceptedCountries:
       row.acceptedCountries === null ? null : (JSON.parse(row.acceptedCountries) as string[]),
     requireSelfie: row.requireSelfie === 1,
+    retryPolicy:
+      row.retryPolicy === null
+        ? DEFAULT_RETRY_POLICY
+        : { ...DEFAULT_RETRY_POLICY, ...(JSON.parse(row.retryPolicy) as Partial<RetryPolicy>) },
     timeToLive: row.timeToLive,
     invitation:
       row.invitation === null ? NO_TEXTS : (JSON.parse(row.invitation) as InvitationTexts),
@@ -52,6 +58,7 @@ function columns(fields: Partial<WorkflowFields>) {
     }),
     ...(fields.requireSelfie !== undefined && { requireSelfie: fields.requireSelfie ? 1 : 0 }),
     ...(fields.timeToLive !== undefined && { timeToLive: fields.timeToLive }),
+    ...(fields.retryPolicy !== undefined && { retryPolicy: JSON.stringify(fields.retryPolicy) }),
     ...(fields.invitation !== undefined && { invitation: JSON.stringify(fields.invitation) }),
   }
 }
@@ -79,6 +86,7 @@ export async function insertWorkflow(
       requireSelfie: fields.requireSelfie ? 1 : 0,
       timeToLive: fields.timeToLive,
       invitation: JSON.stringify(fields.invitation),
+      retryPolicy: JSON.stringify(fields.retryPolicy),
       createdAt: at,
       updatedAt: at,
     })

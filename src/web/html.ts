@@ -95,6 +95,7 @@ function frame(inner: Frame, main: string, tail = ''): string {
 <link rel="icon" href="data:,">
 <title>${escapeHtml(inner.title)}</title>
 <link rel="stylesheet" href="${escapeHtml(inner.assets.style)}">
+<noscript><link rel="stylesheet" href="/page/noscript.css"></noscript>
 ${theme === null ? '' : `<link rel="stylesheet" href="${escapeHtml(theme)}">\n`}</head>
 <body>
 <header class="top">

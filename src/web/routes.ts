@@ -4,15 +4,16 @@
 // not leak to the tenant's site) and no-store. Framing is allowed only to the origin of the
 // session's redirect/callback URL, the one origin the page will post its outcome to.
 import { createHash } from 'node:crypto'
+import { brotliCompressSync, constants as zlibConstants, gzipSync } from 'node:zlib'
 import { existsSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
-import { typed } from '../api/app.ts'
+import { typed } from '../api/typed.ts'
 import { ApiError } from '../api/errors.ts'
 import { Nullable } from '../api/schemas.ts'
 import { recordAuthFailure, refuseBlockedAddress } from '../api/brute-force.ts'
-import { MAX_IMAGE_BYTES } from '../services/documents.ts'
+import { MAX_IMAGE_BYTES } from '../services/document-reads.ts'
 import type { Deps } from '../deps.ts'
 import { pickLanguage } from './i18n.ts'
 import type { Language } from './i18n.ts'
@@ -37,6 +38,57 @@ interface StaticAsset {
   body: Buffer
   type: string
   hash: string
+  /** The body compressed once at start (the files never change while Loom runs). */
+  br: Buffer
+  gzip: Buffer
+}
+
+type Encoding = 'br' | 'gzip' | null
+
+/** The best encoding the client accepts (brotli, then gzip), per RFC 9110 §12.5.3 with q=0. */
+export function pickEncoding(accept: string | string[] | undefined): Encoding {
+  const header = Array.isArray(accept) ? accept.join(',') : (accept ?? '')
+  const accepted = new Map<string, number>()
+  for (const part of header.split(',')) {
+    const [name = '', ...params] = part.trim().toLowerCase().split(';')
+    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='))
+    const quality = q === undefined ? 1 : Number(q.slice(2))
+    accepted.set(name, Number.isFinite(quality) ? quality : 0)
+  }
+  const allows = (name: string) => (accepted.get(name) ?? accepted.get('*') ?? 0) > 0
+  if (allows('br')) return 'br'
+  if (allows('gzip')) return 'gzip'
+  return null
+}
+
+function brotli(body: Buffer): Buffer {
+  return brotliCompressSync(body, {
+    params: {
+      [zlibConstants.BROTLI_PARAM_QUALITY]: 11,
+      [zlibConstants.BROTLI_PARAM_SIZE_HINT]: body.length,
+    },
+  })
+}
+
+/** Sends a text body in the best encoding the client accepts (Vary: Accept-Encoding). */
+function sendCompressed(
+  reply: FastifyReply,
+  accept: string | string[] | undefined,
+  body: Buffer,
+  precompressed?: { br: Buffer; gzip: Buffer },
+): FastifyReply {
+  void reply.header('vary', 'accept-encoding')
+  const encoding = body.length < 256 ? null : pickEncoding(accept)
+  if (encoding === null) return reply.send(body)
+  const encoded =
+    encoding === 'br'
+      ? (precompressed?.br ??
+        brotliCompressSync(body, {
+          params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 5 },
+        }))
+      : (precompressed?.gzip ?? gzipSync(body, { level: 6 }))
+  void reply.header('content-encoding', encoding)
+  return reply.send(encoded)
 }
 
 /** The static files, next to this module; compiled to dist/web/, they stay in src/web/static. */
@@ -58,7 +110,13 @@ function loadAssets(): Record<StaticName, StaticAsset> {
   const load = (name: StaticName): StaticAsset => {
     const body = readFileSync(`${dir}${name}`)
     const hash = createHash('sha256').update(body).digest('base64url').slice(0, 12)
-    return { body, type: STATIC_FILES[name], hash }
+    return {
+      body,
+      type: STATIC_FILES[name],
+      hash,
+      br: brotli(body),
+      gzip: gzipSync(body, { level: 9 }),
+    }
   }
   return { 'page.js': load('page.js'), 'page.css': load('page.css'), 'embed.js': load('embed.js') }
 }
@@ -95,7 +153,7 @@ const ImageKindList = Type.Array(ImageKindParam)
 
 const FinishSchema = Type.Object({
   sessionId: Type.String(),
-  status: Type.String({ description: 'success | failed | abandoned (seed 003)' }),
+  status: Type.String({ description: 'success | failed | abandoned (the sessions API)' }),
   reason: Nullable(Type.String()),
   state: Nullable(Type.String()),
   redirectUrl: Nullable(Type.String()),
@@ -112,6 +170,8 @@ const PageStateSchema = Type.Object({
   missingImages: ImageKindList,
   doneImages: ImageKindList,
   rejectedBecause: Nullable(Type.String()),
+  attempt: Type.Object({ number: Type.Integer(), max: Type.Integer() }),
+  retryBecause: Nullable(Type.String()),
   finish: Nullable(FinishSchema),
   linkExpiresAt: Type.String(),
 })
@@ -197,7 +257,7 @@ export async function hostedPageRoutes(fastify: FastifyInstance): Promise<void> 
       schema: {
         hide: true,
         params: TokenParams,
-        // Other parameters are allowed: seed 003's session_url carries redirect_url, for one.
+        // Other parameters are allowed: the sessions API's session_url carries redirect_url, for one.
         querystring: Type.Object({
           lang: Type.Optional(Type.String({ maxLength: 35 })),
           embed: Type.Optional(Type.String({ maxLength: 8 })),
@@ -243,19 +303,22 @@ export async function hostedPageRoutes(fastify: FastifyInstance): Promise<void> 
           ? embedOrigin
           : null
       pageHeaders(reply, embedOrigin)
-      return reply.type('text/html; charset=utf-8').send(
-        renderShell({
-          language,
-          tenantName: session.tenant.name,
-          brandColor: session.tenant.brandColor,
-          assets: assetUrls,
-          selfPath,
-          boot: {
-            base: `/s/${req.params.token}`,
-            state: await pageState(deps, session),
-            embedOrigin: postTo,
-          },
-        }),
+      const html = renderShell({
+        language,
+        tenantName: session.tenant.name,
+        brandColor: session.tenant.brandColor,
+        assets: assetUrls,
+        selfPath,
+        boot: {
+          base: `/s/${req.params.token}`,
+          state: await pageState(deps, session),
+          embedOrigin: postTo,
+        },
+      })
+      return sendCompressed(
+        reply.type('text/html; charset=utf-8'),
+        req.headers['accept-encoding'],
+        Buffer.from(html),
       )
     },
   )
@@ -329,6 +392,9 @@ export async function hostedPageRoutes(fastify: FastifyInstance): Promise<void> 
         (_req, body, done) => done(null, body),
       )
     }
+    // The link is checked, and the session's budget spent, before the body is read: a bad or
+    // exhausted link costs its sender nothing but the headers.
+    const uploadSessions = new WeakMap<FastifyRequest, PageSession>()
     typed(scope).post(
       '/s/:token/images/:kind',
       {
@@ -339,11 +405,16 @@ export async function hostedPageRoutes(fastify: FastifyInstance): Promise<void> 
           params: Type.Object({ token: TokenParams.properties.token, kind: ImageKindParam }),
           response: { 200: UploadReply, ...pageErrors },
         },
+        onRequest: async (req, reply) => {
+          pageHeaders(reply, null)
+          const session = await sessionFor(deps, req, req.params.token)
+          await spendSessionBudget(deps, session.verification.id, PAGE_COST.upload)
+          uploadSessions.set(req, session)
+        },
       },
-      async (req, reply) => {
-        pageHeaders(reply, null)
-        const session = await sessionFor(deps, req, req.params.token)
-        await spendSessionBudget(deps, session.verification.id, PAGE_COST.upload)
+      async (req) => {
+        const session = uploadSessions.get(req)
+        if (session === undefined) throw new Error('upload without a checked session')
         const bytes: unknown = req.body
         if (!Buffer.isBuffer(bytes) || bytes.length === 0) {
           throw new ApiError('INVALID_REQUEST_BODY', 'Send the image bytes as the request body')
@@ -355,8 +426,20 @@ export async function hostedPageRoutes(fastify: FastifyInstance): Promise<void> 
   })
 
   for (const name of ['page.js', 'page.css'] as const) {
-    app.get(`/page/${name}`, { config, schema: { hide: true } }, async (_req, reply) =>
-      sendAsset(reply, assets[name], false),
+    app.get(
+      `/page/${name}`,
+      {
+        config,
+        schema: {
+          hide: true,
+          querystring: Type.Object({ v: Type.Optional(Type.String({ maxLength: 32 })) }),
+        },
+      },
+      async (req, reply) =>
+        sendAsset(reply, req.headers['accept-encoding'], assets[name], {
+          // The page names its files with their content hash: that URL never changes content.
+          immutable: req.query.v === assets[name].hash,
+        }),
     )
   }
   // The tenant's colour as a stylesheet (a pure function of the colour, so it caches).
@@ -378,17 +461,32 @@ export async function hostedPageRoutes(fastify: FastifyInstance): Promise<void> 
       return reply.type('text/css; charset=utf-8').send(css)
     },
   )
-  app.get('/embed.js', { config, schema: { hide: true } }, async (_req, reply) =>
-    sendAsset(reply, assets['embed.js'], true),
+  // Without JavaScript the "Loading…" line goes (the noscript message says what to do).
+  app.get('/page/noscript.css', { config, schema: { hide: true } }, async (_req, reply) => {
+    void reply.header('x-content-type-options', 'nosniff')
+    void reply.header('cache-control', 'public, max-age=86400')
+    return reply.type('text/css; charset=utf-8').send('.loading{display:none}\n')
+  })
+  app.get('/embed.js', { config, schema: { hide: true } }, async (req, reply) =>
+    sendAsset(reply, req.headers['accept-encoding'], assets['embed.js'], { crossOrigin: true }),
   )
 }
 
-function sendAsset(reply: FastifyReply, asset: StaticAsset, crossOrigin: boolean): FastifyReply {
+function sendAsset(
+  reply: FastifyReply,
+  accept: string | string[] | undefined,
+  asset: StaticAsset,
+  options: { crossOrigin?: boolean; immutable?: boolean },
+): FastifyReply {
   void reply.header('x-content-type-options', 'nosniff')
   void reply.header('etag', `"${asset.hash}"`)
-  // The page references its files with a content hash (?v=); embed.js has a fixed URL.
-  void reply.header('cache-control', crossOrigin ? 'public, max-age=300' : 'public, max-age=86400')
+  // Hashed URLs (?v=<hash>) are cached for a year; embed.js (a fixed URL) and an unhashed or
+  // stale URL for five minutes.
+  void reply.header(
+    'cache-control',
+    options.immutable ? 'public, max-age=31536000, immutable' : 'public, max-age=300',
+  )
   // Tenants include embed.js from their own pages (which may require CORP, e.g. with COEP).
-  if (crossOrigin) void reply.header('cross-origin-resource-policy', 'cross-origin')
-  return reply.type(asset.type).send(asset.body)
+  if (options.crossOrigin) void reply.header('cross-origin-resource-policy', 'cross-origin')
+  return sendCompressed(reply.type(asset.type), accept, asset.body, asset)
 }

@@ -8,7 +8,8 @@ import { outcomeRedirectUrl, sessionOutcome } from '../domain/outcome.ts'
 import type { SessionOutcome } from '../domain/outcome.ts'
 import type { ImageKind } from '../domain/decision.ts'
 import type { Tenant } from '../domain/tenants.ts'
-import { declaredDocument, documentChoices } from '../domain/workflows.ts'
+import { declaredDocument, documentChoices, retryPolicyOf } from '../domain/workflows.ts'
+import type { RetryableReason } from '../domain/retry.ts'
 import type { DocumentType } from '../engine/types.ts'
 import type { VerificationStatus, VerificationType } from '../domain/verification.ts'
 import { isOpen } from '../domain/verification.ts'
@@ -21,9 +22,10 @@ import {
 import type { Verification } from '../store/verifications.ts'
 import { listImages } from '../store/images.ts'
 import type { StoredImage } from '../store/images.ts'
-import { abandonVerification, loadVerification } from '../services/verifications.ts'
-import { addImage, missingImages } from '../services/documents.ts'
-import type { Feedback, ImagePolicy } from '../services/documents.ts'
+import { abandonVerification, loadLinkedVerification } from '../services/verifications.ts'
+import { addImage, missingImages } from '../services/images.ts'
+import type { ImagePolicy } from '../services/images.ts'
+import type { Feedback } from '../services/document-reads.ts'
 import { limitsOrNull } from '../api/brute-force.ts'
 
 /**
@@ -69,14 +71,17 @@ export async function openSessionLink(deps: Deps, token: string): Promise<Opened
     if (check.reason === 'expired' && check.verificationId !== undefined) {
       const tenant = await activeTenantOf(deps, check.verificationId)
       const verification =
-        tenant === null ? null : await loadVerification(deps, tenant.id, check.verificationId)
+        tenant === null ? null : await loadLinkedVerification(deps, tenant.id, check.verificationId)
       return { ok: false, problem: 'expired', tenant, verification }
     }
     return { ok: false, problem: 'invalid', tenant: null, verification: null }
   }
   const tenant = await activeTenantOf(deps, check.verificationId)
   if (tenant === null) return { ok: false, problem: 'invalid', tenant: null, verification: null }
-  const verification = await loadVerification(deps, tenant.id, check.verificationId)
+  const verification = await loadLinkedVerification(deps, tenant.id, check.verificationId)
+  if (verification === null) {
+    return { ok: false, problem: 'invalid', tenant: null, verification: null }
+  }
   return { ok: true, session: { verification, tenant, linkExpiresAt: check.expiresAt } }
 }
 
@@ -121,8 +126,8 @@ export interface Finish {
 }
 
 /**
- * Every surface gets seed 003's parameters (`session_id`, `status`, `reason` unless success,
- * `state` when given): that is seed 004's callback (`session_id`, `state`) plus two fields its
+ * Every surface gets the sessions API's parameters (`session_id`, `status`, `reason` unless success,
+ * `state` when given): that is the verification-sessions API's callback (`session_id`, `state`) plus two fields its
  * clients can ignore, so one rule serves every surface.
  */
 export function finishOf(verification: Verification, outcome: SessionOutcome): Finish {
@@ -172,7 +177,11 @@ export interface PageState {
   /** Kinds already in (for "step n of m"). */
   doneImages: ImageKind[]
   /** For a rejected session: the reason a person can understand and act on, if it is one. */
-  rejectedBecause: 'document_unreadable' | 'face_mismatch' | null
+  rejectedBecause: RetryableReason | null
+  /** This attempt (1 first) and how many the workflow allows. */
+  attempt: { number: number; max: number }
+  /** Why the last attempt failed, when the person is on a new one (else null). */
+  retryBecause: RetryableReason | null
   /** Set once the session has ended. */
   finish: Finish | null
   linkExpiresAt: string
@@ -192,6 +201,13 @@ export async function pageState(deps: Deps, session: PageSession): Promise<PageS
   const missing = takesImages ? missingImages(verification, images, PAGE_IMAGE_POLICY) : []
   const outcome = sessionOutcome(verification)
   const reasons = verification.decision?.reasons ?? []
+  const failed = verification.settings.failedAttempts ?? []
+  const rejectedBecause =
+    verification.status !== 'rejected'
+      ? null
+      : ((['document_unreadable', 'face_mismatch', 'document_expired'] as const).find((r) =>
+          reasons.includes(r),
+        ) ?? null)
   return {
     sessionId: verification.id,
     tenant: { name: tenant.name, brandColor: tenant.brandColor },
@@ -203,14 +219,12 @@ export async function pageState(deps: Deps, session: PageSession): Promise<PageS
     status: verification.status,
     missingImages: missing,
     doneImages: doneKinds(missing, images),
-    rejectedBecause:
-      verification.status !== 'rejected'
-        ? null
-        : reasons.includes('document_unreadable')
-          ? 'document_unreadable'
-          : reasons.includes('face_mismatch')
-            ? 'face_mismatch'
-            : null,
+    rejectedBecause,
+    attempt: {
+      number: failed.length + 1,
+      max: retryPolicyOf(verification.settings).maxAttempts,
+    },
+    retryBecause: takesImages ? (failed.at(-1)?.reason ?? null) : null,
     finish: outcome === null ? null : finishOf(verification, outcome),
     linkExpiresAt: session.linkExpiresAt.toISOString(),
   }
@@ -248,13 +262,23 @@ export async function addPageImage(
   kind: ImageKind,
   bytes: Buffer,
 ): Promise<PageUpload> {
+  // New attempts after a rejection apply to verifications whose person is on the page.
+  if (session.verification.settings.viaPage !== true) {
+    await updateOpenSettings(
+      deps.store.db,
+      session.tenant.id,
+      session.verification.id,
+      { ...session.verification.settings, viaPage: true },
+      deps.clock.now().toISOString(),
+    )
+  }
+  // The link acts in its verification's own mode (test or live).
   const added = await addImage(
     deps,
-    session.tenant,
+    { tenant: session.tenant, mode: session.verification.mode },
     session.verification.id,
     kind,
     bytes,
-    'application/octet-stream',
     PAGE_IMAGE_POLICY,
   )
   const images = await listImages(deps.store.db, session.tenant.id, session.verification.id)
@@ -299,13 +323,8 @@ export async function declareDocument(
   return { ...session, verification: updated }
 }
 
-/** The person's Cancel: the session is abandoned (seed 003: reason `user_cancelled`). */
+/** The person's Cancel: the session is abandoned (the sessions API: reason `user_cancelled`). */
 export async function cancelSession(deps: Deps, session: PageSession): Promise<PageSession> {
-  const verification = await abandonVerification(
-    deps,
-    session.tenant.id,
-    session.verification.id,
-    'user_cancelled',
-  )
+  const verification = await abandonVerification(deps, session.verification, 'user_cancelled')
   return { ...session, verification }
 }

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
 import type { Static } from 'typebox'
-import { typed } from '../app.ts'
+import { typed } from '../typed.ts'
 import { ApiError } from '../errors.ts'
 import { IsoTime, Nullable } from '../schemas.ts'
 import { isId } from '../../domain/ids.ts'

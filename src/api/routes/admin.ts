@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
 import type { Static } from 'typebox'
-import { typed } from '../app.ts'
+import { typed } from '../typed.ts'
 import { ApiError } from '../errors.ts'
 import { Nullable, Text } from '../schemas.ts'
 import { DEFAULT_PLAN, PLANS, effectiveLimits } from '../../domain/tenants.ts'
@@ -38,6 +38,12 @@ const TenantSettings = {
         description: 'Colour of the hosted page, as #rrggbb',
       }),
     ),
+  ),
+  submitAllowed: Type.Optional(
+    Type.Boolean({
+      description:
+        'Whether the tenant may record its own outcomes with POST /verify/submit (tokens it mints say method: tenant_attested); default true',
+    }),
   ),
 }
 const CreateTenantBody = Type.Object(
@@ -82,6 +88,7 @@ const TenantView = Type.Object({
   tokenTtlSeconds: Nullable(Type.Integer()),
   dataTtlDays: Nullable(Type.Integer()),
   brandColor: Nullable(Type.String()),
+  submitAllowed: Type.Boolean(),
   defaultWorkflowId: Nullable(Type.String()),
   billing: Billing,
   createdAt: Type.String(),
@@ -183,6 +190,7 @@ function tenantView(tenant: Tenant, keys: ApiKey[]): Static<typeof TenantView> {
     tokenTtlSeconds: tenant.tokenTtlSeconds,
     dataTtlDays: tenant.dataTtlDays,
     brandColor: tenant.brandColor,
+    submitAllowed: tenant.submitAllowed,
     defaultWorkflowId: tenant.defaultWorkflowId,
     billing: { plan: tenant.plan, ...limits },
     createdAt: tenant.createdAt,

@@ -1,14 +1,17 @@
 // Native surface: images of a verification (upload with instant feedback, list, fetch), the
 // detailed result with personal data, and deletion.
+import { callerOf } from '../auth.ts'
 import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
-import { typed } from '../app.ts'
+import { typed } from '../typed.ts'
 import { ApiError } from '../errors.ts'
-import { IsoTime, Nullable } from '../schemas.ts'
+import { IsoTime, Nullable, PublicResult } from '../schemas.ts'
 import { decodeBase64Field } from '../base64.ts'
 import { isId } from '../../domain/ids.ts'
 import { publicResult, loadVerification } from '../../services/verifications.ts'
-import { addImage, extractedData, imageBytes, purgeVerification } from '../../services/documents.ts'
+import { addImage, imageBytes } from '../../services/images.ts'
+import { extractedData } from '../../services/decisions.ts'
+import { purgeVerification } from '../../services/retention.ts'
 import { listImages } from '../../store/images.ts'
 
 export const ImageKindSchema = Type.Enum(['document_front', 'document_back', 'selfie'])
@@ -94,11 +97,10 @@ export async function documentRoutes(fastify: FastifyInstance): Promise<void> {
       const bytes = decodeBase64Field(req.body.image, 'image')
       const added = await addImage(
         app.deps,
-        req.tenant!,
+        callerOf(req),
         req.body.verificationId,
         req.body.type,
         bytes,
-        'application/octet-stream',
       )
       req.loomEvent = 'verification.image_added'
       return {
@@ -133,11 +135,7 @@ export async function documentRoutes(fastify: FastifyInstance): Promise<void> {
       },
     },
     async (req) => {
-      const verification = await loadVerification(
-        app.deps,
-        req.tenant!.id,
-        req.query.verificationId,
-      )
+      const verification = await loadVerification(app.deps, callerOf(req), req.query.verificationId)
       const images = await listImages(app.deps.store.db, req.tenant!.id, verification.id)
       return {
         verificationId: verification.id,
@@ -171,15 +169,16 @@ export async function documentRoutes(fastify: FastifyInstance): Promise<void> {
       },
     },
     async (req, reply) => {
-      const verification = await loadVerification(
-        app.deps,
-        req.tenant!.id,
-        req.query.verificationId,
-      )
+      const verification = await loadVerification(app.deps, callerOf(req), req.query.verificationId)
       const { imageId } = req.params
       if (!isId('img', imageId)) throw new ApiError('IMAGE_NOT_FOUND', 'Image not found')
-      const { bytes } = await imageBytes(app.deps, req.tenant!, verification.id, imageId)
-      return reply.header('cache-control', 'no-store').type(sniffContentType(bytes)).send(bytes)
+      const { bytes, contentType } = await imageBytes(
+        app.deps,
+        callerOf(req),
+        verification.id,
+        imageId,
+      )
+      return reply.header('cache-control', 'no-store').type(contentType).send(bytes)
     },
   )
 
@@ -200,15 +199,7 @@ export async function documentRoutes(fastify: FastifyInstance): Promise<void> {
           200: Type.Object({
             verificationId: Type.String(),
             status: Type.String(),
-            result: Nullable(
-              Type.Object({
-                verified: Type.Boolean(),
-                verifiedAge: Nullable(Type.Integer()),
-                over18: Type.Boolean(),
-                reason: Nullable(Type.String()),
-                reasons: Type.Array(Type.String()),
-              }),
-            ),
+            result: Nullable(PublicResult),
             confidence: Nullable(Type.Number()),
             documentType: Nullable(Type.String()),
             source: Nullable(Type.String()),
@@ -228,11 +219,7 @@ export async function documentRoutes(fastify: FastifyInstance): Promise<void> {
       },
     },
     async (req) => {
-      const verification = await loadVerification(
-        app.deps,
-        req.tenant!.id,
-        req.query.verificationId,
-      )
+      const verification = await loadVerification(app.deps, callerOf(req), req.query.verificationId)
       const data = extractedData(app.deps, verification)
       return {
         verificationId: verification.id,
@@ -272,27 +259,13 @@ export async function documentRoutes(fastify: FastifyInstance): Promise<void> {
     async (req) => {
       const verification = await loadVerification(
         app.deps,
-        req.tenant!.id,
+        callerOf(req),
         req.params.verificationId,
       )
       await purgeVerification(app.deps, req.tenant!.id, verification.id, 'deleted')
-      const after = await loadVerification(app.deps, req.tenant!.id, verification.id)
+      const after = await loadVerification(app.deps, callerOf(req), verification.id)
       req.loomEvent = 'verification.deleted'
       return { verificationId: verification.id, deleted: true as const, status: after.status }
     },
   )
-}
-
-/** The stored bytes' type, from their signature. */
-export function sniffContentType(bytes: Buffer): string {
-  if (bytes[0] === 0xff && bytes[1] === 0xd8) return 'image/jpeg'
-  if (bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])))
-    return 'image/png'
-  if (
-    bytes.subarray(0, 4).toString('latin1') === 'RIFF' &&
-    bytes.subarray(8, 12).toString('latin1') === 'WEBP'
-  )
-    return 'image/webp'
-  if (bytes.subarray(0, 5).toString('latin1') === '%PDF-') return 'application/pdf'
-  return 'application/octet-stream'
 }

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
-import { typed } from '../app.ts'
+import { typed } from '../typed.ts'
 
 export const HealthReply = Type.Object(
   {
@@ -11,11 +11,19 @@ export const HealthReply = Type.Object(
       Type.Literal('disconnected'),
       Type.Literal('not_configured'),
     ]),
+    engine: Type.Union([Type.Literal('ready'), Type.Literal('failed'), Type.Literal('unchecked')], {
+      description:
+        'The document engine: ready once its start-up self-check passed, failed when it cannot read documents (see engineError), unchecked before',
+    }),
+    engineError: Type.Optional(Type.String()),
   },
   { $id: 'Health' },
 )
 
-/** `GET /health`: 200 when the database answers (degraded if Redis does not), else 503. */
+/**
+ * `GET /health`: 200 when the database answers (degraded if Redis does not, or the document
+ * engine failed its self-check), else 503.
+ */
 export async function healthRoutes(fastify: FastifyInstance): Promise<void> {
   const app = typed(fastify)
   app.get(
@@ -31,10 +39,15 @@ export async function healthRoutes(fastify: FastifyInstance): Promise<void> {
     async (_req, reply) => {
       const database = (await app.deps.store.ping()) ? 'connected' : 'disconnected'
       const redis = app.deps.redisStatus()
-      const ok = database === 'connected' && redis !== 'disconnected'
-      return reply
-        .status(database === 'connected' ? 200 : 503)
-        .send({ status: ok ? 'ok' : 'degraded', database, redis })
+      const engine = app.deps.engineHealth
+      const ok = database === 'connected' && redis !== 'disconnected' && engine.status !== 'failed'
+      return reply.status(database === 'connected' ? 200 : 503).send({
+        status: ok ? 'ok' : 'degraded',
+        database,
+        redis,
+        engine: engine.status,
+        ...(engine.message !== null && { engineError: engine.message }),
+      })
     },
   )
 }

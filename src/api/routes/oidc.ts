@@ -1,18 +1,18 @@
-// POST /oidc/token: the OAuth 2.0 client-credentials grant (RFC 6749 §4.4) behind seed 004's
+// POST /oidc/token: the OAuth 2.0 client-credentials grant (RFC 6749 §4.4) behind the verification-sessions API's
 // `verify_access_token` scheme. The client is a tenant (client_id = tenant id) and its secret
 // is one of the tenant's API keys; the answer is a 15-minute access token for that key.
 // Errors are RFC 6749 §5.2's (`{error, error_description}`), rendered by the 'oauth' surface.
 import { recordAuthFailure, refuseBlockedAddress } from '../brute-force.ts'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
-import { typed } from '../app.ts'
+import { typed } from '../typed.ts'
 import { ApiError } from '../errors.ts'
 import { issueAccessToken } from '../access-tokens.ts'
 
 /** A token request is a few short parameters. */
 const FORM_BODY_LIMIT = 8 * 1024
 
-const OAuthError = Type.Object(
+export const OAuthError = Type.Object(
   {
     error: Type.String({
       description:
@@ -109,7 +109,6 @@ function formDecode(value: string): string {
 export async function oidcRoutes(fastify: FastifyInstance): Promise<void> {
   const app = typed(fastify)
   const { deps } = app
-  app.addSchema(OAuthError)
   // RFC 6749 §4.4.2 specifies form encoding; JSON (the app's default) is accepted too. Scoped to
   // this plugin: other routes still answer a form body with 415. A parameter sent twice stays an
   // array, which the schema refuses (§3.2: parameters must not be included more than once).

@@ -1,11 +1,12 @@
-// The native LoomAPI surface (seeds 000 and 002): /verify/*, /tokens/*, JWKS.
+// The native API: /verify/*, /tokens/*, JWKS.
+import { callerOf } from '../auth.ts'
 import type { FastifyInstance } from 'fastify'
 import type { Deps } from '../../deps.ts'
 import { Type } from 'typebox'
 import type { Static } from 'typebox'
-import { typed } from '../app.ts'
+import { typed } from '../typed.ts'
 import { ApiError } from '../errors.ts'
-import { IsoTime, Nullable, Text } from '../schemas.ts'
+import { IsoTime, Nullable, PublicResult, Text } from '../schemas.ts'
 import {
   MOCK_BEHAVIORS,
   STATUSES,
@@ -13,7 +14,7 @@ import {
   requiredImages,
 } from '../../domain/verification.ts'
 import type { MockBehavior, VerificationType } from '../../domain/verification.ts'
-import { completeWithEvidence } from '../../services/documents.ts'
+import { completeWithEvidence } from '../../services/decisions.ts'
 import {
   storedToken,
   loadVerification,
@@ -44,12 +45,20 @@ const Metadata = Type.Record(Type.String({ maxLength: 100 }), Type.Unknown(), {
   description: 'Your own key-value pairs (at most 50 keys, 16 KB as JSON); returned as given',
 })
 
-/** Every field optional; each accepted in the spelling the seeds use and its snake/camel twin. */
+/** Every field optional; each accepted in the spelling the API documents and its snake/camel twin. */
 const StartBody = Type.Object(
   {
     metadata: Type.Optional(Metadata),
     callback_url: Type.Optional(Url),
     callbackUrl: Type.Optional(Url),
+    returnUrl: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 2048,
+        description:
+          'Where the person returns after the hosted page (with verificationId, status and state). The clearer name for callback_url / redirectUrl in a request; in the answer, redirectUrl is the hosted page (same as sessionUrl).',
+      }),
+    ),
     redirectUrl: Type.Optional(Url),
     redirect_url: Type.Optional(Url),
     state: Type.Optional(Type.String({ maxLength: 512 })),
@@ -89,16 +98,15 @@ const StartReply = Type.Object({
   }),
 })
 
-const Result = Type.Object({
-  verified: Type.Boolean(),
-  verifiedAge: Nullable(Type.Integer()),
-  over18: Type.Boolean(),
-  reason: Nullable(Type.String()),
-  reasons: Type.Array(Type.String()),
+const Result = PublicResult
+
+const Livemode = Type.Boolean({
+  description: 'true for a live verification, false for a test one (a test key, or test_mode)',
 })
 
 const StatusReply = Type.Object({
   verificationId: Type.String(),
+  livemode: Livemode,
   status: Type.Enum(STATUSES),
   confidence: Nullable(Type.Number()),
   verificationType: VerificationTypeSchema,
@@ -122,6 +130,7 @@ const CompleteBody = Type.Object(
 )
 const CompleteReply = Type.Object({
   verificationId: Type.String(),
+  livemode: Livemode,
   status: Type.String(),
   confidence: Nullable(Type.Number()),
   completedAt: Nullable(IsoTime),
@@ -172,6 +181,7 @@ export function statusView(v: Verification, deps: Deps): Static<typeof StatusRep
   const token = v.status === 'approved' ? storedToken(deps, v) : null
   return {
     verificationId: v.id,
+    livemode: v.mode === 'live',
     status: v.status,
     confidence: v.confidence,
     verificationType: v.verificationType,
@@ -190,6 +200,7 @@ function completedView({ verification, token }: Completed): Static<typeof Comple
   if (verification.decision === null) throw new Error('completed verification without a decision')
   return {
     verificationId: verification.id,
+    livemode: verification.mode === 'live',
     status: verification.status,
     confidence: verification.confidence,
     completedAt: verification.completedAt,
@@ -204,7 +215,9 @@ export async function verifyRoutes(fastify: FastifyInstance): Promise<void> {
   const config = { auth: 'tenant', surface: 'native' } as const
   const security: { [name: string]: string[] }[] = [{ tenantKey: [] }, { bearer: [] }]
   const tags = ['verification']
-  const validationReply = validationReplies()
+  const validationReply = validationReplies((result) =>
+    app.deps.metrics.tokenValidations.inc({ result }),
+  )
 
   app.post(
     '/verify/start',
@@ -238,10 +251,15 @@ export async function verifyRoutes(fastify: FastifyInstance): Promise<void> {
           workflow,
           metadata: b.metadata,
           callbackUrl: pick(
+            'returnUrl',
+            b.returnUrl,
             'callback_url',
-            pick('callback_url', b.callback_url, 'callbackUrl', b.callbackUrl),
-            'redirectUrl',
-            pick('redirectUrl', b.redirectUrl, 'redirect_url', b.redirect_url),
+            pick(
+              'callback_url',
+              pick('callback_url', b.callback_url, 'callbackUrl', b.callbackUrl),
+              'redirectUrl',
+              pick('redirectUrl', b.redirectUrl, 'redirect_url', b.redirect_url),
+            ),
           ),
           state: b.state,
           userAgent: pick('userAgent', b.userAgent, 'user_agent', b.user_agent),
@@ -303,7 +321,7 @@ export async function verifyRoutes(fastify: FastifyInstance): Promise<void> {
     },
     async (req) =>
       statusView(
-        await loadVerification(app.deps, req.tenant!.id, req.query.verificationId),
+        await loadVerification(app.deps, callerOf(req), req.query.verificationId),
         app.deps,
       ),
   )
@@ -322,7 +340,7 @@ export async function verifyRoutes(fastify: FastifyInstance): Promise<void> {
       },
     },
     async (req) => {
-      const completed = await completeWithEvidence(app.deps, req.tenant!, req.body.verificationId)
+      const completed = await completeWithEvidence(app.deps, callerOf(req), req.body.verificationId)
       req.loomEvent = 'verification.completed'
       return completedView(completed)
     },
@@ -342,7 +360,7 @@ export async function verifyRoutes(fastify: FastifyInstance): Promise<void> {
     },
     async (req) => {
       const { verificationId, ...input } = req.body
-      const completed = await submitOutcome(app.deps, req.tenant!, verificationId, input)
+      const completed = await submitOutcome(app.deps, callerOf(req), verificationId, input)
       req.loomEvent = 'verification.submitted'
       return completedView(completed)
     },
@@ -377,11 +395,7 @@ export async function verifyRoutes(fastify: FastifyInstance): Promise<void> {
       },
     },
     async (req) => {
-      const verification = await loadVerification(
-        app.deps,
-        req.tenant!.id,
-        req.query.verificationId,
-      )
+      const verification = await loadVerification(app.deps, callerOf(req), req.query.verificationId)
       const events = await listEvents(app.deps.store.db, req.tenant!.id, verification.id)
       return {
         verificationId: verification.id,
@@ -404,7 +418,7 @@ export async function verifyRoutes(fastify: FastifyInstance): Promise<void> {
         security,
         summary: 'Validate an age token',
         description:
-          'Always 200: `valid: false` with a reason (TOKEN_NOT_FOUND, TOKEN_EXPIRED, TOKEN_INVALID, TENANT_MISMATCH, TOKEN_REVOKED) when it is not.',
+          'Always 200: `valid: false` with a reason (TOKEN_NOT_FOUND, TOKEN_EXPIRED, TOKEN_INVALID, TENANT_MISMATCH, LIVEMODE_MISMATCH, TOKEN_REVOKED) when it is not. A token validates only for a key of its own mode: a test key for test tokens, a live key for live ones.',
         body: TokenBody,
         response: {
           200: ValidateReply,
@@ -413,7 +427,12 @@ export async function verifyRoutes(fastify: FastifyInstance): Promise<void> {
         },
       },
     },
-    async (req) => validationReply(await app.deps.tokens.validate(req.body.token, req.tenant!.id)),
+    async (req) => {
+      const { tenant, mode } = callerOf(req)
+      return validationReply(
+        await app.deps.tokens.validate(req.body.token, tenant.id, mode === 'live'),
+      )
+    },
   )
 
   app.post(
@@ -437,14 +456,19 @@ export async function verifyRoutes(fastify: FastifyInstance): Promise<void> {
       },
     },
     async (req) => {
-      const tenant = req.tenant!
+      const caller = callerOf(req)
+      const { tenant } = caller
       let revocation
       if (req.body.token !== undefined) {
         const claims = await app.deps.tokens.claimsOf(req.body.token)
-        if (claims === null || claims.tid !== tenant.id) {
+        if (
+          claims === null ||
+          claims.tid !== tenant.id ||
+          (claims.livemode !== undefined && claims.livemode !== (caller.mode === 'live'))
+        ) {
           throw new ApiError(
             'INVALID_REQUEST_BODY',
-            'token is not a valid, unexpired age token of this tenant',
+            'token is not a valid, unexpired age token of this tenant in this mode (test or live)',
           )
         }
         revocation = await app.deps.tokens.revoke({
@@ -464,7 +488,7 @@ export async function verifyRoutes(fastify: FastifyInstance): Promise<void> {
       }
       const verification = await loadVerification(
         app.deps,
-        tenant.id,
+        callerOf(req),
         req.body.verificationId ?? '',
       )
       revocation = await app.deps.tokens.revoke({

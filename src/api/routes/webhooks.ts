@@ -1,11 +1,12 @@
 // Tenant webhook routes: endpoints (CRUD, secret rotation), the default secret that signs
 // callback_url deliveries, and the delivery log with "send again".
+import { callerOf } from '../auth.ts'
 import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
 import type { Static } from 'typebox'
-import { typed } from '../app.ts'
+import { typed } from '../typed.ts'
 import { ApiError } from '../errors.ts'
-import { IsoTime, Nullable, Text } from '../schemas.ts'
+import { IsoTime, Nullable, Text, WebhookEvent } from '../schemas.ts'
 import { isId } from '../../domain/ids.ts'
 import {
   DELIVERY_STATUSES,
@@ -26,6 +27,7 @@ import {
   retryDelivery,
   rotateEndpointSecret,
   rotateTenantSecret,
+  sendTestEvent,
   tenantSecret,
 } from '../../jobs/webhooks.ts'
 
@@ -108,6 +110,23 @@ const AttemptView = Type.Object({
 const DeliveryDetail = Type.Object({
   ...DeliveryView.properties,
   attemptLog: Type.Array(AttemptView),
+})
+const TestBody = Type.Object(
+  {
+    type: Type.Optional(
+      Type.Enum(WEBHOOK_EVENT_TYPES, { description: 'Default verification.completed' }),
+    ),
+  },
+  { additionalProperties: false },
+)
+const TestReply = Type.Object({
+  delivered: Type.Boolean({ description: 'The receiver answered 2xx' }),
+  url: Type.String(),
+  statusCode: Nullable(Type.Integer({ description: 'null when no answer came' })),
+  durationMs: Type.Number(),
+  responseExcerpt: Nullable(Type.String({ description: 'First 1 KB of the answer' })),
+  error: Nullable(Type.String()),
+  event: WebhookEvent,
 })
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) })
 
@@ -357,6 +376,42 @@ export async function webhookRoutes(fastify: FastifyInstance): Promise<void> {
     },
   )
 
+  app.post(
+    '/webhooks/endpoints/:id/test',
+    {
+      config,
+      schema: {
+        tags,
+        security,
+        summary: 'Send an example event to the endpoint now and see how it answered',
+        description:
+          'Signed with the endpoint’s secret like every delivery, sent once (no retries), not in the delivery log. The event is an example in the usual envelope, `mode: "test"` and `data.test: true`; it sends even to a disabled endpoint, so you can check a fix before re-enabling it. 200 whatever the receiver answered: `delivered` says whether it took it.',
+        params: IdParams,
+        body: Type.Optional(TestBody),
+        response: { 200: TestReply, ...errors },
+      },
+    },
+    async (req) => {
+      const type = req.body?.type ?? 'verification.completed'
+      const sent = isId('whe', req.params.id)
+        ? await sendTestEvent(deps, req.tenant!.id, req.params.id, type)
+        : null
+      if (sent === null)
+        throw new ApiError('WEBHOOK_ENDPOINT_NOT_FOUND', `No webhook endpoint ${req.params.id}`)
+      req.loomEvent = 'webhook_endpoint.tested'
+      const { statusCode } = sent.outcome
+      return {
+        delivered: statusCode !== null && statusCode >= 200 && statusCode < 300,
+        url: sent.url,
+        statusCode,
+        durationMs: sent.outcome.durationMs,
+        responseExcerpt: sent.outcome.responseExcerpt,
+        error: sent.outcome.error,
+        event: sent.event,
+      }
+    },
+  )
+
   app.get(
     '/webhooks/secret',
     {
@@ -411,7 +466,8 @@ export async function webhookRoutes(fastify: FastifyInstance): Promise<void> {
     },
     async (req) => {
       const q = req.query
-      const deliveries = await listDeliveries(deps.store.db, req.tenant!.id, {
+      const caller = callerOf(req)
+      const deliveries = await listDeliveries(deps.store.db, caller.tenant.id, caller.mode, {
         endpointId: q.endpointId,
         verificationId: q.verificationId,
         status: q.status,
@@ -434,9 +490,10 @@ export async function webhookRoutes(fastify: FastifyInstance): Promise<void> {
       },
     },
     async (req) => {
-      const tenantId = req.tenant!.id
+      const caller = callerOf(req)
+      const tenantId = caller.tenant.id
       const found = isId('del', req.params.id)
-        ? await getDelivery(deps.store.db, tenantId, req.params.id)
+        ? await getDelivery(deps.store.db, tenantId, req.params.id, caller.mode)
         : null
       if (found === null)
         throw new ApiError('DELIVERY_NOT_FOUND', `No webhook delivery ${req.params.id}`)
@@ -458,7 +515,7 @@ export async function webhookRoutes(fastify: FastifyInstance): Promise<void> {
       },
     },
     async (req, reply) => {
-      const delivery = await retryDelivery(deps, req.tenant!.id, req.params.id)
+      const delivery = await retryDelivery(deps, callerOf(req), req.params.id)
       req.loomEvent = 'webhook_delivery.retried'
       return reply.status(202).send(deliveryView(delivery))
     },

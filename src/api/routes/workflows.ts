@@ -1,10 +1,10 @@
-// Seed 003's workflows at /v1/workflows: a tenant's reusable verification settings. A session
+// The sessions API's workflows at /v1/workflows: a tenant's reusable verification settings. A session
 // freezes its workflow's settings when it is created, so edits and deletions never change a
 // session already sent to someone.
 import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
 import type { Static } from 'typebox'
-import { typed } from '../app.ts'
+import { typed } from '../typed.ts'
 import { ApiError } from '../errors.ts'
 import { Nullable, Text } from '../schemas.ts'
 import { isId } from '../../domain/ids.ts'
@@ -12,6 +12,9 @@ import { VERIFICATION_TYPES, parseTimeToLive } from '../../domain/verification.t
 import { DEFAULT_AGE_BUFFER, DOCUMENT_TYPES, MAX_AGE_BUFFER } from '../../domain/workflows.ts'
 import type { InvitationTexts, Workflow } from '../../domain/workflows.ts'
 import { invitationTextProblem } from '../../domain/invitations.ts'
+import { END_REASONS } from '../../domain/outcome.ts'
+import { DEFAULT_RETRY_POLICY, MAX_ATTEMPTS_LIMIT, RETRYABLE_REASONS } from '../../domain/retry.ts'
+import type { RetryPolicy } from '../../domain/retry.ts'
 import { isMrzCountryCode } from '../../engine/mrz/countries.ts'
 import {
   deleteWorkflow,
@@ -44,7 +47,7 @@ const Fields = {
     Type.Integer({
       minimum: 0,
       maximum: MAX_AGE_BUFFER,
-      description: `age_estimation approves only when the estimate is at least min_age + age_buffer (default ${DEFAULT_AGE_BUFFER}: "challenge 25")`,
+      description: `age_estimation approves only when the estimate is at least min_age + age_buffer (default ${DEFAULT_AGE_BUFFER}: the buffer at which at most 1 % of under-18 faces passed on labelled photos)`,
     }),
   ),
   accepted_document_types: Type.Optional(
@@ -63,6 +66,34 @@ const Fields = {
   require_selfie: Type.Optional(Type.Boolean()),
   time_to_live: Type.Optional(Nullable(Type.String({ maxLength: 10 }))),
   invitation: Type.Optional(Invitation),
+  retry_policy: Type.Optional(
+    Type.Object(
+      {
+        max_attempts: Type.Optional(
+          Type.Integer({
+            minimum: 1,
+            maximum: MAX_ATTEMPTS_LIMIT,
+            description: `Attempts in all on the hosted page, the first included (default ${DEFAULT_RETRY_POLICY.maxAttempts}; 1: none again)`,
+          }),
+        ),
+        retry_on: Type.Optional(
+          Type.Array(Type.Enum([...RETRYABLE_REASONS]), {
+            uniqueItems: true,
+            description: 'Rejections that allow a new attempt (default: all three)',
+          }),
+        ),
+        exhausted_reason: Type.Optional(
+          Nullable(
+            Type.Enum([...END_REASONS], {
+              description:
+                'The redirect reason when attempts run out; null: the last rejection’s own',
+            }),
+          ),
+        ),
+      },
+      { additionalProperties: false },
+    ),
+  ),
   is_default: Type.Optional(
     Type.Boolean({ description: 'Sessions created without workflow_id use this workflow' }),
   ),
@@ -90,6 +121,11 @@ const WorkflowView = Type.Object({
     email_body: Nullable(Type.String()),
     sms_body: Nullable(Type.String()),
   }),
+  retry_policy: Type.Object({
+    max_attempts: Type.Integer(),
+    retry_on: Type.Array(Type.String()),
+    exhausted_reason: Nullable(Type.String()),
+  }),
   is_default: Type.Boolean(),
   created_at: Type.String(),
   updated_at: Type.String(),
@@ -113,6 +149,11 @@ function view(w: Workflow, defaultId: string | null): Static<typeof WorkflowView
       email_body: w.invitation.emailBody,
       sms_body: w.invitation.smsBody,
     },
+    retry_policy: {
+      max_attempts: w.retryPolicy.maxAttempts,
+      retry_on: w.retryPolicy.retryOn,
+      exhausted_reason: w.retryPolicy.exhaustedReason,
+    },
     is_default: w.id === defaultId,
     created_at: w.createdAt,
     updated_at: w.updatedAt,
@@ -120,7 +161,11 @@ function view(w: Workflow, defaultId: string | null): Static<typeof WorkflowView
 }
 
 /** Checks what the schema cannot and turns the body into stored fields. */
-function fieldsOf(body: PatchBody, current: InvitationTexts | null): Partial<WorkflowFields> {
+function fieldsOf(
+  body: PatchBody,
+  current: InvitationTexts | null,
+  currentRetry: RetryPolicy = DEFAULT_RETRY_POLICY,
+): Partial<WorkflowFields> {
   const problem = (field: string, message: string) =>
     new ApiError('INVALID_REQUEST_BODY', `${field} ${message}`, { field })
   if (body.time_to_live != null && parseTimeToLive(body.time_to_live) === null) {
@@ -169,6 +214,16 @@ function fieldsOf(body: PatchBody, current: InvitationTexts | null): Partial<Wor
     ...(body.require_selfie !== undefined && { requireSelfie: body.require_selfie }),
     ...(body.time_to_live !== undefined && { timeToLive: body.time_to_live }),
     ...(invitation !== undefined && { invitation }),
+    ...(body.retry_policy !== undefined && {
+      retryPolicy: {
+        maxAttempts: body.retry_policy.max_attempts ?? currentRetry.maxAttempts,
+        retryOn: body.retry_policy.retry_on ?? currentRetry.retryOn,
+        exhaustedReason:
+          body.retry_policy.exhausted_reason === undefined
+            ? currentRetry.exhaustedReason
+            : body.retry_policy.exhausted_reason,
+      },
+    }),
   }
 }
 
@@ -231,6 +286,7 @@ export async function workflowRoutes(fastify: FastifyInstance): Promise<void> {
           requireSelfie: fields.requireSelfie ?? type === 'full_verification',
           timeToLive: fields.timeToLive ?? null,
           invitation: fields.invitation ?? { emailSubject: null, emailBody: null, smsBody: null },
+          retryPolicy: fields.retryPolicy ?? DEFAULT_RETRY_POLICY,
         },
         clock.now(),
       )
@@ -295,7 +351,7 @@ export async function workflowRoutes(fastify: FastifyInstance): Promise<void> {
     async (req) => {
       const tenantId = req.tenant!.id
       const current = await workflowOr404(tenantId, req.params.id)
-      const fields = fieldsOf(req.body, current.invitation)
+      const fields = fieldsOf(req.body, current.invitation, current.retryPolicy)
       // A full verification always compares a selfie with the document.
       const type = fields.verificationType ?? current.verificationType
       if (type === 'full_verification') fields.requireSelfie = true

@@ -6,14 +6,14 @@ import type { InspectResult } from '../types.ts'
 import { inspectAamvaText } from './inspect-text.ts'
 import type { AamvaInspectOptions } from './inspect-text.ts'
 import { readPdf417 } from './pdf417.ts'
-import type { GrayImage } from './pdf417.ts'
+import type { GrayImage } from '../image.ts'
 
 export { inspectAamvaText, aamvaInspectResult } from './inspect-text.ts'
 export type { AamvaInspectBlock, AamvaInspectOptions } from './inspect-text.ts'
 export { parseAamvaPayload } from './parse.ts'
 export type { AamvaPayload, AamvaParseFailure } from './parse.ts'
 export { readPdf417 } from './pdf417.ts'
-export type { GrayImage, Pdf417Read } from './pdf417.ts'
+export type { Pdf417Read } from './pdf417.ts'
 
 export interface AamvaImageOptions extends AamvaInspectOptions {
   /** PDF417 decode attempts at most (default 8). */

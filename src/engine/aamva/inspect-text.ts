@@ -29,6 +29,16 @@ export interface AamvaInspectOptions {
 
 const OLDEST_PLAUSIBLE_AGE = 125
 
+// The dates read, with the repair named when one is refused (null: the payload is refused).
+const DATE_ELEMENTS: [string, string | null][] = [
+  ['DBB', null],
+  ['DBA', 'expiry_date_refused'],
+  ['DBD', 'issue_date_refused'],
+  ['DDH', 'age_date_refused'],
+  ['DDI', 'age_date_refused'],
+  ['DDJ', 'age_date_refused'],
+]
+
 /** Reads a raw AAMVA payload (text or bytes) into a `loom inspect` result. */
 export function inspectAamvaText(
   raw: string | Uint8Array,
@@ -58,10 +68,19 @@ export function aamvaInspectResult(
   const el = payload.standard.elements
   const jurisdiction = jurisdictionOfIin(payload.iin)
   const repairs = [...payload.repairs]
-  const expected = expectedDateOrder(payload.version, jurisdiction?.country ?? countryOf(el))
+  const conflicts = payload.standard.conflicts
+  if (conflicts.includes('DBB')) return fail('DBB is given twice with different values')
+  // D.12.5.1: MMDDCCYY in the USA and CCYYMMDD in Canada from version 02 on; DL/ID-2000
+  // (version 01) wrote CCYYMMDD. Pre-standard payloads (00), and payloads whose country is
+  // unknown, prescribe nothing: the digits alone decide, and that is flagged.
+  const dateCountry = jurisdiction?.country ?? countryOf(el)
+  const prescribed =
+    payload.version === 0 || dateCountry === null
+      ? null
+      : expectedDateOrder(payload.version, dateCountry)
 
   const dates = new Map<string, string | null>()
-  for (const id of ['DBB', 'DBA', 'DBD', 'DDH', 'DDI', 'DDJ']) {
+  for (const [id, refused] of DATE_ELEMENTS) {
     const value = el.get(id)
     if (value === undefined || value.trim() === '') {
       dates.set(id, null)
@@ -69,9 +88,15 @@ export function aamvaInspectResult(
     }
     const date = parseAamvaDate(value)
     if (date === null) {
-      return fail(`${id} is not a date in MMDDCCYY or CCYYMMDD form`)
+      // Never rolled over, never guessed: a birth date that is not one calendar date refuses the
+      // payload; any other date is left out and flagged.
+      if (refused === null) return fail(`${id} is not a calendar date in MMDDCCYY or CCYYMMDD form`)
+      repairs.push(refused)
+      dates.set(id, null)
+      continue
     }
-    if (date.order !== expected) repairs.push(orderRepair(date.order))
+    if (prescribed === null) repairs.push('date_order_inferred')
+    else if (date.order !== prescribed) repairs.push(orderRepair(date.order))
     if (date.hadSeparators) repairs.push('date_separators')
     dates.set(id, date.iso)
   }
@@ -80,7 +105,7 @@ export function aamvaInspectResult(
   const expiryDate = dates.get('DBA') ?? null
   const issueDate = dates.get('DBD') ?? null
 
-  const names = readNames(payload)
+  const names = readNames(payload, repairs)
   const ageYears = ageOn(dateOfBirth, asOf)
   const checks: Record<string, boolean> = {}
   checks.iinKnown = jurisdiction !== null
@@ -217,12 +242,34 @@ interface Names {
 // Names moved between versions: DL/ID-2000 has DAA (full name, "LAST,FIRST,MIDDLE") and
 // optionally DAB/DAC/DAD; versions 02 and 03 have DCS (family name) and DCT (given names,
 // first then middle, comma separated); from version 04 on DCS, DAC and DAD (D.12.5.1).
-function readNames(payload: AamvaPayload): Names {
+function readNames(payload: AamvaPayload, repairs: string[]): Names {
   const el = payload.standard.elements
   const fullName = nonEmpty(el.get('DAA'))
-  let lastName = nonEmpty(el.get('DCS')) ?? nonEmpty(el.get('DAB'))
-  let firstName = nonEmpty(el.get('DAC')) ?? nonEmpty(el.get('DCT'))
-  let middleName = nonEmpty(el.get('DAD'))
+  // A single name never ends with a comma; some issuers leave the one that separated it from
+  // the next name in DAA. When a name element is given twice with different values, no name
+  // is read.
+  const name = (id: string): string | null => {
+    const value = nonEmpty(el.get(id))
+    if (value === null || !value.endsWith(',')) return value
+    repairs.push('name_trailing_comma')
+    return nonEmpty(value.replace(/[\s,]+$/, ''))
+  }
+  const nameIds = ['DCS', 'DAB', 'DAC', 'DAD', 'DCT', 'DAA']
+  if (nameIds.some((id) => payload.standard.conflicts.includes(id))) {
+    repairs.push('name_conflict')
+    return { lastName: null, firstName: null, middleName: null, fullName: null }
+  }
+  let lastName = name('DCS') ?? name('DAB')
+  let firstName = name('DAC') ?? name('DCT')
+  let middleName = name('DAD')
+  if (firstName !== null && el.get('DAC') !== undefined && firstName.includes(',')) {
+    // A comma separates given names (DCT, DAD: D.12.5.1); a first name holds none. Some
+    // issuers put first and middle names in DAC as DCT had them.
+    const [first = '', ...rest] = firstName.split(',').map((p) => p.trim())
+    firstName = nonEmpty(first)
+    middleName ??= nonEmpty(rest.join(' '))
+    repairs.push('given_names_in_first_name')
+  }
   const given = nonEmpty(el.get('DCT'))
   if (el.get('DAC') === undefined && given !== null) {
     const parts = given.split(/\s*,\s*|\s+/).filter((p) => p !== '')

@@ -4,7 +4,7 @@
 
 import { readFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
-import { compareFaces, estimateAge, MATCH_THRESHOLD, REVIEW_BAND } from './compare.ts'
+import { AGE_BUFFER, compareFaces, estimateAge, MATCH_THRESHOLD, REVIEW_BAND } from './compare.ts'
 
 const COMPARE_HELP = `Usage: loom face-compare DOCUMENT SELFIE [SELFIE_FRAME…] [--threshold T] [--review-band B]
 
@@ -24,16 +24,17 @@ Options:
 const AGE_HELP = `Usage: loom estimate-age SELFIE [SELFIE_FRAME…] [--min-age 18] [--buffer 7]
 
 Estimates age from a selfie. Approves only when the estimate reaches min-age + buffer
-("challenge 25" by default) and no presentation-attack signal failed; otherwise the person
+(18 + ${AGE_BUFFER} by default), the estimate is stable across crops and frames (else
+"review"), and no presentation-attack signal failed; otherwise the person
 needs to show a document.
 
 Prints one JSON object:
-  {"ok":true,"decision":"approve|needs_document|retake","age":…,"requiredAge":25,"reasons":[…],
+  {"ok":true,"decision":"approve|needs_document|review|retake","age":…,"requiredAge":25,"reasons":[…],
    "feedback":…,"face":{…},"presentation":{…},"timingsMs":{…}}
 
 Options:
   --min-age N   the age the person must be (default 18)
-  --buffer N    years the estimate must clear min-age by (default 7)
+  --buffer N    years the estimate must clear min-age by (default ${AGE_BUFFER})
   --help        show this help`
 
 type Out = (line: string) => void

@@ -4,6 +4,7 @@
 // liveness (turn your head) can be judged from the same call later.
 
 import {
+  decodeFaceImage,
   detectFaces,
   embeddingSimilarity,
   type DetectedFace,
@@ -11,6 +12,11 @@ import {
   type FaceFeedback,
   type FaceImageInput,
 } from './detect.ts'
+import type { EngineError } from '../types.ts'
+import type { RgbImage } from './image.ts'
+import { documentReuse } from './reuse.ts'
+import type { DocumentReuse } from './reuse.ts'
+import { readMrz } from '../mrz/read.ts'
 
 /** One selfie image, or a short burst of frames from the same capture. */
 export type SelfieInput = FaceImageInput | { frames: FaceImageInput[] }
@@ -22,9 +28,9 @@ export type SelfieInput = FaceImageInput | { frames: FaceImageInput[] }
  * match, but with a margin of 0.006 on a small set; 0.55 keeps 0.03, and the review band below it
  * sends near misses to a person rather than rejecting them.
  */
-export const MATCH_THRESHOLD = 0.55
+export const MATCH_THRESHOLD = 0.48
 /** Half-width of the band around the threshold that goes to a person for review. */
-export const REVIEW_BAND = 0.05
+export const REVIEW_BAND = 0.07
 
 export type MatchDecision = 'match' | 'no_match' | 'review' | 'retake'
 
@@ -80,6 +86,8 @@ export interface FaceComparison {
   feedback: { document: FaceFeedback | null; selfie: FaceFeedback | null }
   /** Still-image presentation-attack signals on the selfie; null when there is no selfie face. */
   presentation: PresentationResult | null
+  /** Whether the selfie is the document again: the same picture, its portrait, or a photo of it. */
+  reuse: DocumentReuse | null
   frames: number
   timingsMs: { document: number; selfie: number; total: number }
 }
@@ -190,12 +198,15 @@ const framesOf = (selfie: SelfieInput): FaceImageInput[] =>
 /** Detect a selfie (one image or a burst); feedback is the first frame's problem, if any. */
 async function detectSelfie(
   selfie: SelfieInput,
+  withAge = false,
 ): Promise<{ frames: FaceDetection[]; feedback: FaceFeedback | null }> {
   const inputs = framesOf(selfie)
   if (inputs.length === 0) return { frames: [], feedback: 'no_face' }
   const frames: FaceDetection[] = []
   // One frame at a time: the models run on one thread and the detections share its memory.
-  for (const input of inputs) frames.push(await detectFaces(input, { role: 'selfie' }))
+  for (const input of inputs) {
+    frames.push(await detectFaces(input, { role: 'selfie', age: withAge }))
+  }
   const feedback = frames.find((f) => f.feedback !== null)?.feedback ?? null
   return { frames, feedback }
 }
@@ -209,9 +220,15 @@ export async function compareFaces(
   const threshold = opts.threshold ?? MATCH_THRESHOLD
   const band = opts.reviewBand ?? REVIEW_BAND
   const started = performance.now()
-  const doc = await detectFaces(documentImage, { role: 'document' })
+  // Decoded once here: the detections and the reuse checks work on the same rasters.
+  const docImage = await decodeFaceImage(documentImage, 'document')
+  const doc = await detectFaces(docImage.ok ? docImage.rgb : documentImage, { role: 'document' })
   const docMs = performance.now() - started
-  const self = await detectSelfie(selfie)
+  const inputs = framesOf(selfie)
+  const firstSelfie = inputs[0] === undefined ? null : await decodeFaceImage(inputs[0], 'selfie')
+  const self = await detectSelfie(
+    firstSelfie?.ok ? { frames: [firstSelfie.rgb, ...inputs.slice(1)] } : selfie,
+  )
   const selfieMs = performance.now() - started - docMs
   const docFace = doc.faces[0]
   const selfieFaces = self.frames.map((f) => f.faces[0])
@@ -241,6 +258,15 @@ export async function compareFaces(
     faceCounts: { document: doc.faces.length, selfie: self.frames[0]?.faces.length ?? 0 },
     feedback: { document: doc.feedback, selfie: self.feedback },
     presentation: self.feedback === null ? presentationChecks(self.frames) : null,
+    reuse:
+      docImage.ok && firstSelfie?.ok
+        ? documentReuse(
+            docImage.rgb,
+            firstSelfie.rgb,
+            { portrait: docFace?.box ?? null, selfie: selfieFaces[0]?.box ?? null },
+            await showsMrz(firstSelfie.rgb),
+          )
+        : null,
     frames: self.frames.length,
     timingsMs: {
       document: Math.round(docMs),
@@ -253,11 +279,23 @@ export async function compareFaces(
 export interface AgeOptions {
   /** The age the person must be (default 18). */
   minAge?: number
-  /** Years the estimate must clear minAge by (default 7: "challenge 25" for 18). */
+  /** Years the estimate must clear minAge by (default AGE_BUFFER). */
   buffer?: number
 }
 
-export type AgeDecision = 'approve' | 'needs_document' | 'retake'
+/**
+ * Default years the estimate must clear minAge by. Chosen on the tuning half of UTKFace (README,
+ * "Age estimation"): the smallest buffer at which at most 1 % of under-18 faces were approved.
+ */
+export const AGE_BUFFER = 12
+/** An estimate that moves by more than this many years across crops or frames is not trusted. */
+export const AGE_SPREAD_LIMIT = 10
+
+/**
+ * 'review': the estimate is unstable (it moves by more than AGE_SPREAD_LIMIT years across crops
+ * of the face or across frames), so it is not trusted either way: never an approval.
+ */
+export type AgeDecision = 'approve' | 'needs_document' | 'review' | 'retake'
 
 export interface AgeEstimate {
   decision: AgeDecision
@@ -267,9 +305,17 @@ export interface AgeEstimate {
   requiredAge: number
   minAge: number
   buffer: number
+  /** Largest minus smallest estimate over the face's crops and the frames; null without a face. */
+  ageSpread: number | null
   /** Why the decision is not 'approve'. */
-  reasons: ('no_usable_face' | 'below_required_age' | 'presentation_suspect')[]
+  reasons: (
+    'no_usable_face' | 'below_required_age' | 'presentation_suspect' | 'unstable_estimate'
+  )[]
   feedback: FaceFeedback | null
+  /** The first frame's decoded size; null when it could not be read (see `error`). */
+  image: { width: number; height: number } | null
+  /** Intake's error when `feedback` is 'image_unreadable'. */
+  error?: EngineError
   face: FaceSummary | null
   faceCount: number
   presentation: PresentationResult | null
@@ -277,18 +323,25 @@ export interface AgeEstimate {
   timingsMs: { total: number }
 }
 
-/** The age decision alone: approve only when the estimate clears minAge + buffer. */
+/**
+ * The age decision alone: approve only when a stable estimate clears minAge + buffer and nothing
+ * looked like a presented photo; an unstable estimate goes to review; otherwise a document.
+ */
 export function decideAge(
   age: number | null,
-  opts: AgeOptions & { presentationSuspect?: boolean } = {},
+  opts: AgeOptions & { presentationSuspect?: boolean; ageSpread?: number | null } = {},
 ): { decision: AgeDecision; requiredAge: number; reasons: AgeEstimate['reasons'] } {
-  const requiredAge = (opts.minAge ?? 18) + (opts.buffer ?? 7)
+  const requiredAge = (opts.minAge ?? 18) + (opts.buffer ?? AGE_BUFFER)
   if (age === null) return { decision: 'retake', requiredAge, reasons: ['no_usable_face'] }
   const reasons: AgeEstimate['reasons'] = []
   if (age < requiredAge) reasons.push('below_required_age')
   // A photo of an adult held up to the camera must not pass an age check.
   if (opts.presentationSuspect) reasons.push('presentation_suspect')
-  return { decision: reasons.length === 0 ? 'approve' : 'needs_document', requiredAge, reasons }
+  const unstable = (opts.ageSpread ?? 0) > AGE_SPREAD_LIMIT
+  if (unstable) reasons.push('unstable_estimate')
+  const decision: AgeDecision =
+    reasons.length === 0 ? 'approve' : unstable ? 'review' : 'needs_document'
+  return { decision, requiredAge, reasons }
 }
 
 /** Estimate a person's age from a selfie and decide: approve, or ask for a document. */
@@ -298,29 +351,54 @@ export async function estimateAge(
 ): Promise<AgeEstimate> {
   const started = performance.now()
   const minAge = opts.minAge ?? 18
-  const buffer = opts.buffer ?? 7
-  const self = await detectSelfie(selfie)
+  const buffer = opts.buffer ?? AGE_BUFFER
+  const self = await detectSelfie(selfie, true)
   const faces = self.frames.map((f) => f.faces[0])
   const ages = faces.map((f) => f?.age).filter((a): a is number => typeof a === 'number')
   const age = self.feedback === null && ages.length > 0 ? Number(median(ages).toFixed(1)) : null
+  // Spread within each frame (its four crops) and across the frames' estimates.
+  const within = faces.map((f) => f?.ageSpread ?? 0)
+  const ageSpread =
+    age === null
+      ? null
+      : Number(Math.max(...within, Math.max(...ages) - Math.min(...ages)).toFixed(1))
   const presentation = self.feedback === null ? presentationChecks(self.frames) : null
   const { decision, requiredAge, reasons } = decideAge(age, {
     minAge,
     buffer,
     presentationSuspect: presentation?.verdict === 'suspect',
+    ageSpread,
   })
   return {
     decision,
     age,
+    ageSpread,
     requiredAge,
     minAge,
     buffer,
     reasons,
     feedback: self.feedback,
+    image: self.frames[0]?.image ?? null,
+    ...(self.frames[0]?.error && { error: self.frames[0].error }),
     face: summary(faces[0]),
     faceCount: self.frames[0]?.faces.length ?? 0,
     presentation,
     frames: self.frames.length,
     timingsMs: { total: Math.round(performance.now() - started) },
   }
+}
+
+/** Whether an image shows a machine readable zone, read or not (a document, not a face). */
+async function showsMrz(img: RgbImage): Promise<boolean> {
+  const gray = new Uint8Array(img.width * img.height)
+  for (let i = 0; i < gray.length; i++) {
+    gray[i] = Math.round(
+      0.299 * img.rgb[3 * i]! + 0.587 * img.rgb[3 * i + 1]! + 0.114 * img.rgb[3 * i + 2]!,
+    )
+  }
+  const read = await readMrz(
+    { width: img.width, height: img.height, gray },
+    { asOf: new Date().toISOString().slice(0, 10) },
+  )
+  return read.ok || read.code === 'MRZ_UNREADABLE'
 }

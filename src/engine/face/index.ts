@@ -1,6 +1,8 @@
 // The face engine's public surface: what `jobs/` and the CLI import.
 
 export {
+  AGE_BUFFER,
+  AGE_SPREAD_LIMIT,
   compareFaces,
   decideAge,
   estimateAge,

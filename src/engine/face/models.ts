@@ -3,6 +3,10 @@
 // @tensorflow/tfjs-backend-wasm. No network: Node 20's fetch cannot read file:// URLs, so a tfjs
 // load router answers a private `loom-models://` scheme by reading the files itself.
 //
+// Human finds faces and their mesh; the descriptor and the age come from @vladmandic/face-api's
+// networks (dlib's ResNet face recognition model, face-api's age/gender model), read from that
+// package's `model/` folder and run on the same tfjs engine and backend as Human.
+//
 // Models load once per thread (module state is per worker thread), on first use.
 
 import { createRequire } from 'node:module'
@@ -25,13 +29,40 @@ const MODEL_SCHEME = 'loom-models://'
 const humanDist = path.dirname(require.resolve('@vladmandic/human'))
 const modelsDir = path.join(humanDist, '..', 'models')
 const wasmDir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm')) + path.sep
+const faceApiModels = path.join(
+  path.dirname(require.resolve('@vladmandic/face-api/package.json')),
+  'model',
+)
 
 /** Human's Node build, typed by the package's own declarations. */
 type HumanModule = typeof HumanPackage
 
-/** A loaded Human instance and the tfjs-core it runs on. */
+/** The part of face-api's networks Loom uses (its typings describe more than this). */
+export interface FaceApiNets {
+  /** dlib's ResNet: a 150 × 150 aligned chip (RGB 0–255) → 128-D descriptor. */
+  faceRecognitionNet: {
+    computeFaceDescriptor(input: TfCore.Tensor3D): Promise<Float32Array>
+    loadFromDisk(dir: string): Promise<void>
+  }
+  /** Age (years) and gender from a 112 × 112 face crop; a batch in, an array out. */
+  ageGenderNet: {
+    predictAgeAndGender(
+      input: TfCore.Tensor3D | TfCore.Tensor3D[],
+    ): Promise<AgeGenderPrediction | AgeGenderPrediction[]>
+    loadFromDisk(dir: string): Promise<void>
+  }
+}
+
+export interface AgeGenderPrediction {
+  age: number
+  gender: string
+  genderProbability: number
+}
+
+/** A loaded Human instance, face-api's networks, and the tfjs-core both run on. */
 export interface FaceRuntime {
   human: Human
+  nets: FaceApiNets
   tf: typeof TfCore
   loadMs: number
   /** Convolution chains fused at load, per model file (fuse.ts). */
@@ -125,7 +156,8 @@ const HUMAN_CONFIG: Partial<Config> = {
     iris: { enabled: false },
     emotion: { enabled: false },
     gear: { enabled: false },
-    description: { enabled: true, modelPath: 'faceres.json', skipFrames: 0, skipTime: 0 },
+    // Human's own descriptor/age model (FaceRes) is off: face-api's networks replace it.
+    description: { enabled: false },
     antispoof: { enabled: true, modelPath: 'antispoof.json', skipFrames: 0, skipTime: 0 },
     liveness: { enabled: true, modelPath: 'liveness.json', skipFrames: 0, skipTime: 0 },
   },
@@ -137,7 +169,7 @@ const HUMAN_CONFIG: Partial<Config> = {
   filter: { enabled: false },
 }
 
-const REQUIRED_MODELS = ['blazeface', 'facemesh', 'faceres', 'antispoof', 'liveness']
+const REQUIRED_MODELS = ['blazeface', 'facemesh', 'antispoof', 'liveness']
 
 let runtime: Promise<FaceRuntime> | null = null
 
@@ -166,7 +198,29 @@ async function load(): Promise<FaceRuntime> {
   if (missing.length > 0) {
     throw new Error(`face models did not load from ${modelsDir}: ${missing.join(', ')}`)
   }
-  return { human, tf, loadMs: Math.round(performance.now() - started), fused }
+  // face-api's Node WebAssembly build `require`s @tensorflow/tfjs, whose tfjs-core is the same
+  // installed copy Human runs on (one engine, one backend, one kernel registry per thread).
+  const faceapi = require('@vladmandic/face-api/dist/face-api.node-wasm.js') as {
+    nets: FaceApiNets
+    tf: { engine(): unknown }
+  }
+  if (faceapi.tf.engine() !== tf.engine()) {
+    throw new Error('face-api runs on another copy of tfjs-core than Human (check the install)')
+  }
+  await faceapi.nets.faceRecognitionNet.loadFromDisk(faceApiModels)
+  await faceapi.nets.ageGenderNet.loadFromDisk(faceApiModels)
+  // One pass through each network at load: the WebAssembly backend's first run of a graph
+  // allocates and compiles (seconds), which must not land on the first person's request.
+  const blank = tf.zeros<TfCore.Rank.R3>([150, 150, 3])
+  const small = tf.zeros<TfCore.Rank.R3>([112, 112, 3])
+  try {
+    await faceapi.nets.faceRecognitionNet.computeFaceDescriptor(blank)
+    await faceapi.nets.ageGenderNet.predictAgeAndGender([small, small, small, small])
+  } finally {
+    blank.dispose()
+    small.dispose()
+  }
+  return { human, nets: faceapi.nets, tf, loadMs: Math.round(performance.now() - started), fused }
 }
 
 /** Human with face models loaded, once per thread; later calls share the first load. */

@@ -2,6 +2,7 @@
 // font (OCR-B, ISO 1073-2) at a fixed pitch on a 37-character set (ICAO 9303-3 §4.1), so each
 // character cell is compared with OCR-B templates rendered from the font itself.
 
+import { ocrbGlyph } from './ocrb.ts'
 import sharp from 'sharp'
 import { adaptiveInk, components, integral, type Component, type GrayImage } from '../image.ts'
 
@@ -505,12 +506,10 @@ function glyphHeight(
 
 let templatesPromise: Promise<Templates> | null = null
 
-/** OCR-B templates, rendered once from the installed font on first use. */
+/** OCR-B templates, rendered once from the shipped outlines (ocrb-glyphs.ts) on first use. */
 export function loadTemplates(): Promise<Templates> {
   return (templatesPromise ??= buildTemplates())
 }
-
-const OCRB_FAMILY = 'OCR B'
 
 /** Render a line of text in OCR-B at PITCH_PX per character, one glyph per cell, as the reader sees it. */
 export async function renderOcrbLine(text: string, blurSigma = 0): Promise<GrayImage> {
@@ -521,10 +520,7 @@ export async function renderOcrbLine(text: string, blurSigma = 0): Promise<GrayI
   const fontSize = (0.9 * PITCH_PX) / 0.71
   const baseline = height / 2 + 0.45 * PITCH_PX
   const glyphs = [...text]
-    .map(
-      (ch, i) =>
-        `<text x="${pad + (i + 0.5) * PITCH_PX}" y="${baseline}" font-family="${OCRB_FAMILY}" font-size="${fontSize}" text-anchor="middle">${ch === '<' ? '&lt;' : ch}</text>`,
-    )
+    .map((ch, i) => ocrbGlyph(ch, pad + (i + 0.5) * PITCH_PX, baseline, fontSize))
     .join('')
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><rect width="100%" height="100%" fill="#fff"/>${glyphs}</svg>`
   let s = sharp(Buffer.from(svg)).grayscale()
@@ -540,8 +536,7 @@ async function buildTemplates(): Promise<Templates> {
   for (const [v, blurSigma] of blurs.entries()) {
     const line = await renderOcrbLine(MRZ_CHARSET, blurSigma)
     const band = findCells(line, MRZ_CHARSET.length)
-    if (!band)
-      throw new Error('OCR-B templates could not be segmented; is the OCR-B font installed?')
+    if (!band) throw new Error('OCR-B templates could not be segmented from the shipped outlines')
     const sums = lineSums(line)
     for (let c = 0; c < MRZ_CHARSET.length; c++) {
       const x = band.centers[c]!

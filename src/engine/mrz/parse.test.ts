@@ -1,13 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { checkDigitMatches, mrzCheckDigit } from './check-digit.ts'
-import {
-  parseMrz,
-  parseName,
-  resolveBirthDate,
-  resolveExpiryDate,
-  splitMrzText,
-  type ParsedMrz,
-} from './parse.ts'
+import { parseMrz, splitMrzText, type ParsedMrz } from './parse.ts'
+import { parseName, resolveBirthDate, resolveExpiryDate } from './fields.ts'
 
 const asOf = '2026-11-21'
 
@@ -325,7 +319,7 @@ describe('fields', () => {
 
 describe('namesWellFormed (ICAO 9303-3 §4.6)', () => {
   it('accepts names, fillers and truncation; refuses stray characters after the fillers', async () => {
-    const { namesWellFormed } = await import('./parse.ts')
+    const { namesWellFormed } = await import('./positions.ts')
     const lower = 'L898902C36UTO7408122F1204159ZE184226B<<<<<10'
     expect(namesWellFormed('TD3', ['P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<', lower])).toBe(
       true,
@@ -350,7 +344,7 @@ describe('namesWellFormed (ICAO 9303-3 §4.6)', () => {
 
 describe('checkedPositions and positionFilters', () => {
   it('mark what the check digits cover and what each position may hold', async () => {
-    const { checkedPositions, positionFilters } = await import('./parse.ts')
+    const { checkedPositions, positionFilters } = await import('./positions.ts')
     const lines = [
       'V<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<',
       'L8988901C4XXX4009078F96121096ZE184226B<<<<<<',
@@ -372,7 +366,7 @@ describe('secondReading', () => {
   const lower = td3Lower('OO1234567', 'UTO', '740812', 'F', '320415', '')
 
   it('finds the pair of substitutions the check digits cannot see (OO for 00 at weights 7, 3)', async () => {
-    const { secondReading } = await import('./parse.ts')
+    const { secondReading } = await import('./positions.ts')
     const calls = [
       { line: 1, pos: 0, chars: 'O0' },
       { line: 1, pos: 1, chars: 'O0' },
@@ -382,7 +376,7 @@ describe('secondReading', () => {
   })
 
   it('finds none where the check digits tell the readings apart', async () => {
-    const { secondReading } = await import('./parse.ts')
+    const { secondReading } = await import('./positions.ts')
     // O for 0 at weight 3 and I for 1 at weight 1 change the sum by 3 × 24 − 17: not a multiple of 10.
     const calls = [
       { line: 1, pos: 1, chars: 'O0' },

@@ -67,6 +67,7 @@ export const en = {
   'check.title': 'Checking your photo…',
   'check.preview_alt': 'The photo you chose',
   'feedback.title': 'Let’s try that again',
+  'feedback.accepted_title': 'We will check this photo as it is',
   'feedback.retake': 'Retake photo',
   'feedback.upload_instead': 'Upload a photo instead',
   'feedback.take_instead': 'Take a photo instead',
@@ -119,6 +120,17 @@ export const en = {
   'outcome.rejected.body': 'The document does not meet the requirements of {tenant}.',
   'outcome.rejected.document_unreadable': 'Your document could not be read.',
   'outcome.rejected.face_mismatch': 'Your selfie did not match the photo on your document.',
+  'outcome.rejected.document_expired':
+    'Your document has expired. {tenant} needs a document that is still valid.',
+  'outcome.attempts_used': 'You have used all {max} attempts.',
+  'retry.title': 'Let’s try again',
+  'retry.document_unreadable':
+    'Your document could not be read. Please take new photos of it, sharp and in good light.',
+  'retry.face_mismatch':
+    'Your selfie did not match the photo on your document. Please take another one: face the camera in good light, without glasses or a hat.',
+  'retry.document_expired':
+    'This document has expired. Please use another document that is still valid.',
+  'retry.attempt': 'Attempt {n} of {total}',
   'outcome.abandoned.title': 'Verification cancelled',
   'outcome.abandoned.body': 'You stopped the verification. {tenant} has been told.',
   'outcome.expired.title': 'This link has expired',

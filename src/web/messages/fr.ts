@@ -68,6 +68,7 @@ export const fr: Messages = {
   'check.title': 'Vérification de votre photo…',
   'check.preview_alt': 'La photo choisie',
   'feedback.title': 'Essayons encore une fois',
+  'feedback.accepted_title': 'Nous vérifierons cette photo telle quelle',
   'feedback.retake': 'Reprendre la photo',
   'feedback.upload_instead': 'Envoyer une photo à la place',
   'feedback.take_instead': 'Prendre une photo à la place',
@@ -120,6 +121,16 @@ export const fr: Messages = {
   'outcome.rejected.body': 'Le document ne remplit pas les conditions de {tenant}.',
   'outcome.rejected.document_unreadable': 'Votre document n’a pas pu être lu.',
   'outcome.rejected.face_mismatch': 'Votre selfie ne correspond pas à la photo de votre document.',
+  'outcome.rejected.document_expired':
+    'Votre document a expiré. {tenant} a besoin d’un document encore valide.',
+  'outcome.attempts_used': 'Vous avez utilisé vos {max} tentatives.',
+  'retry.title': 'Essayons encore',
+  'retry.document_unreadable':
+    'Votre document n’a pas pu être lu. Reprenez-le en photo, net et bien éclairé.',
+  'retry.face_mismatch':
+    'Votre selfie ne correspond pas à la photo de votre document. Prenez-en un autre : face à la caméra, bien éclairé, sans lunettes ni chapeau.',
+  'retry.document_expired': 'Ce document a expiré. Utilisez un autre document encore valide.',
+  'retry.attempt': 'Tentative {n} sur {total}',
   'outcome.abandoned.title': 'Vérification annulée',
   'outcome.abandoned.body': 'Vous avez arrêté la vérification. {tenant} en a été informé.',
   'outcome.expired.title': 'Ce lien a expiré',

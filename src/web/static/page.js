@@ -168,8 +168,15 @@ function listOf(items) {
   return items.join(', ')
 }
 
+/** Why the person is asked again after a rejection they can fix, with the attempt count. */
+function retryNote() {
+  if (!state.retryBecause) return null
+  const { number, max } = state.attempt
+  return `${t(`retry.${state.retryBecause}`)} ${t('retry.attempt', { n: number, total: max })}`
+}
+
 /** The next missing image, or processing once nothing is missing. */
-function next(note = null) {
+function next(note = null, problem = null) {
   const kind = state.missingImages[0]
   if (kind === undefined) return showProcessing(note)
   // Which document first, when there is a choice: a passport needs only its photo page, a card
@@ -181,17 +188,18 @@ function next(note = null) {
     state.documentChoices.length > 1 &&
     !state.doneImages.includes('document_front')
   ) {
-    return showDocumentChoice(note)
+    return showDocumentChoice(note, problem)
   }
-  return showCapture(kind, note)
+  return showCapture(kind, note, problem)
 }
 
-function showDocumentChoice(note = null) {
-  resume = () => showDocumentChoice(note)
+function showDocumentChoice(note = null, problem = null) {
+  resume = () => showDocumentChoice(note, problem)
   screen(
     t('choose.title'),
     [
       note ? h('p', { class: 'note', role: 'status' }, note) : null,
+      problem ? h('p', { class: 'feedback', role: 'alert' }, problem) : null,
       h('p', { id: 'choose-hint' }, t('choose.hint')),
       h(
         'div',
@@ -234,6 +242,7 @@ function progressText() {
 
 function showCapture(kind, note = null, problem = null) {
   resume = () => showCapture(kind)
+  // After a refused camera the upload leads, and the camera can still be tried again.
   const camera = cameraSupported && problem !== 'camera'
   screen(
     t(`capture.${kind}.title`),
@@ -249,6 +258,7 @@ function showCapture(kind, note = null, problem = null) {
         { class: 'actions' },
         camera ? button(t('capture.use_camera'), () => openCamera(kind), true) : null,
         button(t('capture.upload'), () => pickFile(kind), !camera),
+        cameraSupported && !camera ? button(t('capture.use_camera'), () => openCamera(kind)) : null,
       ),
       h('p', { class: 'muted' }, t('capture.upload_hint')),
       cancelLink(),
@@ -427,7 +437,7 @@ async function send(kind, blob, source) {
   if (state.missingImages.includes(kind)) return showRetake(kind, said, source, preview())
   // Counted after several tries: the decision will say what it could read.
   resume = () => next()
-  screen(t('feedback.title'), [
+  screen(t('feedback.accepted_title'), [
     preview(),
     h('p', { class: 'feedback', role: 'alert' }, said),
     h('p', {}, t('feedback.accepted_anyway')),
@@ -538,7 +548,10 @@ function showProcessing(note = null) {
     if (fresh !== null) {
       state = fresh
       if (state.finish) return finish(true)
-      if (state.status !== 'processing' && state.missingImages.length > 0) return next()
+      // A new attempt after a rejection the person can fix: say why, ask again.
+      if (state.status !== 'processing' && state.missingImages.length > 0) {
+        return next(null, retryNote())
+      }
     }
     if (!slow && Date.now() - started > SLOW_AFTER_MS) {
       slow = true
@@ -621,8 +634,13 @@ function showOutcome() {
       ? t(`outcome.rejected.${state.rejectedBecause}`)
       : t(`outcome.${status}.body`)
   const end = state.finish
+  const usedAll =
+    status === 'rejected' && state.rejectedBecause && state.attempt && state.attempt.max > 1
   screen(t(`outcome.${status}.title`), [
     h('p', { class: 'muted' }, body),
+    usedAll
+      ? h('p', { class: 'muted' }, t('outcome.attempts_used', { max: state.attempt.max }))
+      : null,
     !embedded && end && end.redirectUrl
       ? h(
           'p',
@@ -645,7 +663,7 @@ if (state.finish) {
     if (fresh !== null) state = fresh
     if (state.finish) finish(false)
     else if (state.status === 'processing') showProcessing()
-    else if (state.doneImages.length > 0) next()
+    else if (state.doneImages.length > 0 || state.retryBecause) next(null, retryNote())
     else showIntro()
   })
 }

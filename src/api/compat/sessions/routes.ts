@@ -1,28 +1,33 @@
-// Seed 003: identity sessions for a named applicant at /v1/sessions, with email and SMS
+// The sessions API: identity sessions for a named applicant at /v1/sessions, with email and SMS
 // invitations, a workflow, and a redirect that tells the tenant's site how the session ended.
-// Fields as the seed lists them (snake_case, each with its camelCase alias); errors in the
-// 'sessions' surface's shape (seed 001's, with 402 when the balance is exhausted).
+// Fields as the API lists them (snake_case, each with its camelCase alias); errors in the
+// 'sessions' surface's shape (the one-shot API's, with 402 when the balance is exhausted).
 import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
 import type { Static } from 'typebox'
 import { parsePhoneNumberFromString } from 'libphonenumber-js'
-import { typed } from '../app.ts'
-import { workflowRoutes } from './workflows.ts'
-import { ApiError } from '../errors.ts'
-import { Nullable, Text } from '../schemas.ts'
-import type { Deps } from '../../deps.ts'
-import { sessionOutcome } from '../../domain/outcome.ts'
-import { isId } from '../../domain/ids.ts'
-import { VERIFICATION_TYPES } from '../../domain/verification.ts'
-import { createSession, applicantOf, sessionLinkFor } from '../../services/sessions.ts'
-import { loadVerification, publicResult, storedToken } from '../../services/verifications.ts'
-import { purgeVerification } from '../../services/documents.ts'
-import { listInvitations } from '../../store/invitations.ts'
-import type { Invitation } from '../../store/invitations.ts'
-import { getVerification, listVerifications } from '../../store/verifications.ts'
-import type { Verification } from '../../store/verifications.ts'
+import { callerOf } from '../../auth.ts'
+import { typed } from '../../typed.ts'
+import { workflowRoutes } from '../../routes/workflows.ts'
+import { ApiError } from '../../errors.ts'
+import { Nullable, PublicResult, Text } from '../../schemas.ts'
+import type { Deps } from '../../../deps.ts'
+import { sessionOutcome } from '../../../domain/outcome.ts'
+import { VERIFICATION_TYPES } from '../../../domain/verification.ts'
+import {
+  applicantOf,
+  createSession,
+  invitationsOf,
+  listSessions,
+  loadSession,
+  sessionLinkFor,
+} from '../../../services/sessions.ts'
+import type { Invitation } from '../../../services/sessions.ts'
+import { publicResult, storedToken } from '../../../services/verifications.ts'
+import type { Verification } from '../../../services/verifications.ts'
+import { purgeVerification } from '../../../services/documents.ts'
 
-const SessionError = Type.Object(
+export const SessionError = Type.Object(
   {
     request_id: Type.String(),
     error: Type.Object({
@@ -125,15 +130,7 @@ const SessionView = Type.Object({
       { description: 'null once the personal data was deleted' },
     ),
   ),
-  result: Nullable(
-    Type.Object({
-      verified: Type.Boolean(),
-      verifiedAge: Nullable(Type.Integer()),
-      over18: Type.Boolean(),
-      reason: Nullable(Type.String()),
-      reasons: Type.Array(Type.String()),
-    }),
-  ),
+  result: Nullable(PublicResult),
   token: Type.Optional(Type.String({ description: 'The age token (JWT) when approved' })),
   invitations: Type.Array(InvitationView),
   links: Type.Array(Link),
@@ -273,7 +270,6 @@ function sessionView(
 export async function sessionRoutes(fastify: FastifyInstance): Promise<void> {
   const app = typed(fastify)
   const { deps } = app
-  app.addSchema(SessionError)
   await workflowRoutes(fastify)
   const errors = {
     400: { $ref: 'SessionError#' },
@@ -345,8 +341,8 @@ export async function sessionRoutes(fastify: FastifyInstance): Promise<void> {
       },
     },
     async (req) => {
-      const v = await loadSession(deps, req.tenant!.id, req.params.id)
-      return sessionView(deps, v, await listInvitations(deps.store.db, v.tenantId, [v.id]))
+      const v = await loadSession(deps, callerOf(req), req.params.id)
+      return sessionView(deps, v, await invitationsOf(deps, v.tenantId, [v.id]))
     },
   )
 
@@ -364,34 +360,14 @@ export async function sessionRoutes(fastify: FastifyInstance): Promise<void> {
     },
     async (req) => {
       const q = req.query
-      const tenantId = req.tenant!.id
-      const limit = q.limit ?? 20
-      let after: Verification | undefined
-      if (q.starting_after !== undefined) {
-        const found = isId('ver', q.starting_after)
-          ? await getVerification(deps.store.db, tenantId, q.starting_after)
-          : null
-        if (found === null) {
-          throw new ApiError('INVALID_PARAMETERS', `starting_after: no session ${q.starting_after}`)
-        }
-        after = found
-      }
-      const externalId = q.external_id ?? q.externalId
-      const rows = await listVerifications(deps.store.db, tenantId, {
-        surface: 'sessions',
-        ...(externalId !== undefined && { externalId }),
-        ...(after !== undefined && { after }),
-        limit: limit + 1,
+      const page = await listSessions(deps, callerOf(req), {
+        externalId: q.external_id ?? q.externalId,
+        startingAfter: q.starting_after,
+        limit: q.limit ?? 20,
       })
-      const page = rows.slice(0, limit)
-      const invitations = await listInvitations(
-        deps.store.db,
-        tenantId,
-        page.map((v) => v.id),
-      )
       return {
-        data: page.map((v) => sessionView(deps, v, invitations)),
-        has_more: rows.length > limit,
+        data: page.sessions.map((v) => sessionView(deps, v, page.invitations)),
+        has_more: page.hasMore,
       }
     },
   )
@@ -409,19 +385,10 @@ export async function sessionRoutes(fastify: FastifyInstance): Promise<void> {
       },
     },
     async (req) => {
-      const v = await loadSession(deps, req.tenant!.id, req.params.id)
+      const v = await loadSession(deps, callerOf(req), req.params.id)
       await purgeVerification(deps, v.tenantId, v.id, 'deleted')
       req.loomEvent = 'session.deleted'
       return { id: v.id, deleted: true }
     },
   )
-}
-
-/** A tenant's session (a verification created on this surface), or SESSION_NOT_FOUND. */
-async function loadSession(deps: Deps, tenantId: string, id: string): Promise<Verification> {
-  const v = await loadVerification(deps, tenantId, id)
-  if (v.surface !== 'sessions') {
-    throw new ApiError('VERIFICATION_NOT_FOUND', `Session ${id} not found`)
-  }
-  return v
 }

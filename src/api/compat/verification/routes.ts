@@ -1,4 +1,4 @@
-// Seed 004: document verification sessions at /api/v1/verification — create a session, add
+// The verification-sessions API: document verification sessions at /api/v1/verification — create a session, add
 // images (JSON base64 or multipart), list and fetch them, read the result as a recommendation
 // (ALLOW / DENY / CHALLENGE), delete. A thin adapter over the same services as the native
 // surface; snake_case fields; errors in the 'verification' surface's shape. Authenticated with
@@ -8,18 +8,20 @@ import multipart from '@fastify/multipart'
 import { Type } from 'typebox'
 import type { Static } from 'typebox'
 import { Value } from 'typebox/value'
-import { typed } from '../app.ts'
-import { ApiError } from '../errors.ts'
-import { Nullable } from '../schemas.ts'
-import { decodeBase64Field } from '../base64.ts'
-import { FeedbackSchema, ImageKindSchema, sniffContentType } from './documents.ts'
-import { isId } from '../../domain/ids.ts'
-import type { ImageKind } from '../../domain/decision.ts'
-import { MOCK_BEHAVIORS, isDecided } from '../../domain/verification.ts'
-import type { Decision, MockBehavior, VerificationStatus } from '../../domain/verification.ts'
-import type { Tenant } from '../../domain/tenants.ts'
-import type { Deps } from '../../deps.ts'
-import { loadVerification, startVerification } from '../../services/verifications.ts'
+import { callerOf } from '../../auth.ts'
+import { typed } from '../../typed.ts'
+import { ApiError } from '../../errors.ts'
+import { Nullable } from '../../schemas.ts'
+import { decodeBase64Field } from '../../base64.ts'
+import { FeedbackSchema, ImageKindSchema } from '../../routes/documents.ts'
+import { isId } from '../../../domain/ids.ts'
+import type { ImageKind } from '../../../domain/decision.ts'
+import { MOCK_BEHAVIORS, isDecided } from '../../../domain/verification.ts'
+import type { Decision, MockBehavior, VerificationStatus } from '../../../domain/verification.ts'
+import type { Caller } from '../../../domain/tenants.ts'
+import type { Deps } from '../../../deps.ts'
+import { loadVerification, startVerification } from '../../../services/verifications.ts'
+import type { Verification } from '../../../services/verifications.ts'
 import {
   MAX_IMAGE_BYTES,
   addImage,
@@ -27,12 +29,11 @@ import {
   imageBytes,
   missingImages,
   purgeVerification,
-} from '../../services/documents.ts'
-import type { AddedImage, ExtractedData } from '../../services/documents.ts'
-import { listImages } from '../../store/images.ts'
-import type { Verification } from '../../store/verifications.ts'
+  verificationImages,
+} from '../../../services/documents.ts'
+import type { AddedImage, ExtractedData } from '../../../services/documents.ts'
 
-const VerificationError = Type.Object(
+export const VerificationError = Type.Object(
   {
     error: Type.Object({
       code: Type.String({ description: 'Stable, machine-readable error code' }),
@@ -94,7 +95,7 @@ const CreateReply = Type.Object({
 const DeviceInfo = Type.Record(Type.String({ maxLength: 100 }), Type.Unknown(), {
   maxProperties: 50,
 })
-// Seed 004 elides the image object's other fields ("…"): they are accepted and ignored.
+// The verification-sessions API elides the image object's other fields ("…"): they are accepted and ignored.
 const ImageJsonBody = Type.Object(
   {
     image: Type.Object({
@@ -171,9 +172,48 @@ const SessionResult = Type.Object({
   checks: Type.Optional(Type.Record(Type.String(), Type.String())),
 })
 
+/**
+ * The older, flat result (`?detailed=false`): the API names it without showing it, so Loom gives
+ * the same facts one level deep, snake_case, the personal fields null once deleted.
+ */
+const FlatSessionResult = Type.Object({
+  session_id: Type.String(),
+  status: Type.Enum(SESSION_STATUSES),
+  recommendation: Nullable(Type.Enum(RECOMMENDATIONS)),
+  missing_images: Type.Array(Type.String()),
+  first_name: Nullable(Type.String()),
+  last_name: Nullable(Type.String()),
+  date_of_birth: Nullable(Type.String()),
+  age: Nullable(Type.Integer()),
+  document_type: Nullable(Type.String()),
+  document_number: Nullable(Type.String()),
+  issuing_country: Nullable(Type.String()),
+  expiration_date: Nullable(Type.String()),
+  reasons: Type.Array(Type.String()),
+})
+
+/** The detailed result in the older flat shape. */
+function toFlatResult(detailed: Static<typeof SessionResult>): Static<typeof FlatSessionResult> {
+  return {
+    session_id: detailed.session_id,
+    status: detailed.status,
+    recommendation: detailed.recommendation ?? null,
+    missing_images: detailed.missing_images ?? [],
+    first_name: detailed.person?.first_name ?? null,
+    last_name: detailed.person?.last_name ?? null,
+    date_of_birth: detailed.person?.date_of_birth ?? null,
+    age: detailed.additional_info.verified_age,
+    document_type: detailed.document?.type ?? null,
+    document_number: detailed.document?.number ?? null,
+    issuing_country: detailed.document?.issuing_country ?? null,
+    expiration_date: detailed.document?.expiration_date ?? null,
+    reasons: detailed.additional_info.reasons,
+  }
+}
+
 const SessionParams = Type.Object({ sid: Type.String({ minLength: 1, maxLength: 64 }) })
 
-/** Seed 004's recommendation for a decided verification. */
+/** The verification-sessions API's recommendation for a decided verification. */
 export function recommendationFor(decision: Decision['status']): Recommendation {
   switch (decision) {
     case 'approved':
@@ -185,7 +225,7 @@ export function recommendationFor(decision: Decision['status']): Recommendation 
   }
 }
 
-/** Seed 004's session status for one of Loom's statuses. */
+/** The verification-sessions API's session status for one of Loom's statuses. */
 function sessionStatus(status: VerificationStatus): SessionStatus {
   switch (status) {
     case 'approved':
@@ -203,7 +243,7 @@ function sessionStatus(status: VerificationStatus): SessionStatus {
   }
 }
 
-/** Seed 004's mock_behavior (a recommendation, or one of Loom's names) as Loom's mock behaviour. */
+/** The verification-sessions API's mock_behavior (a recommendation, or one of Loom's names) as Loom's mock behaviour. */
 export function mockBehaviorFrom(
   value: Static<typeof MockBehaviorField> | undefined,
 ): MockBehavior | undefined {
@@ -218,7 +258,7 @@ export function mockBehaviorFrom(
   return recommendation
 }
 
-/** Seed 004's result body for a session, from its decision and (while held) its personal data. */
+/** The verification-sessions API's result body for a session, from its decision and (while held) its personal data. */
 function toSessionResult(
   session: Verification,
   data: ExtractedData | null,
@@ -264,21 +304,21 @@ function toSessionResult(
 }
 
 /**
- * addImage, with a closed session explained in seed 004's terms: a decided session has all its
+ * addImage, with a closed session explained in the verification-sessions API's terms: a decided session has all its
  * images ("409 All required images were successfully submitted"), an expired one is gone (410).
  */
 async function addSessionImage(
   deps: Deps,
-  tenant: Tenant,
+  caller: Caller,
   sessionId: string,
   kind: ImageKind,
   bytes: Buffer,
 ): Promise<AddedImage> {
   try {
-    return await addImage(deps, tenant, sessionId, kind, bytes, 'application/octet-stream')
+    return await addImage(deps, caller, sessionId, kind, bytes)
   } catch (err) {
     if (!(err instanceof ApiError) || err.code !== 'VERIFICATION_ALREADY_COMPLETED') throw err
-    const session = await loadVerification(deps, tenant.id, sessionId)
+    const session = await loadVerification(deps, caller, sessionId)
     if (session.status === 'expired') {
       throw new ApiError('VERIFICATION_EXPIRED', `Session ${session.id} has expired`)
     }
@@ -309,11 +349,10 @@ function uploadOf(isForm: boolean, body: unknown): { kind: ImageKind; bytes: Buf
   )
 }
 
-/** Seed 004's routes under /api/v1/verification. */
+/** The verification-sessions API's routes under /api/v1/verification. */
 export async function verificationSessionRoutes(fastify: FastifyInstance): Promise<void> {
   const app = typed(fastify)
   const { deps } = app
-  app.addSchema(VerificationError)
   const config = { auth: 'tenant', surface: 'verification', acceptsAccessToken: true } as const
   const security: { [name: string]: string[] }[] = [{ bearer: [] }, { tenantKey: [] }]
   const tags = ['verification']
@@ -409,7 +448,7 @@ export async function verificationSessionRoutes(fastify: FastifyInstance): Promi
       },
       async (req) => {
         const { kind, bytes } = uploadOf(req.isMultipart(), req.body)
-        const added = await addSessionImage(deps, req.tenant!, req.params.sid, kind, bytes)
+        const added = await addSessionImage(deps, callerOf(req), req.params.sid, kind, bytes)
         req.loomEvent = 'verification.image_added'
         return {
           feedback: added.feedback,
@@ -438,8 +477,7 @@ export async function verificationSessionRoutes(fastify: FastifyInstance): Promi
       },
     },
     async (req) => {
-      const session = await loadVerification(deps, req.tenant!.id, req.params.sid)
-      const images = await listImages(deps.store.db, req.tenant!.id, session.id)
+      const { images } = await verificationImages(deps, callerOf(req), req.params.sid)
       return {
         session_images: images.map((i) => ({
           id: i.id,
@@ -470,10 +508,15 @@ export async function verificationSessionRoutes(fastify: FastifyInstance): Promi
       },
     },
     async (req, reply) => {
-      const session = await loadVerification(deps, req.tenant!.id, req.params.sid)
+      const session = await loadVerification(deps, callerOf(req), req.params.sid)
       if (!isId('img', req.params.id)) throw new ApiError('IMAGE_NOT_FOUND', 'Image not found')
-      const { bytes } = await imageBytes(deps, req.tenant!, session.id, req.params.id)
-      return reply.header('cache-control', 'no-store').type(sniffContentType(bytes)).send(bytes)
+      const { bytes, contentType } = await imageBytes(
+        deps,
+        callerOf(req),
+        session.id,
+        req.params.id,
+      )
+      return reply.header('cache-control', 'no-store').type(contentType).send(bytes)
     },
   )
 
@@ -486,22 +529,25 @@ export async function verificationSessionRoutes(fastify: FastifyInstance): Promi
         security,
         summary: 'The result: recommendation, person and document (personal data), checks',
         description:
-          'A decided session is `complete` with `recommendation` ALLOW (approved), DENY (rejected) or CHALLENGE (review). Until then it is `incomplete` with the `missing_images`. `detailed` is accepted; both values return this structure.',
+          'A decided session is `complete` with `recommendation` ALLOW (approved), DENY (rejected) or CHALLENGE (review). Until then it is `incomplete` with the `missing_images`. `detailed=false` returns the older flat structure (the same facts one level deep); `true` or no value returns this one.',
         params: SessionParams,
         querystring: Type.Object(
           { detailed: Type.Optional(Type.Boolean({ deprecated: true })) },
           { additionalProperties: false },
         ),
-        response: { 200: SessionResult, ...errors },
+        response: { 200: Type.Union([SessionResult, FlatSessionResult]), ...errors },
       },
     },
     async (req) => {
-      const session = await loadVerification(deps, req.tenant!.id, req.params.sid)
+      const { verification: session, images } = await verificationImages(
+        deps,
+        callerOf(req),
+        req.params.sid,
+      )
       const missing =
-        sessionStatus(session.status) === 'incomplete'
-          ? missingImages(session, await listImages(deps.store.db, req.tenant!.id, session.id))
-          : []
-      return toSessionResult(session, extractedData(deps, session), missing)
+        sessionStatus(session.status) === 'incomplete' ? missingImages(session, images) : []
+      const detailed = toSessionResult(session, extractedData(deps, session), missing)
+      return req.query.detailed === false ? toFlatResult(detailed) : detailed
     },
   )
 
@@ -521,7 +567,7 @@ export async function verificationSessionRoutes(fastify: FastifyInstance): Promi
       },
     },
     async (req) => {
-      const session = await loadVerification(deps, req.tenant!.id, req.params.sid)
+      const session = await loadVerification(deps, callerOf(req), req.params.sid)
       await purgeVerification(deps, req.tenant!.id, session.id, 'deleted')
       req.loomEvent = 'verification.deleted'
       return { session_id: session.id, deleted: true as const }

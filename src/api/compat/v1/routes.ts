@@ -1,14 +1,15 @@
-// Seed 001: POST /v1/verify — one base64 document image, decided now (200), or with a
-// webhook_url accepted (202) and delivered later. Errors in seed 001's shape (surface 'v1').
+// The one-shot API: POST /v1/verify — one base64 document image, decided now (200), or with a
+// webhook_url accepted (202) and delivered later. Errors in the one-shot API's shape (surface 'v1').
 import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
-import { typed } from '../app.ts'
-import { ApiError } from '../errors.ts'
-import { decodeBase64Field } from '../base64.ts'
-import { verifyOneShot } from '../../services/documents.ts'
-import { webhookUrlProblem } from '../../jobs/ssrf.ts'
+import { ATTESTATION_METHODS } from '../../../domain/verification.ts'
+import { typed } from '../../typed.ts'
+import { ApiError } from '../../errors.ts'
+import { decodeBase64Field } from '../../base64.ts'
+import { verifyOneShot } from '../../../services/one-shot.ts'
+import { webhookUrlProblem } from '../../../jobs/ssrf.ts'
 
-const V1Error = Type.Object(
+export const V1Error = Type.Object(
   {
     request_id: Type.String(),
     error: Type.Object({
@@ -55,6 +56,13 @@ const Decided = Type.Object({
   metadata: Type.Record(Type.String(), Type.Unknown()),
   extraction_data: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
   token: Type.Optional(Type.String({ description: 'Age token (JWT) when verified' })),
+  test_mode: Type.Boolean({
+    description:
+      'true when this is a test-mode result (test_mode or a test key): mock data, and its token never validates for a live key',
+  }),
+  method: Type.Enum(ATTESTATION_METHODS, {
+    description: 'What the result rests on: document, document+face, or mock (test mode)',
+  }),
 })
 
 const Accepted = Type.Object({
@@ -68,7 +76,6 @@ const Accepted = Type.Object({
 /** POST /v1/verify. */
 export async function v1VerifyRoutes(fastify: FastifyInstance): Promise<void> {
   const app = typed(fastify)
-  app.addSchema(V1Error)
   const errors = {
     400: { $ref: 'V1Error#' },
     401: { $ref: 'V1Error#' },
@@ -85,7 +92,7 @@ export async function v1VerifyRoutes(fastify: FastifyInstance): Promise<void> {
         security: [{ bearer: [] }],
         summary: 'Verify a document image in one call',
         description:
-          'Send `Authorization: Bearer <key>`. Without `webhook_url` the answer is the decision (200). With it, 202 now and the result later as a `verification.completed` webhook whose `data.v1` has this same shape. `test_mode` (or a test key) never counts as usage and follows seed 001’s scenarios: passport → verified (25), drivers_license → rejected (17, underage), national_id → rejected (document_expired); a poor photo is 400 DOCUMENT_QUALITY_LOW.',
+          'Send `Authorization: Bearer <key>`. Without `webhook_url` the answer is the decision (200). With it, 202 now and the result later as a `verification.completed` webhook whose `data.v1` has this same shape. `test_mode` (or a test key) never counts as usage and follows the documented test scenarios: passport → verified (25), drivers_license → rejected (17, underage), national_id → rejected (document_expired); a poor photo is 400 DOCUMENT_QUALITY_LOW.',
         headers: Type.Object({ 'x-request-id': Type.Optional(Type.String({ maxLength: 128 })) }),
         body: Body,
         response: { 200: Decided, 202: Accepted, ...errors },

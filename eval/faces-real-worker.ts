@@ -1,0 +1,412 @@
+// Worker thread of `npm run eval faces-real`: runs one face pipeline over the images the main
+// thread sends and answers with every face it found (box, descriptor, age). One pipeline per
+// thread because each bundles its own TensorFlow.js: @vladmandic/face-api ships a tfjs build of
+// its own, and two tfjs instances in one thread share one global engine and kernel registry.
+//
+// Pipelines (see eval/corpus/FACES.md for what each is):
+//   loom           src/engine/face as Loom runs it (Human's detector and mesh, dlib's ResNet on
+//                  the aligned chip, face-api's age model over four crops)
+//   human-default  Human 3.3.6 with its default face settings, unfused models
+//   face-api       @vladmandic/face-api: SSD MobileNet v1, 68 landmarks, ResNet-34 descriptor,
+//                  age/gender net; also feeds its landmarks to the ONNX model below
+//   faceplugin     faceplugin-face-recognition-js's fr_feature.onnx (112×112 → 512-D,
+//                  ArcFace-style) on onnxruntime-node, aligned by a 5-point similarity transform
+
+import { createRequire } from 'node:module'
+import { readFileSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
+import path from 'node:path'
+import { parentPort, workerData } from 'node:worker_threads'
+import type { RgbImage } from '../src/engine/face/detect.ts'
+
+/** One face found by a pipeline, in the sent image's pixels. */
+export interface FoundFace {
+  box: [number, number, number, number]
+  score: number
+  embedding: number[]
+  age: number | null
+  /** Spread of the age estimate over the pipeline's own crops (Loom only). */
+  ageSpread?: number | null
+  gender: 'female' | 'male' | null
+}
+
+/** What one pipeline returns for one image: per candidate recognizer, its faces and time. */
+export type PipelineAnswer = Record<string, { faces: FoundFace[]; ms: number }>
+
+export interface WorkerRequest {
+  id: number
+  image: RgbImage
+}
+export type WorkerReply =
+  | { id: number; answer: PipelineAnswer }
+  | { id: number; error: string }
+  | { ready: true; loadMs: number; versions: Record<string, string> }
+
+export type PipelineName = 'loom' | 'human-default' | 'face-api'
+
+/** Candidates each pipeline reports (face-api's landmarks also drive the ONNX model). */
+export const PIPELINE_CANDIDATES: Record<PipelineName, string[]> = {
+  loom: ['loom'],
+  'human-default': ['human-default'],
+  'face-api': ['face-api', 'faceplugin'],
+}
+
+interface Pipeline {
+  versions: Record<string, string>
+  run(image: RgbImage): Promise<PipelineAnswer>
+}
+
+const require = createRequire(import.meta.url)
+const round = (x: number, d = 1): number => Number(x.toFixed(d))
+
+async function loomPipeline(): Promise<Pipeline> {
+  const { detectFaces } = await import('../src/engine/face/detect.ts')
+  const { faceRuntime } = await import('../src/engine/face/models.ts')
+  await faceRuntime()
+  return {
+    versions: { '@vladmandic/human': pkgVersion('@vladmandic/human') },
+    async run(image) {
+      // 'document' role: the same descriptor as a selfie, without anti-spoof and liveness (which
+      // do not touch the descriptor) and with Loom's window search when the first pass finds none.
+      const d = await detectFaces(image, { role: 'document', age: true })
+      const faces = d.faces.map((f) => ({
+        box: f.box,
+        score: f.score,
+        embedding: f.embedding,
+        age: f.age,
+        ageSpread: f.ageSpread,
+        gender: f.gender,
+      }))
+      return { loom: { faces, ms: d.timingsMs.detect } }
+    },
+  }
+}
+
+async function humanDefaultPipeline(): Promise<Pipeline> {
+  const tf = require('@tensorflow/tfjs-core')
+  const humanDist = path.dirname(require.resolve('@vladmandic/human'))
+  const modelsDir = path.join(humanDist, '..', 'models')
+  // Node 20's fetch cannot read file://: answer a private scheme from the package folder, with
+  // the model files as shipped (no fusion).
+  const scheme = 'eval-human-models://'
+  tf.io.registerLoadRouter((url: unknown) => {
+    if (typeof url !== 'string' || !url.startsWith(scheme)) return null
+    const file = path.join(modelsDir, path.basename(url.slice(scheme.length)))
+    return {
+      async load() {
+        const json = JSON.parse(await readFile(file, 'utf8'))
+        const shards: Buffer[] = []
+        const weightSpecs = []
+        for (const group of json.weightsManifest) {
+          for (const p of group.paths) shards.push(await readFile(path.join(modelsDir, p)))
+          weightSpecs.push(...group.weights)
+        }
+        const w = Buffer.concat(shards)
+        return {
+          modelTopology: json.modelTopology,
+          format: json.format,
+          generatedBy: json.generatedBy,
+          convertedBy: json.convertedBy,
+          signature: json.signature,
+          userDefinedMetadata: json.userDefinedMetadata,
+          weightSpecs,
+          weightData: w.buffer.slice(w.byteOffset, w.byteOffset + w.byteLength),
+        }
+      },
+    }
+  })
+  const { Human } = require(path.join(humanDist, 'human.node-wasm.js'))
+  // Human's defaults for the face pipeline, as shipped. Changed only: where models and wasm come
+  // from, no warm-up, the non-face modules off (they do not touch faces), and the frame cache off
+  // (it exists for video: with it on, a still could reuse the previous image's result).
+  const human = new Human({
+    backend: 'wasm',
+    wasmPath: path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm')) + path.sep,
+    modelBasePath: scheme,
+    debug: false,
+    warmup: 'none',
+    cacheModels: false,
+    cacheSensitivity: 0,
+    body: { enabled: false },
+    hand: { enabled: false },
+    object: { enabled: false },
+    gesture: { enabled: false },
+    segmentation: { enabled: false },
+    face: {
+      detector: { skipFrames: 0, skipTime: 0 },
+      description: { skipFrames: 0, skipTime: 0 },
+      emotion: { skipFrames: 0, skipTime: 0 },
+    },
+  })
+  await human.load()
+  return {
+    versions: { '@vladmandic/human': pkgVersion('@vladmandic/human') },
+    async run(image) {
+      const input = tf.tensor3d(image.rgb, [image.height, image.width, 3], 'int32')
+      const started = performance.now()
+      let result
+      try {
+        result = await human.detect(input)
+      } finally {
+        input.dispose()
+      }
+      const ms = performance.now() - started
+      if (result.error) throw new Error(String(result.error))
+      // Human's result as its typings describe it (the module is loaded by path, untyped).
+      type HumanFace = {
+        box: [number, number, number, number]
+        score: number
+        embedding?: number[]
+        age?: number
+        gender?: string
+      }
+      const faces: FoundFace[] = (result.face as HumanFace[]).map((f) => ({
+        box: f.box.map((v) => Math.round(v)) as FoundFace['box'],
+        score: round(f.score, 3),
+        embedding: f.embedding ?? [],
+        age: f.age === undefined ? null : round(f.age),
+        gender: f.gender === 'female' || f.gender === 'male' ? f.gender : null,
+      }))
+      return { 'human-default': { faces, ms } }
+    },
+  }
+}
+
+/** ArcFace's 112×112 five-point template (InsightFace): eyes, nose tip, mouth corners. */
+const ARCFACE_TEMPLATE: [number, number][] = [
+  [38.2946, 51.6963],
+  [73.5318, 51.5014],
+  [56.0252, 71.7366],
+  [41.5493, 92.3655],
+  [70.7299, 92.2041],
+]
+
+/**
+ * Least-squares similarity transform (rotation, uniform scale, shift: Umeyama without
+ * reflection) taking `from` onto `to`; returns [a, b, tx, ty] with x' = a·x − b·y + tx,
+ * y' = b·x + a·y + ty.
+ */
+export function similarityTransform(
+  from: [number, number][],
+  to: [number, number][],
+): [number, number, number, number] {
+  const n = from.length
+  let fx = 0
+  let fy = 0
+  let tx = 0
+  let ty = 0
+  for (let i = 0; i < n; i++) {
+    fx += from[i]![0] / n
+    fy += from[i]![1] / n
+    tx += to[i]![0] / n
+    ty += to[i]![1] / n
+  }
+  let dot = 0
+  let cross = 0
+  let norm = 0
+  for (let i = 0; i < n; i++) {
+    const px = from[i]![0] - fx
+    const py = from[i]![1] - fy
+    const qx = to[i]![0] - tx
+    const qy = to[i]![1] - ty
+    dot += px * qx + py * qy
+    cross += px * qy - py * qx
+    norm += px * px + py * py
+  }
+  const a = dot / norm
+  const b = cross / norm
+  return [a, b, tx - (a * fx - b * fy), ty - (b * fx + a * fy)]
+}
+
+/** The face warped onto the template: side × side RGB, bilinear, edges clamped. */
+export function warpFace(
+  image: RgbImage,
+  points: [number, number][],
+  template: [number, number][],
+  side: number,
+): Uint8Array {
+  // Map output pixels back into the image: invert the image→template transform.
+  const [a, b, tx, ty] = similarityTransform(points, template)
+  const det = a * a + b * b
+  const out = new Uint8Array(side * side * 3)
+  const { width, height, rgb } = image
+  for (let v = 0; v < side; v++) {
+    for (let u = 0; u < side; u++) {
+      const du = u - tx
+      const dv = v - ty
+      const x = Math.min(width - 1, Math.max(0, (a * du + b * dv) / det))
+      const y = Math.min(height - 1, Math.max(0, (-b * du + a * dv) / det))
+      const x0 = Math.floor(x)
+      const y0 = Math.floor(y)
+      const x1 = Math.min(width - 1, x0 + 1)
+      const y1 = Math.min(height - 1, y0 + 1)
+      const fx = x - x0
+      const fy = y - y0
+      for (let c = 0; c < 3; c++) {
+        const p = (yy: number, xx: number): number => rgb[(yy * width + xx) * 3 + c]!
+        const top = p(y0, x0) * (1 - fx) + p(y0, x1) * fx
+        const bottom = p(y1, x0) * (1 - fx) + p(y1, x1) * fx
+        out[(v * side + u) * 3 + c] = Math.round(top * (1 - fy) + bottom * fy)
+      }
+    }
+  }
+  return out
+}
+
+/** Five points from the 68-point (iBUG) layout: eye centres, nose tip, mouth corners. */
+function fivePoints(pts: { x: number; y: number }[]): [number, number][] {
+  const mean = (from: number, to: number): [number, number] => {
+    let x = 0
+    let y = 0
+    for (let i = from; i <= to; i++) {
+      x += pts[i]!.x
+      y += pts[i]!.y
+    }
+    return [x / (to - from + 1), y / (to - from + 1)]
+  }
+  return [
+    mean(36, 41),
+    mean(42, 47),
+    [pts[30]!.x, pts[30]!.y],
+    [pts[48]!.x, pts[48]!.y],
+    [pts[54]!.x, pts[54]!.y],
+  ]
+}
+
+async function faceApiPipeline(pkgs: string): Promise<Pipeline> {
+  const pkgRequire = createRequire(path.join(pkgs, 'package.json'))
+  const faceapi = pkgRequire('@vladmandic/face-api/dist/face-api.node-wasm.js')
+  const ort = pkgRequire('onnxruntime-node')
+  const tf = faceapi.tf
+  tf.setWasmPaths(path.dirname(pkgRequire.resolve('@tensorflow/tfjs-backend-wasm')) + path.sep)
+  await tf.setBackend('wasm')
+  await tf.ready()
+  // face-api's weights from the copy Loom already has (devDependency, same version).
+  const modelDir = path.join(
+    path.dirname(require.resolve('@vladmandic/face-api/package.json')),
+    'model',
+  )
+  await faceapi.nets.ssdMobilenetv1.loadFromDisk(modelDir)
+  await faceapi.nets.faceLandmark68Net.loadFromDisk(modelDir)
+  await faceapi.nets.faceRecognitionNet.loadFromDisk(modelDir)
+  await faceapi.nets.ageGenderNet.loadFromDisk(modelDir)
+  const onnxFile = path.join(
+    path.dirname(pkgRequire.resolve('faceplugin-face-recognition-js/package.json')),
+    'model',
+    'fr_feature.onnx',
+  )
+  const session = await ort.InferenceSession.create(onnxFile, {
+    intraOpNumThreads: 1,
+    logSeverityLevel: 3,
+  })
+  const detectorOptions = new faceapi.SsdMobilenetv1Options({ minConfidence: 0.5 })
+  const pkg = (name: string): string =>
+    (
+      JSON.parse(readFileSync(pkgRequire.resolve(`${name}/package.json`), 'utf8')) as {
+        version: string
+      }
+    ).version
+  return {
+    versions: {
+      '@vladmandic/face-api': pkg('@vladmandic/face-api'),
+      'onnxruntime-node': pkg('onnxruntime-node'),
+      'faceplugin-face-recognition-js': pkg('faceplugin-face-recognition-js'),
+    },
+    async run(image) {
+      const input = tf.tensor3d(image.rgb, [image.height, image.width, 3], 'int32')
+      const apiFaces: FoundFace[] = []
+      const onnxFaces: FoundFace[] = []
+      let apiMs = 0
+      let onnxMs = 0
+      try {
+        let started = performance.now()
+        const found = await faceapi
+          .detectAllFaces(input, detectorOptions)
+          .withFaceLandmarks()
+          .withFaceDescriptors()
+        apiMs += performance.now() - started
+        for (const f of found) {
+          const box = f.detection.box
+          const b: [number, number, number, number] = [
+            Math.round(box.x),
+            Math.round(box.y),
+            Math.round(box.width),
+            Math.round(box.height),
+          ]
+          // Age on face-api's own aligned crop (the same crop its descriptor saw).
+          started = performance.now()
+          const [crop] = await faceapi.extractFaceTensors(input, [f.alignedRect])
+          const ag = await faceapi.nets.ageGenderNet.predictAgeAndGender(crop)
+          crop.dispose()
+          apiMs += performance.now() - started
+          apiFaces.push({
+            box: b,
+            score: round(f.detection.score, 3),
+            embedding: Array.from(f.descriptor as Float32Array),
+            age: round(ag.age),
+            gender: ag.gender === 'female' || ag.gender === 'male' ? ag.gender : null,
+          })
+          started = performance.now()
+          const aligned = warpFace(image, fivePoints(f.landmarks.positions), ARCFACE_TEMPLATE, 112)
+          // The package's own preprocessing (lib/fr_feature.js): RGB, (v − 127) / 128, NCHW.
+          const chw = new Float32Array(3 * 112 * 112)
+          for (let i = 0; i < 112 * 112; i++) {
+            for (let c = 0; c < 3; c++) chw[c * 112 * 112 + i] = (aligned[i * 3 + c]! - 127) / 128
+          }
+          const out = await session.run({ input: new ort.Tensor('float32', chw, [1, 3, 112, 112]) })
+          onnxMs += performance.now() - started
+          onnxFaces.push({
+            box: b,
+            score: round(f.detection.score, 3),
+            embedding: Array.from(out.output.data as Float32Array),
+            age: null,
+            gender: null,
+          })
+        }
+      } finally {
+        input.dispose()
+      }
+      // The ONNX model's time excludes the detection and landmarks it borrows from face-api.
+      return {
+        'face-api': { faces: apiFaces, ms: apiMs },
+        faceplugin: { faces: onnxFaces, ms: onnxMs },
+      }
+    },
+  }
+}
+
+/** Version of an installed package (human's `exports` hide its package.json: read it by path). */
+function pkgVersion(name: string): string {
+  const file = path.join(path.dirname(require.resolve(name)), '..', 'package.json')
+  return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version
+}
+
+async function main(): Promise<void> {
+  const port = parentPort
+  if (!port) return
+  const { pipeline, pkgs } = workerData as { pipeline: PipelineName; pkgs: string }
+  const started = performance.now()
+  const p =
+    pipeline === 'loom'
+      ? await loomPipeline()
+      : pipeline === 'human-default'
+        ? await humanDefaultPipeline()
+        : await faceApiPipeline(pkgs)
+  port.postMessage({
+    ready: true,
+    loadMs: Math.round(performance.now() - started),
+    versions: p.versions,
+  })
+  port.on('message', (req: WorkerRequest) => {
+    p.run(req.image).then(
+      (answer) => port.postMessage({ id: req.id, answer } satisfies WorkerReply),
+      (err: unknown) =>
+        port.postMessage({
+          id: req.id,
+          error: err instanceof Error ? err.message : String(err),
+        } satisfies WorkerReply),
+    )
+  })
+}
+
+await main()

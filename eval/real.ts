@@ -1,0 +1,456 @@
+// `npm run eval real`: the current reader on REAL images and payloads — specimen and sample
+// documents that public repositories keep as test data — scored against hand-transcribed ground
+// truth (eval/corpus/*.json, described in eval/corpus/README.md). The bytes are not in this
+// repository: each item names a repository snapshot, a commit and a path, read at run time with
+// `git show`. Items whose snapshot is absent are listed and skipped, never silently dropped.
+//   read      every key field right
+//   wrong     a reading that passed as valid with some key field wrong (which field is listed)
+//   flagged   no reading, or a reading reported invalid, by error code
+//   invalid→valid  a specimen whose printed check digits are wrong, reported valid (must be 0)
+// Licence-back images (barcode-real.json) have partial truth: the issuer always, the licence
+// number and the start of the first name where known.
+// Options: --split tuning|heldout|all (default all), --verbose (each miss with its code and
+// message), --mirror DIR (where fetched snapshots live, default /work/.mirror).
+
+import { execFileSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { inspectAamvaText } from '../src/engine/aamva/inspect-text.ts'
+import { inspectImage } from '../src/engine/inspect.ts'
+import type { InspectResult } from '../src/engine/types.ts'
+
+const CORPUS = new URL('./corpus/', import.meta.url)
+const DEFAULT_MIRROR = '/work/.mirror'
+
+type Split = 'tuning' | 'heldout'
+
+interface SourceRef {
+  head: string
+  /** Git directory of the fetched snapshot, relative to the mirror directory. */
+  gitDir: string
+  license: string
+}
+
+interface ItemRef {
+  id: string
+  source: string
+  commit: string
+  path: string
+  /** Git blob id of the bytes: what is read must hash to this. */
+  blob: string
+  split: Split
+}
+
+interface MrzItem extends ItemRef {
+  format: string
+  lines: string[]
+  printedCheckDigitsInvalid: boolean
+  expected: {
+    documentNumber: string | null
+    birthDate: string | null
+    expiryDate: string | null
+    sex: 'F' | 'M' | 'X' | null
+    nationality: string | null
+    issuer: string | null
+    surname: string | null
+    givenNames: string | null
+  }
+}
+
+/** Where a payload sits in a fetched file: the whole file, string literals on some lines, or a template literal. */
+type PayloadExtract =
+  | { kind: 'file' }
+  | { kind: 'string-literals'; fromLine: number; toLine: number }
+  | { kind: 'template-literal'; line: number }
+
+interface AamvaItem extends ItemRef {
+  extract: PayloadExtract
+  expected: {
+    version: number
+    iin: string
+    jurisdiction: string | null
+    dateOfBirth: string | null
+    expiryDate: string | null
+    lastName: string | null
+    firstName: string | null
+  }
+}
+
+/** A licence back (PDF417); the payload is unpublished, so the truth is partial (null = unknown). */
+interface BarcodeItem extends ItemRef {
+  expected: {
+    jurisdiction: string
+    documentNumber: string | null
+    firstNamePrefix: string | null
+  }
+}
+
+interface Manifest<T> {
+  asOf: string
+  sources: Record<string, SourceRef>
+  items: T[]
+}
+
+type Result = 'read' | 'wrong' | 'flagged' | 'invalid_reported_valid' | 'invalid_flagged'
+
+interface Outcome {
+  id: string
+  split: Split
+  group: string
+  result: Result
+  /** Wrong fields, or the error code of a flagged item. */
+  why: string[]
+  detail: string
+  ms: number
+}
+
+interface Missing {
+  id: string
+  split: Split
+  reason: string
+}
+
+function loadManifest<T>(name: string): Manifest<T> | null {
+  const url = new URL(name, CORPUS)
+  if (!existsSync(url)) return null
+  return JSON.parse(readFileSync(url, 'utf8')) as Manifest<T>
+}
+
+/** Git's blob id of some bytes (sha1 of "blob <length>\0" + bytes). */
+function gitBlobId(bytes: Buffer): string {
+  return createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex')
+}
+
+/** The item's bytes from its fetched snapshot, or why they could not be had. */
+function readItem(
+  mirror: string,
+  sources: Record<string, SourceRef>,
+  item: ItemRef,
+): Buffer | { missing: string } {
+  const source = sources[item.source]
+  if (!source) return { missing: `source ${item.source} is not in the manifest` }
+  const gitDir = join(mirror, source.gitDir)
+  if (!existsSync(gitDir)) return { missing: `no snapshot of ${item.source} at ${gitDir}` }
+  let bytes: Buffer
+  try {
+    bytes = execFileSync('git', [`--git-dir=${gitDir}`, 'show', `${item.commit}:${item.path}`], {
+      maxBuffer: 1 << 28,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+  } catch (err) {
+    const stderr = (err as { stderr?: Buffer }).stderr?.toString().trim() ?? String(err)
+    return { missing: `git show ${item.commit.slice(0, 10)}:${item.path} failed: ${stderr}` }
+  }
+  const id = gitBlobId(bytes)
+  if (id !== item.blob) return { missing: `bytes hash to ${id}, the manifest says ${item.blob}` }
+  return bytes
+}
+
+// Escapes found in string literals of Python, JS, Swift, Kotlin and C# test files.
+const ESCAPES: Record<string, string> = { n: '\n', r: '\r', t: '\t', '0': '\0', '\\': '\\' }
+
+function unescape(literal: string): string {
+  return literal.replace(
+    /\\(u\{([0-9a-fA-F]+)\}|u([0-9a-fA-F]{4})|x([0-9a-fA-F]{2})|.)/g,
+    (_all, esc: string, braced?: string, u4?: string, x2?: string) => {
+      const hex = braced ?? u4 ?? x2
+      if (hex !== undefined) return String.fromCodePoint(parseInt(hex, 16))
+      return ESCAPES[esc] ?? esc
+    },
+  )
+}
+
+/** Concatenates the double-quoted string literals on lines [from, to] (1-based), escapes decoded. */
+function stringLiterals(text: string, fromLine: number, toLine: number): string {
+  const lines = text.split('\n').slice(fromLine - 1, toLine)
+  let out = ''
+  for (const line of lines) {
+    for (const m of line.matchAll(/"((?:[^"\\]|\\.)*)"/g)) out += unescape(m[1] ?? '')
+  }
+  return out
+}
+
+/** The JS template literal opening on `line` (1-based), up to its closing backtick, escapes decoded. */
+function templateLiteral(text: string, line: number): string {
+  const start =
+    text
+      .split('\n')
+      .slice(0, line - 1)
+      .join('\n').length + (line > 1 ? 1 : 0)
+  const open = text.indexOf('`', start)
+  const close = open < 0 ? -1 : text.indexOf('`', open + 1)
+  if (close < 0) throw new Error(`no template literal at line ${line}`)
+  return unescape(text.slice(open + 1, close))
+}
+
+/** The payload an item points at, cut out of the fetched file as its manifest says. */
+export function payloadOf(bytes: Buffer, extract: PayloadExtract): Uint8Array | string {
+  switch (extract.kind) {
+    case 'file':
+      return bytes
+    case 'string-literals':
+      return stringLiterals(bytes.toString('utf8'), extract.fromLine, extract.toLine)
+    case 'template-literal':
+      return templateLiteral(bytes.toString('utf8'), extract.line)
+  }
+}
+
+/** Key fields of an MRZ reading that differ from the truth ('birthCentury' when only the century does). */
+function mrzFieldsWrong(item: MrzItem, r: InspectResult & { ok: true }): string[] {
+  const e = item.expected
+  const wrong: string[] = []
+  if (r.source !== 'mrz') return ['source']
+  if (JSON.stringify(r.mrz?.lines) !== JSON.stringify(item.lines)) wrong.push('lines')
+  if (r.document.number !== e.documentNumber) wrong.push('documentNumber')
+  if (r.person.dateOfBirth !== e.birthDate) {
+    const sameDay = r.person.dateOfBirth?.slice(2) === e.birthDate?.slice(2)
+    wrong.push(sameDay && e.birthDate !== null ? 'birthCentury' : 'birthDate')
+  }
+  if (r.document.expiryDate !== e.expiryDate) wrong.push('expiryDate')
+  if (r.person.sex !== e.sex) wrong.push('sex')
+  if (r.person.nationality !== e.nationality) wrong.push('nationality')
+  if (r.document.issuer !== e.issuer) wrong.push('issuer')
+  if (r.person.lastName !== e.surname) wrong.push('surname')
+  if (r.person.firstName !== e.givenNames) wrong.push('givenNames')
+  return wrong
+}
+
+function judgeMrz(item: MrzItem, r: InspectResult): { result: Result; why: string[] } {
+  if (item.printedCheckDigitsInvalid) {
+    const reportedValid = r.ok && r.mrz?.valid === true
+    return reportedValid
+      ? { result: 'invalid_reported_valid', why: ['valid'] }
+      : { result: 'invalid_flagged', why: [r.ok ? 'reported_invalid' : r.error.code] }
+  }
+  if (!r.ok) return { result: 'flagged', why: [r.error.code] }
+  if (r.mrz && !r.mrz.valid) return { result: 'flagged', why: ['reported_invalid'] }
+  const wrong = mrzFieldsWrong(item, r)
+  return wrong.length === 0 ? { result: 'read', why: [] } : { result: 'wrong', why: wrong }
+}
+
+function judgeAamva(item: AamvaItem, r: InspectResult): { result: Result; why: string[] } {
+  if (!r.ok) return { result: 'flagged', why: [r.error.code] }
+  const e = item.expected
+  const wrong: string[] = []
+  if (r.source !== 'aamva') wrong.push('source')
+  if (r.aamva?.version !== e.version) wrong.push('version')
+  if (r.aamva?.iin !== e.iin) wrong.push('iin')
+  if (r.aamva?.jurisdiction !== e.jurisdiction) wrong.push('jurisdiction')
+  if (r.person.dateOfBirth !== e.dateOfBirth) wrong.push('dateOfBirth')
+  if (r.document.expiryDate !== e.expiryDate) wrong.push('expiryDate')
+  if (r.person.lastName !== e.lastName) wrong.push('lastName')
+  if (r.person.firstName !== e.firstName) wrong.push('firstName')
+  return wrong.length === 0 ? { result: 'read', why: [] } : { result: 'wrong', why: wrong }
+}
+
+function judgeBarcode(item: BarcodeItem, r: InspectResult): { result: Result; why: string[] } {
+  if (!r.ok) return { result: 'flagged', why: [r.error.code] }
+  const e = item.expected
+  const wrong: string[] = []
+  if (r.source !== 'aamva') wrong.push('source')
+  if (r.aamva?.jurisdiction !== e.jurisdiction) wrong.push('jurisdiction')
+  if (e.documentNumber !== null && r.document.number !== e.documentNumber)
+    wrong.push('documentNumber')
+  if (e.firstNamePrefix !== null && !(r.person.firstName ?? '').startsWith(e.firstNamePrefix)) {
+    wrong.push('firstName')
+  }
+  return wrong.length === 0 ? { result: 'read', why: [] } : { result: 'wrong', why: wrong }
+}
+
+function describe(r: InspectResult): string {
+  if (!r.ok) return `${r.error.code}: ${r.error.message}`
+  if (r.source === 'mrz') return `${r.mrz?.valid ? 'valid' : 'INVALID'} ${r.mrz?.lines.join(' / ')}`
+  return `aamva v${r.aamva?.version} ${r.aamva?.iin} ${r.person.lastName}, ${r.person.firstName} dob ${r.person.dateOfBirth} exp ${r.document.expiryDate} repairs ${r.aamva?.repairs?.join(',') || '-'}`
+}
+
+const pct = (k: number, n: number): string => (n ? `${((100 * k) / n).toFixed(1)} %` : '-')
+
+function quantile(xs: number[], q: number): number {
+  if (xs.length === 0) return 0
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!
+}
+
+function countBy(keys: string[]): string {
+  const m = new Map<string, number>()
+  for (const k of keys) m.set(k, (m.get(k) ?? 0) + 1)
+  return [...m.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')
+}
+
+function printTable(title: string, outcomes: Outcome[], skipped: Missing[], splits: Split[]): void {
+  console.log(`\n## ${title}\n`)
+  console.log(
+    '| split | scored | skipped | documents | read | wrong | flagged | invalid→valid | invalid flagged | median ms | p95 ms |',
+  )
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
+  const rows: [string, Outcome[], Missing[]][] = splits.map((s) => [
+    s,
+    outcomes.filter((o) => o.split === s),
+    skipped.filter((m) => m.split === s),
+  ])
+  if (splits.length > 1) rows.push(['all', outcomes, skipped])
+  for (const [name, os, gone] of rows) {
+    const n = os.length
+    const c = (r: Result): number => os.filter((o) => o.result === r).length
+    const genuine = n - c('invalid_reported_valid') - c('invalid_flagged')
+    const ms = os.map((o) => o.ms)
+    console.log(
+      `| ${name} | ${n} | ${gone.length} | ${new Set(os.map((o) => o.group)).size} | ${c('read')} (${pct(c('read'), genuine)}) | ${c('wrong')} (${pct(c('wrong'), genuine)}) | ${c('flagged')} (${pct(c('flagged'), genuine)}) | ${c('invalid_reported_valid')} | ${c('invalid_flagged')} | ${quantile(ms, 0.5)} | ${quantile(ms, 0.95)} |`,
+    )
+  }
+  console.log()
+  for (const [name, os] of rows) {
+    const wrong = os.filter((o) => o.result === 'wrong').flatMap((o) => o.why)
+    const flagged = os.filter((o) => o.result === 'flagged').flatMap((o) => o.why)
+    console.log(
+      `${name}: wrong fields: ${countBy(wrong) || '-'}; flagged by code: ${countBy(flagged) || '-'}`,
+    )
+  }
+  console.log('\n(percentages are of the items whose printed check digits are right)')
+}
+
+function printMissing(missing: Missing[]): void {
+  console.log(`\nskipped, bytes not available: ${missing.length}`)
+  for (const m of missing) console.log(`  ${m.id}: ${m.reason}`)
+}
+
+/** Runs the real-corpus evaluation (MRZ images, AAMVA payloads) and prints its tables. */
+export async function runRealEval(args: string[]): Promise<void> {
+  const splitArg = args.find((a, i) => args[i - 1] === '--split') ?? 'all'
+  if (!['tuning', 'heldout', 'all'].includes(splitArg)) {
+    throw new Error(`--split takes tuning, heldout or all; got ${splitArg}`)
+  }
+  const splits: Split[] = splitArg === 'all' ? ['tuning', 'heldout'] : [splitArg as Split]
+  const mirror = args.find((a, i) => args[i - 1] === '--mirror') ?? DEFAULT_MIRROR
+  const verbose = args.includes('--verbose')
+
+  const mrz = loadManifest<MrzItem & { group: string }>('mrz-real.json')
+  const aamva = loadManifest<AamvaItem & { group: string }>('aamva-real.json')
+  const barcode = loadManifest<BarcodeItem & { group: string }>('barcode-real.json')
+  const missing: Missing[] = []
+
+  if (mrz) {
+    const items = mrz.items.filter((i) => splits.includes(i.split))
+    console.log(`Real MRZ images: ${items.length} items (split ${splitArg}), as of ${mrz.asOf}`)
+    const outcomes: Outcome[] = []
+    const firstMissing = missing.length
+    let warmed = false
+    for (const item of items) {
+      const bytes = readItem(mirror, mrz.sources, item)
+      if (!Buffer.isBuffer(bytes)) {
+        missing.push({ id: item.id, split: item.split, reason: bytes.missing })
+        continue
+      }
+      if (!warmed) {
+        // Load the OCR-B templates once, outside the timings.
+        await inspectImage(bytes, { asOf: mrz.asOf })
+        warmed = true
+      }
+      const t0 = performance.now()
+      const r = await inspectImage(bytes, { asOf: mrz.asOf })
+      const ms = Math.round(performance.now() - t0)
+      const { result, why } = judgeMrz(item, r)
+      outcomes.push({
+        id: item.id,
+        split: item.split,
+        group: item.group,
+        result,
+        why,
+        detail: describe(r),
+        ms,
+      })
+      if (verbose && result !== 'read' && result !== 'invalid_flagged') {
+        console.log(
+          `${result.padEnd(9)} ${item.id} [${why.join(',')}] ${ms} ms\n  truth ${item.lines.join(' / ')}\n  got   ${describe(r)}`,
+        )
+      }
+    }
+    printTable('MRZ, real images (inspectImage)', outcomes, missing.slice(firstMissing), splits)
+  }
+
+  if (aamva) {
+    const items = aamva.items.filter((i) => splits.includes(i.split))
+    console.log(
+      `\nReal AAMVA payloads: ${items.length} items (split ${splitArg}), as of ${aamva.asOf}`,
+    )
+    const outcomes: Outcome[] = []
+    const firstMissing = missing.length
+    for (const item of items) {
+      const bytes = readItem(mirror, aamva.sources, item)
+      if (!Buffer.isBuffer(bytes)) {
+        missing.push({ id: item.id, split: item.split, reason: bytes.missing })
+        continue
+      }
+      const payload = payloadOf(bytes, item.extract)
+      const t0 = performance.now()
+      const r = inspectAamvaText(payload, { asOf: aamva.asOf })
+      const ms = Math.round((performance.now() - t0) * 10) / 10
+      const { result, why } = judgeAamva(item, r)
+      outcomes.push({
+        id: item.id,
+        split: item.split,
+        group: item.group,
+        result,
+        why,
+        detail: describe(r),
+        ms,
+      })
+      if (verbose && result !== 'read') {
+        console.log(`${result.padEnd(9)} ${item.id} [${why.join(',')}]\n  got   ${describe(r)}`)
+      }
+    }
+    printTable(
+      'AAMVA, real payloads (inspectAamvaText)',
+      outcomes,
+      missing.slice(firstMissing),
+      splits,
+    )
+  }
+
+  if (barcode) {
+    const items = barcode.items.filter((i) => splits.includes(i.split))
+    console.log(
+      `\nReal licence-back images: ${items.length} items (split ${splitArg}), as of ${barcode.asOf}`,
+    )
+    const outcomes: Outcome[] = []
+    const firstMissing = missing.length
+    for (const item of items) {
+      const bytes = readItem(mirror, barcode.sources, item)
+      if (!Buffer.isBuffer(bytes)) {
+        missing.push({ id: item.id, split: item.split, reason: bytes.missing })
+        continue
+      }
+      const t0 = performance.now()
+      const r = await inspectImage(bytes, { asOf: barcode.asOf })
+      const ms = Math.round(performance.now() - t0)
+      const { result, why } = judgeBarcode(item, r)
+      outcomes.push({
+        id: item.id,
+        split: item.split,
+        group: item.group,
+        result,
+        why,
+        detail: describe(r),
+        ms,
+      })
+      if (verbose && result !== 'read') {
+        console.log(
+          `${result.padEnd(9)} ${item.id} [${why.join(',')}] ${ms} ms\n  got   ${describe(r)}`,
+        )
+      }
+    }
+    printTable(
+      'PDF417 licence backs, real images (inspectImage; partial truth)',
+      outcomes,
+      missing.slice(firstMissing),
+      splits,
+    )
+  }
+
+  if (!mrz && !aamva && !barcode) console.log('no manifest in eval/corpus/')
+  printMissing(missing)
+}

@@ -1,0 +1,202 @@
+// Reading one located zone: each line resampled upright at the templates' pitch (perspective and
+// slant undone), its cells found, and every cell scored against the OCR-B glyphs.
+
+import { sampleRect, shrink, type GrayImage } from '../image.ts'
+import {
+  findCells,
+  PITCH_PX,
+  readCells,
+  type Band,
+  type LineRead,
+  type Templates,
+} from './glyphs.ts'
+import type { MrzDebug, TextLine } from './locate.ts'
+
+/** Rectify and classify each line of a zone; lines in reading order. Null when a line does not segment. */
+export async function readGroup(
+  image: GrayImage,
+  pyramid: Map<number, GrayImage>,
+  group: TextLine[],
+  n: number,
+  flipped: boolean,
+  theta: number,
+  scale: number,
+  templates: Templates,
+  debug: MrzDebug | undefined,
+): Promise<(LineRead & { image: GrayImage })[] | null> {
+  const cos = Math.cos(theta)
+  const sin = Math.sin(theta)
+  const toSrc = (u: number, v: number): [number, number] => [
+    (u * cos - v * sin) / scale,
+    (u * sin + v * cos) / scale,
+  ]
+  const U0 = Math.min(...group.map((l) => l.umin))
+  const U1 = Math.max(...group.map((l) => l.umax))
+  const ordered = flipped ? [...group].reverse() : group
+  const reads: (LineRead & { image: GrayImage })[] = []
+  let k = 0
+  const longest = Math.max(...group.map((l) => l.umax - l.umin))
+  const zonePitch = Math.max(...group.map((l) => l.pitch))
+  for (const line of ordered) {
+    // Under perspective the lines do not share one extent; a line whose chain broke off early
+    // borrows the zone's extent instead.
+    const own = line.umax - line.umin >= 0.9 * longest
+    const u0 = own ? line.umin : U0
+    const u1 = own ? line.umax : U1
+    let p0 = toSrc(u0, line.a + line.b * u0)
+    let p1 = toSrc(u1, line.a + line.b * u1)
+    if (flipped) [p0, p1] = [p1, p0]
+    // First pass: the chain's extent, from the first glyph's left edge to the last glyph's right
+    // edge, is about (n − 0.42) pitches. Second pass: resample from the cell centres found.
+    const len = Math.hypot(p1[0] - p0[0], p1[1] - p0[1])
+    // A glare patch can hide the end of every line: when the chain at its own glyph pitch spans
+    // clearly fewer than n cells, look as far on either side as the missing cells could reach.
+    const chainPitch = (own ? line.pitch : zonePitch) / scale
+    const spanned = len / chainPitch + 0.42
+    const cells = spanned < n - 1.5 ? Math.max(2, Math.round(spanned)) : n
+    const pitch0 = len / (cells - 0.42)
+    const pad = 1.5 + n - cells
+    const ux = (p1[0] - p0[0]) / len
+    const uy = (p1[1] - p0[1]) / len
+    const c0: [number, number] = [p0[0] + 0.29 * pitch0 * ux, p0[1] + 0.29 * pitch0 * uy]
+    const c1: [number, number] = [p1[0] - 0.29 * pitch0 * ux, p1[1] - 0.29 * pitch0 * uy]
+    // Sample from a box-filtered level when shrinking a lot, to avoid aliasing.
+    const level = Math.max(1, Math.floor(pitch0 / PITCH_PX / 1.5))
+    let src = pyramid.get(level)
+    if (!src) {
+      src = await shrink(image, Math.round(image.width / level), Math.round(image.height / level))
+      pyramid.set(level, src)
+    }
+    let rect = rectify(src, level, c0, c1, cells, 0, pad)
+    let band = findCells(rect.img, n)
+    if (!band) return null
+    // Glyph middles sit half a capital above the baseline.
+    const mid = (x: number): number => band!.baseline[0] + band!.baseline[1] * x - 0.45 * PITCH_PX
+    const xa = band.centers[0]!
+    const xb = band.centers[n - 1]!
+    const a = rect.toSrc(xa, mid(xa))
+    const b = rect.toSrc(xb, mid(xb))
+    rect = rectify(src, level, a, b, n)
+    band = findCells(rect.img, n)
+    if (!band) return null
+    // Perspective also slants the glyphs; sample along their slanted verticals when it does.
+    const shear = estimateShear(rect.img, band)
+    if (Math.abs(shear) >= 0.05) {
+      const sheared = rectify(src, level, a, b, n, shear)
+      const band2 = findCells(sheared.img, n)
+      if (band2) {
+        rect = sheared
+        band = band2
+      }
+    }
+    debug?.(`mrz-line-${k++}${flipped ? '-flipped' : ''}-n${n}`, rect.img)
+    let read = readCells(rect.img, band, templates)
+    // Perspective can stretch glyphs across the line more than along it: measure the capitals
+    // against the templates' and read again around the glyphs' own height when it lies beyond
+    // the scales readCells searched.
+    const vScale = capitalScale(read, templates)
+    if (Math.abs(vScale - 1) > 0.08) read = readCells(rect.img, band, templates, vScale)
+    reads.push({ ...read, image: rect.img })
+  }
+  return reads
+}
+
+/**
+ * Slant of the glyphs in a rectified line (x shift per pixel up from the baseline): the shear
+ * that makes the column profile of the ink sharpest, as upright strokes line up.
+ */
+function estimateShear(line: GrayImage, band: Band): number {
+  const { width: w, height: h, gray } = line
+  const base = band.baseline[0] + band.baseline[1] * (w / 2)
+  const y0 = Math.max(0, Math.round(base - 0.9 * PITCH_PX))
+  const y1 = Math.min(h - 1, Math.round(base))
+  let best = 0
+  let bestScore = -1
+  const profile = new Float64Array(w)
+  for (let k = -0.35; k <= 0.351; k += 0.05) {
+    profile.fill(0)
+    for (let y = y0; y <= y1; y++) {
+      const dx = k * (base - y)
+      for (let x = 0; x < w; x++) {
+        const xs = Math.round(x - dx)
+        if (xs >= 0 && xs < w) profile[x]! += 255 - gray[y * w + xs]!
+      }
+    }
+    let score = 0
+    for (let x = 1; x < w; x++) score += (profile[x]! - profile[x - 1]!) ** 2
+    if (score > bestScore) {
+      bestScore = score
+      best = k
+    }
+  }
+  return Math.round(best * 100) / 100
+}
+
+/** Measured capital height of a line over the templates' (1 when too few capitals were read surely). */
+function capitalScale(read: LineRead, templates: Templates): number {
+  const heights = read.cells
+    .map((c, i) => ({ c, h: read.heights[i]! }))
+    .filter(({ c }) => c.ch >= 'A' && c.ch <= 'Z' && c.ch !== 'I' && c.score >= 0.7)
+    .map(({ h }) => h)
+    .sort((a, b) => a - b)
+  if (heights.length < 4) return 1
+  const scale = heights[Math.floor(heights.length / 2)]! / templates.capitalHeight
+  return Math.min(1.3, Math.max(0.77, scale))
+}
+
+/** Images one above the other (the located zone, rectified, for debugging). */
+export function stack(images: GrayImage[]): GrayImage {
+  const width = Math.max(...images.map((i) => i.width))
+  const height = images.reduce((h, i) => h + i.height, 0)
+  const gray = new Uint8Array(width * height).fill(255)
+  let y0 = 0
+  for (const img of images) {
+    for (let y = 0; y < img.height; y++) {
+      gray.set(img.gray.subarray(y * img.width, (y + 1) * img.width), (y0 + y) * width)
+    }
+    y0 += img.height
+  }
+  return { width, height, gray }
+}
+
+/**
+ * Sample a line so that the centres of its first and last cells (source coordinates) land
+ * `pad` pitches from the left edge and n − 1 pitches apart, vertically centred.
+ */
+function rectify(
+  src: GrayImage,
+  level: number,
+  c0: [number, number],
+  c1: [number, number],
+  n: number,
+  shear = 0,
+  pad = 1.5,
+): { img: GrayImage; toSrc: (x: number, y: number) => [number, number] } {
+  const len = Math.hypot(c1[0] - c0[0], c1[1] - c0[1])
+  const pitchSrc = len / (n - 1)
+  const ux = (c1[0] - c0[0]) / len
+  const uy = (c1[1] - c0[1]) / len
+  // Down the glyphs: perpendicular to the line, leaning by `shear` along it.
+  const vx = -uy + shear * ux
+  const vy = ux + shear * uy
+  const srcPerPx = pitchSrc / PITCH_PX
+  const width = Math.round((n - 1 + 2 * pad) * PITCH_PX)
+  const height = Math.round(PITCH_PX * 2.2)
+  const left = pad * PITCH_PX
+  const ox = c0[0] - left * srcPerPx * ux - (height / 2) * srcPerPx * vx
+  const oy = c0[1] - left * srcPerPx * uy - (height / 2) * srcPerPx * vy
+  const step = srcPerPx / level
+  const img = sampleRect(
+    src,
+    [(ox + 0.5) / level - 0.5, (oy + 0.5) / level - 0.5],
+    [ux * step, uy * step],
+    [vx * step, vy * step],
+    width,
+    height,
+  )
+  const toSrc = (x: number, y: number): [number, number] => [
+    ox + x * srcPerPx * ux + y * srcPerPx * vx,
+    oy + x * srcPerPx * uy + y * srcPerPx * vy,
+  ]
+  return { img, toSrc }
+}

@@ -1,0 +1,406 @@
+// The console over HTTP on SQLite and PostgreSQL: sign-in (users and operator), sessions and
+// CSRF, roles (a viewer sees no personal data), the review decision, and tenant isolation checked
+// for every console route with another tenant's session.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { FastifyInstance } from 'fastify'
+import {
+  TEST_ADMIN_KEY,
+  admin,
+  createKey,
+  createTenant,
+  dialects,
+  startTestApp,
+} from './helpers.ts'
+import type { TestApp } from './helpers.ts'
+
+const PASSWORD = 'correct horse battery staple'
+
+interface Session {
+  cookie: string
+  csrf: string
+}
+
+async function createUser(
+  app: FastifyInstance,
+  tenantId: string,
+  role: string,
+  email = `${role}-${Math.random().toString(36).slice(2)}@example.test`,
+): Promise<string> {
+  const res = await app.inject({
+    method: 'POST',
+    url: `/admin/tenants/${tenantId}/console-users`,
+    headers: admin,
+    payload: { email, role, password: PASSWORD },
+  })
+  expect(res.statusCode, res.body).toBe(201)
+  return email
+}
+
+/** The sign-in form's token and cookie. */
+async function signInForm(app: FastifyInstance): Promise<{ form: string; cookie: string }> {
+  const page = await app.inject({ method: 'GET', url: '/console/sign-in' })
+  expect(page.statusCode).toBe(200)
+  const form = /name="_form" value="([^"]+)"/.exec(page.body)?.[1] ?? ''
+  const cookie = String(page.headers['set-cookie']).split(';')[0] ?? ''
+  return { form, cookie }
+}
+
+async function signIn(
+  app: FastifyInstance,
+  fields: Record<string, string>,
+  url = '/console/sign-in',
+): Promise<Session> {
+  const { form, cookie } = await signInForm(app)
+  const res = await app.inject({
+    method: 'POST',
+    url,
+    headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+    payload: new URLSearchParams({ _form: form, ...fields }).toString(),
+  })
+  expect(res.statusCode, res.body).toBe(303)
+  const session = String(res.headers['set-cookie']).split(';')[0] ?? ''
+  const page = await app.inject({
+    method: 'GET',
+    url: '/console/account',
+    headers: { cookie: session },
+  })
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)?.[1] ?? ''
+  return { cookie: session, csrf }
+}
+
+function post(app: FastifyInstance, s: Session, url: string, fields: Record<string, string>) {
+  return app.inject({
+    method: 'POST',
+    url,
+    headers: { cookie: s.cookie, 'content-type': 'application/x-www-form-urlencoded' },
+    payload: new URLSearchParams({ _csrf: s.csrf, ...fields }).toString(),
+  })
+}
+
+/** A test-mode verification decided `review` by its mock behaviour. */
+async function reviewVerification(app: FastifyInstance, testKey: string): Promise<string> {
+  const started = await app.inject({
+    method: 'POST',
+    url: '/verify/start',
+    headers: { 'x-tenant-api-key': testKey },
+    payload: { mockBehavior: 'review', externalId: 'order-42' },
+  })
+  expect(started.statusCode, started.body).toBe(200)
+  const id = started.json<{ verificationId: string }>().verificationId
+  const done = await app.inject({
+    method: 'POST',
+    url: '/verify/complete',
+    headers: { 'x-tenant-api-key': testKey },
+    payload: { verificationId: id },
+  })
+  expect(done.statusCode, done.body).toBe(200)
+  return id
+}
+
+describe.each(dialects())('console on %s', (dialect) => {
+  let t: TestApp
+  let app: FastifyInstance
+  const a = { id: '', testKey: '', verificationId: '', owner: '', reviewer: '', viewer: '' }
+  const b = { id: '', testKey: '', verificationId: '', owner: '' }
+
+  beforeAll(async () => {
+    t = await startTestApp(dialect)
+    app = t.app
+    for (const x of [a, b]) {
+      const tenant = await createTenant(app)
+      x.id = tenant.id
+      x.testKey = (await createKey(app, tenant.id, 'test')).key
+      x.verificationId = await reviewVerification(app, x.testKey)
+      x.owner = await createUser(app, tenant.id, 'owner')
+    }
+    a.reviewer = await createUser(app, a.id, 'reviewer')
+    a.viewer = await createUser(app, a.id, 'viewer')
+    // The document fields Loom would have read, sealed as the engine's processing seals them.
+    const person = {
+      person: { lastName: 'ERIKSSON', firstName: 'ANNA', dateOfBirth: '1990-01-02' },
+      document: { number: 'L898902C3', issuer: 'UTO', expiryDate: '2030-01-01' },
+      documentType: 'passport',
+      source: 'mrz',
+      checks: [{ name: 'face_match', outcome: 'review', detail: 'similarity 0.41' }],
+    }
+    await t.deps.store.db
+      .updateTable('verifications')
+      .set({
+        personSealed: t.deps.sealer.seal(JSON.stringify(person), `person:${a.verificationId}`),
+      })
+      .where('id', '=', a.verificationId)
+      .execute()
+  }, 60_000)
+  afterAll(async () => t?.close())
+
+  it('sends a visitor without a session to sign-in, and serves pages with a strict CSP', async () => {
+    const res = await app.inject({ method: 'GET', url: '/console/verifications' })
+    expect(res.statusCode).toBe(303)
+    expect(res.headers.location).toBe('/console/sign-in')
+    const page = await app.inject({ method: 'GET', url: '/console/sign-in?lang=fr' })
+    expect(page.headers['content-security-policy']).toContain("default-src 'none'")
+    expect(page.headers['content-security-policy']).not.toContain('unsafe-inline')
+    expect(page.headers['cache-control']).toBe('no-store')
+    expect(page.body).toContain('<html lang="fr">')
+    expect(page.body).toContain('Se connecter')
+    expect(page.body).not.toMatch(/<script|style=/)
+  })
+
+  it('refuses a wrong password, a missing form token, and counts failures', async () => {
+    const { form, cookie } = await signInForm(app)
+    const wrong = await app.inject({
+      method: 'POST',
+      url: '/console/sign-in',
+      headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams({ _form: form, email: a.owner, password: 'nope' }).toString(),
+    })
+    expect(wrong.statusCode).toBe(401)
+    expect(wrong.headers['set-cookie']).not.toMatch(/loom_console=/)
+    const forged = await app.inject({
+      method: 'POST',
+      url: '/console/sign-in',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams({ email: a.owner, password: PASSWORD }).toString(),
+    })
+    expect(forged.statusCode).toBe(403)
+  })
+
+  it('sets a HttpOnly, SameSite=Strict session cookie, and Secure behind TLS', async () => {
+    const { form, cookie } = await signInForm(app)
+    const res = await app.inject({
+      method: 'POST',
+      url: '/console/sign-in',
+      headers: {
+        cookie,
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-forwarded-proto': 'https',
+      },
+      payload: new URLSearchParams({ _form: form, email: a.owner, password: PASSWORD }).toString(),
+    })
+    expect(res.statusCode).toBe(303)
+    const set = String(res.headers['set-cookie'])
+    expect(set).toMatch(
+      /^loom_console=[A-Za-z0-9_-]{43}; Path=\/console; HttpOnly; SameSite=Strict/,
+    )
+    // The test app trusts no proxy: the request came over plain HTTP, so Secure is not set.
+    expect(set).not.toContain('Secure')
+  })
+
+  it('signs the operator in with the admin key only', async () => {
+    const op = await signIn(app, { adminKey: TEST_ADMIN_KEY }, '/console/operator/sign-in')
+    const tenants = await app.inject({
+      method: 'GET',
+      url: '/console/operator/tenants',
+      headers: { cookie: op.cookie },
+    })
+    expect(tenants.statusCode).toBe(200)
+    expect(tenants.body).toContain(a.id)
+    expect(tenants.body).toContain(b.id)
+    const { form, cookie } = await signInForm(app)
+    const wrong = await app.inject({
+      method: 'POST',
+      url: '/console/operator/sign-in',
+      headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams({ _form: form, adminKey: 'guess' }).toString(),
+    })
+    expect(wrong.statusCode).toBe(401)
+    // A tenant user is not the operator.
+    const owner = await signIn(app, { email: a.owner, password: PASSWORD })
+    const refused = await app.inject({
+      method: 'GET',
+      url: '/console/operator/tenants',
+      headers: { cookie: owner.cookie },
+    })
+    expect(refused.statusCode).toBe(303)
+  })
+
+  it('shows a viewer the verification without personal fields or images', async () => {
+    const viewer = await signIn(app, { email: a.viewer, password: PASSWORD })
+    const page = await app.inject({
+      method: 'GET',
+      url: `/console/verifications/${a.verificationId}`,
+      headers: { cookie: viewer.cookie },
+    })
+    expect(page.statusCode).toBe(200)
+    expect(page.body).toContain('face_match')
+    expect(page.body).not.toContain('ERIKSSON')
+    expect(page.body).not.toContain('L898902C3')
+    expect(page.body).toContain('Your role does not show personal data.')
+    expect(page.body).not.toContain('/decision')
+    const decide = await post(app, viewer, `/console/verifications/${a.verificationId}/decision`, {
+      status: 'approved',
+      reason: 'manual_check_passed',
+    })
+    expect(decide.statusCode).toBe(403)
+  })
+
+  it('shows a reviewer the fields read and writes the view to the audit log', async () => {
+    const reviewer = await signIn(app, { email: a.reviewer, password: PASSWORD })
+    const page = await app.inject({
+      method: 'GET',
+      url: `/console/verifications/${a.verificationId}`,
+      headers: { cookie: reviewer.cookie },
+    })
+    expect(page.body).toContain('ERIKSSON')
+    expect(page.body).toContain('verification.personal_data_viewed')
+    const rows = await t.deps.store.db
+      .selectFrom('consoleAudit')
+      .selectAll()
+      .where('verificationId', '=', a.verificationId)
+      .execute()
+    expect(rows.some((r) => r.action === 'verification.personal_data_viewed')).toBe(true)
+  })
+
+  it('lists and filters verifications, and refuses bad filters with a 400', async () => {
+    const owner = await signIn(app, { email: a.owner, password: PASSWORD })
+    const get = (url: string) =>
+      app.inject({ method: 'GET', url, headers: { cookie: owner.cookie } })
+    const all = await get('/console/verifications?status=review&externalId=order-42')
+    expect(all.statusCode).toBe(200)
+    expect(all.body).toContain(a.verificationId)
+    expect(all.body).not.toContain(b.verificationId)
+    const none = await get('/console/verifications?status=approved')
+    expect(none.body).not.toContain(a.verificationId)
+    const byReason = await get('/console/verifications?reason=low_confidence')
+    expect(byReason.body).toContain(a.verificationId)
+    expect((await get('/console/verifications?status=bogus')).statusCode).toBe(400)
+    expect((await get('/console/verifications?from=yesterday')).statusCode).toBe(400)
+    expect((await get('/console/verifications?after=%%%')).statusCode).toBe(400)
+    const queue = await get('/console/review')
+    expect(queue.body).toContain(a.verificationId)
+  })
+
+  it('refuses a form without the CSRF token', async () => {
+    const reviewer = await signIn(app, { email: a.reviewer, password: PASSWORD })
+    const res = await post(
+      app,
+      { ...reviewer, csrf: 'forged' },
+      `/console/verifications/${a.verificationId}/decision`,
+      {
+        status: 'approved',
+        reason: 'manual_check_passed',
+      },
+    )
+    expect(res.statusCode).toBe(403)
+  })
+
+  it('reaches nothing of another tenant, on every console route', async () => {
+    const owner = await signIn(app, { email: a.owner, password: PASSWORD })
+    const other = b.verificationId
+    const image = 'img_00000000000000000000'
+    const routes: { method: 'GET' | 'POST'; url: string; fields?: Record<string, string> }[] = [
+      { method: 'GET', url: `/console/verifications/${other}` },
+      { method: 'GET', url: `/console/verifications/${other}/images/${image}` },
+      {
+        method: 'POST',
+        url: `/console/verifications/${other}/decision`,
+        fields: { status: 'approved', reason: 'manual_check_passed' },
+      },
+    ]
+    for (const r of routes) {
+      const res =
+        r.method === 'GET'
+          ? await app.inject({ method: 'GET', url: r.url, headers: { cookie: owner.cookie } })
+          : await post(app, owner, r.url, r.fields ?? {})
+      expect(res.statusCode, `${r.method} ${r.url}`).toBe(404)
+      expect(res.body).not.toContain('order-42')
+    }
+    // Pages that list things show only the signed-in tenant's.
+    for (const url of [
+      '/console/verifications',
+      '/console/review',
+      '/console/verifications?externalId=order-42',
+      '/console/keys',
+      '/console/webhooks',
+      '/console/workflows',
+      '/console/usage',
+      '/console/users',
+      '/console/branding',
+      '/console/account',
+    ]) {
+      const res = await app.inject({ method: 'GET', url, headers: { cookie: owner.cookie } })
+      expect(res.statusCode, url).toBe(200)
+      expect(res.body, url).not.toContain(b.verificationId)
+      expect(res.body, url).not.toContain(b.owner)
+      expect(res.body, url).not.toContain(b.id)
+    }
+    // B's verification is still waiting, untouched.
+    const still = await app.inject({
+      method: 'GET',
+      url: `/verify/status?verificationId=${b.verificationId}`,
+      headers: { 'x-tenant-api-key': b.testKey },
+    })
+    expect(still.json<{ status: string }>().status).toBe('review')
+  })
+
+  it('records a reviewer’s approval through the decision service, with method manual_review', async () => {
+    const reviewer = await signIn(app, { email: a.reviewer, password: PASSWORD })
+    const bad = await post(app, reviewer, `/console/verifications/${a.verificationId}/decision`, {
+      status: 'approved',
+      reason: 'face_mismatch',
+    })
+    expect(bad.headers.location).toContain('problem=reason_invalid')
+    const res = await post(app, reviewer, `/console/verifications/${a.verificationId}/decision`, {
+      status: 'approved',
+      reason: 'manual_check_passed',
+      note: 'Portrait checked against the selfie by hand',
+    })
+    expect(res.statusCode).toBe(303)
+    expect(res.headers.location).toContain('decided=1')
+    const status = await app.inject({
+      method: 'GET',
+      url: `/verify/status?verificationId=${a.verificationId}`,
+      headers: { 'x-tenant-api-key': a.testKey },
+    })
+    const body = status.json<{ status: string; token?: string; result?: { method?: string } }>()
+    expect(body.status).toBe('approved')
+    expect(JSON.stringify(body)).toContain('manual_review')
+    const again = await post(app, reviewer, `/console/verifications/${a.verificationId}/decision`, {
+      status: 'rejected',
+      reason: 'face_mismatch',
+    })
+    expect(again.headers.location).toContain('problem=not_in_review')
+    const events = await t.deps.store.db
+      .selectFrom('verificationEvents')
+      .select(['type', 'payload'])
+      .where('verificationId', '=', a.verificationId)
+      .execute()
+    const completed = events.filter((e) => e.type === 'verification.completed').at(-1)
+    expect(completed?.payload).toContain('manual_review')
+    expect(completed?.payload).not.toContain('Portrait checked')
+  })
+
+  it('signs out everywhere: every session of the user ends', async () => {
+    const one = await signIn(app, { email: a.viewer, password: PASSWORD })
+    const two = await signIn(app, { email: a.viewer, password: PASSWORD })
+    const res = await post(app, one, '/console/sign-out-everywhere', {})
+    expect(res.statusCode).toBe(303)
+    for (const s of [one, two]) {
+      const page = await app.inject({
+        method: 'GET',
+        url: '/console/verifications',
+        headers: { cookie: s.cookie },
+      })
+      expect(page.statusCode).toBe(303)
+    }
+  })
+
+  it('invites a user by link; the link sets a password once', async () => {
+    const owner = await signIn(app, { email: a.owner, password: PASSWORD })
+    const email = `invited-${Math.random().toString(36).slice(2)}@example.test`
+    const res = await post(app, owner, '/console/users', { email, role: 'reviewer' })
+    expect(res.statusCode).toBe(201)
+    const link = /https:\/\/loom\.test(\/console\/invite\/[A-Za-z0-9_-]+)/.exec(res.body)?.[1]
+    expect(link).toBeDefined()
+    const accept = await app.inject({
+      method: 'POST',
+      url: link!,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams({ password: PASSWORD }).toString(),
+    })
+    expect(accept.statusCode).toBe(200)
+    const reused = await app.inject({ method: 'GET', url: link! })
+    expect(reused.statusCode).toBe(404)
+    await signIn(app, { email, password: PASSWORD })
+  })
+})
