@@ -192,6 +192,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   }
 
   const requestLog = new RequestLogWriter(deps.store.db, deps.logger)
+  app.decorate('requestLog', requestLog)
   app.addHook('onClose', async () => requestLog.flush())
 
   // The hooks below run on every request, so they are callback-style and go async only when they

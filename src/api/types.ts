@@ -1,4 +1,5 @@
 // What Loom adds to Fastify's request and route config.
+import type { RequestLogWriter } from './request-log.ts'
 import type { ApiKey, Tenant } from '../domain/tenants.ts'
 import type { Surface } from './surfaces.ts'
 import type { Deps } from '../deps.ts'
@@ -13,6 +14,8 @@ declare module 'fastify' {
     tenantAuth: TenantAuthenticator
     /** The fast path of POST /tokens/validate; null when LOOM_TOKEN_FAST_PATH is off. */
     tokenLane: TokenLane | null
+    /** The admin request log's writer; flushed before the log is read so it shows every answered request. */
+    requestLog: RequestLogWriter
   }
   interface FastifyContextConfig {
     /** Who may call the route; checked before the body is read. */

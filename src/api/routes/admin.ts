@@ -426,6 +426,7 @@ export async function adminRoutes(fastify: FastifyInstance): Promise<void> {
     },
     async (req) => {
       const { tenantId, status, since, limit } = req.query
+      await fastify.requestLog.flush()
       const logs = await queryRequestLogs(store.db, {
         limit: limit ?? 100,
         ...(tenantId !== undefined && { tenantId }),
