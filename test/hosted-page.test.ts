@@ -118,17 +118,32 @@ describe.each(dialects())('hosted page (%s)', (dialect) => {
 
   it('speaks the language asked for by ?lang= or Accept-Language, English otherwise', async () => {
     const { path } = await start()
-    const fr = await get(path, { 'accept-language': 'de-CH, fr;q=0.8, en;q=0.5' })
+    const fr = await get(path, { 'accept-language': 'it-CH, fr;q=0.8, en;q=0.5' })
     expect(fr.body).toContain('<html lang="fr">')
     expect(bootOf(fr.body).messages).toEqual(CATALOGUES.fr)
+    const de = await get(path, { 'accept-language': 'de-CH, fr;q=0.8' })
+    expect(de.body).toContain('<html lang="de">')
+    expect(bootOf(de.body).messages).toEqual(CATALOGUES.de)
     const en = await get(`${path}?lang=en`, { 'accept-language': 'fr' })
     expect(en.body).toContain('<html lang="en">')
     expect((await get(`${path}?lang=xx`)).body).toContain('<html lang="en">')
     expect(pickLanguage(undefined, 'fr-CA;q=0.1, en;q=0.9')).toBe('en')
     expect(pickLanguage('FR-be', undefined)).toBe('fr')
-    // Both catalogues have the same keys (the compiler checks it too) and no empty message.
-    expect(Object.keys(CATALOGUES.fr).sort()).toEqual(Object.keys(CATALOGUES.en).sort())
-    for (const text of Object.values(CATALOGUES.fr)) expect(text.trim()).not.toBe('')
+    expect(pickLanguage('de-AT', 'fr')).toBe('de')
+    // Every catalogue has the reference's keys (the compiler checks it too), no empty message,
+    // and the same {names} in each message, so nothing the page fills in is lost in translation.
+    for (const language of ['fr', 'de'] as const) {
+      const catalogue = CATALOGUES[language]
+      expect(Object.keys(catalogue).sort()).toEqual(Object.keys(CATALOGUES.en).sort())
+      for (const [key, text] of Object.entries(catalogue)) {
+        expect(text.trim()).not.toBe('')
+        const names = (s: string): string[] => (s.match(/\{\w+\}/g) ?? []).sort()
+        expect([key, names(text)]).toEqual([
+          key,
+          names(CATALOGUES.en[key as keyof typeof catalogue]),
+        ])
+      }
+    }
   })
 
   it('takes a photo, decides, and sends the person back with seed 003’s parameters', async () => {

@@ -1,6 +1,5 @@
 // The console's words in English (the reference) and French. `ConsoleMessages` makes a missing
 // or extra key in a translation a compile error. `{names}` are filled in by the page.
-import type { Language } from '../web/i18n.ts'
 
 export const consoleEn = {
   'app.name': 'Loom console',
@@ -387,11 +386,17 @@ export const consoleFr: ConsoleMessages = {
   no: 'Non',
 }
 
-const CONSOLE_CATALOGUES: Record<Language, ConsoleMessages> = { en: consoleEn, fr: consoleFr }
+const CONSOLE_CATALOGUES = { en: consoleEn, fr: consoleFr } satisfies Record<
+  string,
+  ConsoleMessages
+>
+/** The console's languages: fewer than the hosted page's, which a person (not an operator) sees. */
+export type ConsoleLanguage = keyof typeof CONSOLE_CATALOGUES
+export const CONSOLE_LANGUAGES = Object.keys(CONSOLE_CATALOGUES) as ConsoleLanguage[]
 
 /** A console message with its `{names}` filled in. */
 export function consoleText(
-  language: Language,
+  language: ConsoleLanguage,
   key: ConsoleMessageKey,
   vars: Record<string, string | number> = {},
 ): string {

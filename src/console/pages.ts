@@ -2,9 +2,9 @@
 // builders. Server-rendered, no inline script or style (the CSP forbids both); every value is
 // escaped; forms carry the session's CSRF token.
 import { escapeHtml } from '../web/html.ts'
-import { LANGUAGES, LANGUAGE_NAMES } from '../web/i18n.ts'
-import type { Language } from '../web/i18n.ts'
-import { consoleText } from './messages.ts'
+import { LANGUAGE_NAMES } from '../web/i18n.ts'
+import type { ConsoleLanguage } from './messages.ts'
+import { CONSOLE_LANGUAGES, consoleText } from './messages.ts'
 import type { ConsoleMessageKey } from './messages.ts'
 import type { Permission, Principal } from './accounts.ts'
 import { may } from './accounts.ts'
@@ -13,7 +13,7 @@ export { escapeHtml }
 export const h = escapeHtml
 
 export interface PageFrame {
-  language: Language
+  language: ConsoleLanguage
   principal: Principal | null
   /** Path and query without `lang`, for the language links. */
   selfPath: string
@@ -22,7 +22,7 @@ export interface PageFrame {
 
 export type T = (key: ConsoleMessageKey, vars?: Record<string, string | number>) => string
 
-export function translator(language: Language): T {
+export function translator(language: ConsoleLanguage): T {
   return (key, vars) => consoleText(language, key, vars)
 }
 
@@ -63,7 +63,7 @@ function navigation(frame: PageFrame, t: T): string {
 
 function languageLinks(frame: PageFrame, t: T): string {
   const separator = frame.selfPath.includes('?') ? '&' : '?'
-  const links = LANGUAGES.map((lang) => {
+  const links = CONSOLE_LANGUAGES.map((lang) => {
     const current = lang === frame.language ? ' aria-current="true"' : ''
     return `<li><a lang="${lang}" hreflang="${lang}"${current} href="${h(`${frame.selfPath}${separator}lang=${lang}`)}">${h(LANGUAGE_NAMES[lang])}</a></li>`
   }).join('')

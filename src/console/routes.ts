@@ -13,7 +13,8 @@ import { statusFor } from '../api/surfaces.ts'
 import { adminKeyMatches } from '../api/auth.ts'
 import { recordAuthFailure, refuseBlockedAddress } from '../api/brute-force.ts'
 import { pickLanguage } from '../web/i18n.ts'
-import type { Language } from '../web/i18n.ts'
+import { CONSOLE_LANGUAGES } from './messages.ts'
+import type { ConsoleLanguage } from './messages.ts'
 import { brandCss } from '../web/html.ts'
 import { STATUSES, VERIFICATION_TYPES, REASONS, methodOf } from '../domain/verification.ts'
 import {
@@ -124,9 +125,9 @@ function formOf(req: FastifyRequest): Form {
   return typeof body === 'object' && body !== null ? (body as Form) : {}
 }
 
-function languageOf(req: FastifyRequest): Language {
+function languageOf(req: FastifyRequest): ConsoleLanguage {
   const query = req.query as Record<string, string | undefined>
-  return pickLanguage(query.lang, req.headers['accept-language'])
+  return pickLanguage(query.lang, req.headers['accept-language'], CONSOLE_LANGUAGES)
 }
 
 function selfPath(req: FastifyRequest): string {

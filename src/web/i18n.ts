@@ -2,23 +2,30 @@
 // `?lang=`, else the browser's Accept-Language (RFC 9110 §12.5.4 quality values), else English.
 import { en } from './messages/en.ts'
 import type { MessageKey, Messages } from './messages/en.ts'
+import { de } from './messages/de.ts'
 import { fr } from './messages/fr.ts'
 
-export const CATALOGUES = { en, fr } as const satisfies Record<string, Messages>
+export const CATALOGUES = { en, fr, de } as const satisfies Record<string, Messages>
 export type Language = keyof typeof CATALOGUES
 export const LANGUAGES = Object.keys(CATALOGUES) as Language[]
 /** Each language's name in itself, for the language switch. */
-export const LANGUAGE_NAMES: Record<Language, string> = { en: 'English', fr: 'Français' }
-
-function isLanguage(value: string): value is Language {
-  return (LANGUAGES as string[]).includes(value)
+export const LANGUAGE_NAMES: Record<Language, string> = {
+  en: 'English',
+  fr: 'Français',
+  de: 'Deutsch',
 }
 
-/** The language to show: `?lang=` when it is one of ours, else the best Accept-Language match. */
-export function pickLanguage(
+/**
+ * The language to show: `?lang=` when it is one of `available`, else the best Accept-Language
+ * match, else English. `available` defaults to the hosted page's languages; the console, which
+ * has fewer catalogues, passes its own.
+ */
+export function pickLanguage<L extends string = Language>(
   query: string | undefined,
   acceptLanguage: string | undefined,
-): Language {
+  available: readonly L[] = LANGUAGES as unknown as readonly L[],
+): L | 'en' {
+  const isLanguage = (value: string): value is L => (available as readonly string[]).includes(value)
   const asked = query?.toLowerCase().split('-')[0]
   if (asked && isLanguage(asked)) return asked
   const ranked = (acceptLanguage ?? '')
