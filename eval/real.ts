@@ -5,7 +5,9 @@
 // `git show`. Items whose snapshot is absent are listed and skipped, never silently dropped.
 //   read      every key field right
 //   wrong     a reading that passed as valid with some key field wrong (which field is listed)
-//   flagged   no reading, or a reading reported invalid, by error code
+//   flagged   no reading, or a reading reported invalid, by error code; or a birth year that
+//             fits two centuries left undecided ('birthCentury_undecided') with the true date
+//             among the two given
 //   invalid→valid  a specimen whose printed check digits are wrong, reported valid (must be 0)
 // Licence-back images (barcode-real.json) have partial truth: the issuer always, the licence
 // number and the start of the first name where known.
@@ -226,6 +228,17 @@ function judgeMrz(item: MrzItem, r: InspectResult): { result: Result; why: strin
   if (!r.ok) return { result: 'flagged', why: [r.error.code] }
   if (r.mrz && !r.mrz.valid) return { result: 'flagged', why: ['reported_invalid'] }
   const wrong = mrzFieldsWrong(item, r)
+  // Two candidate birth dates, the true one among them, and every other field right: the reader
+  // declined to guess the century (a decision sends it to review), which is not a wrong reading.
+  const candidates = r.person.dateOfBirthCandidates ?? []
+  if (
+    r.person.dateOfBirth === null &&
+    item.expected.birthDate !== null &&
+    candidates.includes(item.expected.birthDate) &&
+    wrong.every((w) => w === 'birthDate')
+  ) {
+    return { result: 'flagged', why: ['birthCentury_undecided'] }
+  }
   return wrong.length === 0 ? { result: 'read', why: [] } : { result: 'wrong', why: wrong }
 }
 
@@ -260,7 +273,10 @@ function judgeBarcode(item: BarcodeItem, r: InspectResult): { result: Result; wh
 
 function describe(r: InspectResult): string {
   if (!r.ok) return `${r.error.code}: ${r.error.message}`
-  if (r.source === 'mrz') return `${r.mrz?.valid ? 'valid' : 'INVALID'} ${r.mrz?.lines.join(' / ')}`
+  if (r.source === 'mrz') {
+    const century = r.person.dateOfBirthCandidates ? ' (birth century undecided)' : ''
+    return `${r.mrz?.valid ? 'valid' : 'INVALID'} ${r.mrz?.lines.join(' / ')}${century}`
+  }
   return `aamva v${r.aamva?.version} ${r.aamva?.iin} ${r.person.lastName}, ${r.person.firstName} dob ${r.person.dateOfBirth} exp ${r.document.expiryDate} repairs ${r.aamva?.repairs?.join(',') || '-'}`
 }
 

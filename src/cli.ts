@@ -398,6 +398,11 @@ const estimateAge: Command = async (argv) => {
   return runEstimateAge(argv, out)
 }
 
+function isIsoDay(day: string): boolean {
+  const parsed = new Date(`${day}T00:00:00Z`)
+  return !Number.isNaN(parsed.getTime()) && parsed.toISOString().slice(0, 10) === day
+}
+
 const specimen: Command = async (argv) => {
   const { SAMPLE_KINDS, writeSamples } = await import('./specimen/samples.ts')
   const { values } = parse(argv, {
@@ -422,7 +427,8 @@ dependency; an install without it (npm ci --omit=dev) writes every other kind.`)
     return 0
   }
   const asOf = values['as-of'] ?? new Date().toISOString().slice(0, 10)
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(asOf) || Number.isNaN(Date.parse(asOf))) {
+  // Round-trip through Date: Date.parse takes 2026-02-30 as 2 March.
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(asOf) || !isIsoDay(asOf)) {
     throw new UsageError('--as-of must be a date YYYY-MM-DD')
   }
   const asked = values.kind?.flatMap((k) => k.split(',')).map((k) => k.trim())
@@ -436,6 +442,12 @@ dependency; an install without it (npm ci --omit=dev) writes every other kind.`)
   const written = await writeSamples(dir, kinds, asOf, (kind, e) => {
     if (asked !== undefined) throw new UsageError(`${kind}: ${e.message}`)
     err(`skipped ${kind}: ${e.message}`)
+  }).catch((e: unknown) => {
+    // A folder that cannot be written (a file there, no permission) is the caller's to fix.
+    if (e instanceof Error && 'syscall' in e && 'code' in e) {
+      throw new UsageError(`--out ${dir}: cannot write there (${String(e.code)})`)
+    }
+    throw e
   })
   for (const doc of written) {
     const who = doc.holder

@@ -3,10 +3,20 @@ import sharp from 'sharp'
 import { generateMrzSpecimen } from '../src/specimen/index.ts'
 import type { MrzSpecimen } from '../src/specimen/index.ts'
 import { ageOn } from '../src/engine/types.ts'
+import { resolveBirthDate } from '../src/engine/mrz/fields.ts'
 
 export const today = (): string => new Date().toISOString().slice(0, 10)
 
-/** A clean passport (TD3) whose holder's age and expiry satisfy `want`. */
+/**
+ * Whether the MRZ alone settles the holder's birth century: a child born in 2012 could also be
+ * a holder born in 1912, and such a reading goes to review instead of being decided on age.
+ */
+export function birthCenturyCertain(s: MrzSpecimen, asOf: string): boolean {
+  const yymmdd = s.identity.dateOfBirth.slice(2).replace(/-/g, '')
+  return resolveBirthDate(yymmdd, asOf, { bornBy: s.identity.expiryDate }).date !== null
+}
+
+/** A clean passport (TD3) whose holder's age and expiry satisfy `want`, birth century certain. */
 export async function passport(
   want: { adult?: boolean; expired?: boolean } = {},
 ): Promise<MrzSpecimen> {
@@ -15,7 +25,8 @@ export async function passport(
     const s = await generateMrzSpecimen(seed * 7919, { format: 'TD3', asOf })
     const adult = ageOn(s.identity.dateOfBirth, asOf) >= 18
     const expired = s.identity.expiryDate < asOf
-    if ((want.adult ?? true) === adult && (want.expired ?? false) === expired) return s
+    if ((want.adult ?? true) !== adult || (want.expired ?? false) !== expired) continue
+    if (birthCenturyCertain(s, asOf)) return s
   }
   throw new Error(`no specimen with ${JSON.stringify(want)}`)
 }

@@ -76,6 +76,34 @@ describe('decideFromEvidence', () => {
     )
   })
 
+  it('neither approves nor rejects on age when the birth century is undecided: review', () => {
+    const undecided = mrzRead({
+      person: {
+        lastName: 'DOE',
+        firstName: 'ANNA',
+        sex: 'F',
+        dateOfBirth: null,
+        dateOfBirthCandidates: ['1912-12-12', '2012-12-12'],
+        nationality: 'UTO',
+      },
+      ageYears: null,
+    })
+    for (const minAge of [18, 13, 21]) {
+      const d = decideFromEvidence({ ...ageOnly, minAge }, [front(undecided)], null)
+      expect(d).toMatchObject({ status: 'review', reasons: ['low_confidence'], verifiedAge: null })
+      expect(d.checks.map((c) => [c.name, c.outcome])).toContainEqual(['birth_century', 'review'])
+      expect(d.checks.map((c) => [c.name, c.outcome])).toContainEqual(['minimum_age', 'review'])
+    }
+    // The age of one of the two readings is not taken either, whichever it is.
+    for (const ageYears of [13, 113]) {
+      const d = decideFromEvidence(ageOnly, [front({ ...undecided, ageYears })], null)
+      expect(d).toMatchObject({ status: 'review', verifiedAge: null })
+    }
+    // A certain birth date adds no such check.
+    const sure = decideFromEvidence(ageOnly, [front(mrzRead())], null)
+    expect(sure.checks.map((c) => c.name)).not.toContain('birth_century')
+  })
+
   it('rejects unreadable documents and failed check digits', () => {
     expect(decideFromEvidence(ageOnly, [front(fail('MRZ_NOT_FOUND'))], null)).toMatchObject({
       status: 'rejected',

@@ -212,7 +212,18 @@ export function decideFromEvidence(
   })
   if (primary.expired === true) return rejected(['document_expired'], primary, confidence)
 
-  const age = primary.ageYears
+  // The MRZ gives the year of birth in two digits; where they fit two centuries (a holder born in
+  // 1912 or in 2012) and nothing on the document told which, the age is not known: neither
+  // approved nor rejected on it, a person reads the date in the visual zone.
+  const centuryUndecided = (primary.person.dateOfBirthCandidates?.length ?? 0) > 1
+  if (centuryUndecided) {
+    checks.push({
+      name: 'birth_century',
+      outcome: 'review',
+      detail: 'the two-digit year of birth fits two centuries; read the visual zone',
+    })
+  }
+  const age = centuryUndecided ? null : primary.ageYears
   checks.push({
     name: 'minimum_age',
     outcome: age === null ? 'review' : age >= workflow.minAge ? 'pass' : 'fail',

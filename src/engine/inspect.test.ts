@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { generateMrzSpecimen } from '../specimen/index.ts'
 import { runInspect } from './inspect-cli.ts'
 import { inspectImage, inspectMrzText } from './inspect.ts'
+import { mrzCheckDigit } from './mrz/check-digit.ts'
 
 const UTOPIA =
   'P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\nL898902C36UTO7408122F1204159ZE184226B<<<<<10\n'
@@ -31,6 +32,24 @@ describe('inspectMrzText', () => {
     })
     expect(inspectMrzText(UTOPIA, { asOf: '2012-04-16' })).toMatchObject({ expired: true })
     expect(inspectMrzText(UTOPIA, { asOf: '2012-04-15' })).toMatchObject({ expired: false })
+  })
+
+  it('gives both birth dates, and no age, when the two-digit year fits two centuries', () => {
+    // Utopia's passport for a holder born on 12 December of 1912 or 2012, valid to 2031.
+    const body = `L898902C36UTO121212${mrzCheckDigit('121212')}F310310${mrzCheckDigit('310310')}ZE184226B<<<<<1`
+    const composite = mrzCheckDigit(body.slice(0, 10) + body.slice(13, 20) + body.slice(21, 43))
+    const text = `P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\n${body}${composite}\n`
+    const r = inspectMrzText(text, { asOf: '2026-06-01' })
+    expect(r).toMatchObject({
+      ok: true,
+      mrz: { valid: true },
+      person: { dateOfBirth: null, dateOfBirthCandidates: ['1912-12-12', '2012-12-12'] },
+      ageYears: null,
+      expired: false,
+    })
+    // A certain century adds nothing to the contract.
+    const utopia = inspectMrzText(UTOPIA, { asOf: '2010-08-11' })
+    expect(utopia.ok && 'dateOfBirthCandidates' in utopia.person).toBe(false)
   })
 
   it('tolerates surrounding lines', () => {

@@ -53,6 +53,7 @@ export function mrzToInspect(m: ParsedMrz, asOf: string, timingsMs: Timings): In
       firstName: m.firstName,
       sex: m.sex,
       dateOfBirth: m.dateOfBirth,
+      ...(m.dateOfBirthCandidates && { dateOfBirthCandidates: [...m.dateOfBirthCandidates] }),
       nationality: m.nationality,
     },
     document: {

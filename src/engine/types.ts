@@ -56,6 +56,12 @@ export interface PersonFields {
   firstName: string | null
   sex: 'F' | 'M' | 'X' | null
   dateOfBirth: string | null // YYYY-MM-DD
+  /**
+   * Present only when the document gives the year of birth in two digits that fit two centuries
+   * (a holder born in 1912 or in 2012) and nothing on it tells which: both dates, older first.
+   * `dateOfBirth` and `ageYears` are then null.
+   */
+  dateOfBirthCandidates?: string[]
   nationality: string | null
 }
 

@@ -5,6 +5,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import sharp from 'sharp'
 import { ageOn } from '../engine/types.ts'
+import { resolveBirthDate } from '../engine/mrz/fields.ts'
 import { generateMrzSpecimen } from './index.ts'
 import type { MrzSpecimen } from './index.ts'
 import { MissingBarcodeWriterError, generateLicence, renderLicenceBack } from './licence.ts'
@@ -51,7 +52,15 @@ async function mrzSample(
     const s = await generateMrzSpecimen(seed * 7919, { format, asOf })
     const adult = ageOn(s.identity.dateOfBirth, asOf) >= 18
     const expired = s.identity.expiryDate < asOf
-    if (s.lines[0]?.startsWith(code) && adult === want.adult && expired === want.expired) {
+    // A minor whose two-digit birth year fits two centuries would go to review, not be rejected.
+    const yymmdd = s.identity.dateOfBirth.slice(2).replace(/-/g, '')
+    const certain = resolveBirthDate(yymmdd, asOf, { bornBy: s.identity.expiryDate }).date !== null
+    if (
+      s.lines[0]?.startsWith(code) &&
+      adult === want.adult &&
+      expired === want.expired &&
+      certain
+    ) {
       return { seed: seed * 7919, specimen: s }
     }
   }

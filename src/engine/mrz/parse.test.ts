@@ -287,14 +287,81 @@ describe('fields', () => {
   })
 
   it('birth dates are never in the future', () => {
-    expect(resolveBirthDate('250101', asOf)).toBe('2025-01-01')
-    expect(resolveBirthDate('261121', asOf)).toBe('2026-11-21')
-    expect(resolveBirthDate('261122', asOf)).toBe('1926-11-22')
-    expect(resolveBirthDate('740812', asOf)).toBe('1974-08-12')
-    expect(resolveBirthDate('000229', asOf)).toBe('2000-02-29')
-    expect(resolveBirthDate('991231', '2000-01-01')).toBe('1999-12-31')
-    expect(resolveBirthDate('741312', asOf)).toBeNull()
-    expect(resolveBirthDate('74<<<<', asOf)).toBeNull()
+    const date = (yymmdd: string, day = asOf): string | null => resolveBirthDate(yymmdd, day).date
+    expect(date('261122')).toBe('1926-11-22')
+    expect(date('740812')).toBe('1974-08-12')
+    expect(date('991231')).toBe('1999-12-31')
+    expect(date('991231', '2030-01-01')).toBe('1999-12-31')
+    expect(date('741312')).toBeNull()
+    expect(date('74<<<<')).toBeNull()
+    // 29 February 1900 did not exist: 2000 is the only century.
+    expect(date('000229')).toBe('2000-02-29')
+  })
+
+  it('a two-digit birth year that fits two plausible centuries is not guessed', () => {
+    // Born 1912 (aged 113) or 2012 (aged 14): the MRZ alone cannot tell.
+    expect(resolveBirthDate('121212', asOf)).toEqual({
+      date: null,
+      candidates: ['1912-12-12', '2012-12-12'],
+    })
+    expect(resolveBirthDate('261121', asOf).candidates).toEqual(['1926-11-21', '2026-11-21'])
+    // Born 1910-11-22, a holder is 115 today, the oldest age taken as plausible; a day older, 116.
+    expect(resolveBirthDate('101122', asOf).candidates).toEqual(['1910-11-22', '2010-11-22'])
+    expect(resolveBirthDate('101121', asOf)).toEqual({ date: '2010-11-21', candidates: null })
+    expect(resolveBirthDate('050101', asOf)).toEqual({ date: '2005-01-01', candidates: null })
+  })
+
+  it('a date the holder was certainly born by settles the century', () => {
+    // A document that expired in 2015 was not issued to someone born in 2020.
+    expect(resolveBirthDate('200101', asOf, { bornBy: '2015-06-30' })).toEqual({
+      date: '1920-01-01',
+      candidates: null,
+    })
+    // Both centuries are before the expiry: still undecided.
+    expect(resolveBirthDate('200101', asOf, { bornBy: '2031-06-30' }).candidates).toEqual([
+      '1920-01-01',
+      '2020-01-01',
+    ])
+    // Evidence never makes a certain century doubtful, nor pushes a birth past a plausible age.
+    expect(resolveBirthDate('740812', asOf, { bornBy: '1960-01-01' }).date).toBe('1974-08-12')
+    expect(resolveBirthDate('200101', asOf, { bornBy: '1915-01-01' }).candidates).toEqual([
+      '1920-01-01',
+      '2020-01-01',
+    ])
+  })
+
+  it('a passport of a holder born in 1912 or 2012 reports both dates and no birth date', () => {
+    const lower = td3Lower('L898902C3', 'UTO', '121212', 'F', '310310', 'ZE184226B')
+    const m = parsed(['P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<', lower])
+    expect(m.valid).toBe(true)
+    expect(m.dateOfBirth).toBeNull()
+    expect(m.dateOfBirthCandidates).toEqual(['1912-12-12', '2012-12-12'])
+  })
+
+  it('a passport that expired before the later century began is read in the earlier one', () => {
+    const lower = td3Lower('L898902C3', 'UTO', '200315', 'M', '180101', '')
+    const m = parsed(['P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<', lower])
+    expect(m).toMatchObject({ dateOfBirth: '1920-03-15', dateOfBirthCandidates: null })
+  })
+
+  it('a French identity card issued before the later birth century settles it', () => {
+    // Issued in June 1988 (the number starts 8806): its holder was not born in 2012.
+    const lower = (number: string): string => {
+      const body = `${number}${mrzCheckDigit(number)}CORINNE<<<<<<<121212${mrzCheckDigit('121212')}F`
+      return body + mrzCheckDigit('IDFRABERTHIER<<<<<<<<<<<<<<<<<931017' + body)
+    }
+    const upper = 'IDFRABERTHIER<<<<<<<<<<<<<<<<<931017'
+    expect(parsed([upper, lower('880693101234')])).toMatchObject({
+      valid: true,
+      dateOfBirth: '1912-12-12',
+      dateOfBirthCandidates: null,
+    })
+    // Issued in March 2015: a child of 2012 could hold it.
+    expect(parsed([upper, lower('150393101234')])).toMatchObject({
+      valid: true,
+      dateOfBirth: null,
+      dateOfBirthCandidates: ['1912-12-12', '2012-12-12'],
+    })
   })
 
   it('expiry dates resolve within a plausible window', () => {

@@ -19,6 +19,7 @@ import {
 import {
   countryCode,
   documentTypeFor,
+  frenchCardIssuedBy,
   parseName,
   resolveBirthDate,
   resolveExpiryDate,
@@ -44,6 +45,11 @@ export interface ParsedMrz {
   firstName: string | null
   sex: 'F' | 'M' | 'X' | null
   dateOfBirth: string | null
+  /**
+   * When the two-digit birth year fits two centuries and nothing on the document tells them
+   * apart: both dates, older first (`dateOfBirth` is then null). Null otherwise.
+   */
+  dateOfBirthCandidates: [string, string] | null
   nationality: string | null
   expiryDate: string | null
   checks: Record<string, boolean>
@@ -313,7 +319,18 @@ export function parseMrz(input: MrzInput, opts: ParseOptions): MrzParse {
   const sexRaw = field(grid, F.sex!)
   const sex = sexRaw === 'M' || sexRaw === 'F' || sexRaw === 'X' ? sexRaw : null
   const expiryDate = F.expiry ? resolveExpiryDate(field(grid, F.expiry), opts.asOf) : null
-  const dateOfBirth = resolveBirthDate(field(grid, F.birth!), opts.asOf)
+  // A document is issued to someone already born: its expiry (and, on the French card, the month
+  // of issue in its number) come after the birth.
+  const issuedBy =
+    layout.format === 'FRA_ID' && documentNumber !== null
+      ? frenchCardIssuedBy(documentNumber)
+      : null
+  const bornBy =
+    [expiryDate, issuedBy]
+      .filter((d): d is string => d !== null)
+      .sort()
+      .at(0) ?? null
+  const birth = resolveBirthDate(field(grid, F.birth!), opts.asOf, { bornBy })
 
   return {
     ok: true,
@@ -328,7 +345,8 @@ export function parseMrz(input: MrzInput, opts: ParseOptions): MrzParse {
       lastName: name.lastName,
       firstName: name.firstName,
       sex,
-      dateOfBirth,
+      dateOfBirth: birth.date,
+      dateOfBirthCandidates: birth.candidates,
       nationality,
       expiryDate,
       checks: results,
