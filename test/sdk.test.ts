@@ -4,6 +4,7 @@
 // types compared with the route schemas the server publishes.
 import { execFile } from 'node:child_process'
 import fs from 'node:fs'
+import type { IncomingHttpHeaders } from 'node:http'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
@@ -22,7 +23,9 @@ import {
   Loom,
   LoomError,
   NotFoundError,
+  PermissionDeniedError,
   RateLimitError,
+  ServerError,
   ValidationError,
   WebhookVerificationError,
   verifyAgeToken,
@@ -404,6 +407,43 @@ describe('idempotency and retries', () => {
     expect(calls).toBe(3)
   })
 
+  it('a 503 that lasts: retried maxRetries times, then a ServerError', async () => {
+    let calls = 0
+    const alwaysUnavailable = async () => {
+      calls++
+      return new Response(
+        JSON.stringify({
+          error: { code: 'SERVICE_UNAVAILABLE', message: 'down' },
+          requestId: 'req_x',
+        }),
+        { status: 503, headers: { 'content-type': 'application/json' } },
+      )
+    }
+    const loom = new Loom({
+      apiKey: testKey,
+      baseUrl: base,
+      fetch: alwaysUnavailable,
+      maxRetries: 1,
+    })
+    const error = await loom.verifications.status('ver_x').catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(ServerError)
+    expect(error).toMatchObject({ status: 503, code: 'SERVICE_UNAVAILABLE', requestId: 'req_x' })
+    expect(calls).toBe(2)
+  })
+
+  it('no answer within timeoutMs: a read is sent again, then a ConnectionError with code TIMEOUT', async () => {
+    const silent = await startWebhookReceiver(() => 'hang')
+    try {
+      const loom = new Loom({ apiKey: testKey, baseUrl: silent.url, timeoutMs: 300, maxRetries: 1 })
+      const error = await loom.verifications.status('ver_x').catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(ConnectionError)
+      expect(error).toMatchObject({ code: 'TIMEOUT' })
+      expect(silent.received).toHaveLength(2)
+    } finally {
+      await silent.close()
+    }
+  })
+
   it('a real rate limit: RateLimitError with retryAfterSeconds; a Retry-After past maxRetryDelayMs is not waited for', async () => {
     const created = await fetch(`${base}/admin/tenants`, {
       method: 'POST',
@@ -455,6 +495,26 @@ describe('errors', () => {
       .catch((e: unknown) => e)
     expect(notAnImage).toBeInstanceOf(ValidationError)
     expect(notAnImage).toMatchObject({ code: 'DOCUMENT_INVALID_FORMAT' })
+  })
+
+  it('403: PermissionDeniedError when the operator turned submit off', async () => {
+    const created = await fetch(`${base}/admin/tenants`, {
+      method: 'POST',
+      headers: { 'x-admin-key': TEST_ADMIN_KEY, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: 'SDK no submit',
+        rateLimitPerMinute: 1000,
+        submitAllowed: false,
+      }),
+    })
+    const { apiKey } = (await created.json()) as { apiKey: string }
+    const loom = new Loom({ apiKey, baseUrl: base })
+    const { verificationId } = await loom.verifications.start()
+    const error = await loom.verifications
+      .submit(verificationId, { status: 'approved', verifiedAge: 30 })
+      .catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(PermissionDeniedError)
+    expect(error).toMatchObject({ status: 403, code: 'SUBMIT_NOT_ALLOWED' })
   })
 
   it('the client refuses to start without a key', () => {
@@ -577,6 +637,9 @@ describe('webhooks', () => {
       'webhook-signature': new Webhook(secret).sign('msg_1', sentAt, body),
     }
     expect(verifyWebhook(body, headers, secret).id).toBe('evt_1')
+    // Node's request headers are accepted as they are.
+    const incoming: IncomingHttpHeaders = { ...headers, 'x-forwarded-for': ['a', 'b'] }
+    expect(verifyWebhook(body, incoming, secret).type).toBe('verification.completed')
     expect(new Webhook(secret).verify(body, headers)).toMatchObject({ id: 'evt_1' })
   })
 })

@@ -3,8 +3,7 @@
 // after it was sent (reset, time limit) is retried only when sending it twice is harmless: a
 // read, a delete, a token check, or a start carrying an Idempotency-Key. 4xx answers are never
 // retried: the same request would get the same answer.
-import type { LoomError } from './errors.ts'
-import { ConnectionError, errorClassFor } from './errors.ts'
+import { ConnectionError, LoomError, errorClassFor } from './errors.ts'
 
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>
 
@@ -159,11 +158,20 @@ export async function send<T>(options: TransportOptions, req: RequestOptions): P
         }
       }
       const text = await res.text()
-      return {
-        body: (text === '' ? undefined : JSON.parse(text)) as T,
-        status: res.status,
-        headers: res.headers,
+      let body: unknown
+      try {
+        body = text === '' ? undefined : JSON.parse(text)
+      } catch (err) {
+        // A 2xx that is not JSON came from something between us and Loom (a proxy's page).
+        throw new LoomError({
+          code: 'INVALID_RESPONSE',
+          message: `Loom's answer to ${req.method} ${req.path} is not JSON`,
+          status: res.status,
+          requestId: res.headers.get('x-request-id') ?? undefined,
+          cause: err,
+        })
       }
+      return { body: body as T, status: res.status, headers: res.headers }
     }
     if (retriesLeft && RETRY_STATUSES.has(res.status)) {
       const asked = retryAfterMs(res.headers.get('retry-after'))
