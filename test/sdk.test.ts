@@ -407,6 +407,31 @@ describe('idempotency and retries', () => {
     expect(calls).toBe(3)
   })
 
+  it('a monthly quota reached is not retried (waiting cannot help)', async () => {
+    const created = await fetch(`${base}/admin/tenants`, {
+      method: 'POST',
+      headers: { 'x-admin-key': TEST_ADMIN_KEY, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: 'SDK quota',
+        rateLimitPerMinute: 1000,
+        monthlyQuota: 1,
+        allowOverage: false,
+      }),
+    })
+    const { apiKey } = (await created.json()) as { apiKey: string }
+    let calls = 0
+    const counting = async (url: string, init: RequestInit) => {
+      calls++
+      return fetch(url, init)
+    }
+    const loom = new Loom({ apiKey, baseUrl: base, fetch: counting, maxRetries: 3 })
+    await loom.verifications.start()
+    const error = await loom.verifications.start().catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(RateLimitError)
+    expect(error).toMatchObject({ status: 429, code: 'QUOTA_EXCEEDED' })
+    expect(calls).toBe(2)
+  })
+
   it('a 503 that lasts: retried maxRetries times, then a ServerError', async () => {
     let calls = 0
     const alwaysUnavailable = async () => {

@@ -39,6 +39,8 @@ export interface Answer<T> {
 /** Socket errors that mean the request never reached the server. */
 const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'])
 const RETRY_STATUSES = new Set([429, 503])
+/** 429s that last until the month turns: retrying within seconds cannot succeed. */
+const WAITING_WONT_HELP = new Set(['QUOTA_EXCEEDED', 'HARD_LIMIT_EXCEEDED'])
 const BASE_DELAY_MS = 300
 const MAX_BACKOFF_MS = 8_000
 
@@ -73,8 +75,7 @@ interface ErrorBody {
   retryAfterSeconds?: unknown
 }
 
-async function errorFrom(res: Response): Promise<LoomError> {
-  const text = await res.text()
+function errorFrom(res: Response, text: string): LoomError {
   let parsed: ErrorBody = {}
   try {
     const value: unknown = JSON.parse(text)
@@ -127,6 +128,7 @@ export async function send<T>(options: TransportOptions, req: RequestOptions): P
   for (let attempt = 0; ; attempt++) {
     const retriesLeft = attempt < options.maxRetries
     let res: Response
+    let raw: Uint8Array
     try {
       res = await options.fetch(url.toString(), {
         method: req.method,
@@ -134,6 +136,8 @@ export async function send<T>(options: TransportOptions, req: RequestOptions): P
         ...(body !== undefined && { body }),
         signal: AbortSignal.timeout(options.timeoutMs),
       })
+      // Read within the same time limit: a connection can also break halfway through an answer.
+      raw = new Uint8Array(await res.arrayBuffer())
     } catch (err) {
       const code = causeCode(err)
       const timedOut = err instanceof Error && err.name === 'TimeoutError'
@@ -150,14 +154,8 @@ export async function send<T>(options: TransportOptions, req: RequestOptions): P
       })
     }
     if (res.ok) {
-      if (req.binary) {
-        return {
-          body: new Uint8Array(await res.arrayBuffer()) as T,
-          status: res.status,
-          headers: res.headers,
-        }
-      }
-      const text = await res.text()
+      if (req.binary) return { body: raw as T, status: res.status, headers: res.headers }
+      const text = new TextDecoder().decode(raw)
       let body: unknown
       try {
         body = text === '' ? undefined : JSON.parse(text)
@@ -173,14 +171,14 @@ export async function send<T>(options: TransportOptions, req: RequestOptions): P
       }
       return { body: body as T, status: res.status, headers: res.headers }
     }
-    if (retriesLeft && RETRY_STATUSES.has(res.status)) {
+    const error = errorFrom(res, new TextDecoder().decode(raw))
+    if (retriesLeft && RETRY_STATUSES.has(res.status) && !WAITING_WONT_HELP.has(error.code)) {
       const asked = retryAfterMs(res.headers.get('retry-after'))
       if (asked === undefined || asked <= options.maxRetryDelayMs) {
-        await res.body?.cancel()
         await sleep(asked ?? backoffMs(attempt))
         continue
       }
     }
-    throw await errorFrom(res)
+    throw error
   }
 }
