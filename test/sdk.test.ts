@@ -10,12 +10,13 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest'
 import { Webhook } from 'standardwebhooks'
 import { TEST_ADMIN_KEY, createKey, startTestApp, startWebhookReceiver } from './helpers.ts'
 import type { TestApp, WebhookReceiver } from './helpers.ts'
 import { passport } from './specimens.ts'
 import { startWorker } from '../src/jobs/worker.ts'
+import type { AgeTokenClaims as ServerAgeTokenClaims } from '../src/domain/tokens.ts'
 import {
   AuthenticationError,
   ConflictError,
@@ -32,6 +33,7 @@ import {
   verifyWebhook,
 } from '../packages/sdk/src/index.ts'
 import type {
+  AgeTokenClaims,
   AttestationMethod,
   CompletedVerification,
   CreateWebhookEndpointInput,
@@ -40,6 +42,7 @@ import type {
   ImageFeedback,
   ImageList,
   ImageMetadata,
+  ListDeliveriesQuery,
   MockBehavior,
   PublicResult,
   ResultCheck,
@@ -253,6 +256,9 @@ describe('verifications, images, results and tokens', () => {
     expect(jwks.keys.length).toBeGreaterThan(0)
 
     const local = await verifyAgeToken(token, { jwks, issuer: ISSUER })
+    // The SDK's claims type is the one Loom mints with (checked by the compiler).
+    expectTypeOf<AgeTokenClaims>().toEqualTypeOf<ServerAgeTokenClaims>()
+    if (local.valid) expectTypeOf(local.claims).toEqualTypeOf<ServerAgeTokenClaims>()
     expect(local).toMatchObject({ valid: true, verificationId: started.verificationId })
 
     const [header, payload, signature] = token.split('.') as [string, string, string]
@@ -630,6 +636,26 @@ describe('webhooks', () => {
     await loom.webhooks.endpoints.delete(endpoint.id)
   }, 60_000)
 
+  it('a callback URL’s deliveries verify with the tenant’s callback secret', async () => {
+    const loom = new Loom({ apiKey: testKey, baseUrl: base })
+    const hookPath = `/sdk-callback-${Math.random().toString(36).slice(2)}`
+    const { verificationId } = await loom.verifications.start({
+      mockBehavior: 'approve',
+      callbackUrl: `${receiver.url}${hookPath}`,
+    })
+    await loom.verifications.complete(verificationId)
+    await receiver.waitFor(
+      (r) => r.some((w) => w.path === hookPath && w.body.includes('verification.completed')),
+      30_000,
+    )
+    const { secret } = await loom.webhooks.secret()
+    const types = receiver
+      .at(hookPath)
+      .map((d) => loom.webhooks.verify(d.body, d.headers, secret).type)
+    expect(types).toContain('verification.completed')
+    for (const type of types) expect(type).toMatch(/^verification\./)
+  }, 60_000)
+
   it('during a secret rotation either secret verifies the delivery', async () => {
     const loom = new Loom({ apiKey: testKey, baseUrl: base })
     const hookPath = `/sdk-rotated-${Math.random().toString(36).slice(2)}`
@@ -699,6 +725,7 @@ interface OpenApi {
       string,
       {
         requestBody?: { content: { 'application/json': { schema: JsonSchema } } }
+        parameters?: { name: string; in: string; required?: boolean }[]
         responses: Record<string, { content?: { 'application/json': { schema: JsonSchema } } }>
       }
     >
@@ -1057,6 +1084,20 @@ describe('the SDK’s types match the server’s route schemas', () => {
         requestBody('/webhooks/endpoints', 'post'),
       ],
     ]
+    const deliveryQuery = doc.paths['/webhooks/deliveries']?.get?.parameters ?? []
+    pairs.push([
+      'list deliveries',
+      {
+        endpointId: 'optional',
+        verificationId: 'optional',
+        status: 'optional',
+        limit: 'optional',
+      } satisfies Fields<ListDeliveriesQuery>,
+      {
+        properties: Object.fromEntries(deliveryQuery.map((p) => [p.name, {}])),
+        required: deliveryQuery.filter((p) => p.required === true).map((p) => p.name),
+      },
+    ])
     for (const [name, sdk, schema] of pairs) {
       const server = describeSchema(schema)
       for (const [field, presence] of Object.entries(sdk)) {
