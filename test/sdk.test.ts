@@ -320,6 +320,25 @@ describe('verifications, images, results and tokens', () => {
   })
 })
 
+describe('the base URL', () => {
+  it('may carry a path prefix (Loom behind a proxy under /loom/): the API and the JWKS resolve below it', async () => {
+    const asked: string[] = []
+    const prefixStripping = async (url: string, init: RequestInit) => {
+      asked.push(url)
+      return fetch(url.replace(`${base}/loom/`, `${base}/`), init)
+    }
+    const loom = new Loom({ apiKey: testKey, baseUrl: `${base}/loom`, fetch: prefixStripping })
+    const { verificationId } = await loom.verifications.start({ mockBehavior: 'approve' })
+    const { token } = await loom.verifications.complete(verificationId)
+    expect(await loom.tokens.verifyOffline(token!)).toMatchObject({ valid: true, verificationId })
+    expect(asked.map((u) => new URL(u).pathname)).toEqual([
+      '/loom/verify/start',
+      '/loom/verify/complete',
+      '/loom/.well-known/jwks.json',
+    ])
+  })
+})
+
 describe('idempotency and retries', () => {
   it('start with the same Idempotency-Key returns the same verification; another body is a ConflictError', async () => {
     const loom = new Loom({ apiKey: testKey, baseUrl: base })

@@ -97,7 +97,8 @@ export class Loom {
     const fetchImpl = options.fetch ?? globalThis.fetch
     this.transport = {
       apiKey,
-      baseUrl: new URL(options.baseUrl ?? 'http://localhost:8080').toString(),
+      // With a trailing slash, so the API's paths resolve below a prefix (https://host/loom/…).
+      baseUrl: new URL(options.baseUrl ?? 'http://localhost:8080').toString().replace(/\/?$/, '/'),
       fetch: fetchImpl,
       timeoutMs: options.timeoutMs ?? 60_000,
       maxRetries: Math.max(0, options.maxRetries ?? 2),
