@@ -567,8 +567,12 @@ describe('errors', () => {
     expect(error).toMatchObject({ status: 403, code: 'SUBMIT_NOT_ALLOWED' })
   })
 
-  it('the client refuses to start without a key', () => {
+  it('the client refuses to start without a key, and does not show its key when logged', async () => {
     expect(() => new Loom({ apiKey: undefined })).toThrow(/apiKey/)
+    const { inspect } = await import('node:util')
+    const shown = inspect(new Loom({ apiKey: testKey, baseUrl: base }), { depth: 10 })
+    expect(shown).toContain('Loom')
+    expect(shown).not.toContain(testKey)
   })
 })
 

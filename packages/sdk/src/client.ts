@@ -85,7 +85,6 @@ export class Loom {
   readonly images: Images
   readonly tokens: Tokens
   readonly webhooks: Webhooks
-  private readonly transport: TransportOptions
 
   constructor(options: LoomOptions = {}) {
     const { apiKey } = options
@@ -95,7 +94,8 @@ export class Loom {
       )
     }
     const fetchImpl = options.fetch ?? globalThis.fetch
-    this.transport = {
+    // Kept in the closure below, not on the object: logging the client does not print the key.
+    const transport: TransportOptions = {
       apiKey,
       // With a trailing slash, so the API's paths resolve below a prefix (https://host/loom/…).
       baseUrl: new URL(options.baseUrl ?? 'http://localhost:8080').toString().replace(/\/?$/, '/'),
@@ -105,7 +105,7 @@ export class Loom {
       maxRetryDelayMs: options.maxRetryDelayMs ?? 60_000,
       userAgent: `loom-sdk-node/${VERSION}`,
     }
-    const request = <T>(req: RequestOptions) => send<T>(this.transport, req)
+    const request = <T>(req: RequestOptions) => send<T>(transport, req)
     // A key says its mode; tokens of the other mode are refused, as the server refuses them.
     const livemode = apiKey.startsWith('loom_live_')
       ? true
@@ -116,7 +116,7 @@ export class Loom {
     this.images = new Images(request)
     this.tokens = new Tokens(
       request,
-      new URL('.well-known/jwks.json', this.transport.baseUrl).toString(),
+      new URL('.well-known/jwks.json', transport.baseUrl).toString(),
       livemode,
       new KeySetCache(options.fetch),
     )
