@@ -112,11 +112,11 @@ const MIN_READ_GLYPH_PX = 8
 
 const round1 = (x: number): number => Math.round(x * 10) / 10
 
-function tooSmallZone(glyphHeightPx: number, total: number): InspectFailure {
+function tooSmallZone(glyphHeightPx: number, needed: number, total: number): InspectFailure {
   return failure(
     {
       code: 'DOCUMENT_QUALITY_LOW',
-      message: `The machine readable zone's letters are ${Math.round(glyphHeightPx)} px tall; at least ${MIN_GLYPH_PX} are needed to read them surely. Move closer or use a higher resolution.`,
+      message: `The machine readable zone's letters are ${glyphHeightPx} px tall; they need at least ${needed} px to be read surely. Move closer or use a higher resolution.`,
       quality: ['too_small'],
       glyphHeightPx,
     },
@@ -132,14 +132,14 @@ const readMrzSide: ImageReader = async (image, ctx) => {
   const toSent = image.sourceWidth / image.width
   if (!r.ok) {
     const glyph = r.glyphHeightPx ? round1(r.glyphHeightPx * toSent) : undefined
-    if (glyph !== undefined && glyph < MIN_GLYPH_PX) return tooSmallZone(glyph, total)
+    if (glyph !== undefined && glyph < MIN_GLYPH_PX) return tooSmallZone(glyph, MIN_GLYPH_PX, total)
     return failure(
       { code: r.code, message: r.message, ...(glyph !== undefined && { glyphHeightPx: glyph }) },
       { total },
     )
   }
   const glyph = round1(r.glyphHeightPx * toSent)
-  if (glyph < MIN_READ_GLYPH_PX) return tooSmallZone(glyph, total)
+  if (glyph < MIN_READ_GLYPH_PX) return tooSmallZone(glyph, MIN_READ_GLYPH_PX, total)
   const result = mrzToInspect(r.mrz, ctx.asOf, { ...r.timingsMs, total })
   return { ...result, mrz: { ...result.mrz!, glyphHeightPx: glyph } }
 }
