@@ -131,7 +131,7 @@ describe.each(dialects())('hosted page (%s)', (dialect) => {
     for (const text of Object.values(CATALOGUES.fr)) expect(text.trim()).not.toBe('')
   })
 
-  it('takes a photo, decides, and sends the person back with seed 003’s parameters', async () => {
+  it('takes a photo, decides, and sends the person back with the applicant sessions API’s parameters', async () => {
     const { id, path } = await start({
       callback_url: 'https://shop.example/back?x=1',
       state: 'csrf-1',
@@ -391,7 +391,7 @@ describe.each(dialects())('hosted page (%s)', (dialect) => {
     expect(unframed.headers['content-security-policy']).toContain("frame-ancestors 'none'")
   })
 
-  it('serves seed 004 sessions by their start_token', async () => {
+  it('serves document verification sessions by their start_token', async () => {
     const test = await createKey(t.app, tenant.id, 'test')
     const created = await t.app.inject({
       method: 'POST',
