@@ -253,7 +253,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
           'UNAUTHENTICATED_TENANT',
           presented === null
             ? `Missing API key: send it in ${keyHeaderOf(surfaceOf(req))}`
-            : 'Invalid or revoked API key, or the tenant is inactive',
+            : `Invalid or revoked API key, or the tenant is inactive (send a valid key in ${keyHeaderOf(surfaceOf(req))})`,
         )
       }
       await admit(req, reply, found)
