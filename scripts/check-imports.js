@@ -26,9 +26,6 @@ const KNOWN = {
   'api/auth.ts → store/': 'API keys and tenants through the store',
   'api/access-tokens.ts → store/': 'tenants through the store',
   'api/request-log.ts → store/': 'writes the request log to the store',
-  // Services throw the API's error type instead of domain errors mapped at the edge.
-  'services/ → api/': 'services throw ApiError; domain errors not yet in place',
-  'jobs/ → api/': 'webhook service code throws ApiError',
 }
 
 /** Modules a cycle may pass through for now (none). */
