@@ -21,14 +21,10 @@ const KNOWN = {
   'api/routes/documents.ts → store/': 'reads images through the store',
   'api/routes/usage.ts → store/': 'needs a usage service',
   'api/routes/verify.ts → store/': 'reads events through the store',
-  'api/routes/webhooks.ts → store/': 'needs a webhooks service',
   'api/routes/workflows.ts → store/': 'needs a workflows service',
   'api/auth.ts → store/': 'API keys and tenants through the store',
   'api/access-tokens.ts → store/': 'tenants through the store',
   'api/request-log.ts → store/': 'writes the request log to the store',
-  // Services throw the API's error type instead of domain errors mapped at the edge.
-  'services/ → api/': 'services throw ApiError; domain errors not yet in place',
-  'jobs/ → api/': 'webhook service code throws ApiError',
 }
 
 /** Modules a cycle may pass through for now (none). */

@@ -288,7 +288,7 @@ describe('age estimation (selfie only, document as fallback)', () => {
   )
 })
 
-describe('seed 004: a selfie sent with the document is compared and shows in the checks', () => {
+describe('the document verification sessions API: a selfie sent with the document is compared and shows in the checks', () => {
   let t: TestApp
   let key: string
   beforeAll(async () => {

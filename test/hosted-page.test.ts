@@ -146,7 +146,7 @@ describe.each(dialects())('hosted page (%s)', (dialect) => {
     }
   })
 
-  it('takes a photo, decides, and sends the person back with seed 003’s parameters', async () => {
+  it('takes a photo, decides, and sends the person back with the applicant sessions API’s parameters', async () => {
     const { id, path } = await start({
       callback_url: 'https://shop.example/back?x=1',
       state: 'csrf-1',
@@ -406,7 +406,7 @@ describe.each(dialects())('hosted page (%s)', (dialect) => {
     expect(unframed.headers['content-security-policy']).toContain("frame-ancestors 'none'")
   })
 
-  it('serves seed 004 sessions by their start_token', async () => {
+  it('serves document verification sessions by their start_token', async () => {
     const test = await createKey(t.app, tenant.id, 'test')
     const created = await t.app.inject({
       method: 'POST',

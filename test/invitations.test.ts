@@ -1,5 +1,6 @@
-// Seed 003 invitations, sent by the worker to a real local SMTP server (smtp-server) and a real
-// local HTTP server standing in for the SMS provider; what arrived is checked.
+// Invitations of the applicant sessions API, sent by the worker to a real local SMTP server
+// (smtp-server) and a real local HTTP server standing in for the SMS provider; what arrived is
+// checked.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SMTPServer } from 'smtp-server'
 import {

@@ -1,4 +1,5 @@
-// Seed 003: applicant sessions, workflows and the redirect outcome, on SQLite and PostgreSQL.
+// The applicant sessions API: sessions, workflows and the redirect outcome, on SQLite and
+// PostgreSQL.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { LightMyRequestResponse } from 'fastify'
 import {
@@ -32,7 +33,7 @@ const applicant = {
   phone: '+15192223333',
 }
 
-describe.each(dialects())('seed 003 sessions and workflows on %s', (dialect) => {
+describe.each(dialects())('the applicant sessions API and workflows on %s', (dialect) => {
   let t: TestApp
   let live: { id: string; key: string }
   let test: string
@@ -74,7 +75,7 @@ describe.each(dialects())('seed 003 sessions and workflows on %s', (dialect) => 
     expect(created.id).toMatch(/^ver_/)
     expect(created.externalId).toBe('crm-42')
     expect(created.status).toBe('pending')
-    // The redirect URL is encoded into the session URL (seed 003).
+    // The redirect URL is encoded into the session URL, as the applicant sessions API does.
     const url = new URL(created.session_url!)
     expect(url.origin).toBe('https://loom.test')
     expect(url.pathname).toMatch(/^\/s\/ver_/)

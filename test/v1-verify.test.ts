@@ -1,4 +1,5 @@
-// Seed 001's POST /v1/verify: one image, sync or async, its error shape and test scenarios.
+// The one-shot verify API, POST /v1/verify: one image, sync or async, its error shape and test
+// scenarios.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import sharp from 'sharp'
 import {
@@ -38,7 +39,7 @@ describe.each(dialects())('POST /v1/verify on %s', (dialect) => {
     })
   }
 
-  it('verifies an adult’s passport synchronously, in seed 001’s shape', async () => {
+  it('verifies an adult’s passport synchronously, in the one-shot verify API’s shape', async () => {
     const doc = await passport({ adult: true })
     const res = await verify(
       live.key,
@@ -89,7 +90,7 @@ describe.each(dialects())('POST /v1/verify on %s', (dialect) => {
     expect(res.json().token).toBeUndefined()
   })
 
-  it('follows the seed’s test scenarios without counting usage', async () => {
+  it('follows the one-shot verify API’s test scenarios without counting usage', async () => {
     const tenant = await createTenant(t.app)
     const image = (await passport()).image.toString('base64')
     const cases = [
@@ -128,7 +129,7 @@ describe.each(dialects())('POST /v1/verify on %s', (dialect) => {
     ).toBe('verified')
   })
 
-  it('answers bad input in seed 001’s error shape', async () => {
+  it('answers bad input in the one-shot verify API’s error shape', async () => {
     const notImage = await verify(live.key, {
       document_type: 'passport',
       document_data: Buffer.from('GIF89a not really').toString('base64'),

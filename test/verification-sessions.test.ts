@@ -1,4 +1,4 @@
-// Seed 004: document verification sessions at /api/v1/verification, and the OAuth token
+// The document verification sessions API at /api/v1/verification, and the OAuth token
 // endpoint (POST /oidc/token) whose access tokens they accept.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { LightMyRequestResponse } from 'fastify'
@@ -23,7 +23,7 @@ import { checkSessionToken } from '../src/domain/session-links.ts'
 
 const BASE = '/api/v1/verification'
 
-describe.each(dialects())('seed 004 verification sessions on %s', (dialect) => {
+describe.each(dialects())('the document verification sessions API on %s', (dialect) => {
   let t: TestApp
   let tenant: { id: string; key: string; keyId: string }
   let other: { id: string; key: string; keyId: string }
@@ -184,7 +184,7 @@ describe.each(dialects())('seed 004 verification sessions on %s', (dialect) => {
         authorization: `Basic ${Buffer.from(`${tenant.id}:${tenant.key}`).toString('base64')}`,
       })
       expect(basic.statusCode).toBe(200)
-      // The token works on the seed 004 routes, in place of the API key.
+      // The token works on the document verification sessions API, in place of the API key.
       const created = await create({}, json.json<{ access_token: string }>().access_token)
       expect(created.statusCode, created.body).toBe(200)
     })
@@ -274,7 +274,8 @@ describe.each(dialects())('seed 004 verification sessions on %s', (dialect) => {
 
     it('is refused where it was not meant for, and when forged', async () => {
       const access = await accessTokenFor(tenant.key, tenant.id)
-      // Only seed 004's routes accept access tokens; the native surface wants the API key.
+      // Only the document verification sessions API accepts access tokens; the native surface
+      // wants the API key.
       const native = await t.app.inject({
         method: 'POST',
         url: '/verify/start',
@@ -367,7 +368,7 @@ describe.each(dialects())('seed 004 verification sessions on %s', (dialect) => {
         additional_info: { loom_status: 'approved', reasons: [], personal_data_deleted: false },
         checks: { document_read: 'pass', mrz_check_digits: 'pass', minimum_age: 'pass' },
       })
-      // Every required image is in: a further upload is 409, in seed 004's words.
+      // Every required image is in: a further upload is 409, in that API's words.
       const again = await upload(sid, 'document_back', doc.image)
       expect(again.statusCode).toBe(409)
       expect(again.json()).toMatchObject({

@@ -18,6 +18,7 @@ import addFormats from 'ajv-formats'
 import type { Deps } from '../deps.ts'
 import { newId } from '../domain/ids.ts'
 import { ApiError, NativeErrorBody } from './errors.ts'
+import type { DomainError } from '../domain/errors.ts'
 import {
   DATABASE_OUTAGE,
   SHUTTING_DOWN,
@@ -253,7 +254,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
           'UNAUTHENTICATED_TENANT',
           presented === null
             ? `Missing API key: send it in ${keyHeaderOf(surfaceOf(req))}`
-            : 'Invalid or revoked API key, or the tenant is inactive',
+            : `Invalid or revoked API key, or the tenant is inactive (send a valid key in ${keyHeaderOf(surfaceOf(req))})`,
         )
       }
       await admit(req, reply, found)
@@ -372,7 +373,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     }
   }
 
-  app.setErrorHandler((err: FastifyError | ApiError, req, reply) => {
+  app.setErrorHandler((err: FastifyError | DomainError, req, reply) => {
     const outage = deps.store.isUnavailable(err)
     const answer = outage ? DATABASE_OUTAGE : errorAnswer(err)
     if (outage) req.log.warn({ reqId: req.id, err: String(err) }, 'database unavailable')

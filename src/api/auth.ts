@@ -6,6 +6,7 @@ import type { Deps } from '../deps.ts'
 import type { ApiKey, Caller, Tenant } from '../domain/tenants.ts'
 import { hashApiKey, looksLikeApiKey } from '../domain/tenants.ts'
 import { findKeyByHash, touchApiKey } from '../store/tenants.ts'
+import { ApiError } from './errors.ts'
 
 /** How long a key lookup is trusted before the store is asked again (other processes' revocations). */
 const KEY_CACHE_TTL_MS = 5_000
@@ -28,6 +29,20 @@ export function callerOf(req: Pick<FastifyRequest, 'tenant' | 'apiKey'>): Caller
     throw new Error('callerOf: the route does not authenticate a tenant')
   }
   return { tenant: req.tenant, mode: req.apiKey.mode }
+}
+
+/**
+ * The tenant a request authenticated as. Routes declared `auth: 'tenant'` always have one; a
+ * request without one is answered as unauthenticated rather than crashing the handler.
+ */
+export function tenantOf(req: Pick<FastifyRequest, 'tenant'>): Tenant {
+  if (req.tenant === null) {
+    throw new ApiError(
+      'UNAUTHENTICATED_TENANT',
+      'Invalid or revoked API key, or the tenant is inactive',
+    )
+  }
+  return req.tenant
 }
 
 /** The API key a request presents: `x-tenant-api-key`, `x-api-key` or `Authorization: Bearer`. */

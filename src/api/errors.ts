@@ -1,6 +1,9 @@
 // One closed set of error codes per surface, one map from code to HTTP status, one body shape
-// per surface. Handlers throw ApiError with a native code; each surface renders it in its words.
+// per surface. Services throw DomainError (domain/errors.ts) and the API's own checks throw
+// ApiError, both with a native code; each surface renders them in its words.
 import { Type } from 'typebox'
+import { DomainError } from '../domain/errors.ts'
+import type { ErrorCode } from '../domain/errors.ts'
 
 /** The native API reference's codes, plus the few a real service also needs (each documented in README). */
 export const NATIVE_ERRORS = {
@@ -39,14 +42,16 @@ export const NATIVE_ERRORS = {
   DATABASE_ERROR: 500,
   REDIS_ERROR: 503,
   SERVICE_UNAVAILABLE: 503,
-} as const
+} as const satisfies Record<ErrorCode, number>
 
-export type NativeErrorCode = keyof typeof NATIVE_ERRORS
+export type NativeErrorCode = ErrorCode
 
-/** An error the API answers with; anything else that is thrown is a bug (500, logged). */
-export class ApiError extends Error {
-  readonly code: NativeErrorCode
-  readonly details: Record<string, unknown> | undefined
+/**
+ * An error the API answers with, raised at the edge (auth, limits, parsing), with the headers
+ * it needs; services throw its parent DomainError. Anything else that is thrown is a bug (500,
+ * logged).
+ */
+export class ApiError extends DomainError {
   readonly headers: Record<string, string>
 
   constructor(
@@ -55,10 +60,8 @@ export class ApiError extends Error {
     details?: Record<string, unknown>,
     headers: Record<string, string> = {},
   ) {
-    super(message)
+    super(code, message, details)
     this.name = 'ApiError'
-    this.code = code
-    this.details = details
     this.headers = headers
   }
 

@@ -7,6 +7,7 @@ import { newRequestId } from '../domain/ids.ts'
 import type { RateDecision } from '../limits.ts'
 import { ApiError } from './errors.ts'
 import type { NativeErrorCode } from './errors.ts'
+import { DomainError } from '../domain/errors.ts'
 
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
@@ -73,9 +74,10 @@ export const SHUTTING_DOWN: ErrorAnswer = {
 }
 
 /** The answer to anything thrown while serving a request. */
-export function errorAnswer(err: FastifyError | ApiError): ErrorAnswer {
-  if (err instanceof ApiError) {
-    return { code: err.code, message: err.message, details: err.details, headers: err.headers }
+export function errorAnswer(err: FastifyError | DomainError): ErrorAnswer {
+  if (err instanceof DomainError) {
+    const headers = err instanceof ApiError ? err.headers : undefined
+    return { code: err.code, message: err.message, details: err.details, headers }
   }
   if (err.validation) return validationAnswer(err.validation, err.validationContext ?? 'body')
   const status = err.statusCode ?? 500

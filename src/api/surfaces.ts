@@ -31,8 +31,10 @@ export function keyHeaderOf(surface: Surface): string {
       return 'the Authorization header (Bearer <key>)'
     case 'sessions':
       return 'the x-api-key header'
-    case 'native':
     case 'verification':
+      // Its documentation's security scheme is an HTTP bearer access token.
+      return 'the Authorization header (Bearer <access token or key>)'
+    case 'native':
     case 'oauth':
       return 'the x-tenant-api-key header'
   }

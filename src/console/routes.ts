@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Deps } from '../deps.ts'
 import { ApiError } from '../api/errors.ts'
+import { DomainError } from '../domain/errors.ts'
 import { statusFor } from '../api/surfaces.ts'
 import { adminKeyMatches } from '../api/auth.ts'
 import { recordAuthFailure, refuseBlockedAddress } from '../api/brute-force.ts'
@@ -270,8 +271,8 @@ export async function consoleRoutes(app: FastifyInstance): Promise<void> {
         err.status,
       )
     }
-    if (err instanceof ApiError) {
-      if (err.code === 'AUTH_RATE_LIMITED') {
+    if (err instanceof DomainError) {
+      if (err instanceof ApiError && err.code === 'AUTH_RATE_LIMITED') {
         for (const [name, value] of Object.entries(err.headers)) void reply.header(name, value)
         const seconds = err.headers['retry-after'] ?? ''
         return send(
@@ -706,7 +707,7 @@ ${input('verifiedAge', t('decide.age'), { type: 'number' })}
         if (err.code === 'not_found') throw new ConsoleHttp(404, 'error.not_found')
         return reply.redirect(`${base}?problem=${err.code}`, 303)
       }
-      if (err instanceof ApiError && err.code === 'VERIFICATION_ALREADY_COMPLETED')
+      if (err instanceof DomainError && err.code === 'VERIFICATION_ALREADY_COMPLETED')
         return reply.redirect(`${base}?problem=not_in_review`, 303)
       throw err
     }

@@ -117,6 +117,44 @@ describe('inspectImage', () => {
     expect(r).toMatchObject({ ok: false, error: { code: 'MRZ_UNREADABLE' } })
   })
 
+  describe('letter height of the machine readable zone', () => {
+    const asOf = '2026-06-01'
+    const passportAt = async (pxPerMm: number, blur = 0): Promise<Buffer> => {
+      const s = await generateMrzSpecimen(5, { format: 'TD3', asOf, pxPerMm })
+      return blur > 0 ? sharp(s.image).blur(blur).png().toBuffer() : s.image
+    }
+
+    it('reads a sharp passport scan smaller than 300 px a side, and says how tall its letters are', async () => {
+      const image = await passportAt(4.5)
+      expect((await sharp(image).metadata()).height).toBeLessThan(400)
+      const r = await inspectImage(image, { asOf })
+      if (!r.ok) throw new Error(r.error.message)
+      expect(r.mrz?.glyphHeightPx).toBeGreaterThan(9)
+      expect(r.mrz?.glyphHeightPx).toBeLessThan(12)
+    })
+
+    it('puts a zone it cannot read down to its size when the letters are under 12 px', async () => {
+      const r = await inspectImage(await passportAt(4, 1.4), { asOf })
+      expect(r).toMatchObject({
+        ok: false,
+        error: { code: 'DOCUMENT_QUALITY_LOW', quality: ['too_small'] },
+      })
+      if (!r.ok) expect(r.error.glyphHeightPx).toBeLessThan(12)
+      // The same blur on larger letters reads.
+      expect((await inspectImage(await passportAt(8, 1.4), { asOf })).ok).toBe(true)
+    })
+
+    it('refuses letters too small to trust even when the check digits hold', async () => {
+      // A 375×264 scan of a passport page: the letters are under 8 px.
+      const r = await inspectImage(await passportAt(3), { asOf })
+      expect(r).toMatchObject({
+        ok: false,
+        error: { code: 'DOCUMENT_QUALITY_LOW', quality: ['too_small'] },
+      })
+      if (!r.ok) expect(r.error.glyphHeightPx).toBeLessThan(8)
+    })
+  })
+
   it('turns bad bytes into an error result', async () => {
     const r = await inspectImage(new TextEncoder().encode('not an image'))
     expect(r).toMatchObject({ ok: false, error: { code: 'DOCUMENT_INVALID_FORMAT' } })

@@ -123,13 +123,25 @@ describe('decodeDocumentImage', () => {
   })
 
   it('refuses images under the minimum size as too small', async () => {
-    const r = await decodeDocumentImage(await card(200, 400, 'png'))
+    const r = await decodeDocumentImage(await card(150, 400, 'png'))
     expect(r).toMatchObject({
       ok: false,
       error: { code: 'DOCUMENT_QUALITY_LOW', quality: ['too_small'] },
     })
-    const lenient = await decodeDocumentImage(await card(200, 400, 'png'), { minSide: 100 })
+    const lenient = await decodeDocumentImage(await card(150, 400, 'png'), { minSide: 100 })
     expect(lenient.ok).toBe(true)
+  })
+
+  it('takes a tight scan or a barcode crop whose shorter side is small but not tiny', async () => {
+    // A document scanned edge to edge, and a licence's barcode cut out of a photo.
+    for (const [w, h] of [
+      [376, 265],
+      [1160, 204],
+      [400, 160],
+    ] as const) {
+      const r = await decodeDocumentImage(await card(w, h, 'png'))
+      expect(r).toMatchObject({ ok: true, image: { width: w, height: h } })
+    }
   })
 })
 

@@ -13,7 +13,11 @@ export type DocumentFormat = 'jpeg' | 'png' | 'webp' | 'pdf'
 export interface IntakeOptions {
   /** Largest accepted file, bytes (default 10 MB). */
   maxBytes?: number
-  /** Smallest accepted width and height after orientation, pixels (default 300). */
+  /**
+   * Smallest accepted width and height after orientation, pixels (default 160). Whether a
+   * document is big enough to read is judged on what the readers find (the MRZ's letter height,
+   * the PDF417's module width), not on the frame: a tight, sharp scan may be small.
+   */
   minSide?: number
   /** Largest pixel count read from the header before decoding (default 64 megapixels). */
   maxPixels?: number
@@ -49,7 +53,7 @@ type RasterResult = { ok: true; image: Raster } | IntakeFailure
 const MB = 1024 * 1024
 const DEFAULTS = {
   maxBytes: 10 * MB,
-  minSide: 300,
+  minSide: 160,
   maxPixels: 64_000_000,
   maxDimension: 20_000,
   maxWorkingSide: 4096,
@@ -264,7 +268,7 @@ function tooSmall(width: number, height: number, minSide: number): IntakeFailure
   if (width >= minSide && height >= minSide) return null
   return fail(
     'DOCUMENT_QUALITY_LOW',
-    `The image is ${width}×${height} pixels; at least ${minSide}×${minSide} is needed. Move closer or use a higher resolution.`,
+    `The image is ${width}×${height} pixels; at least ${minSide} on the shorter side is needed. Move closer or use a higher resolution.`,
     ['too_small'],
   )
 }

@@ -23,6 +23,10 @@ export interface EngineError {
   code: EngineErrorCode
   message: string
   quality?: QualityIssue[]
+  /** Informational: capital height (px) of a machine readable zone located but not read. */
+  glyphHeightPx?: number
+  /** Informational: module width (px) of a PDF417 located but not read. */
+  moduleSizePx?: number
 }
 
 /** An image decoded and judged, but not read: its size and what is wrong with it, if anything. */
@@ -40,6 +44,8 @@ export interface MrzBlock {
   lines: string[]
   valid: boolean
   checks: Record<string, boolean>
+  /** Informational, when read from an image: capital height of the zone (px of the image sent). */
+  glyphHeightPx?: number
 }
 
 export interface AamvaBlock {
@@ -49,6 +55,8 @@ export interface AamvaBlock {
   fileType: 'ANSI' | 'AAMVA' | null
   /** What was wrong with the payload and was repaired (e.g. 'bom', 'missing_record_separator'). */
   repairs?: string[]
+  /** Informational, when read from an image: module width of the PDF417 (px of the image sent). */
+  moduleSizePx?: number
 }
 
 export interface PersonFields {

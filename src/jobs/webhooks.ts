@@ -17,7 +17,7 @@
 // first use, rotatable like an endpoint's), because a callback URL has no endpoint of its own.
 import type { Caller } from '../domain/tenants.ts'
 import type { Deps } from '../deps.ts'
-import { ApiError } from '../api/errors.ts'
+import { DomainError } from '../domain/errors.ts'
 import { isId, newId } from '../domain/ids.ts'
 import { enqueueJob, EVENT_DISPATCH_JOB } from '../store/jobs.ts'
 import {
@@ -367,7 +367,8 @@ export async function retryDelivery(
   const found = isId('del', deliveryId)
     ? await getDelivery(deps.store.db, tenantId, deliveryId, caller.mode)
     : null
-  if (found === null) throw new ApiError('DELIVERY_NOT_FOUND', `No webhook delivery ${deliveryId}`)
+  if (found === null)
+    throw new DomainError('DELIVERY_NOT_FOUND', `No webhook delivery ${deliveryId}`)
   const now = deps.clock.now().toISOString()
   const moved = await deps.store.db.transaction().execute(async (trx) => {
     const changed = await setDeliveryStatus(trx, tenantId, deliveryId, {
@@ -379,7 +380,7 @@ export async function retryDelivery(
     return changed
   })
   if (!moved) {
-    throw new ApiError(
+    throw new DomainError(
       'DELIVERY_PENDING',
       `Delivery ${deliveryId} is still pending; it will be attempted at its next retry time`,
     )

@@ -1,7 +1,7 @@
 // Reading one side of a document at upload, and what the person is told about the photo: the
 // feedback they can act on, or a refusal of the file itself.
 import type { Deps } from '../deps.ts'
-import { ApiError } from '../api/errors.ts'
+import { DomainError } from '../domain/errors.ts'
 import type { InspectResult } from '../engine/types.ts'
 import { sniffFormat } from '../engine/intake.ts'
 
@@ -76,9 +76,9 @@ export function refuseBadUpload(result: InspectResult): void {
   if (result.ok) return
   const { code, message } = result.error
   if (code === 'DOCUMENT_INVALID_FORMAT' || code === 'DOCUMENT_CORRUPT') {
-    throw new ApiError('DOCUMENT_INVALID_FORMAT', message)
+    throw new DomainError('DOCUMENT_INVALID_FORMAT', message)
   }
-  if (code === 'DOCUMENT_TOO_LARGE') throw new ApiError('DOCUMENT_TOO_LARGE', message)
+  if (code === 'DOCUMENT_TOO_LARGE') throw new DomainError('DOCUMENT_TOO_LARGE', message)
 }
 
 /** The media type of an uploaded file, from its signature (what the engine accepts). */

@@ -1,7 +1,7 @@
 // Images of a verification: uploads read at once for feedback, stored encrypted, and, once every
 // required image is in, the verification moved to processing with its decision queued.
 import type { Deps } from '../deps.ts'
-import { ApiError } from '../api/errors.ts'
+import { DomainError } from '../domain/errors.ts'
 import type { Caller } from '../domain/tenants.ts'
 import { newId } from '../domain/ids.ts'
 import type { ImageKind } from '../domain/decision.ts'
@@ -104,7 +104,7 @@ export async function addImage(
   const { tenant } = caller
   const verification = await loadVerification(deps, caller, verificationId)
   if (!isOpen(verification.status) || verification.status === 'processing') {
-    throw new ApiError(
+    throw new DomainError(
       verification.status === 'processing'
         ? 'VERIFICATION_IMAGES_COMPLETE'
         : 'VERIFICATION_ALREADY_COMPLETED',
@@ -114,7 +114,7 @@ export async function addImage(
     )
   }
   if (bytes.length > MAX_IMAGE_BYTES) {
-    throw new ApiError('DOCUMENT_TOO_LARGE', 'Images may be at most 10 MB')
+    throw new DomainError('DOCUMENT_TOO_LARGE', 'Images may be at most 10 MB')
   }
   let read: InspectResult | null = null
   let estimate: AgeSelfie | null = null
@@ -232,7 +232,7 @@ export async function imageBytes(
   const image = await getImage(deps.store.db, caller.tenant.id, verification.id, imageId)
   const bytes = image?.blobKey ? await deps.blobs.get(image.blobKey) : null
   if (image === null || bytes === null)
-    throw new ApiError('IMAGE_NOT_FOUND', `Image ${imageId} not found`)
+    throw new DomainError('IMAGE_NOT_FOUND', `Image ${imageId} not found`)
   // From the bytes themselves: images stored before their type was recorded say octet-stream.
   return { image, bytes, contentType: mediaTypeOf(bytes) }
 }

@@ -1,7 +1,7 @@
 // One document image verified in one call (`POST /v1/verify`): decided now, or, with a webhook
 // URL, stored and decided by the worker, whose result is then delivered to that URL.
 import type { Deps } from '../deps.ts'
-import { ApiError } from '../api/errors.ts'
+import { DomainError } from '../domain/errors.ts'
 import type { ApiKey, Tenant } from '../domain/tenants.ts'
 import { newId } from '../domain/ids.ts'
 import { decideFromEvidence } from '../domain/decision.ts'
@@ -57,7 +57,7 @@ export async function verifyOneShot(
 ): Promise<OneShotOutcome> {
   const started = performance.now()
   if (input.bytes.length > MAX_IMAGE_BYTES)
-    throw new ApiError('DOCUMENT_TOO_LARGE', 'Documents may be at most 10 MB')
+    throw new DomainError('DOCUMENT_TOO_LARGE', 'Documents may be at most 10 MB')
   const test = input.testMode || apiKey.mode === 'test'
   const startInput = {
     surface: 'v1' as const,
@@ -86,7 +86,7 @@ export async function verifyOneShot(
   }
   refuseBadUpload(read)
   if (!read.ok && read.error.code === 'DOCUMENT_QUALITY_LOW') {
-    throw new ApiError('DOCUMENT_QUALITY_LOW', read.error.message, {
+    throw new DomainError('DOCUMENT_QUALITY_LOW', read.error.message, {
       quality: read.error.quality ?? [],
     })
   }

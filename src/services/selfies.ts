@@ -1,7 +1,7 @@
 // Selfies at upload: refused unless they are photos, checked for one usable face (feedback), and
 // for an age-estimation verification, the age estimated at once and kept sealed with the image.
 import type { Deps } from '../deps.ts'
-import { ApiError } from '../api/errors.ts'
+import { DomainError } from '../domain/errors.ts'
 import type { EngineError } from '../engine/types.ts'
 import type { FaceFeedback } from '../engine/face/index.ts'
 import { sniffFormat } from '../engine/intake.ts'
@@ -41,7 +41,7 @@ function intakeErrorOf(feedback: FaceFeedback | null, error?: EngineError): Engi
 export function refuseNonPhoto(bytes: Buffer): void {
   const format = sniffFormat(bytes)
   if (format === 'jpeg' || format === 'png' || format === 'webp') return
-  throw new ApiError(
+  throw new DomainError(
     'DOCUMENT_INVALID_FORMAT',
     format === 'pdf'
       ? 'A selfie must be a photo (JPEG, PNG or WebP), not a PDF'

@@ -1,7 +1,7 @@
 // Identity sessions: a verification created for a named applicant, with a workflow,
 // invitations by email and SMS, and a redirect that tells the tenant's site how it ended.
 import type { Deps } from '../deps.ts'
-import { ApiError } from '../api/errors.ts'
+import { DomainError } from '../domain/errors.ts'
 import type { ApiKey, Caller, Tenant } from '../domain/tenants.ts'
 import type { Workflow } from '../domain/workflows.ts'
 import { isId } from '../domain/ids.ts'
@@ -43,13 +43,16 @@ export function checkRedirectUrl(value: string, field: string): string {
   try {
     parsed = new URL(value)
   } catch {
-    throw new ApiError('INVALID_REQUEST_BODY', `${field} is not a valid URL`)
+    throw new DomainError('INVALID_REQUEST_BODY', `${field} is not a valid URL`)
   }
   if (parsed.protocol !== 'https:') {
-    throw new ApiError('INVALID_REQUEST_BODY', `${field} must be an https:// URL`)
+    throw new DomainError('INVALID_REQUEST_BODY', `${field} must be an https:// URL`)
   }
   if (parsed.username !== '' || parsed.password !== '') {
-    throw new ApiError('INVALID_REQUEST_BODY', `${field} must not contain a user name or password`)
+    throw new DomainError(
+      'INVALID_REQUEST_BODY',
+      `${field} must not contain a user name or password`,
+    )
   }
   return parsed.toString()
 }
@@ -63,7 +66,8 @@ export async function findWorkflow(
   const found = isId('wf', workflowId)
     ? await getWorkflow(deps.store.db, tenant.id, workflowId)
     : null
-  if (found === null) throw new ApiError('WORKFLOW_NOT_FOUND', `Workflow ${workflowId} not found`)
+  if (found === null)
+    throw new DomainError('WORKFLOW_NOT_FOUND', `Workflow ${workflowId} not found`)
   return found
 }
 
@@ -170,7 +174,7 @@ export function sessionLinkFor(
 export async function loadSession(deps: Deps, caller: Caller, id: string): Promise<Verification> {
   const found = await loadVerification(deps, caller, id)
   if (found.surface !== 'sessions') {
-    throw new ApiError('VERIFICATION_NOT_FOUND', `Session ${id} not found`)
+    throw new DomainError('VERIFICATION_NOT_FOUND', `Session ${id} not found`)
   }
   return found
 }
@@ -203,7 +207,7 @@ export async function listSessions(
       ? await getVerification(deps.store.db, tenantId, options.startingAfter)
       : null
     if (found === null || found.mode !== caller.mode) {
-      throw new ApiError(
+      throw new DomainError(
         'INVALID_PARAMETERS',
         `starting_after: no session ${options.startingAfter}`,
       )

@@ -2,7 +2,7 @@
 // Combines domain rules, the store and the token service; surfaces only adapt shapes.
 import { createHash } from 'node:crypto'
 import type { Deps } from '../deps.ts'
-import { ApiError } from '../api/errors.ts'
+import { DomainError } from '../domain/errors.ts'
 import type { ApiKey, Caller, Tenant } from '../domain/tenants.ts'
 import { monthlyCap } from '../domain/tenants.ts'
 import { countUnit } from '../store/usage.ts'
@@ -121,7 +121,7 @@ export function sessionUrlFor(deps: Deps, verification: Verification): string {
  */
 export function checkCallbackUrl(deps: Deps, url: string, field: string): string {
   const problem = webhookUrlProblem(url, deps.config.allowPrivateWebhooks)
-  if (problem !== null) throw new ApiError('INVALID_REQUEST_BODY', `${field} ${problem}`)
+  if (problem !== null) throw new DomainError('INVALID_REQUEST_BODY', `${field} ${problem}`)
   return new URL(url).toString()
 }
 
@@ -133,7 +133,7 @@ export async function startVerification(
   input: StartInput,
 ): Promise<Started> {
   if (input.mockBehavior !== undefined && apiKey.mode !== 'test') {
-    throw new ApiError(
+    throw new DomainError(
       'MOCK_BEHAVIOR_NOT_ALLOWED',
       'mock_behavior needs a test API key (loom_test_…); live keys run real verifications',
     )
@@ -142,7 +142,7 @@ export async function startVerification(
     input.metadata !== undefined &&
     Buffer.byteLength(JSON.stringify(input.metadata)) > MAX_METADATA_BYTES
   ) {
-    throw new ApiError(
+    throw new DomainError(
       'INVALID_REQUEST_BODY',
       `metadata must be at most ${MAX_METADATA_BYTES} bytes as JSON`,
     )
@@ -153,7 +153,7 @@ export async function startVerification(
   if (timeToLive !== undefined) {
     const parsed = parseTimeToLive(timeToLive)
     if (parsed === null) {
-      throw new ApiError(
+      throw new DomainError(
         'INVALID_REQUEST_BODY',
         'time_to_live must be a duration like "90d", "12h" or "30m", from 10 minutes to 3650 days',
       )
@@ -213,7 +213,7 @@ export async function startVerification(
       if (mode === 'live') {
         const { cap, code } = monthlyCap(tenant)
         if ((await countUnit(trx, tenant.id, now, cap)) === null) {
-          throw new ApiError(
+          throw new DomainError(
             code,
             code === 'QUOTA_EXCEEDED'
               ? `Monthly quota of ${cap} verifications reached; it resets on the 1st (UTC)`
@@ -225,7 +225,7 @@ export async function startVerification(
     },
   )
   if (!created && verification.requestHash !== requestHash) {
-    throw new ApiError(
+    throw new DomainError(
       'IDEMPOTENCY_KEY_REUSED',
       'This Idempotency-Key was used with a different request; use a new key for a new verification',
     )
@@ -247,7 +247,7 @@ export async function loadVerification(
     ? await getVerification(deps.store.db, caller.tenant.id, verificationId)
     : null
   if (found === null || found.mode !== caller.mode)
-    throw new ApiError('VERIFICATION_NOT_FOUND', `Verification ${verificationId} not found`)
+    throw new DomainError('VERIFICATION_NOT_FOUND', `Verification ${verificationId} not found`)
   return expireIfDue(deps, found)
 }
 
@@ -361,8 +361,8 @@ export function storedToken(
   ) as { token: string; expiresAt: string }
 }
 
-function alreadyCompleted(id: string): ApiError {
-  return new ApiError(
+function alreadyCompleted(id: string): DomainError {
+  return new DomainError(
     'VERIFICATION_ALREADY_COMPLETED',
     `Verification ${id} has already been completed`,
   )
@@ -370,7 +370,7 @@ function alreadyCompleted(id: string): ApiError {
 
 function refuseIfClosed(verification: Verification): void {
   if (verification.status === 'expired') {
-    throw new ApiError(
+    throw new DomainError(
       'VERIFICATION_EXPIRED',
       `Verification ${verification.id} expired at ${verification.expiresAt}`,
     )
@@ -395,7 +395,7 @@ export async function completeVerification(
       mockDecision(verification.mockBehavior ?? 'approve', verification.minAge),
     )
   }
-  throw new ApiError(
+  throw new DomainError(
     'VERIFICATION_NOT_READY',
     verification.status === 'in_progress'
       ? 'Not every required image is in yet (see missingImages of the last upload)'
@@ -418,7 +418,7 @@ export async function submitOutcome(
 ): Promise<Completed> {
   const { tenant } = caller
   if (!tenant.submitAllowed) {
-    throw new ApiError(
+    throw new DomainError(
       'SUBMIT_NOT_ALLOWED',
       'This tenant does not record its own outcomes: decisions come from Loom’s checks only (the operator can allow it: submitAllowed)',
     )
@@ -427,7 +427,7 @@ export async function submitOutcome(
   if (verification.status !== 'review') refuseIfClosed(verification)
   const verifiedAge = input.verifiedAge ?? verification.decision?.verifiedAge ?? null
   if (input.status === 'approved' && verifiedAge !== null && verifiedAge < verification.minAge) {
-    throw new ApiError(
+    throw new DomainError(
       'INVALID_REQUEST_BODY',
       `verifiedAge ${verifiedAge} is below this verification's minAge ${verification.minAge}; a minor cannot be approved`,
     )

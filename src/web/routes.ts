@@ -11,6 +11,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { typed } from '../api/typed.ts'
 import { ApiError } from '../api/errors.ts'
+import { DomainError } from '../domain/errors.ts'
 import { Nullable } from '../api/schemas.ts'
 import { recordAuthFailure, refuseBlockedAddress } from '../api/brute-force.ts'
 import { MAX_IMAGE_BYTES } from '../services/document-reads.ts'
@@ -208,7 +209,8 @@ async function sessionFor(deps: Deps, req: FastifyRequest, token: string): Promi
   try {
     return await requireSession(deps, token)
   } catch (err) {
-    if (err instanceof ApiError && err.code === 'NOT_FOUND') await recordAuthFailure(deps, req.ip)
+    if (err instanceof DomainError && err.code === 'NOT_FOUND')
+      await recordAuthFailure(deps, req.ip)
     throw err
   }
 }
@@ -272,7 +274,7 @@ export async function hostedPageRoutes(fastify: FastifyInstance): Promise<void> 
       try {
         await refuseBlockedAddress(deps, req.ip)
       } catch (err) {
-        if (err instanceof ApiError) return busy()
+        if (err instanceof DomainError) return busy()
         throw err
       }
       const opened = await openSessionLink(deps, req.params.token)
@@ -293,7 +295,7 @@ export async function hostedPageRoutes(fastify: FastifyInstance): Promise<void> 
       try {
         await spendSessionBudget(deps, session.verification.id, PAGE_COST.read)
       } catch (err) {
-        if (err instanceof ApiError) return busy()
+        if (err instanceof DomainError) return busy()
         throw err
       }
       const embedOrigin = embedOriginOf(session.verification)

@@ -1,35 +1,28 @@
 // Tenant webhook routes: endpoints (CRUD, secret rotation), the default secret that signs
 // callback_url deliveries, and the delivery log with "send again".
-import { callerOf } from '../auth.ts'
+import { callerOf, tenantOf } from '../auth.ts'
 import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
 import type { Static } from 'typebox'
 import { typed } from '../typed.ts'
-import { ApiError } from '../errors.ts'
 import { IsoTime, Nullable, Text, WebhookEvent } from '../schemas.ts'
-import { isId } from '../../domain/ids.ts'
-import {
-  DELIVERY_STATUSES,
-  deleteEndpoint,
-  getDelivery,
-  getEndpoint,
-  insertEndpoint,
-  listAttempts,
-  listDeliveries,
-  listEndpoints,
-  updateEndpoint,
-} from '../../store/webhooks.ts'
-import type { WebhookAttempt, WebhookDelivery, WebhookEndpoint } from '../../store/webhooks.ts'
-import { webhookUrlProblem } from '../../jobs/ssrf.ts'
 import { WEBHOOK_EVENT_TYPES } from '../../jobs/webhook-payload.ts'
 import {
-  newEndpointSecret,
+  DELIVERY_STATUSES,
+  changeEndpoint,
+  createEndpoint,
+  deliveriesOf,
+  deliveryWithAttempts,
+  endpointOf,
+  endpointsOf,
+  removeEndpoint,
   retryDelivery,
-  rotateEndpointSecret,
+  rotateEndpoint,
   rotateTenantSecret,
-  sendTestEvent,
   tenantSecret,
-} from '../../jobs/webhooks.ts'
+  testEndpoint,
+} from '../../services/webhooks.ts'
+import type { WebhookAttempt, WebhookDelivery, WebhookEndpoint } from '../../services/webhooks.ts'
 
 const EventType = Type.Enum(WEBHOOK_EVENT_TYPES)
 const Events = Type.Array(Type.Union([EventType, Type.Literal('*')]), {
@@ -39,8 +32,6 @@ const Events = Type.Array(Type.Union([EventType, Type.Literal('*')]), {
   description: 'Event types to receive; ["*"] (the default) for every event',
 })
 const Url = Type.String({ minLength: 1, maxLength: 2048 })
-/** Each endpoint gets every matching event: a bound keeps one event's fan-out small. */
-const MAX_ENDPOINTS = 20
 
 const CreateBody = Type.Object(
   {
@@ -186,12 +177,6 @@ function attemptView(a: WebhookAttempt): Static<typeof AttemptView> {
   }
 }
 
-/** `["*"]` means every event (stored as null). */
-function eventFilter(events: string[] | undefined): string[] | null | undefined {
-  if (events === undefined) return undefined
-  return events.includes('*') ? null : events
-}
-
 /** Tenant routes under /webhooks. */
 export async function webhookRoutes(fastify: FastifyInstance): Promise<void> {
   const app = typed(fastify)
@@ -199,19 +184,6 @@ export async function webhookRoutes(fastify: FastifyInstance): Promise<void> {
   const config = { auth: 'tenant', surface: 'native' } as const
   const security: { [name: string]: string[] }[] = [{ tenantKey: [] }, { bearer: [] }]
   const tags = ['webhooks']
-
-  function checkUrl(url: string): string {
-    const problem = webhookUrlProblem(url, deps.config.allowPrivateWebhooks)
-    if (problem !== null) throw new ApiError('INVALID_REQUEST_BODY', `url ${problem}`)
-    return new URL(url).toString()
-  }
-
-  async function endpointOr404(tenantId: string, id: string): Promise<WebhookEndpoint> {
-    const found = isId('whe', id) ? await getEndpoint(deps.store.db, tenantId, id) : null
-    if (found === null)
-      throw new ApiError('WEBHOOK_ENDPOINT_NOT_FOUND', `No webhook endpoint ${id}`)
-    return found
-  }
 
   app.post(
     '/webhooks/endpoints',
@@ -228,27 +200,7 @@ export async function webhookRoutes(fastify: FastifyInstance): Promise<void> {
       },
     },
     async (req, reply) => {
-      const url = checkUrl(req.body.url)
-      if ((await listEndpoints(deps.store.db, req.tenant!.id)).length >= MAX_ENDPOINTS) {
-        throw new ApiError(
-          'INVALID_REQUEST_BODY',
-          `A tenant can have at most ${MAX_ENDPOINTS} webhook endpoints; delete one first`,
-        )
-      }
-      const { id, secret, sealed } = newEndpointSecret(deps)
-      const endpoint = await insertEndpoint(
-        deps.store.db,
-        req.tenant!.id,
-        {
-          id,
-          url,
-          eventTypes: eventFilter(req.body.events) ?? null,
-          enabled: req.body.enabled ?? true,
-          description: req.body.description ?? null,
-          secretSealed: sealed,
-        },
-        deps.clock.now().toISOString(),
-      )
+      const { endpoint, secret } = await createEndpoint(deps, tenantOf(req).id, req.body)
       req.loomEvent = 'webhook_endpoint.created'
       return reply.status(201).send({ ...endpointView(endpoint, deps.clock.now()), secret })
     },
@@ -266,7 +218,7 @@ export async function webhookRoutes(fastify: FastifyInstance): Promise<void> {
       },
     },
     async (req) => ({
-      data: (await listEndpoints(deps.store.db, req.tenant!.id)).map((e) =>
+      data: (await endpointsOf(deps, tenantOf(req).id)).map((e) =>
         endpointView(e, deps.clock.now()),
       ),
     }),
@@ -285,7 +237,7 @@ export async function webhookRoutes(fastify: FastifyInstance): Promise<void> {
       },
     },
     async (req) =>
-      endpointView(await endpointOr404(req.tenant!.id, req.params.id), deps.clock.now()),
+      endpointView(await endpointOf(deps, tenantOf(req).id, req.params.id), deps.clock.now()),
   )
 
   app.patch(
@@ -302,25 +254,7 @@ export async function webhookRoutes(fastify: FastifyInstance): Promise<void> {
       },
     },
     async (req) => {
-      const tenantId = req.tenant!.id
-      await endpointOr404(tenantId, req.params.id)
-      const b = req.body
-      const events = eventFilter(b.events)
-      const updated = await updateEndpoint(
-        deps.store.db,
-        tenantId,
-        req.params.id,
-        {
-          ...(b.url !== undefined && { url: checkUrl(b.url) }),
-          ...(events !== undefined && { eventTypes: events }),
-          ...(b.enabled !== undefined && { enabled: b.enabled }),
-          ...(b.enabled === true && { disabledReason: null }),
-          ...(b.description !== undefined && { description: b.description }),
-        },
-        deps.clock.now().toISOString(),
-      )
-      if (updated === null)
-        throw new ApiError('WEBHOOK_ENDPOINT_NOT_FOUND', `No webhook endpoint ${req.params.id}`)
+      const updated = await changeEndpoint(deps, tenantOf(req).id, req.params.id, req.body)
       req.loomEvent = 'webhook_endpoint.updated'
       return endpointView(updated, deps.clock.now())
     },
@@ -342,11 +276,7 @@ export async function webhookRoutes(fastify: FastifyInstance): Promise<void> {
       },
     },
     async (req) => {
-      const deleted = isId('whe', req.params.id)
-        ? await deleteEndpoint(deps.store.db, req.tenant!.id, req.params.id)
-        : false
-      if (!deleted)
-        throw new ApiError('WEBHOOK_ENDPOINT_NOT_FOUND', `No webhook endpoint ${req.params.id}`)
+      await removeEndpoint(deps, tenantOf(req).id, req.params.id)
       req.loomEvent = 'webhook_endpoint.deleted'
       return { id: req.params.id, deleted: true as const }
     },
@@ -367,10 +297,7 @@ export async function webhookRoutes(fastify: FastifyInstance): Promise<void> {
       },
     },
     async (req) => {
-      await endpointOr404(req.tenant!.id, req.params.id)
-      const rotated = await rotateEndpointSecret(deps, req.tenant!.id, req.params.id)
-      if (rotated === null)
-        throw new ApiError('WEBHOOK_ENDPOINT_NOT_FOUND', `No webhook endpoint ${req.params.id}`)
+      const rotated = await rotateEndpoint(deps, tenantOf(req).id, req.params.id)
       req.loomEvent = 'webhook_endpoint.secret_rotated'
       return { ...endpointView(rotated.endpoint, deps.clock.now()), secret: rotated.secret }
     },
@@ -393,11 +320,7 @@ export async function webhookRoutes(fastify: FastifyInstance): Promise<void> {
     },
     async (req) => {
       const type = req.body?.type ?? 'verification.completed'
-      const sent = isId('whe', req.params.id)
-        ? await sendTestEvent(deps, req.tenant!.id, req.params.id, type)
-        : null
-      if (sent === null)
-        throw new ApiError('WEBHOOK_ENDPOINT_NOT_FOUND', `No webhook endpoint ${req.params.id}`)
+      const sent = await testEndpoint(deps, tenantOf(req).id, req.params.id, type)
       req.loomEvent = 'webhook_endpoint.tested'
       const { statusCode } = sent.outcome
       return {
@@ -424,7 +347,7 @@ export async function webhookRoutes(fastify: FastifyInstance): Promise<void> {
         response: { 200: SecretView, ...errors },
       },
     },
-    async (req) => tenantSecret(deps, req.tenant!.id),
+    async (req) => tenantSecret(deps, tenantOf(req).id),
   )
 
   app.post(
@@ -440,7 +363,7 @@ export async function webhookRoutes(fastify: FastifyInstance): Promise<void> {
     },
     async (req) => {
       req.loomEvent = 'webhook_secret.rotated'
-      return rotateTenantSecret(deps, req.tenant!.id)
+      return rotateTenantSecret(deps, tenantOf(req).id)
     },
   )
 
@@ -466,8 +389,7 @@ export async function webhookRoutes(fastify: FastifyInstance): Promise<void> {
     },
     async (req) => {
       const q = req.query
-      const caller = callerOf(req)
-      const deliveries = await listDeliveries(deps.store.db, caller.tenant.id, caller.mode, {
+      const deliveries = await deliveriesOf(deps, callerOf(req), {
         endpointId: q.endpointId,
         verificationId: q.verificationId,
         status: q.status,
@@ -490,15 +412,8 @@ export async function webhookRoutes(fastify: FastifyInstance): Promise<void> {
       },
     },
     async (req) => {
-      const caller = callerOf(req)
-      const tenantId = caller.tenant.id
-      const found = isId('del', req.params.id)
-        ? await getDelivery(deps.store.db, tenantId, req.params.id, caller.mode)
-        : null
-      if (found === null)
-        throw new ApiError('DELIVERY_NOT_FOUND', `No webhook delivery ${req.params.id}`)
-      const attempts = await listAttempts(deps.store.db, tenantId, found.id)
-      return { ...deliveryView(found), attemptLog: attempts.map(attemptView) }
+      const { delivery, attempts } = await deliveryWithAttempts(deps, callerOf(req), req.params.id)
+      return { ...deliveryView(delivery), attemptLog: attempts.map(attemptView) }
     },
   )
 

@@ -24,6 +24,12 @@ export interface AamvaImageOptions extends AamvaInspectOptions {
   trace?: (strategy: string, ms: number, decoded: boolean) => void
 }
 
+/**
+ * Narrowest PDF417 module (px of the image sent) a located but undecoded barcode is not put down
+ * to its size: below it the person is asked to move closer.
+ */
+const MIN_MODULE_PX = 1.5
+
 /** Reads the AAMVA PDF417 in a decoded grayscale image of a card's back. */
 export async function readAamvaFromImage(
   image: GrayImage,
@@ -36,20 +42,43 @@ export async function readAamvaFromImage(
     trace: options.trace,
   })
   const barcodeMs = round(performance.now() - started)
+  // Module widths in pixels of the image the person sent (intake may have scaled it down).
+  const toSent =
+    'sourceWidth' in image && typeof image.sourceWidth === 'number'
+      ? image.sourceWidth / image.width
+      : 1
+  const module = read.moduleSizePx === undefined ? undefined : round(read.moduleSizePx * toSent)
   if (!read.ok) {
+    if (read.fail === 'BARCODE_UNREADABLE' && module !== undefined && module < MIN_MODULE_PX) {
+      return {
+        ok: false,
+        error: {
+          code: 'DOCUMENT_QUALITY_LOW',
+          message: `The barcode's bars are ${module} px wide; at least ${MIN_MODULE_PX} are needed to decode them. Move closer or use a higher resolution.`,
+          quality: ['too_small'],
+          moduleSizePx: module,
+        },
+        timingsMs: { barcode: barcodeMs, total: barcodeMs },
+      }
+    }
     const message =
       read.fail === 'BARCODE_NOT_FOUND'
         ? 'No PDF417 barcode was found in the image.'
         : 'A barcode-like pattern was found but could not be decoded.'
     return {
       ok: false,
-      error: { code: read.fail, message },
+      error: { code: read.fail, message, ...(module !== undefined && { moduleSizePx: module }) },
       timingsMs: { barcode: barcodeMs, total: barcodeMs },
     }
   }
   const result = inspectAamvaText(read.bytes, { asOf: options.asOf })
   const total = round(performance.now() - started)
-  return { ...result, timingsMs: { ...result.timingsMs, barcode: barcodeMs, total } }
+  const timed = { ...result, timingsMs: { ...result.timingsMs, barcode: barcodeMs, total } }
+  // Error correction vouches for what was decoded: a small module is reported, not refused.
+  if (timed.ok && timed.aamva && module !== undefined) {
+    return { ...timed, aamva: { ...timed.aamva, moduleSizePx: module } }
+  }
+  return timed
 }
 
 /** Decodes image bytes (JPEG, PNG, WebP, PDF) and reads the AAMVA PDF417 in them. */

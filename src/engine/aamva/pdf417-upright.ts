@@ -12,7 +12,7 @@ const UPRIGHT_SYMBOL_PX = 1150
  * Samples the candidate's region upright (bars vertical) straight from the source, enlarged so
  * that modules are about three pixels wide: rotation, crop and scale in one bilinear pass.
  */
-export function uprightCrop(image: GrayImage, c: Candidate): GrayImage {
+export function uprightCrop(image: GrayImage, c: Candidate): GrayImage & { scale: number } {
   // Generous at first: the block mask may hold only part of the symbol (a blurred half).
   const margin = marginOf(c)
   let along = c.along * 1.8 + 2 * margin
@@ -69,11 +69,45 @@ export function uprightCrop(image: GrayImage, c: Candidate): GrayImage {
   const right = slopeAt(0.65, 1)
   const bent = Math.abs(right - left) > Math.tan((0.4 * Math.PI) / 180)
   const slope = rowSlope(tight)
-  return sampleRotated(image, cx, cy, angle, along, across, scale, {
+  const upright = sampleRotated(image, cx, cy, angle, along, across, scale, {
     shear: Math.abs(slope) < 0.5 ? 0 : Math.tan((slope * Math.PI) / 180),
     bend: bent ? { m0: (left + right) / 2, m1: (right - left) / 0.65 } : undefined,
     cubic: true,
   })
+  return { ...upright, scale }
+}
+
+/**
+ * Module width of an upright PDF417 crop, in the crop's pixels, or null when its rows show too
+ * few bars. ISO/IEC 15438 §5.3: every codeword is 17 modules in 4 bars and 4 spaces, and the
+ * start (8 elements, 17 modules) and stop (9 elements, 18 modules) patterns keep that ratio, so
+ * along a row the mean run of ink or paper is 17/8 modules. Blur merges the narrowest runs and
+ * makes the estimate larger, never smaller.
+ */
+export function moduleWidth(upright: GrayImage): number | null {
+  const { width: w, height: h, gray } = upright
+  const sorted = Float64Array.from(gray).sort()
+  const lo = sorted[Math.floor(sorted.length * 0.1)] ?? 0
+  const hi = sorted[Math.floor(sorted.length * 0.9)] ?? 255
+  if (hi - lo < 30) return null
+  const cut = (lo + hi) / 2
+  const runs: number[] = []
+  for (let y = Math.floor(h * 0.2); y < Math.ceil(h * 0.8); y += Math.max(1, Math.floor(h / 40))) {
+    const row = y * w
+    const dark = (x: number): boolean => gray[row + x]! < cut
+    let first = 0
+    while (first < w && !dark(first)) first++
+    let last = w - 1
+    while (last > first && !dark(last)) last--
+    let edges = 0
+    for (let x = first + 1; x <= last; x++) if (dark(x) !== dark(x - 1)) edges++
+    // A row of a symbol holds at least start, a row indicator, one codeword, and stop: 34 runs.
+    if (edges + 1 < 34) continue
+    runs.push((last - first + 1) / (edges + 1))
+  }
+  if (runs.length < 3) return null
+  runs.sort((a, b) => a - b)
+  return runs[Math.floor(runs.length / 2)]! / (17 / 8)
 }
 
 /** Bar slope (dx/dy) varying across the symbol: m0 at its middle, changing by m1 per width. */

@@ -11,11 +11,24 @@ import { prepareZXingModule, readBarcodes } from 'zxing-wasm/reader'
 import type { ReaderOptions } from 'zxing-wasm/reader'
 import type { GrayImage } from '../image.ts'
 import { locateCandidates } from './pdf417-locate.ts'
-import { uprightCrop } from './pdf417-upright.ts'
+import { moduleWidth, uprightCrop } from './pdf417-upright.ts'
 
 export type Pdf417Read =
-  | { ok: true; bytes: Uint8Array; strategy: string; attempts: number }
-  | { ok: false; fail: 'BARCODE_NOT_FOUND' | 'BARCODE_UNREADABLE'; attempts: number }
+  | {
+      ok: true
+      bytes: Uint8Array
+      strategy: string
+      attempts: number
+      /** Module width in the image given (px), when read from a located region. */
+      moduleSizePx?: number
+    }
+  | {
+      ok: false
+      fail: 'BARCODE_NOT_FOUND' | 'BARCODE_UNREADABLE'
+      attempts: number
+      /** Module width (px) of the strongest barcode-like region, when measurable. */
+      moduleSizePx?: number
+    }
 
 export interface Pdf417Options {
   /** Decode attempts at most (default 8). The budget is counted in attempts, not time, so a
@@ -93,6 +106,8 @@ export async function readPdf417(
     if (found !== null) return found
   }
 
+  /** Module width of the first strong region (what a failure is put down to). */
+  let strongModule: number | undefined
   // 3. Each region upright, cropped and enlarged, then read as it is and in the variants
   // that help: sharpened (focus blur, enlargement), evened out (glare, dim light), and a global
   // threshold. The crop is upright or upside down, which the PDF417 detector reads as well.
@@ -110,21 +125,33 @@ export async function readPdf417(
     const tries = c.strength >= 0.3 ? variants : c.strength >= 0.1 ? variants.slice(0, 1) : []
     if (overBudget() || tries.length === 0) continue
     const upright = uprightCrop(image, c)
+    const module = moduleOf(upright)
+    if (c.strength > 0.5) strongModule ??= module
     for (const [name, make, readerOptions] of tries) {
       if (overBudget()) break
       const found = await tryRaster(await make(upright), `region-${name}`, readerOptions)
-      if (found !== null) return found
+      if (found !== null) return module === undefined ? found : { ...found, moduleSizePx: module }
     }
   }
   if (!wholeTried && !overBudget()) {
     const found = await tryRaster(await resize(image, WHOLE_SIDE), 'whole')
     if (found !== null) return found
   }
+  const strong = candidates.find((c) => c.strength > 0.5)
+  if (strong === undefined) return { ok: false, fail: 'BARCODE_NOT_FOUND', attempts }
+  strongModule ??= moduleOf(uprightCrop(image, strong))
   return {
     ok: false,
-    fail: candidates.some((c) => c.strength > 0.5) ? 'BARCODE_UNREADABLE' : 'BARCODE_NOT_FOUND',
+    fail: 'BARCODE_UNREADABLE',
     attempts,
+    ...(strongModule !== undefined && { moduleSizePx: strongModule }),
   }
+}
+
+/** Module width of an upright crop in the pixels of the image it was cut from, rounded to 0.1. */
+function moduleOf(upright: GrayImage & { scale: number }): number | undefined {
+  const w = moduleWidth(upright)
+  return w === null ? undefined : Math.round((w / upright.scale) * 10) / 10
 }
 
 async function decodeRaster(r: GrayImage, extra: ReaderOptions): Promise<Uint8Array | null> {

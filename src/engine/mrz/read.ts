@@ -6,7 +6,7 @@ import { shrink, type GrayImage } from '../image.ts'
 import { loadTemplates } from './glyphs.ts'
 import type { ParsedMrz } from './parse.ts'
 import { lineCountsFor, locate, LOCATE_INK, type MrzDebug } from './locate.ts'
-import { readGroup, stack } from './rectify.ts'
+import { capitalHeightPx, readGroup, stack } from './rectify.ts'
 import { interpret } from './interpret.ts'
 
 export interface MrzReadOptions {
@@ -22,9 +22,17 @@ export type MrzRead =
       mrz: ParsedMrz
       /** Template match of the weakest cell and the mean over cells (1 = identical to OCR-B). */
       confidence: { min: number; mean: number }
+      /** Height of the zone's capital letters in the image read (px). */
+      glyphHeightPx: number
       timingsMs: Record<string, number>
     }
-  | { ok: false; code: 'MRZ_NOT_FOUND' | 'MRZ_UNREADABLE'; message: string }
+  | {
+      ok: false
+      code: 'MRZ_NOT_FOUND' | 'MRZ_UNREADABLE'
+      message: string
+      /** Capital height (px) of the best-matching zone located but not read. */
+      glyphHeightPx?: number
+    }
 
 /** Longer side of the image the MRZ is searched in. */
 const WORK_SIDE = 1000
@@ -53,6 +61,7 @@ export async function readMrz(image: GrayImage, opts: MrzReadOptions): Promise<M
   // Report why the best-matching zone failed, not whichever was tried last.
   let lastMessage = 'The machine readable zone could not be read reliably.'
   let lastMean = -1
+  let lastGlyphPx = 0
   let locateMs = 0
   for (const [pass, ink] of LOCATE_INK.entries()) {
     const tLocate = performance.now()
@@ -86,6 +95,7 @@ export async function readMrz(image: GrayImage, opts: MrzReadOptions): Promise<M
               ok: true,
               mrz: parsed.mrz,
               confidence: { min: Math.min(...all.map((c) => c.score)), mean },
+              glyphHeightPx: capitalHeightPx(reads),
               timingsMs: {
                 locate: Math.round(locateMs),
                 read: Math.round(performance.now() - t0 - locateMs),
@@ -95,6 +105,7 @@ export async function readMrz(image: GrayImage, opts: MrzReadOptions): Promise<M
           if (mean > lastMean) {
             lastMessage = parsed.message
             lastMean = mean
+            lastGlyphPx = capitalHeightPx(reads)
           }
         }
       }
@@ -103,6 +114,6 @@ export async function readMrz(image: GrayImage, opts: MrzReadOptions): Promise<M
     if (groups.length > 0) break
   }
   return sawZone
-    ? { ok: false, code: 'MRZ_UNREADABLE', message: lastMessage }
+    ? { ok: false, code: 'MRZ_UNREADABLE', message: lastMessage, glyphHeightPx: lastGlyphPx }
     : { ok: false, code: 'MRZ_NOT_FOUND', message: 'No machine readable zone found in the image.' }
 }

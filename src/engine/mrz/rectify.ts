@@ -12,6 +12,9 @@ import {
 } from './glyphs.ts'
 import type { MrzDebug, TextLine } from './locate.ts'
 
+/** A line read, its rectified image, and its character pitch in the image it was read from (px). */
+export type RectifiedLine = LineRead & { image: GrayImage; pitchPx: number }
+
 /** Rectify and classify each line of a zone; lines in reading order. Null when a line does not segment. */
 export async function readGroup(
   image: GrayImage,
@@ -23,7 +26,7 @@ export async function readGroup(
   scale: number,
   templates: Templates,
   debug: MrzDebug | undefined,
-): Promise<(LineRead & { image: GrayImage })[] | null> {
+): Promise<RectifiedLine[] | null> {
   const cos = Math.cos(theta)
   const sin = Math.sin(theta)
   const toSrc = (u: number, v: number): [number, number] => [
@@ -33,7 +36,7 @@ export async function readGroup(
   const U0 = Math.min(...group.map((l) => l.umin))
   const U1 = Math.max(...group.map((l) => l.umax))
   const ordered = flipped ? [...group].reverse() : group
-  const reads: (LineRead & { image: GrayImage })[] = []
+  const reads: RectifiedLine[] = []
   let k = 0
   const longest = Math.max(...group.map((l) => l.umax - l.umin))
   const zonePitch = Math.max(...group.map((l) => l.pitch))
@@ -96,7 +99,11 @@ export async function readGroup(
     // the scales readCells searched.
     const vScale = capitalScale(read, templates)
     if (Math.abs(vScale - 1) > 0.08) read = readCells(rect.img, band, templates, vScale)
-    reads.push({ ...read, image: rect.img })
+    reads.push({
+      ...read,
+      image: rect.img,
+      pitchPx: Math.hypot(b[0] - a[0], b[1] - a[1]) / (n - 1),
+    })
   }
   return reads
 }
@@ -142,6 +149,25 @@ function capitalScale(read: LineRead, templates: Templates): number {
   if (heights.length < 4) return 1
   const scale = heights[Math.floor(heights.length / 2)]! / templates.capitalHeight
   return Math.min(1.3, Math.max(0.77, scale))
+}
+
+/**
+ * Height of the zone's capital letters in the image they were read from (px): the median over
+ * the surely read capitals of every line of their measured height, in pitches, times the line's
+ * pitch; a line with too few of them counts at OCR-B's 0.9 pitch.
+ */
+export function capitalHeightPx(reads: RectifiedLine[]): number {
+  const heights: number[] = []
+  for (const r of reads) {
+    const caps = r.cells
+      .map((c, i) => ({ c, h: r.heights[i]! }))
+      .filter(({ c }) => c.ch >= 'A' && c.ch <= 'Z' && c.ch !== 'I' && c.score >= 0.7)
+      .map(({ h }) => h * r.pitchPx)
+    if (caps.length >= 4) heights.push(...caps)
+    else heights.push(0.9 * r.pitchPx)
+  }
+  heights.sort((a, b) => a - b)
+  return heights[Math.floor(heights.length / 2)] ?? 0
 }
 
 /** Images one above the other (the located zone, rectified, for debugging). */

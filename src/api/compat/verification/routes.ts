@@ -11,6 +11,7 @@ import { Value } from 'typebox/value'
 import { callerOf } from '../../auth.ts'
 import { typed } from '../../typed.ts'
 import { ApiError } from '../../errors.ts'
+import { DomainError } from '../../../domain/errors.ts'
 import { Nullable } from '../../schemas.ts'
 import { decodeBase64Field } from '../../base64.ts'
 import { FeedbackSchema, ImageKindSchema } from '../../routes/documents.ts'
@@ -317,7 +318,7 @@ async function addSessionImage(
   try {
     return await addImage(deps, caller, sessionId, kind, bytes)
   } catch (err) {
-    if (!(err instanceof ApiError) || err.code !== 'VERIFICATION_ALREADY_COMPLETED') throw err
+    if (!(err instanceof DomainError) || err.code !== 'VERIFICATION_ALREADY_COMPLETED') throw err
     const session = await loadVerification(deps, caller, sessionId)
     if (session.status === 'expired') {
       throw new ApiError('VERIFICATION_EXPIRED', `Session ${session.id} has expired`)
