@@ -21,7 +21,7 @@ Options:
   --review-band B   half-width of the band around T decided as "review" (default ${REVIEW_BAND})
   --help            show this help`
 
-const AGE_HELP = `Usage: loom estimate-age SELFIE [SELFIE_FRAME…] [--min-age 18] [--buffer 7]
+const AGE_HELP = `Usage: loom estimate-age SELFIE [SELFIE_FRAME…] [--min-age 18] [--buffer 12]
 
 Estimates age from a selfie. Approves only when the estimate reaches min-age + buffer
 (18 + ${AGE_BUFFER} by default), the estimate is stable across crops and frames (else
