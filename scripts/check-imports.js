@@ -21,7 +21,6 @@ const KNOWN = {
   'api/routes/documents.ts → store/': 'reads images through the store',
   'api/routes/usage.ts → store/': 'needs a usage service',
   'api/routes/verify.ts → store/': 'reads events through the store',
-  'api/routes/workflows.ts → store/': 'needs a workflows service',
   'api/auth.ts → store/': 'API keys and tenants through the store',
   'api/access-tokens.ts → store/': 'tenants through the store',
   'api/request-log.ts → store/': 'writes the request log to the store',
