@@ -19,7 +19,6 @@ const KNOWN = {
   'api/routes/admin.ts → store/': 'needs an admin service',
   'api/routes/admin-jobs.ts → store/': 'needs an admin service',
   'api/routes/documents.ts → store/': 'reads images through the store',
-  'api/routes/usage.ts → store/': 'needs a usage service',
   'api/routes/verify.ts → store/': 'reads events through the store',
   'api/auth.ts → store/': 'API keys and tenants through the store',
   'api/access-tokens.ts → store/': 'tenants through the store',

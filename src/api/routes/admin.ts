@@ -19,7 +19,8 @@ import {
 } from '../../store/tenants.ts'
 import { instanceCounts, tenantVerificationStats } from '../../store/verification-stats.ts'
 import { queryRequestLogs } from '../../store/request-logs.ts'
-import { UsageView, currentMonth, usageFor } from './usage.ts'
+import { UsageView } from './usage.ts'
+import { currentMonth, usageFor } from '../../services/usage.ts'
 
 const PlanSchema = Type.Enum(PLANS)
 const TenantSettings = {
