@@ -16,7 +16,6 @@ const SRC = path.join(ROOT, 'src')
 const KNOWN = {
   // Native routes that still query the store; each needs its service (webhooks, workflows,
   // usage, admin) before it can leave this list.
-  'api/routes/verify.ts → store/': 'reads events through the store',
   'api/auth.ts → store/': 'API keys and tenants through the store',
   'api/access-tokens.ts → store/': 'tenants through the store',
   'api/request-log.ts → store/': 'writes the request log to the store',
