@@ -16,12 +16,6 @@ const SRC = path.join(ROOT, 'src')
 const KNOWN = {
   // Native routes that still query the store; each needs its service (webhooks, workflows,
   // usage, admin) before it can leave this list.
-  'api/routes/admin.ts → store/': 'needs an admin service',
-  'api/routes/admin-jobs.ts → store/': 'needs an admin service',
-  'api/routes/documents.ts → store/': 'reads images through the store',
-  'api/routes/usage.ts → store/': 'needs a usage service',
-  'api/routes/verify.ts → store/': 'reads events through the store',
-  'api/routes/workflows.ts → store/': 'needs a workflows service',
   'api/auth.ts → store/': 'API keys and tenants through the store',
   'api/access-tokens.ts → store/': 'tenants through the store',
   'api/request-log.ts → store/': 'writes the request log to the store',

@@ -155,8 +155,10 @@ const IMAGE_READERS: { source: 'mrz' | 'aamva'; read: ImageReader }[] = [
 ]
 
 const SPECIFICITY: Record<string, number> = {
-  // A reader located its zone and found it too small to read: the most telling failure.
-  DOCUMENT_QUALITY_LOW: 4,
+  // A reader located its zone and found it too small to read. Equal to the other located
+  // failures, so the reader tried first wins a tie: a German ID card's unread MRZ is not put
+  // down to the fine "bars" the barcode reader took it for.
+  DOCUMENT_QUALITY_LOW: 3,
   MRZ_UNREADABLE: 3,
   BARCODE_UNREADABLE: 3,
   AAMVA_INVALID: 3,
@@ -216,8 +218,12 @@ export async function inspectImage(
   const quality = assessQuality(image)
   const timingsMs = { decode: decodeMs, total }
   const located = failures.some((f) => (SPECIFICITY[f.code] ?? 0) >= LOCATED)
+  // The most specific failure wins; between equally specific ones (sort is stable) the reader
+  // tried first, so a located but unreadable MRZ is reported before a barcode reader that took
+  // the same zone for a barcode-like pattern. MRZ_NOT_FOUND still yields to a barcode seen.
+  failures.sort((a, b) => (SPECIFICITY[b.code] ?? 0) - (SPECIFICITY[a.code] ?? 0))
   // A reader that found its zone too small (MRZ letters, barcode modules) says so with its size.
-  const small = failures.find((f) => f.code === 'DOCUMENT_QUALITY_LOW')
+  const small = failures[0]?.code === 'DOCUMENT_QUALITY_LOW' ? failures[0] : undefined
   const issues = [...new Set([...(small?.quality ?? []), ...quality.issues])]
     .filter((issue) => issue !== 'glare' || located)
     .sort((a, b) => ISSUE_ORDER.indexOf(a) - ISSUE_ORDER.indexOf(b))
@@ -236,10 +242,6 @@ export async function inspectImage(
       timingsMs,
     )
   }
-  // The most specific failure wins; between equally specific ones (sort is stable) the reader
-  // tried first, so a located but unreadable MRZ is reported before a barcode reader that took
-  // the same zone for a barcode-like pattern. MRZ_NOT_FOUND still yields to a barcode seen.
-  failures.sort((a, b) => (SPECIFICITY[b.code] ?? 0) - (SPECIFICITY[a.code] ?? 0))
   const best = failures[0]
   if (!best)
     return failure({ code: 'DOCUMENT_NOT_FOUND', message: 'No reader applies.' }, timingsMs)

@@ -3,9 +3,10 @@
 // another to forward events to a local URL.
 import type { Deps } from '../deps.ts'
 import { isId } from '../domain/ids.ts'
-import type { KeyMode } from '../domain/tenants.ts'
+import type { Caller, KeyMode } from '../domain/tenants.ts'
 import { buildWebhookPayload } from '../jobs/webhook-payload.ts'
-import { getEvent, getVerification, listTenantEvents } from '../store/verifications.ts'
+import { loadVerification } from './verifications.ts'
+import { getEvent, getVerification, listEvents, listTenantEvents } from '../store/verifications.ts'
 import type { Verification, VerificationEvent } from '../store/verifications.ts'
 
 /** How often a waiting request looks for new events. */
@@ -62,4 +63,15 @@ export async function eventPage(
     data: page.map((e) => buildWebhookPayload(e, verifications.get(e.verificationId) ?? null)),
     hasMore: events.length > req.limit,
   }
+}
+
+/** One of the caller's verifications and its events, oldest first (404 for another's). */
+export async function verificationEvents(
+  deps: Deps,
+  caller: Caller,
+  verificationId: string,
+): Promise<{ verification: Verification; events: VerificationEvent[] }> {
+  const verification = await loadVerification(deps, caller, verificationId)
+  const events = await listEvents(deps.store.db, caller.tenant.id, verification.id)
+  return { verification, events }
 }

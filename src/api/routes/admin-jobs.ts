@@ -3,11 +3,9 @@ import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
 import type { Static } from 'typebox'
 import { typed } from '../typed.ts'
-import { ApiError } from '../errors.ts'
 import { IsoTime, Nullable } from '../schemas.ts'
-import { isId } from '../../domain/ids.ts'
-import { JOB_STATES, countJobsByState, getJob, listJobs, retryDeadJob } from '../../store/jobs.ts'
-import type { Job } from '../../store/jobs.ts'
+import { JOB_STATES, jobById, jobsPage, retryJob } from '../../services/admin.ts'
+import type { Job } from '../../services/admin.ts'
 
 const JobState = Type.Enum(JOB_STATES)
 const JobView = Type.Object({
@@ -40,16 +38,10 @@ function jobView(job: Job): Static<typeof JobView> {
 /** Routes under /admin for jobs. */
 export async function adminJobRoutes(fastify: FastifyInstance): Promise<void> {
   const app = typed(fastify)
-  const { store, clock } = app.deps
+  const { deps } = app
   const config = { auth: 'admin', surface: 'native' } as const
   const security = [{ adminKey: [] }]
   const tags = ['admin']
-
-  async function jobOr404(id: string): Promise<Job> {
-    const job = isId('job', id) ? await getJob(store.db, id) : null
-    if (job === null) throw new ApiError('JOB_NOT_FOUND', `No job ${id}`)
-    return job
-  }
 
   app.get(
     '/jobs',
@@ -80,10 +72,7 @@ export async function adminJobRoutes(fastify: FastifyInstance): Promise<void> {
     },
     async (req) => {
       const { state, type, limit } = req.query
-      const [counts, jobs] = await Promise.all([
-        countJobsByState(store.db),
-        listJobs(store.db, { state, type, limit: limit ?? 50 }),
-      ])
+      const { counts, jobs } = await jobsPage(deps, { state, type, limit: limit ?? 50 })
       return { counts, data: jobs.map(jobView) }
     },
   )
@@ -100,7 +89,7 @@ export async function adminJobRoutes(fastify: FastifyInstance): Promise<void> {
         response: { 200: JobView, ...errors },
       },
     },
-    async (req) => jobView(await jobOr404(req.params.id)),
+    async (req) => jobView(await jobById(deps, req.params.id)),
   )
 
   app.post(
@@ -116,14 +105,7 @@ export async function adminJobRoutes(fastify: FastifyInstance): Promise<void> {
       },
     },
     async (req, reply) => {
-      const job = await jobOr404(req.params.id)
-      const retried = await retryDeadJob(store.db, job.id, clock.now())
-      if (retried === null) {
-        throw new ApiError(
-          'JOB_NOT_DEAD',
-          `Job ${job.id} is ${job.state}; only dead jobs can be retried`,
-        )
-      }
+      const retried = await retryJob(deps, req.params.id)
       return reply.status(202).send(jobView(retried))
     },
   )

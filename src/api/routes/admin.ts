@@ -3,23 +3,23 @@ import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
 import type { Static } from 'typebox'
 import { typed } from '../typed.ts'
-import { ApiError } from '../errors.ts'
 import { Nullable, Text } from '../schemas.ts'
 import { DEFAULT_PLAN, PLANS, effectiveLimits } from '../../domain/tenants.ts'
 import type { ApiKey, Tenant } from '../../domain/tenants.ts'
-import { isId } from '../../domain/ids.ts'
 import {
-  createApiKey,
-  createTenant,
-  getTenant,
-  listApiKeys,
-  listTenants,
-  revokeApiKey,
-  updateTenant,
-} from '../../store/tenants.ts'
-import { instanceCounts, tenantVerificationStats } from '../../store/verification-stats.ts'
-import { queryRequestLogs } from '../../store/request-logs.ts'
-import { UsageView, currentMonth, usageFor } from './usage.ts'
+  addKey,
+  addTenant,
+  changeTenant,
+  instanceFigures,
+  keysOf,
+  requestLogs,
+  revokeKey,
+  tenantById,
+  tenantDetail,
+  tenantsWithKeys,
+} from '../../services/admin.ts'
+import { UsageView } from './usage.ts'
+import { currentMonth, usageFor } from '../../services/usage.ts'
 
 const PlanSchema = Type.Enum(PLANS)
 const TenantSettings = {
@@ -213,15 +213,10 @@ function keyView(key: ApiKey): Static<typeof ApiKeyView> {
 /** Routes under /admin. */
 export async function adminRoutes(fastify: FastifyInstance): Promise<void> {
   const app = typed(fastify)
-  const { store, clock } = app.deps
+  const { deps } = app
+  const { clock } = deps
   const config = { auth: 'admin', surface: 'native' } as const
   const security = [{ adminKey: [] }]
-
-  async function tenantOr404(id: string): Promise<Tenant> {
-    const tenant = isId('ten', id) ? await getTenant(store.db, id) : null
-    if (tenant === null) throw new ApiError('TENANT_NOT_FOUND', `No tenant ${id}`)
-    return tenant
-  }
 
   app.get(
     '/tenants',
@@ -235,8 +230,7 @@ export async function adminRoutes(fastify: FastifyInstance): Promise<void> {
       },
     },
     async () => {
-      const tenants = await listTenants(store.db)
-      return Promise.all(tenants.map(async (t) => tenantView(t, await listApiKeys(store.db, t.id))))
+      return (await tenantsWithKeys(deps)).map(({ tenant, keys }) => tenantView(tenant, keys))
     },
   )
 
@@ -253,11 +247,10 @@ export async function adminRoutes(fastify: FastifyInstance): Promise<void> {
       },
     },
     async (req, reply) => {
-      const { tenant, apiKey, key } = await createTenant(
-        store.db,
-        { ...req.body, plan: req.body.plan ?? DEFAULT_PLAN },
-        clock.now(),
-      )
+      const { tenant, apiKey, key } = await addTenant(deps, {
+        ...req.body,
+        plan: req.body.plan ?? DEFAULT_PLAN,
+      })
       req.loomEvent = 'tenant.created'
       return reply
         .status(201)
@@ -278,16 +271,13 @@ export async function adminRoutes(fastify: FastifyInstance): Promise<void> {
       },
     },
     async (req) => {
-      const tenant = await tenantOr404(req.params.id)
+      const tenant = await tenantById(deps, req.params.id)
       const month = currentMonth(clock.now())
-      const [keys, stats] = await Promise.all([
-        listApiKeys(store.db, tenant.id),
-        tenantVerificationStats(store.db, tenant.id),
-      ])
+      const { keys, total, last } = await tenantDetail(deps, tenant)
       return {
         ...tenantView(tenant, keys),
-        totalVerifications: stats.total,
-        lastVerifications: stats.last,
+        totalVerifications: total,
+        lastVerifications: last,
         usage: await usageFor(app.deps, tenant, month),
         apiKeys: keys.map(keyView),
       }
@@ -308,12 +298,10 @@ export async function adminRoutes(fastify: FastifyInstance): Promise<void> {
       },
     },
     async (req) => {
-      await tenantOr404(req.params.id)
-      const tenant = await updateTenant(store.db, req.params.id, req.body, clock.now())
-      if (tenant === null) throw new ApiError('TENANT_NOT_FOUND', `No tenant ${req.params.id}`)
+      const { tenant, keys } = await changeTenant(deps, req.params.id, req.body)
       app.tenantAuth.invalidate()
       req.loomEvent = 'tenant.updated'
-      return tenantView(tenant, await listApiKeys(store.db, tenant.id))
+      return tenantView(tenant, keys)
     },
   )
 
@@ -330,8 +318,8 @@ export async function adminRoutes(fastify: FastifyInstance): Promise<void> {
       },
     },
     async (req) => {
-      const tenant = await tenantOr404(req.params.id)
-      return (await listApiKeys(store.db, tenant.id)).map(keyView)
+      const tenant = await tenantById(deps, req.params.id)
+      return (await keysOf(deps, tenant.id)).map(keyView)
     },
   )
 
@@ -349,13 +337,12 @@ export async function adminRoutes(fastify: FastifyInstance): Promise<void> {
       },
     },
     async (req, reply) => {
-      const tenant = await tenantOr404(req.params.id)
-      const { apiKey, key } = await createApiKey(
-        store.db,
+      const tenant = await tenantById(deps, req.params.id)
+      const { apiKey, key } = await addKey(
+        deps,
         tenant.id,
         req.body.mode ?? 'live',
         req.body.name ?? null,
-        clock.now(),
       )
       req.loomEvent = 'api_key.created'
       return reply.status(201).send({ ...keyView(apiKey), apiKey: key })
@@ -375,12 +362,8 @@ export async function adminRoutes(fastify: FastifyInstance): Promise<void> {
       },
     },
     async (req) => {
-      const tenant = await tenantOr404(req.params.id)
-      const key = isId('key', req.params.keyId)
-        ? await revokeApiKey(store.db, tenant.id, req.params.keyId, clock.now())
-        : null
-      if (key === null)
-        throw new ApiError('API_KEY_NOT_FOUND', `No key ${req.params.keyId} for this tenant`)
+      const tenant = await tenantById(deps, req.params.id)
+      const key = await revokeKey(deps, tenant.id, req.params.keyId)
       app.tenantAuth.invalidate()
       req.loomEvent = 'api_key.revoked'
       return keyView(key)
@@ -399,15 +382,13 @@ export async function adminRoutes(fastify: FastifyInstance): Promise<void> {
       },
     },
     async () => {
-      const ping = await store.ping()
-      const counts = ping
-        ? await instanceCounts(store.db)
-        : { totalTenants: 0, totalVerifications: 0 }
+      const { databaseUp, totalTenants, totalVerifications } = await instanceFigures(deps)
       return {
-        uptimeSeconds: Math.floor((Date.now() - app.deps.startedAt.getTime()) / 1000),
-        dbStatus: ping ? ('connected' as const) : ('disconnected' as const),
-        redisStatus: app.deps.redisStatus(),
-        ...counts,
+        uptimeSeconds: Math.floor((Date.now() - deps.startedAt.getTime()) / 1000),
+        dbStatus: databaseUp ? ('connected' as const) : ('disconnected' as const),
+        redisStatus: deps.redisStatus(),
+        totalTenants,
+        totalVerifications,
       }
     },
   )
@@ -427,7 +408,7 @@ export async function adminRoutes(fastify: FastifyInstance): Promise<void> {
     async (req) => {
       const { tenantId, status, since, limit } = req.query
       await fastify.requestLog.flush()
-      const logs = await queryRequestLogs(store.db, {
+      const logs = await requestLogs(deps, {
         limit: limit ?? 100,
         ...(tenantId !== undefined && { tenantId }),
         ...(status !== undefined && { status }),

@@ -1,6 +1,6 @@
 // Native surface: images of a verification (upload with instant feedback, list, fetch), the
 // detailed result with personal data, and deletion.
-import { callerOf } from '../auth.ts'
+import { callerOf, tenantOf } from '../auth.ts'
 import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
 import { typed } from '../typed.ts'
@@ -9,10 +9,9 @@ import { IsoTime, Nullable, PublicResult } from '../schemas.ts'
 import { decodeBase64Field } from '../base64.ts'
 import { isId } from '../../domain/ids.ts'
 import { publicResult, loadVerification } from '../../services/verifications.ts'
-import { addImage, imageBytes } from '../../services/images.ts'
+import { addImage, imageBytes, verificationImages } from '../../services/images.ts'
 import { extractedData } from '../../services/decisions.ts'
 import { purgeVerification } from '../../services/retention.ts'
-import { listImages } from '../../store/images.ts'
 
 export const ImageKindSchema = Type.Enum(['document_front', 'document_back', 'selfie'])
 export const FeedbackSchema = Type.Enum([
@@ -135,8 +134,11 @@ export async function documentRoutes(fastify: FastifyInstance): Promise<void> {
       },
     },
     async (req) => {
-      const verification = await loadVerification(app.deps, callerOf(req), req.query.verificationId)
-      const images = await listImages(app.deps.store.db, req.tenant!.id, verification.id)
+      const { verification, images } = await verificationImages(
+        app.deps,
+        callerOf(req),
+        req.query.verificationId,
+      )
       return {
         verificationId: verification.id,
         images: images.map((i) => ({
@@ -262,7 +264,7 @@ export async function documentRoutes(fastify: FastifyInstance): Promise<void> {
         callerOf(req),
         req.params.verificationId,
       )
-      await purgeVerification(app.deps, req.tenant!.id, verification.id, 'deleted')
+      await purgeVerification(app.deps, tenantOf(req).id, verification.id, 'deleted')
       const after = await loadVerification(app.deps, callerOf(req), verification.id)
       req.loomEvent = 'verification.deleted'
       return { verificationId: verification.id, deleted: true as const, status: after.status }

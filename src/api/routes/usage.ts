@@ -1,15 +1,10 @@
 // Usage for billing: the tenant's own view (GET /usage) and the operator's (GET /admin/usage).
 import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
-import type { Static } from 'typebox'
 import { typed } from '../typed.ts'
-import { ApiError } from '../errors.ts'
+import { tenantOf } from '../auth.ts'
 import { Nullable } from '../schemas.ts'
-import type { Tenant } from '../../domain/tenants.ts'
-import { effectiveLimits } from '../../domain/tenants.ts'
-import { allTenantsMonth, dayUnits, monthUnits } from '../../store/usage.ts'
-import { listTenants } from '../../store/tenants.ts'
-import type { Deps } from '../../deps.ts'
+import { currentMonth, usageFor, usageReport } from '../../services/usage.ts'
 
 const Month = Type.String({ pattern: '^\\d{4}-(0[1-9]|1[0-2])$', description: 'YYYY-MM (UTC)' })
 
@@ -23,33 +18,6 @@ export const UsageView = Type.Object({
   hardLimit: Nullable(Type.Integer()),
   days: Type.Array(Type.Object({ date: Type.String(), units: Type.Integer() })),
 })
-
-export function currentMonth(now: Date): string {
-  return now.toISOString().slice(0, 7)
-}
-
-/** A tenant's usage in a month. */
-export async function usageFor(
-  deps: Deps,
-  tenant: Tenant,
-  month: string,
-): Promise<Static<typeof UsageView>> {
-  const [used, days] = await Promise.all([
-    monthUnits(deps.store.db, tenant.id, month),
-    dayUnits(deps.store.db, tenant.id, month),
-  ])
-  const limits = effectiveLimits(tenant)
-  return {
-    month,
-    used,
-    quota: limits.monthlyQuota,
-    remaining: Math.max(0, limits.monthlyQuota - used),
-    overage: Math.max(0, used - limits.monthlyQuota),
-    allowOverage: limits.allowOverage,
-    hardLimit: limits.hardLimit,
-    days: days.map((d) => ({ date: d.day, units: d.units })),
-  }
-}
 
 function csvField(value: string | number): string {
   const text = String(value)
@@ -75,7 +43,7 @@ export async function usageRoutes(fastify: FastifyInstance): Promise<void> {
       },
     },
     async (req) =>
-      usageFor(app.deps, req.tenant!, req.query.month ?? currentMonth(app.deps.clock.now())),
+      usageFor(app.deps, tenantOf(req), req.query.month ?? currentMonth(app.deps.clock.now())),
   )
 
   const AdminUsageRow = Type.Object({
@@ -109,13 +77,7 @@ export async function usageRoutes(fastify: FastifyInstance): Promise<void> {
     },
     async (req, reply) => {
       const month = req.query.month ?? currentMonth(app.deps.clock.now())
-      const tenantsById = new Map((await listTenants(app.deps.store.db)).map((t) => [t.id, t]))
-      const rows = (await allTenantsMonth(app.deps.store.db, month)).map((r) => {
-        const tenant = tenantsById.get(r.tenantId)
-        if (!tenant) throw new ApiError('INTERNAL_ERROR', 'tenant vanished while reading usage')
-        const quota = effectiveLimits(tenant).monthlyQuota
-        return { ...r, month, quota, overage: Math.max(0, r.units - quota) }
-      })
+      const rows = await usageReport(app.deps, month)
       const wantsCsv =
         req.query.format === 'csv' ||
         (req.query.format === undefined && /text\/csv/.test(req.headers.accept ?? ''))

@@ -1,5 +1,5 @@
 // The native API: /verify/*, /tokens/*, JWKS.
-import { callerOf } from '../auth.ts'
+import { callerOf, tenantOf } from '../auth.ts'
 import type { FastifyInstance } from 'fastify'
 import type { Deps } from '../../deps.ts'
 import { Type } from 'typebox'
@@ -24,8 +24,8 @@ import {
 } from '../../services/verifications.ts'
 import type { Completed } from '../../services/verifications.ts'
 import { findWorkflow } from '../../services/sessions.ts'
-import type { Verification } from '../../store/verifications.ts'
-import { listEvents } from '../../store/verifications.ts'
+import type { Verification } from '../../services/verifications.ts'
+import { verificationEvents } from '../../services/events.ts'
 import { MAX_TOKEN_LENGTH } from '../../domain/tokens.ts'
 import { TokenBody, ValidateReply, validationReplies } from '../token-validation.ts'
 
@@ -238,7 +238,7 @@ export async function verifyRoutes(fastify: FastifyInstance): Promise<void> {
     },
     async (req, reply) => {
       const b = req.body
-      const tenant = req.tenant!
+      const tenant = tenantOf(req)
       const workflowId = pick('workflow_id', b.workflow_id, 'workflowId', b.workflowId)
       const workflow =
         workflowId === undefined ? null : await findWorkflow(app.deps, tenant, workflowId)
@@ -395,8 +395,11 @@ export async function verifyRoutes(fastify: FastifyInstance): Promise<void> {
       },
     },
     async (req) => {
-      const verification = await loadVerification(app.deps, callerOf(req), req.query.verificationId)
-      const events = await listEvents(app.deps.store.db, req.tenant!.id, verification.id)
+      const { verification, events } = await verificationEvents(
+        app.deps,
+        callerOf(req),
+        req.query.verificationId,
+      )
       return {
         verificationId: verification.id,
         events: events.map((e) => ({

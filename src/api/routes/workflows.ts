@@ -7,7 +7,6 @@ import type { Static } from 'typebox'
 import { typed } from '../typed.ts'
 import { ApiError } from '../errors.ts'
 import { Nullable, Text } from '../schemas.ts'
-import { isId } from '../../domain/ids.ts'
 import { VERIFICATION_TYPES, parseTimeToLive } from '../../domain/verification.ts'
 import { DEFAULT_AGE_BUFFER, DOCUMENT_TYPES, MAX_AGE_BUFFER } from '../../domain/workflows.ts'
 import type { InvitationTexts, Workflow } from '../../domain/workflows.ts'
@@ -17,15 +16,16 @@ import { DEFAULT_RETRY_POLICY, MAX_ATTEMPTS_LIMIT, RETRYABLE_REASONS } from '../
 import type { RetryPolicy } from '../../domain/retry.ts'
 import { isMrzCountryCode } from '../../engine/mrz/countries.ts'
 import {
-  deleteWorkflow,
-  getWorkflow,
-  insertWorkflow,
-  listWorkflows,
-  setDefaultWorkflow,
-  updateWorkflow,
-} from '../../store/workflows.ts'
-import type { WorkflowFields } from '../../store/workflows.ts'
-import { getTenant } from '../../store/tenants.ts'
+  changeWorkflow,
+  createWorkflow,
+  defaultWorkflowId,
+  markDefault,
+  removeWorkflow,
+  workflowOf,
+  workflowsOf,
+} from '../../services/workflows.ts'
+import type { WorkflowFields } from '../../services/workflows.ts'
+import { tenantOf } from '../auth.ts'
 
 const Invitation = Type.Object(
   {
@@ -231,7 +231,6 @@ function fieldsOf(
 export async function workflowRoutes(fastify: FastifyInstance): Promise<void> {
   const app = typed(fastify)
   const { deps } = app
-  const { store, clock } = deps
   const errors = {
     400: { $ref: 'SessionError#' },
     401: { $ref: 'SessionError#' },
@@ -241,18 +240,9 @@ export async function workflowRoutes(fastify: FastifyInstance): Promise<void> {
   const config = { auth: 'tenant', surface: 'sessions' } as const
   const security = [{ apiKey: [] }]
 
-  const defaultOf = async (tenantId: string) =>
-    (await getTenant(store.db, tenantId))?.defaultWorkflowId ?? null
-  const workflowOr404 = async (tenantId: string, id: string) => {
-    const found = isId('wf', id) ? await getWorkflow(store.db, tenantId, id) : null
-    if (found === null) throw new ApiError('WORKFLOW_NOT_FOUND', `Workflow ${id} not found`)
-    return found
-  }
+  const defaultOf = (tenantId: string) => defaultWorkflowId(deps, tenantId)
   const changedDefault = async (tenantId: string, id: string, isDefault: boolean | undefined) => {
-    if (isDefault === true) await setDefaultWorkflow(store.db, tenantId, id, clock.now())
-    if (isDefault === false && (await defaultOf(tenantId)) === id) {
-      await setDefaultWorkflow(store.db, tenantId, null, clock.now())
-    }
+    await markDefault(deps, tenantId, id, isDefault)
     // The tenant record (its default workflow) is cached with the API key lookup.
     if (isDefault !== undefined) app.tenantAuth.invalidate()
   }
@@ -270,26 +260,8 @@ export async function workflowRoutes(fastify: FastifyInstance): Promise<void> {
       },
     },
     async (req, reply) => {
-      const tenantId = req.tenant!.id
-      const fields = fieldsOf(req.body, null)
-      const type = fields.verificationType ?? 'age_only'
-      const workflow = await insertWorkflow(
-        store.db,
-        tenantId,
-        {
-          name: req.body.name,
-          verificationType: type,
-          minAge: fields.minAge ?? 18,
-          ageBuffer: fields.ageBuffer ?? DEFAULT_AGE_BUFFER,
-          acceptedDocumentTypes: fields.acceptedDocumentTypes ?? null,
-          acceptedCountries: fields.acceptedCountries ?? null,
-          requireSelfie: fields.requireSelfie ?? type === 'full_verification',
-          timeToLive: fields.timeToLive ?? null,
-          invitation: fields.invitation ?? { emailSubject: null, emailBody: null, smsBody: null },
-          retryPolicy: fields.retryPolicy ?? DEFAULT_RETRY_POLICY,
-        },
-        clock.now(),
-      )
+      const tenantId = tenantOf(req).id
+      const workflow = await createWorkflow(deps, tenantId, req.body.name, fieldsOf(req.body, null))
       await changedDefault(tenantId, workflow.id, req.body.is_default)
       req.loomEvent = 'workflow.created'
       return reply.status(201).send(view(workflow, await defaultOf(tenantId)))
@@ -308,11 +280,7 @@ export async function workflowRoutes(fastify: FastifyInstance): Promise<void> {
       },
     },
     async (req) => {
-      const tenantId = req.tenant!.id
-      const [workflows, defaultId] = await Promise.all([
-        listWorkflows(store.db, tenantId),
-        defaultOf(tenantId),
-      ])
+      const { workflows, defaultId } = await workflowsOf(deps, tenantOf(req).id)
       return { data: workflows.map((w) => view(w, defaultId)) }
     },
   )
@@ -330,8 +298,8 @@ export async function workflowRoutes(fastify: FastifyInstance): Promise<void> {
       },
     },
     async (req) => {
-      const tenantId = req.tenant!.id
-      return view(await workflowOr404(tenantId, req.params.id), await defaultOf(tenantId))
+      const tenantId = tenantOf(req).id
+      return view(await workflowOf(deps, tenantId, req.params.id), await defaultOf(tenantId))
     },
   )
 
@@ -349,15 +317,10 @@ export async function workflowRoutes(fastify: FastifyInstance): Promise<void> {
       },
     },
     async (req) => {
-      const tenantId = req.tenant!.id
-      const current = await workflowOr404(tenantId, req.params.id)
+      const tenantId = tenantOf(req).id
+      const current = await workflowOf(deps, tenantId, req.params.id)
       const fields = fieldsOf(req.body, current.invitation, current.retryPolicy)
-      // A full verification always compares a selfie with the document.
-      const type = fields.verificationType ?? current.verificationType
-      if (type === 'full_verification') fields.requireSelfie = true
-      const updated = await updateWorkflow(store.db, tenantId, current.id, fields, clock.now())
-      if (updated === null)
-        throw new ApiError('WORKFLOW_NOT_FOUND', `Workflow ${current.id} not found`)
+      const updated = await changeWorkflow(deps, tenantId, current, fields)
       await changedDefault(tenantId, updated.id, req.body.is_default)
       req.loomEvent = 'workflow.updated'
       return view(updated, await defaultOf(tenantId))
@@ -377,9 +340,7 @@ export async function workflowRoutes(fastify: FastifyInstance): Promise<void> {
       },
     },
     async (req) => {
-      const tenantId = req.tenant!.id
-      await workflowOr404(tenantId, req.params.id)
-      await deleteWorkflow(store.db, tenantId, req.params.id, clock.now())
+      await removeWorkflow(deps, tenantOf(req).id, req.params.id)
       app.tenantAuth.invalidate()
       req.loomEvent = 'workflow.deleted'
       return { id: req.params.id, deleted: true }

@@ -122,21 +122,6 @@ export function resolveExpiryDate(yymmdd: string, asOf: string): string | null {
   return validDate(y, m, d) ? iso(y, m, d) : null
 }
 
-/**
- * Last day of the month a French identity card of the 1988–2021 layout was issued in: its number
- * begins with the year and month of issue (YYMM). Null when those four characters are not a month
- * of the years the layout was issued in.
- */
-export function frenchCardIssuedBy(documentNumber: string): string | null {
-  const m = /^(\d{2})(\d{2})/.exec(documentNumber)
-  if (!m) return null
-  const yy = Number(m[1])
-  const month = Number(m[2])
-  const y = yy >= 88 ? 1900 + yy : 2000 + yy
-  if (month < 1 || month > 12 || y > 2021) return null
-  return iso(y, month, new Date(Date.UTC(y, month, 0)).getUTCDate())
-}
-
 /** Document type from the document code (ICAO 9303-4/5/6/7 §4.2.2: P, I, A, C, V). */
 export function documentTypeFor(code: string, format: MrzFormat): DocumentType {
   const c0 = code[0] ?? ''

@@ -344,26 +344,6 @@ describe('fields', () => {
     expect(m).toMatchObject({ dateOfBirth: '1920-03-15', dateOfBirthCandidates: null })
   })
 
-  it('a French identity card issued before the later birth century settles it', () => {
-    // Issued in June 1988 (the number starts 8806): its holder was not born in 2012.
-    const lower = (number: string): string => {
-      const body = `${number}${mrzCheckDigit(number)}CORINNE<<<<<<<121212${mrzCheckDigit('121212')}F`
-      return body + mrzCheckDigit('IDFRABERTHIER<<<<<<<<<<<<<<<<<931017' + body)
-    }
-    const upper = 'IDFRABERTHIER<<<<<<<<<<<<<<<<<931017'
-    expect(parsed([upper, lower('880693101234')])).toMatchObject({
-      valid: true,
-      dateOfBirth: '1912-12-12',
-      dateOfBirthCandidates: null,
-    })
-    // Issued in March 2015: a child of 2012 could hold it.
-    expect(parsed([upper, lower('150393101234')])).toMatchObject({
-      valid: true,
-      dateOfBirth: null,
-      dateOfBirthCandidates: ['1912-12-12', '2012-12-12'],
-    })
-  })
-
   it('expiry dates resolve within a plausible window', () => {
     expect(resolveExpiryDate('360101', asOf)).toBe('2036-01-01')
     expect(resolveExpiryDate('461231', asOf)).toBe('2046-12-31')

@@ -19,7 +19,6 @@ import {
 import {
   countryCode,
   documentTypeFor,
-  frenchCardIssuedBy,
   parseName,
   resolveBirthDate,
   resolveExpiryDate,
@@ -319,17 +318,10 @@ export function parseMrz(input: MrzInput, opts: ParseOptions): MrzParse {
   const sexRaw = field(grid, F.sex!)
   const sex = sexRaw === 'M' || sexRaw === 'F' || sexRaw === 'X' ? sexRaw : null
   const expiryDate = F.expiry ? resolveExpiryDate(field(grid, F.expiry), opts.asOf) : null
-  // A document is issued to someone already born: its expiry (and, on the French card, the month
-  // of issue in its number) come after the birth.
-  const issuedBy =
-    layout.format === 'FRA_ID' && documentNumber !== null
-      ? frenchCardIssuedBy(documentNumber)
-      : null
-  const bornBy =
-    [expiryDate, issuedBy]
-      .filter((d): d is string => d !== null)
-      .sort()
-      .at(0) ?? null
+  // A document expires after its holder was born. (The French card's number is said to begin
+  // with the year and month of issue, which would settle more; that is not certain enough to
+  // turn a child into a centenarian on, so it is not used.)
+  const bornBy = expiryDate
   const birth = resolveBirthDate(field(grid, F.birth!), opts.asOf, { bornBy })
 
   return {
