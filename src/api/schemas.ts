@@ -19,6 +19,25 @@ export function Nullable<T extends TSchema>(schema: T) {
 
 export const IsoTime = Type.String({ format: 'date-time' })
 
+/** What a stored document image can be: intake refuses every other type (HEIC included). */
+export const IMAGE_MEDIA_TYPES = [
+  'image/jpeg',
+  'image/png',
+  'image/webp',
+  'application/pdf',
+] as const
+
+/**
+ * The 200 of a route that answers with an image's own bytes, served as the type they are (read
+ * from the bytes). Fastify sends a Buffer as it is: these schemas only document the answer.
+ */
+export const ImageBytesReply = {
+  description: 'The image’s bytes, as the type they are',
+  content: Object.fromEntries(
+    IMAGE_MEDIA_TYPES.map((type) => [type, { schema: { type: 'string', format: 'binary' } }]),
+  ),
+}
+
 /** A decision as every surface shows it to the tenant: no personal data. */
 export const PublicResult = Type.Object({
   verified: Type.Boolean(),

@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
 import { typed } from '../typed.ts'
 import { ApiError } from '../errors.ts'
-import { IsoTime, Nullable, PublicResult } from '../schemas.ts'
+import { ImageBytesReply, IsoTime, Nullable, PublicResult } from '../schemas.ts'
 import { decodeBase64Field } from '../base64.ts'
 import { isId } from '../../domain/ids.ts'
 import { publicResult, loadVerification } from '../../services/verifications.ts'
@@ -167,7 +167,7 @@ export async function documentRoutes(fastify: FastifyInstance): Promise<void> {
           { verificationId: VerificationIdField },
           { additionalProperties: false },
         ),
-        response: { ...errors },
+        response: { 200: ImageBytesReply, ...errors },
       },
     },
     async (req, reply) => {

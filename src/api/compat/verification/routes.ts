@@ -12,7 +12,7 @@ import { callerOf } from '../../auth.ts'
 import { typed } from '../../typed.ts'
 import { ApiError } from '../../errors.ts'
 import { DomainError } from '../../../domain/errors.ts'
-import { Nullable } from '../../schemas.ts'
+import { ImageBytesReply, Nullable } from '../../schemas.ts'
 import { decodeBase64Field } from '../../base64.ts'
 import { FeedbackSchema, ImageKindSchema } from '../../routes/documents.ts'
 import { isId } from '../../../domain/ids.ts'
@@ -505,7 +505,7 @@ export async function verificationSessionRoutes(fastify: FastifyInstance): Promi
           sid: SessionParams.properties.sid,
           id: Type.String({ minLength: 1, maxLength: 64 }),
         }),
-        response: { ...errors },
+        response: { 200: ImageBytesReply, ...errors },
       },
     },
     async (req, reply) => {
