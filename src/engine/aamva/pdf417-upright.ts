@@ -86,9 +86,15 @@ export function uprightCrop(image: GrayImage, c: Candidate): GrayImage & { scale
  */
 export function moduleWidth(upright: GrayImage): number | null {
   const { width: w, height: h, gray } = upright
-  const sorted = Float64Array.from(gray).sort()
-  const lo = sorted[Math.floor(sorted.length * 0.1)] ?? 0
-  const hi = sorted[Math.floor(sorted.length * 0.9)] ?? 255
+  const hist = new Uint32Array(256)
+  for (const v of gray) hist[v]!++
+  const level = (share: number): number => {
+    let acc = 0
+    for (let v = 0; v < 256; v++) if ((acc += hist[v]!) >= share * gray.length) return v
+    return 255
+  }
+  const lo = level(0.1)
+  const hi = level(0.9)
   if (hi - lo < 30) return null
   const cut = (lo + hi) / 2
   const runs: number[] = []
