@@ -16,8 +16,6 @@ const SRC = path.join(ROOT, 'src')
 const KNOWN = {
   // The API's own machinery (key lookups, access tokens, the request log) still reads and
   // writes the store directly; routes go through services/.
-  'api/auth.ts → store/': 'API keys and tenants through the store',
-  'api/access-tokens.ts → store/': 'tenants through the store',
   'api/request-log.ts → store/': 'writes the request log to the store',
 }
 
