@@ -13,13 +13,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const SRC = path.join(ROOT, 'src')
 
 /** "from → to" pairs (paths under src/) allowed for now, and why. */
-const KNOWN = {
-  // Native routes that still query the store; each needs its service (webhooks, workflows,
-  // usage, admin) before it can leave this list.
-  'api/auth.ts → store/': 'API keys and tenants through the store',
-  'api/access-tokens.ts → store/': 'tenants through the store',
-  'api/request-log.ts → store/': 'writes the request log to the store',
-}
+const KNOWN = {}
 
 /** Modules a cycle may pass through for now (none). */
 const KNOWN_IN_CYCLES = {}

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto'
 import { SignJWT, errors as joseErrors, jwtVerify } from 'jose'
 import type { Deps } from '../deps.ts'
 import type { ApiKey, Tenant } from '../domain/tenants.ts'
-import { getApiKeyById, getTenant } from '../store/tenants.ts'
+import { activeKeyById } from '../services/api-keys.ts'
 
 /** RFC 9068 §2.1: the `typ` header of a JWT access token. */
 const TOKEN_TYPE = 'at+jwt'
@@ -80,9 +80,5 @@ export async function authenticateAccessToken(
   }
   const { sub, key_id: keyId } = claims
   if (typeof sub !== 'string' || typeof keyId !== 'string') return null
-  const apiKey = await getApiKeyById(deps.store.db, keyId)
-  if (apiKey === null || apiKey.tenantId !== sub || apiKey.revokedAt !== null) return null
-  const tenant = await getTenant(deps.store.db, apiKey.tenantId)
-  if (tenant === null || !tenant.isActive) return null
-  return { apiKey, tenant }
+  return activeKeyById(deps, sub, keyId)
 }

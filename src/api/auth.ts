@@ -4,8 +4,8 @@ import type { IncomingHttpHeaders } from 'node:http'
 import type { FastifyRequest } from 'fastify'
 import type { Deps } from '../deps.ts'
 import type { ApiKey, Caller, Tenant } from '../domain/tenants.ts'
-import { hashApiKey, looksLikeApiKey } from '../domain/tenants.ts'
-import { findKeyByHash, touchApiKey } from '../store/tenants.ts'
+import { looksLikeApiKey } from '../domain/tenants.ts'
+import { keyByValue, recordKeyUse } from '../services/api-keys.ts'
 import { ApiError } from './errors.ts'
 
 /** How long a key lookup is trusted before the store is asked again (other processes' revocations). */
@@ -74,7 +74,7 @@ export class TenantAuthenticator {
   async authenticate(presented: string): Promise<TenantKey | null> {
     const known = this.cached(presented)
     if (known !== undefined) return known
-    const value = await findKeyByHash(this.deps.store.db, hashApiKey(presented))
+    const value = await keyByValue(this.deps, presented)
     if (this.cache.size >= KEY_CACHE_MAX) this.cache.delete(this.cache.keys().next().value!)
     this.cache.set(presented, { value, until: Date.now() + KEY_CACHE_TTL_MS })
     return this.accept(value)
@@ -123,7 +123,7 @@ export class TenantAuthenticator {
     if (now.getTime() - last < TOUCH_EVERY_MS) return
     this.touchedAt.set(keyId, now.getTime())
     if (this.touchedAt.size > 10_000) this.touchedAt.clear()
-    touchApiKey(this.deps.store.db, keyId, now).catch((err: unknown) =>
+    recordKeyUse(this.deps, keyId, now).catch((err: unknown) =>
       this.deps.logger.warn({ err }, 'could not record API key use'),
     )
   }

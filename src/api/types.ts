@@ -1,5 +1,5 @@
 // What Loom adds to Fastify's request and route config.
-import type { RequestLogWriter } from './request-log.ts'
+import type { RequestLogWriter } from '../services/request-log.ts'
 import type { ApiKey, Tenant } from '../domain/tenants.ts'
 import type { Surface } from './surfaces.ts'
 import type { Deps } from '../deps.ts'

@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
 import type { Static } from 'typebox'
 import { parsePhoneNumberFromString } from 'libphonenumber-js'
-import { callerOf } from '../../auth.ts'
+import { callerOf, tenantOf } from '../../auth.ts'
 import { typed } from '../../typed.ts'
 import { workflowRoutes } from '../../routes/workflows.ts'
 import { ApiError } from '../../errors.ts'
@@ -302,7 +302,7 @@ export async function sessionRoutes(fastify: FastifyInstance): Promise<void> {
       const lastName = required(either(b, 'last_name', 'lastName'), 'last_name', 'lastName')
       const email = required(b.email, 'email', null)
       const phone = checkPhone(required(b.phone, 'phone', null))
-      const { verification, invitations } = await createSession(deps, req.tenant!, req.apiKey!, {
+      const { verification, invitations } = await createSession(deps, tenantOf(req), req.apiKey!, {
         applicant: { firstName, lastName, email, phone },
         externalId: either(b, 'external_id', 'externalId'),
         sendEmailInvite: either(b, 'send_email_invite', 'sendEmailInvite'),

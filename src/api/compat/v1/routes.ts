@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
 import { ATTESTATION_METHODS } from '../../../domain/verification.ts'
 import { typed } from '../../typed.ts'
+import { tenantOf } from '../../auth.ts'
 import { ApiError } from '../../errors.ts'
 import { decodeBase64Field } from '../../base64.ts'
 import { verifyOneShot } from '../../../services/one-shot.ts'
@@ -104,7 +105,7 @@ export async function v1VerifyRoutes(fastify: FastifyInstance): Promise<void> {
         const problem = webhookUrlProblem(b.webhook_url, app.deps.config.allowPrivateWebhooks)
         if (problem !== null) throw new ApiError('INVALID_REQUEST_BODY', `webhook_url ${problem}`)
       }
-      const outcome = await verifyOneShot(app.deps, req.tenant!, req.apiKey!, {
+      const outcome = await verifyOneShot(app.deps, tenantOf(req), req.apiKey!, {
         documentType: b.document_type,
         bytes: decodeBase64Field(b.document_data, 'document_data'),
         verificationType: b.verification_type ?? 'age_only',

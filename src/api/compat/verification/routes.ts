@@ -8,7 +8,7 @@ import multipart from '@fastify/multipart'
 import { Type } from 'typebox'
 import type { Static } from 'typebox'
 import { Value } from 'typebox/value'
-import { callerOf } from '../../auth.ts'
+import { callerOf, tenantOf } from '../../auth.ts'
 import { typed } from '../../typed.ts'
 import { ApiError } from '../../errors.ts'
 import { DomainError } from '../../../domain/errors.ts'
@@ -384,13 +384,18 @@ export async function verificationSessionRoutes(fastify: FastifyInstance): Promi
     },
     async (req) => {
       const b = req.body
-      const { verification, sessionUrl } = await startVerification(deps, req.tenant!, req.apiKey!, {
-        surface: 'verification',
-        callbackUrl: b.callback_url,
-        state: b.state,
-        timeToLive: b.time_to_live,
-        mockBehavior: mockBehaviorFrom(b.mock_behavior),
-      })
+      const { verification, sessionUrl } = await startVerification(
+        deps,
+        tenantOf(req),
+        req.apiKey!,
+        {
+          surface: 'verification',
+          callbackUrl: b.callback_url,
+          state: b.state,
+          timeToLive: b.time_to_live,
+          mockBehavior: mockBehaviorFrom(b.mock_behavior),
+        },
+      )
       req.loomEvent = 'verification.started'
       return {
         start_token: sessionUrl.slice(sessionUrl.lastIndexOf('/s/') + 3),
@@ -569,7 +574,7 @@ export async function verificationSessionRoutes(fastify: FastifyInstance): Promi
     },
     async (req) => {
       const session = await loadVerification(deps, callerOf(req), req.params.sid)
-      await purgeVerification(deps, req.tenant!.id, session.id, 'deleted')
+      await purgeVerification(deps, tenantOf(req).id, session.id, 'deleted')
       req.loomEvent = 'verification.deleted'
       return { session_id: session.id, deleted: true as const }
     },

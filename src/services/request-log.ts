@@ -1,4 +1,5 @@
-// Buffers the admin's request log and writes it in batches, off the request path.
+// Buffers the admin's request log (one entry per answered request, filled by the API) and
+// writes it in batches, off the request path.
 import type { Logger } from 'pino'
 import type { Kysely } from 'kysely'
 import type { Database } from '../store/schema.ts'
