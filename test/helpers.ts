@@ -89,6 +89,10 @@ export async function startTestApp(
     // The suites read generated specimen documents with live keys; test/specimens.test.ts
     // checks live mode refuses them when this is off, as it is by default.
     LOOM_ACCEPT_SPECIMENS: 'true',
+    // The engine's per-image budget (5 s by default) guards production against hostile files;
+    // here it would turn a slow read on a busy test machine into `try_again`. Suites that test
+    // the budget itself set their own.
+    LOOM_ENGINE_BUDGET_MS: '30000',
     ...db.env,
     ...options.env,
   })
