@@ -100,7 +100,15 @@ async function reviewVerification(app: FastifyInstance, testKey: string): Promis
 describe.each(dialects())('console on %s', (dialect) => {
   let t: TestApp
   let app: FastifyInstance
-  const a = { id: '', testKey: '', verificationId: '', owner: '', reviewer: '', viewer: '' }
+  const a = {
+    id: '',
+    testKey: '',
+    verificationId: '',
+    owner: '',
+    developer: '',
+    reviewer: '',
+    viewer: '',
+  }
   const b = { id: '', testKey: '', verificationId: '', owner: '' }
 
   beforeAll(async () => {
@@ -114,6 +122,7 @@ describe.each(dialects())('console on %s', (dialect) => {
       x.owner = await createUser(app, tenant.id, 'owner')
     }
     a.reviewer = await createUser(app, a.id, 'reviewer')
+    a.developer = await createUser(app, a.id, 'developer')
     a.viewer = await createUser(app, a.id, 'viewer')
     // The document fields Loom would have read, sealed as the engine's processing seals them.
     const person = {
@@ -368,6 +377,108 @@ describe.each(dialects())('console on %s', (dialect) => {
     const completed = events.filter((e) => e.type === 'verification.completed').at(-1)
     expect(completed?.payload).toContain('manual_review')
     expect(completed?.payload).not.toContain('Portrait checked')
+  })
+
+  it('creates, rolls and revokes API keys: each secret shown once, and the native API agrees', async () => {
+    const developer = await signIn(app, { email: a.developer, password: PASSWORD })
+    const native = (key: string) =>
+      app.inject({
+        method: 'GET',
+        url: '/webhooks/endpoints',
+        headers: { 'x-tenant-api-key': key },
+      })
+    const keyIdOf = async (secret: string) => {
+      const res = await app.inject({
+        method: 'GET',
+        url: `/admin/tenants/${a.id}/keys`,
+        headers: admin,
+      })
+      const found = res
+        .json<{ id: string; prefix: string }[]>()
+        .find((k) => k.prefix === secret.slice(0, 14))
+      expect(found).toBeDefined()
+      return found!.id
+    }
+    const created = await post(app, developer, '/console/keys', { mode: 'test', name: 'checkout' })
+    expect(created.statusCode, created.body).toBe(201)
+    const secret = /loom_test_[A-Za-z0-9_-]{43}/.exec(created.body)?.[0] ?? ''
+    expect(secret).not.toBe('')
+    expect((await native(secret)).statusCode).toBe(200)
+    const live = await post(app, developer, '/console/keys', { mode: 'live' })
+    expect(live.statusCode).toBe(201)
+    expect(live.body).toMatch(/loom_live_[A-Za-z0-9_-]{43}/)
+    // Shown once: the list never shows it again, only its prefix.
+    const list = await app.inject({
+      method: 'GET',
+      url: '/console/keys',
+      headers: { cookie: developer.cookie },
+    })
+    expect(list.body).toContain(secret.slice(0, 14))
+    expect(list.body).not.toContain(secret)
+    expect((await post(app, developer, '/console/keys', { mode: 'gold' })).statusCode).toBe(400)
+
+    const id = await keyIdOf(secret)
+    const rolled = await post(app, developer, `/console/keys/${id}/roll`, {})
+    expect(rolled.statusCode, rolled.body).toBe(201)
+    const next = /loom_test_[A-Za-z0-9_-]{43}/.exec(rolled.body)?.[0] ?? ''
+    expect(next).not.toBe('')
+    expect(next).not.toBe(secret)
+    expect((await native(secret)).statusCode).toBe(401)
+    expect((await native(next)).statusCode).toBe(200)
+    expect((await post(app, developer, `/console/keys/${id}/roll`, {})).statusCode).toBe(404)
+
+    const nextId = await keyIdOf(next)
+    const confirm = await app.inject({
+      method: 'GET',
+      url: `/console/keys/${nextId}/revoke`,
+      headers: { cookie: developer.cookie },
+    })
+    expect(confirm.statusCode).toBe(200)
+    expect(confirm.body).toContain(`action="/console/keys/${nextId}/revoke"`)
+    const revoked = await post(app, developer, `/console/keys/${nextId}/revoke`, {})
+    expect(revoked.statusCode).toBe(303)
+    expect((await native(next)).statusCode).toBe(401)
+    expect((await post(app, developer, `/console/keys/${nextId}/revoke`, {})).statusCode).toBe(404)
+  })
+
+  it('shows reviewers and viewers the keys without forms, and refuses their key forms with a 403', async () => {
+    const owner = await signIn(app, { email: a.owner, password: PASSWORD })
+    const created = await post(app, owner, '/console/keys', { mode: 'test', name: 'kept' })
+    const secret = /loom_test_[A-Za-z0-9_-]{43}/.exec(created.body)?.[0] ?? ''
+    const keys = await app.inject({
+      method: 'GET',
+      url: `/admin/tenants/${a.id}/keys`,
+      headers: admin,
+    })
+    const id = keys
+      .json<{ id: string; prefix: string }[]>()
+      .find((k) => k.prefix === secret.slice(0, 14))!.id
+    for (const email of [a.reviewer, a.viewer]) {
+      const s = await signIn(app, { email, password: PASSWORD })
+      const page = await app.inject({
+        method: 'GET',
+        url: '/console/keys',
+        headers: { cookie: s.cookie },
+      })
+      expect(page.statusCode).toBe(200)
+      expect(page.body).toContain(secret.slice(0, 14))
+      expect(page.body).not.toContain('action="/console/keys')
+      expect((await post(app, s, '/console/keys', { mode: 'live' })).statusCode).toBe(403)
+      expect((await post(app, s, `/console/keys/${id}/roll`, {})).statusCode).toBe(403)
+      expect((await post(app, s, `/console/keys/${id}/revoke`, {})).statusCode).toBe(403)
+      const confirm = await app.inject({
+        method: 'GET',
+        url: `/console/keys/${id}/revoke`,
+        headers: { cookie: s.cookie },
+      })
+      expect(confirm.statusCode).toBe(403)
+    }
+    const still = await app.inject({
+      method: 'GET',
+      url: '/webhooks/endpoints',
+      headers: { 'x-tenant-api-key': secret },
+    })
+    expect(still.statusCode).toBe(200)
   })
 
   it('signs out everywhere: every session of the user ends', async () => {

@@ -30,6 +30,8 @@ import { verificationRoutes } from './verification-routes.ts'
 import { developerRoutes } from './developer-routes.ts'
 import { accountRoutes } from './account-routes.ts'
 import { operatorRoutes } from './operator-routes.ts'
+import { keyRoutes } from './key-routes.ts'
+import { webhookRoutes } from './webhook-routes.ts'
 
 export { CONSOLE_CSP }
 
@@ -197,6 +199,8 @@ export async function consoleRoutes(app: FastifyInstance): Promise<void> {
     signInRoutes,
     verificationRoutes,
     developerRoutes,
+    keyRoutes,
+    webhookRoutes,
     accountRoutes,
     operatorRoutes,
   ])
