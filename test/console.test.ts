@@ -9,8 +9,11 @@ import {
   createKey,
   createTenant,
   dialects,
+  eventually,
   startTestApp,
+  startWebhookReceiver,
 } from './helpers.ts'
+import { startWorker } from '../src/jobs/worker.ts'
 import type { TestApp } from './helpers.ts'
 
 const PASSWORD = 'correct horse battery staple'
@@ -479,6 +482,121 @@ describe.each(dialects())('console on %s', (dialect) => {
       headers: { 'x-tenant-api-key': secret },
     })
     expect(still.statusCode).toBe(200)
+  })
+
+  it('shows an endpoint’s delivery log, sends a test event and resends a delivery to a real receiver', async () => {
+    const receiver = await startWebhookReceiver()
+    const worker = startWorker(t.deps, { maintenance: false })
+    try {
+      const endpoint = await app.inject({
+        method: 'POST',
+        url: '/webhooks/endpoints',
+        headers: { 'x-tenant-api-key': a.testKey },
+        payload: { url: `${receiver.url}/console-hooks` },
+      })
+      expect(endpoint.statusCode, endpoint.body).toBe(201)
+      const endpointId = endpoint.json<{ id: string }>().id
+      const verificationId = await reviewVerification(app, a.testKey)
+      const first = await eventually(async () =>
+        receiver
+          .at('/console-hooks')
+          .find(
+            (r) => r.body.includes(verificationId) && r.body.includes('"verification.completed"'),
+          ),
+      )
+      const developer = await signIn(app, { email: a.developer, password: PASSWORD })
+      const pageOf = () =>
+        app.inject({
+          method: 'GET',
+          url: `/console/webhooks/${endpointId}`,
+          headers: { cookie: developer.cookie },
+        })
+      const delivered = await eventually(async () => {
+        const page = await pageOf()
+        return /<td>delivered<\/td>/.test(page.body) ? page : undefined
+      })
+      expect(delivered.statusCode).toBe(200)
+      expect(delivered.body).toContain('verification.completed')
+      expect(delivered.body).toContain(verificationId)
+      expect(delivered.body).toContain('<td>200</td>')
+      // Status, attempts and codes only: nothing of the payload (the external id is in it).
+      expect(delivered.body).not.toContain('order-42')
+      const deliveryIds = [
+        ...delivered.body.matchAll(/webhooks\/deliveries\/(del_[A-Za-z0-9_-]+)\/resend/g),
+      ]
+      expect(deliveryIds.length).toBeGreaterThan(0)
+      const rows = await t.deps.store.db
+        .selectFrom('webhookDeliveries')
+        .select(['id', 'eventType'])
+        .where('endpointId', '=', endpointId)
+        .where('verificationId', '=', verificationId)
+        .execute()
+      const completed = rows.find((r) => r.eventType === 'verification.completed')!
+
+      const before = receiver.at('/console-hooks').length
+      const resent = await post(
+        app,
+        developer,
+        `/console/webhooks/deliveries/${completed.id}/resend`,
+        {
+          mode: 'test',
+        },
+      )
+      expect(resent.statusCode, resent.body).toBe(303)
+      expect(resent.headers.location).toBe(`/console/webhooks/${endpointId}?resent=1`)
+      const again = await eventually(async () =>
+        receiver
+          .at('/console-hooks')
+          .slice(before)
+          .find((r) => r.headers['webhook-id'] === first.headers['webhook-id']),
+      )
+      expect(again.body).toContain(verificationId)
+      const wrongMode = await post(
+        app,
+        developer,
+        `/console/webhooks/deliveries/${completed.id}/resend`,
+        {
+          mode: 'live',
+        },
+      )
+      expect(wrongMode.statusCode).toBe(404)
+      const noMode = await post(
+        app,
+        developer,
+        `/console/webhooks/deliveries/${completed.id}/resend`,
+        {},
+      )
+      expect(noMode.statusCode).toBe(400)
+
+      const tested = await post(app, developer, `/console/webhooks/${endpointId}/test`, {
+        type: 'verification.expired',
+      })
+      expect(tested.statusCode, tested.body).toBe(200)
+      expect(tested.body).toContain('The receiver accepted the test event.')
+      const example = await eventually(async () =>
+        receiver.at('/console-hooks').find((r) => r.body.includes('"verification.expired"')),
+      )
+      expect(JSON.parse(example.body)).toMatchObject({ mode: 'test', data: { test: true } })
+      expect(
+        (await post(app, developer, `/console/webhooks/${endpointId}/test`, { type: 'bogus' }))
+          .statusCode,
+      ).toBe(400)
+
+      const reviewer = await signIn(app, { email: a.reviewer, password: PASSWORD })
+      expect(
+        (await post(app, reviewer, `/console/webhooks/${endpointId}/test`, {})).statusCode,
+      ).toBe(403)
+      expect(
+        (
+          await post(app, reviewer, `/console/webhooks/deliveries/${completed.id}/resend`, {
+            mode: 'test',
+          })
+        ).statusCode,
+      ).toBe(403)
+    } finally {
+      await worker.stop()
+      await receiver.close()
+    }
   })
 
   it('signs out everywhere: every session of the user ends', async () => {
