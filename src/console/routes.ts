@@ -32,6 +32,7 @@ import { accountRoutes } from './account-routes.ts'
 import { operatorRoutes } from './operator-routes.ts'
 import { keyRoutes } from './key-routes.ts'
 import { webhookRoutes } from './webhook-routes.ts'
+import { checkListedRoute } from './route-list.ts'
 
 export { CONSOLE_CSP }
 
@@ -47,6 +48,7 @@ export async function consoleRoutes(app: FastifyInstance): Promise<void> {
   const cssHash = createHash('sha256').update(css).digest('base64url').slice(0, 12)
   const stylesheet = `/console/static/console.css?v=${cssHash}`
 
+  app.addHook('onRoute', (route) => checkListedRoute(route.method, route.url))
   app.removeAllContentTypeParsers()
   app.addContentTypeParser(
     'application/x-www-form-urlencoded',
