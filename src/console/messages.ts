@@ -159,6 +159,7 @@ export const consoleEn = {
   'webhooks.resend': 'Resend',
   'webhooks.none': 'No endpoints. Add one with the API (POST /webhooks/endpoints).',
   'webhooks.resent': 'The delivery is queued again.',
+  'webhooks.actions': 'Actions',
   'webhooks.endpoint_title': 'Webhook endpoint',
   'webhooks.disabled_reason': 'Why it is disabled',
   'webhooks.last_attempt': 'Last attempt',
@@ -382,6 +383,7 @@ export const consoleFr: ConsoleMessages = {
   'webhooks.none':
     'Aucun point de terminaison. Ajoutez-en un par l’API (POST /webhooks/endpoints).',
   'webhooks.resent': 'L’envoi est de nouveau en file d’attente.',
+  'webhooks.actions': 'Actions',
   'webhooks.endpoint_title': 'Point de terminaison webhook',
   'webhooks.disabled_reason': 'Raison de la désactivation',
   'webhooks.last_attempt': 'Dernière tentative',

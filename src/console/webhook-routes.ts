@@ -39,7 +39,7 @@ export async function webhookRoutes(
         t('webhooks.status_code'),
         t('webhooks.last_attempt'),
         t('list.created'),
-        '',
+        t('webhooks.actions'),
       ],
       rows.map((d) => [
         `<code>${h(d.eventType)}</code>`,
