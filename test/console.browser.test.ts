@@ -45,6 +45,8 @@ describe.skipIf(!haveChromium)('console in a browser', () => {
   const received: Received[] = []
   let verificationId = ''
   const reviewer = `reviewer-${Math.random().toString(36).slice(2)}@example.test`
+  const developer = `developer-${Math.random().toString(36).slice(2)}@example.test`
+  let endpointId = ''
 
   beforeAll(async () => {
     receiver = http.createServer((req, res) => {
@@ -76,6 +78,7 @@ describe.skipIf(!haveChromium)('console in a browser', () => {
       payload: { url: `http://127.0.0.1:${receiverAddress.port}/hooks` },
     })
     expect(endpoint.statusCode, endpoint.body).toBe(201)
+    endpointId = endpoint.json<{ id: string }>().id
     const created = await t.app.inject({
       method: 'POST',
       url: `/admin/tenants/${tenant.id}/console-users`,
@@ -83,6 +86,13 @@ describe.skipIf(!haveChromium)('console in a browser', () => {
       payload: { email: reviewer, role: 'reviewer', password: PASSWORD },
     })
     expect(created.statusCode, created.body).toBe(201)
+    const dev = await t.app.inject({
+      method: 'POST',
+      url: `/admin/tenants/${tenant.id}/console-users`,
+      headers: admin,
+      payload: { email: developer, role: 'developer', password: PASSWORD },
+    })
+    expect(dev.statusCode, dev.body).toBe(201)
     // A test verification whose mock behaviour sends it to review once its image is in.
     const started = await t.app.inject({
       method: 'POST',
@@ -184,6 +194,42 @@ describe.skipIf(!haveChromium)('console in a browser', () => {
     // French, and still axe-clean.
     await page.goto(`${loom}/console/verifications?lang=fr`)
     await expect(page.locator('h1').textContent()).resolves.toBe('Vérifications')
+    expect(await axeViolations(page)).toEqual([])
+    await context.close()
+  }, 120_000)
+  it('a developer creates a key, sees its secret once, revokes it, and opens an endpoint’s log', async () => {
+    const context = await browser.newContext({ bypassCSP: true, locale: 'en-GB' })
+    const page = await context.newPage()
+    await page.goto(`${loom}/console/sign-in`)
+    await page.getByLabel('Email').fill(developer)
+    await page.getByLabel('Password').fill(PASSWORD)
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click()
+    await page.waitForURL(`${loom}/console/verifications`)
+
+    await page.getByRole('link', { name: 'API keys' }).click()
+    await page.waitForURL(`${loom}/console/keys`)
+    expect(await axeViolations(page)).toEqual([])
+    await page.getByLabel('Mode').selectOption('test')
+    await page.getByLabel('Name').fill('browser')
+    await page.getByRole('button', { name: 'Create key' }).click()
+    const secret = await page.locator('code.secret').textContent()
+    expect(secret).toMatch(/^loom_test_[A-Za-z0-9_-]{43}$/)
+    expect(await axeViolations(page)).toEqual([])
+    await page.goto(`${loom}/console/keys`)
+    expect(await page.content()).not.toContain(secret ?? 'none')
+
+    const row = page.getByRole('row').filter({ hasText: 'browser' })
+    await row.getByRole('link', { name: 'Revoke' }).click()
+    await page.waitForURL(/\/console\/keys\/key_[^/]+\/revoke$/)
+    expect(await axeViolations(page)).toEqual([])
+    await page.getByRole('button', { name: 'Revoke this key' }).click()
+    await page.waitForURL(/revoked=1/)
+    await expect(page.getByRole('status').textContent()).resolves.toContain('The key is revoked.')
+
+    await page.goto(`${loom}/console/webhooks`)
+    expect(await axeViolations(page)).toEqual([])
+    await page.goto(`${loom}/console/webhooks/${endpointId}?lang=fr`)
+    await expect(page.locator('h1').textContent()).resolves.toBe('Point de terminaison webhook')
     expect(await axeViolations(page)).toEqual([])
     await context.close()
   }, 120_000)

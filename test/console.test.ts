@@ -1,135 +1,21 @@
 // The console over HTTP on SQLite and PostgreSQL: sign-in (users and operator), sessions and
-// CSRF, roles (a viewer sees no personal data), the review decision, and tenant isolation checked
-// for every console route with another tenant's session.
+// CSRF, roles (a viewer sees no personal data), the review decision and invitations.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { FastifyInstance } from 'fastify'
-import {
-  TEST_ADMIN_KEY,
-  admin,
-  createKey,
-  createTenant,
-  dialects,
-  startTestApp,
-} from './helpers.ts'
+import { TEST_ADMIN_KEY, dialects, startTestApp } from './helpers.ts'
 import type { TestApp } from './helpers.ts'
-
-const PASSWORD = 'correct horse battery staple'
-
-interface Session {
-  cookie: string
-  csrf: string
-}
-
-async function createUser(
-  app: FastifyInstance,
-  tenantId: string,
-  role: string,
-  email = `${role}-${Math.random().toString(36).slice(2)}@example.test`,
-): Promise<string> {
-  const res = await app.inject({
-    method: 'POST',
-    url: `/admin/tenants/${tenantId}/console-users`,
-    headers: admin,
-    payload: { email, role, password: PASSWORD },
-  })
-  expect(res.statusCode, res.body).toBe(201)
-  return email
-}
-
-/** The sign-in form's token and cookie. */
-async function signInForm(app: FastifyInstance): Promise<{ form: string; cookie: string }> {
-  const page = await app.inject({ method: 'GET', url: '/console/sign-in' })
-  expect(page.statusCode).toBe(200)
-  const form = /name="_form" value="([^"]+)"/.exec(page.body)?.[1] ?? ''
-  const cookie = String(page.headers['set-cookie']).split(';')[0] ?? ''
-  return { form, cookie }
-}
-
-async function signIn(
-  app: FastifyInstance,
-  fields: Record<string, string>,
-  url = '/console/sign-in',
-): Promise<Session> {
-  const { form, cookie } = await signInForm(app)
-  const res = await app.inject({
-    method: 'POST',
-    url,
-    headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
-    payload: new URLSearchParams({ _form: form, ...fields }).toString(),
-  })
-  expect(res.statusCode, res.body).toBe(303)
-  const session = String(res.headers['set-cookie']).split(';')[0] ?? ''
-  const page = await app.inject({
-    method: 'GET',
-    url: '/console/account',
-    headers: { cookie: session },
-  })
-  const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)?.[1] ?? ''
-  return { cookie: session, csrf }
-}
-
-function post(app: FastifyInstance, s: Session, url: string, fields: Record<string, string>) {
-  return app.inject({
-    method: 'POST',
-    url,
-    headers: { cookie: s.cookie, 'content-type': 'application/x-www-form-urlencoded' },
-    payload: new URLSearchParams({ _csrf: s.csrf, ...fields }).toString(),
-  })
-}
-
-/** A test-mode verification decided `review` by its mock behaviour. */
-async function reviewVerification(app: FastifyInstance, testKey: string): Promise<string> {
-  const started = await app.inject({
-    method: 'POST',
-    url: '/verify/start',
-    headers: { 'x-tenant-api-key': testKey },
-    payload: { mockBehavior: 'review', externalId: 'order-42' },
-  })
-  expect(started.statusCode, started.body).toBe(200)
-  const id = started.json<{ verificationId: string }>().verificationId
-  const done = await app.inject({
-    method: 'POST',
-    url: '/verify/complete',
-    headers: { 'x-tenant-api-key': testKey },
-    payload: { verificationId: id },
-  })
-  expect(done.statusCode, done.body).toBe(200)
-  return id
-}
+import { PASSWORD, post, seedTenants, signIn, signInForm } from './console-session.ts'
 
 describe.each(dialects())('console on %s', (dialect) => {
   let t: TestApp
   let app: FastifyInstance
-  const a = { id: '', testKey: '', verificationId: '', owner: '', reviewer: '', viewer: '' }
-  const b = { id: '', testKey: '', verificationId: '', owner: '' }
+  let a: Awaited<ReturnType<typeof seedTenants>>['a']
+  let b: Awaited<ReturnType<typeof seedTenants>>['b']
 
   beforeAll(async () => {
     t = await startTestApp(dialect)
     app = t.app
-    for (const x of [a, b]) {
-      const tenant = await createTenant(app)
-      x.id = tenant.id
-      x.testKey = (await createKey(app, tenant.id, 'test')).key
-      x.verificationId = await reviewVerification(app, x.testKey)
-      x.owner = await createUser(app, tenant.id, 'owner')
-    }
-    a.reviewer = await createUser(app, a.id, 'reviewer')
-    a.viewer = await createUser(app, a.id, 'viewer')
-    // The document fields Loom would have read, sealed as the engine's processing seals them.
-    const person = {
-      person: { lastName: 'ERIKSSON', firstName: 'ANNA', dateOfBirth: '1990-01-02' },
-      document: { number: 'L898902C3', issuer: 'UTO', expiryDate: '2030-01-01' },
-      documentType: 'passport',
-      source: 'mrz',
-      checks: [{ name: 'face_match', outcome: 'review', detail: 'similarity 0.41' }],
-    }
-    await t.deps.store.db
-      .updateTable('verifications')
-      .set({
-        personSealed: t.deps.sealer.seal(JSON.stringify(person), `person:${a.verificationId}`),
-      })
-      .where('id', '=', a.verificationId)
-      .execute()
+    ;({ a, b } = await seedTenants(t))
   }, 60_000)
   afterAll(async () => t?.close())
 
@@ -282,55 +168,6 @@ describe.each(dialects())('console on %s', (dialect) => {
       },
     )
     expect(res.statusCode).toBe(403)
-  })
-
-  it('reaches nothing of another tenant, on every console route', async () => {
-    const owner = await signIn(app, { email: a.owner, password: PASSWORD })
-    const other = b.verificationId
-    const image = 'img_00000000000000000000'
-    const routes: { method: 'GET' | 'POST'; url: string; fields?: Record<string, string> }[] = [
-      { method: 'GET', url: `/console/verifications/${other}` },
-      { method: 'GET', url: `/console/verifications/${other}/images/${image}` },
-      {
-        method: 'POST',
-        url: `/console/verifications/${other}/decision`,
-        fields: { status: 'approved', reason: 'manual_check_passed' },
-      },
-    ]
-    for (const r of routes) {
-      const res =
-        r.method === 'GET'
-          ? await app.inject({ method: 'GET', url: r.url, headers: { cookie: owner.cookie } })
-          : await post(app, owner, r.url, r.fields ?? {})
-      expect(res.statusCode, `${r.method} ${r.url}`).toBe(404)
-      expect(res.body).not.toContain('order-42')
-    }
-    // Pages that list things show only the signed-in tenant's.
-    for (const url of [
-      '/console/verifications',
-      '/console/review',
-      '/console/verifications?externalId=order-42',
-      '/console/keys',
-      '/console/webhooks',
-      '/console/workflows',
-      '/console/usage',
-      '/console/users',
-      '/console/branding',
-      '/console/account',
-    ]) {
-      const res = await app.inject({ method: 'GET', url, headers: { cookie: owner.cookie } })
-      expect(res.statusCode, url).toBe(200)
-      expect(res.body, url).not.toContain(b.verificationId)
-      expect(res.body, url).not.toContain(b.owner)
-      expect(res.body, url).not.toContain(b.id)
-    }
-    // B's verification is still waiting, untouched.
-    const still = await app.inject({
-      method: 'GET',
-      url: `/verify/status?verificationId=${b.verificationId}`,
-      headers: { 'x-tenant-api-key': b.testKey },
-    })
-    expect(still.json<{ status: string }>().status).toBe('review')
   })
 
   it('records a reviewer’s approval through the decision service, with method manual_review', async () => {

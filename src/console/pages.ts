@@ -47,8 +47,8 @@ function navigation(frame: PageFrame, t: T): string {
     const role = p.user.role
     items.push(link('/console/verifications', 'nav.verifications'))
     items.push(link('/console/review', 'nav.review'))
+    items.push(link('/console/keys', 'nav.keys'))
     if (may(role, 'developers')) {
-      items.push(link('/console/keys', 'nav.keys'))
       items.push(link('/console/webhooks', 'nav.webhooks'))
       items.push(link('/console/workflows', 'nav.workflows'))
       items.push(link('/console/branding', 'nav.branding'))

@@ -204,6 +204,31 @@ export async function revokeApiKey(
   return row ? toApiKey(row) : null
 }
 
+/**
+ * Replaces one of a tenant's active keys: a new key of the same mode and name (the clear key is
+ * returned once), then the old one revoked. Null when the tenant has no such active key. The new
+ * key exists before the old one stops, so a failure between the two never leaves none.
+ */
+export async function rollApiKey(
+  db: Db,
+  tenantId: string,
+  keyId: string,
+  now: Date,
+): Promise<{ apiKey: ApiKey; key: string; replaced: ApiKey } | null> {
+  const old = await db
+    .selectFrom('apiKeys')
+    .selectAll()
+    .where('tenantId', '=', tenantId)
+    .where('id', '=', keyId)
+    .where('revokedAt', 'is', null)
+    .executeTakeFirst()
+  if (!old) return null
+  const created = await createApiKey(db, tenantId, toApiKey(old).mode, old.name, now)
+  const replaced = await revokeApiKey(db, tenantId, keyId, now)
+  if (replaced === null) throw new Error('rolled key vanished')
+  return { ...created, replaced }
+}
+
 /** Finds a key by id across tenants (CLI use). */
 export async function getApiKeyById(db: Db, keyId: string): Promise<ApiKey | null> {
   const row = await db.selectFrom('apiKeys').selectAll().where('id', '=', keyId).executeTakeFirst()

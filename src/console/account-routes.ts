@@ -1,0 +1,118 @@
+// A user's own account (TOTP, sign-out everywhere) and the owners' users page: invite a user
+// with a role; the invitation link is shown once.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import {
+  CONSOLE_ROLES,
+  ConsoleInputError,
+  consoleUsers,
+  createConsoleUser,
+  enableTotp,
+  newTotpSecret,
+} from './accounts.ts'
+import { csrfField, h, input, notice, select, table, translator } from './pages.ts'
+import { formOf, languageOf } from './http.ts'
+import type { ConsolePluginOptions, UserPrincipal } from './http.ts'
+
+export async function accountRoutes(
+  app: FastifyInstance,
+  opts: ConsolePluginOptions,
+): Promise<void> {
+  const { deps, send, userOf } = opts.console
+  app.get('/users', async (req, reply) => {
+    const p = userOf(req, 'users')
+    return usersPage(req, reply, p, null)
+  })
+
+  async function usersPage(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    p: UserPrincipal,
+    message: string | null,
+    status = 200,
+  ) {
+    const t = translator(languageOf(req))
+    const users = await consoleUsers(deps, p.tenant.id)
+    const list = table(
+      t('users.title'),
+      [t('users.email'), t('users.role'), t('users.status')],
+      users.map((u) => [
+        h(u.email),
+        h(t(`role.${u.role}`)),
+        h(u.passwordHash === null ? t('users.invited') : t('users.active')),
+      ]),
+    )
+    const form = `<h2>${h(t('users.invite'))}</h2><form method="post" action="/console/users" class="stack">${csrfField(p)}
+${input('email', t('users.email'), { type: 'email', required: true })}
+${select(
+  'role',
+  t('users.role'),
+  CONSOLE_ROLES.map((r): [string, string] => [r, t(`role.${r}`)]),
+  'viewer',
+)}
+<button type="submit">${h(t('users.invite'))}</button></form>`
+    return send(req, reply, t('users.title'), `${message ?? ''}${list}${form}`, status)
+  }
+
+  app.post('/users', async (req, reply) => {
+    const p = userOf(req, 'users')
+    const t = translator(languageOf(req))
+    const form = formOf(req)
+    try {
+      const created = await createConsoleUser(deps, {
+        tenantId: p.tenant.id,
+        email: form.email ?? '',
+        role: form.role ?? '',
+      })
+      const link = `${deps.config.publicUrl}/console/invite/${created.inviteToken ?? ''}`
+      return await usersPage(
+        req,
+        reply,
+        p,
+        `<div role="status" class="notice"><p>${h(t('users.invite_link', { email: created.user.email }))}</p><p><code>${h(link)}</code></p></div>`,
+        201,
+      )
+    } catch (err) {
+      if (err instanceof ConsoleInputError)
+        return usersPage(req, reply, p, notice(t(`error.${err.code}`), 'alert'), 400)
+      throw err
+    }
+  })
+
+  app.get('/account', async (req, reply) => {
+    const p = userOf(req)
+    return accountPage(req, reply, p, null, newTotpSecret())
+  })
+
+  function accountPage(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    p: UserPrincipal,
+    message: string | null,
+    secret: string,
+    status = 200,
+  ) {
+    const t = translator(languageOf(req))
+    const totp =
+      p.user.totpSecretSealed !== null
+        ? `<p>${h(t('account.totp_on'))}</p>`
+        : `<p>${h(t('account.totp_secret'))}</p><p><code>${h(secret)}</code></p>
+<form method="post" action="/console/account/totp" class="stack">${csrfField(p)}<input type="hidden" name="secret" value="${h(secret)}">
+${input('code', t('account.totp_code'), { autocomplete: 'one-time-code', required: true })}
+<button type="submit">${h(t('account.totp_enable'))}</button></form>`
+    const body = `${message ?? ''}<p>${h(t('account.signed_in_as', { email: p.user.email, role: t(`role.${p.user.role}`), tenant: p.tenant.name }))}</p>
+<h2>${h(t('account.totp'))}</h2>${totp}
+<h2>${h(t('signout.everywhere'))}</h2><p>${h(t('signout.everywhere_lead'))}</p>
+<form method="post" action="/console/sign-out-everywhere">${csrfField(p)}<button type="submit">${h(t('signout.everywhere'))}</button></form>`
+    return send(req, reply, t('account.title'), body, status)
+  }
+
+  app.post('/account/totp', async (req, reply) => {
+    const p = userOf(req)
+    const t = translator(languageOf(req))
+    const form = formOf(req)
+    const secret = form.secret ?? ''
+    if (!(await enableTotp(deps, p.user, secret, form.code ?? '')))
+      return accountPage(req, reply, p, notice(t('account.totp_bad'), 'alert'), secret, 400)
+    return reply.redirect('/console/account', 303)
+  })
+}

@@ -1,0 +1,239 @@
+// The console's API keys and webhook pages over HTTP: keys created, rolled and revoked (checked
+// against the native API), read-only roles, and an endpoint's log, test event and resend against
+// a real local receiver.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { FastifyInstance } from 'fastify'
+import { admin, dialects, eventually, startTestApp, startWebhookReceiver } from './helpers.ts'
+import { startWorker } from '../src/jobs/worker.ts'
+import type { TestApp } from './helpers.ts'
+import { PASSWORD, post, reviewVerification, seedTenants, signIn } from './console-session.ts'
+
+describe.each(dialects())('console developer pages on %s', (dialect) => {
+  let t: TestApp
+  let app: FastifyInstance
+  let a: Awaited<ReturnType<typeof seedTenants>>['a']
+
+  beforeAll(async () => {
+    t = await startTestApp(dialect)
+    app = t.app
+    ;({ a } = await seedTenants(t))
+  }, 60_000)
+  afterAll(async () => t?.close())
+
+  it('creates, rolls and revokes API keys: each secret shown once, and the native API agrees', async () => {
+    const developer = await signIn(app, { email: a.developer, password: PASSWORD })
+    const native = (key: string) =>
+      app.inject({
+        method: 'GET',
+        url: '/webhooks/endpoints',
+        headers: { 'x-tenant-api-key': key },
+      })
+    const keyIdOf = async (secret: string) => {
+      const res = await app.inject({
+        method: 'GET',
+        url: `/admin/tenants/${a.id}/keys`,
+        headers: admin,
+      })
+      const found = res
+        .json<{ id: string; prefix: string }[]>()
+        .find((k) => k.prefix === secret.slice(0, 14))
+      expect(found).toBeDefined()
+      return found!.id
+    }
+    const created = await post(app, developer, '/console/keys', { mode: 'test', name: 'checkout' })
+    expect(created.statusCode, created.body).toBe(201)
+    const secret = /loom_test_[A-Za-z0-9_-]{43}/.exec(created.body)?.[0] ?? ''
+    expect(secret).not.toBe('')
+    expect((await native(secret)).statusCode).toBe(200)
+    const live = await post(app, developer, '/console/keys', { mode: 'live' })
+    expect(live.statusCode).toBe(201)
+    expect(live.body).toMatch(/loom_live_[A-Za-z0-9_-]{43}/)
+    // Shown once: the list never shows it again, only its prefix.
+    const list = await app.inject({
+      method: 'GET',
+      url: '/console/keys',
+      headers: { cookie: developer.cookie },
+    })
+    expect(list.body).toContain(secret.slice(0, 14))
+    expect(list.body).not.toContain(secret)
+    expect((await post(app, developer, '/console/keys', { mode: 'gold' })).statusCode).toBe(400)
+
+    const id = await keyIdOf(secret)
+    const rolled = await post(app, developer, `/console/keys/${id}/roll`, {})
+    expect(rolled.statusCode, rolled.body).toBe(201)
+    const next = /loom_test_[A-Za-z0-9_-]{43}/.exec(rolled.body)?.[0] ?? ''
+    expect(next).not.toBe('')
+    expect(next).not.toBe(secret)
+    expect((await native(secret)).statusCode).toBe(401)
+    expect((await native(next)).statusCode).toBe(200)
+    expect((await post(app, developer, `/console/keys/${id}/roll`, {})).statusCode).toBe(404)
+
+    const nextId = await keyIdOf(next)
+    const confirm = await app.inject({
+      method: 'GET',
+      url: `/console/keys/${nextId}/revoke`,
+      headers: { cookie: developer.cookie },
+    })
+    expect(confirm.statusCode).toBe(200)
+    expect(confirm.body).toContain(`action="/console/keys/${nextId}/revoke"`)
+    const revoked = await post(app, developer, `/console/keys/${nextId}/revoke`, {})
+    expect(revoked.statusCode).toBe(303)
+    expect((await native(next)).statusCode).toBe(401)
+    expect((await post(app, developer, `/console/keys/${nextId}/revoke`, {})).statusCode).toBe(404)
+  })
+
+  it('shows reviewers and viewers the keys without forms, and refuses their key forms with a 403', async () => {
+    const owner = await signIn(app, { email: a.owner, password: PASSWORD })
+    const created = await post(app, owner, '/console/keys', { mode: 'test', name: 'kept' })
+    const secret = /loom_test_[A-Za-z0-9_-]{43}/.exec(created.body)?.[0] ?? ''
+    const keys = await app.inject({
+      method: 'GET',
+      url: `/admin/tenants/${a.id}/keys`,
+      headers: admin,
+    })
+    const id = keys
+      .json<{ id: string; prefix: string }[]>()
+      .find((k) => k.prefix === secret.slice(0, 14))!.id
+    for (const email of [a.reviewer, a.viewer]) {
+      const s = await signIn(app, { email, password: PASSWORD })
+      const page = await app.inject({
+        method: 'GET',
+        url: '/console/keys',
+        headers: { cookie: s.cookie },
+      })
+      expect(page.statusCode).toBe(200)
+      expect(page.body).toContain(secret.slice(0, 14))
+      expect(page.body).not.toContain('action="/console/keys')
+      expect((await post(app, s, '/console/keys', { mode: 'live' })).statusCode).toBe(403)
+      expect((await post(app, s, `/console/keys/${id}/roll`, {})).statusCode).toBe(403)
+      expect((await post(app, s, `/console/keys/${id}/revoke`, {})).statusCode).toBe(403)
+      const confirm = await app.inject({
+        method: 'GET',
+        url: `/console/keys/${id}/revoke`,
+        headers: { cookie: s.cookie },
+      })
+      expect(confirm.statusCode).toBe(403)
+    }
+    const still = await app.inject({
+      method: 'GET',
+      url: '/webhooks/endpoints',
+      headers: { 'x-tenant-api-key': secret },
+    })
+    expect(still.statusCode).toBe(200)
+  })
+
+  it('shows an endpoint’s delivery log, sends a test event and resends a delivery to a real receiver', async () => {
+    const receiver = await startWebhookReceiver()
+    const worker = startWorker(t.deps, { maintenance: false })
+    try {
+      const endpoint = await app.inject({
+        method: 'POST',
+        url: '/webhooks/endpoints',
+        headers: { 'x-tenant-api-key': a.testKey },
+        payload: { url: `${receiver.url}/console-hooks` },
+      })
+      expect(endpoint.statusCode, endpoint.body).toBe(201)
+      const endpointId = endpoint.json<{ id: string }>().id
+      const verificationId = await reviewVerification(app, a.testKey)
+      const first = await eventually(async () =>
+        receiver
+          .at('/console-hooks')
+          .find(
+            (r) => r.body.includes(verificationId) && r.body.includes('"verification.completed"'),
+          ),
+      )
+      const developer = await signIn(app, { email: a.developer, password: PASSWORD })
+      const pageOf = () =>
+        app.inject({
+          method: 'GET',
+          url: `/console/webhooks/${endpointId}`,
+          headers: { cookie: developer.cookie },
+        })
+      const delivered = await eventually(async () => {
+        const page = await pageOf()
+        return /<td>delivered<\/td>/.test(page.body) ? page : undefined
+      })
+      expect(delivered.statusCode).toBe(200)
+      expect(delivered.body).toContain('verification.completed')
+      expect(delivered.body).toContain(verificationId)
+      expect(delivered.body).toContain('<td>200</td>')
+      // Status, attempts and codes only: nothing of the payload (the external id is in it).
+      expect(delivered.body).not.toContain('order-42')
+      const deliveryIds = [
+        ...delivered.body.matchAll(/webhooks\/deliveries\/(del_[A-Za-z0-9_-]+)\/resend/g),
+      ]
+      expect(deliveryIds.length).toBeGreaterThan(0)
+      const rows = await t.deps.store.db
+        .selectFrom('webhookDeliveries')
+        .select(['id', 'eventType'])
+        .where('endpointId', '=', endpointId)
+        .where('verificationId', '=', verificationId)
+        .execute()
+      const completed = rows.find((r) => r.eventType === 'verification.completed')!
+
+      const before = receiver.at('/console-hooks').length
+      const resent = await post(
+        app,
+        developer,
+        `/console/webhooks/deliveries/${completed.id}/resend`,
+        {
+          mode: 'test',
+        },
+      )
+      expect(resent.statusCode, resent.body).toBe(303)
+      expect(resent.headers.location).toBe(`/console/webhooks/${endpointId}?resent=1`)
+      const again = await eventually(async () =>
+        receiver
+          .at('/console-hooks')
+          .slice(before)
+          .find((r) => r.headers['webhook-id'] === first.headers['webhook-id']),
+      )
+      expect(again.body).toContain(verificationId)
+      const wrongMode = await post(
+        app,
+        developer,
+        `/console/webhooks/deliveries/${completed.id}/resend`,
+        {
+          mode: 'live',
+        },
+      )
+      expect(wrongMode.statusCode).toBe(404)
+      const noMode = await post(
+        app,
+        developer,
+        `/console/webhooks/deliveries/${completed.id}/resend`,
+        {},
+      )
+      expect(noMode.statusCode).toBe(400)
+
+      const tested = await post(app, developer, `/console/webhooks/${endpointId}/test`, {
+        type: 'verification.expired',
+      })
+      expect(tested.statusCode, tested.body).toBe(200)
+      expect(tested.body).toContain('The receiver accepted the test event.')
+      const example = await eventually(async () =>
+        receiver.at('/console-hooks').find((r) => r.body.includes('"verification.expired"')),
+      )
+      expect(JSON.parse(example.body)).toMatchObject({ mode: 'test', data: { test: true } })
+      expect(
+        (await post(app, developer, `/console/webhooks/${endpointId}/test`, { type: 'bogus' }))
+          .statusCode,
+      ).toBe(400)
+
+      const reviewer = await signIn(app, { email: a.reviewer, password: PASSWORD })
+      expect(
+        (await post(app, reviewer, `/console/webhooks/${endpointId}/test`, {})).statusCode,
+      ).toBe(403)
+      expect(
+        (
+          await post(app, reviewer, `/console/webhooks/deliveries/${completed.id}/resend`, {
+            mode: 'test',
+          })
+        ).statusCode,
+      ).toBe(403)
+    } finally {
+      await worker.stop()
+      await receiver.close()
+    }
+  })
+})
