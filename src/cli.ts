@@ -22,7 +22,7 @@ import {
 import { startWorker } from './jobs/worker.ts'
 import { Sealer, loadEncryptionKey } from './store/sealer.ts'
 import { ensureSigningKey, rotateSigningKey } from './store/signing-keys.ts'
-import { DEFAULT_TOKEN_TTL_SECONDS } from './domain/tokens.ts'
+import { DEFAULT_TOKEN_TTL_SECONDS } from './domain/age-tokens.ts'
 
 class UsageError extends Error {}
 

@@ -29,7 +29,7 @@ import type {
   SurfaceName,
   VerificationType,
 } from '../domain/verification.ts'
-import { DEFAULT_TOKEN_TTL_SECONDS } from '../domain/tokens.ts'
+import { DEFAULT_TOKEN_TTL_SECONDS } from '../domain/age-tokens.ts'
 import {
   findExpired,
   getVerification,
