@@ -27,7 +27,7 @@ import type { TenantAuthenticator } from './auth.ts'
 import { presentedApiKey } from './auth.ts'
 import { clientAddress } from './client-address.ts'
 import type { TrustFunction } from './client-address.ts'
-import { parseJsonText } from './hot-path.ts'
+import { parseJsonText } from './json-body.ts'
 import { renderError, statusFor } from './surfaces.ts'
 import {
   DATABASE_OUTAGE,
