@@ -43,8 +43,7 @@ should get. Kinds: ${SAMPLE_KINDS.join(', ')} (all by default).
   expired     an expired passport: rejected (document_expired)
   unreadable  a blurred, small photo of a passport: nothing to read
 Use them with a test key (live mode refuses documents it knows for specimens unless
-LOOM_ACCEPT_SPECIMENS=true, for staging). The licence barcode needs bwip-js, a development
-dependency; an install without it (npm ci --omit=dev) writes every other kind.`)
+LOOM_ACCEPT_SPECIMENS=true, for staging).`)
     return 0
   }
   const asOf = values['as-of'] ?? new Date().toISOString().slice(0, 10)

@@ -381,10 +381,11 @@ export async function renderPdf417(payload: string): Promise<Buffer> {
 export class MissingBarcodeWriterError extends Error {}
 
 /**
- * bwip-js draws the PDF417 of specimen licences. It is a development dependency (13 MB, only
- * ever used to draw samples: Loom reads barcodes with zxing-wasm), so it is loaded here, on
- * first use, and a production install (`npm ci --omit=dev`) that lacks it still serves, and
- * still draws every specimen without a barcode.
+ * bwip-js draws the PDF417 of specimen licences (13 MB, only ever used to draw samples: Loom reads
+ * barcodes with zxing-wasm), so it is loaded here, on first use, not by every process that imports
+ * this module. It is a dependency like any other, since `loom specimen` is a product command; an
+ * install that lacks it all the same gets one clear line instead of a stack, and every specimen
+ * without a barcode is still drawn.
  */
 async function loadBarcodeWriter(): Promise<typeof BwipJs> {
   try {
@@ -393,7 +394,7 @@ async function loadBarcodeWriter(): Promise<typeof BwipJs> {
     const code = (e as { code?: unknown }).code
     if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') throw e
     throw new MissingBarcodeWriterError(
-      'drawing a licence barcode needs bwip-js, a development dependency of Loom that this install left out (npm ci --omit=dev); run `npm install bwip-js` (or a full `npm ci`) to add it',
+      'drawing a licence barcode needs bwip-js, a dependency of Loom missing from this install; reinstall its dependencies (`npm ci --omit=dev`) to add it',
     )
   }
 }
