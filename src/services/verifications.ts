@@ -31,11 +31,11 @@ import type {
 } from '../domain/verification.ts'
 import { DEFAULT_TOKEN_TTL_SECONDS } from '../domain/age-tokens.ts'
 import {
-  findExpired,
   getVerification,
   insertVerification,
   transitionVerification,
 } from '../store/verifications.ts'
+import { findExpired } from '../store/verification-lifetimes.ts'
 import type { Verification } from '../store/verifications.ts'
 
 export type { Verification } from '../store/verifications.ts'
