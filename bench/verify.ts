@@ -2,7 +2,7 @@
 // /tokens/validate measured at the same time (issue 8: p95 ≤ 1 s for age_only at concurrency 2).
 import { benchTenant, mintTokens, startLoom, table } from './lib.ts'
 import { generateMrzSpecimen } from '../src/specimen/index.ts'
-import { generateLicenceImage } from '../src/specimen/licence.ts'
+import { generateLicenceImage } from '../src/specimen/licence-image.ts'
 
 async function documents(count: number): Promise<string[]> {
   const asOf = new Date().toISOString().slice(0, 10)

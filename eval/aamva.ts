@@ -12,10 +12,9 @@ import {
   ALL_DAMAGES,
   damagePayload,
   generateLicence,
-  generateLicenceImage,
-  type LicenceCamera,
   type LicenceTruth,
 } from '../src/specimen/licence.ts'
+import { generateLicenceImage, type LicenceCamera } from '../src/specimen/licence-image.ts'
 import { createRng } from '../src/specimen/identity.ts'
 
 const AS_OF = '2026-06-01'

@@ -39,7 +39,7 @@ export interface Config {
   authMaxFailures: number
   /** Per-tenant rate limits on (default); off only behind a gateway that limits instead. */
   rateLimitsEnabled: boolean
-  /** POST /tokens/validate answered off node:http when it can be (api/token-lane.ts). */
+  /** POST /tokens/validate answered off node:http when it can be (api/age-token-lane.ts). */
   tokenFastPath: boolean
   /** Worker threads reading documents. */
   engineThreads: number

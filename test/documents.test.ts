@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { TestClock, createTenant, dialects, errorCode, startTestApp } from './helpers.ts'
 import type { TestApp } from './helpers.ts'
 import { idCardBack, passport, today } from './specimens.ts'
-import { generateLicenceImage } from '../src/specimen/licence.ts'
+import { generateLicenceImage } from '../src/specimen/licence-image.ts'
 import { ageOn } from '../src/engine/types.ts'
 import { purgeExpiredData } from '../src/services/retention.ts'
 

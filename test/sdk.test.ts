@@ -16,7 +16,7 @@ import { TEST_ADMIN_KEY, createKey, startTestApp, startWebhookReceiver } from '.
 import type { TestApp, WebhookReceiver } from './helpers.ts'
 import { passport } from './specimens.ts'
 import { startWorker } from '../src/jobs/worker.ts'
-import type { AgeTokenClaims as ServerAgeTokenClaims } from '../src/domain/tokens.ts'
+import type { AgeTokenClaims as ServerAgeTokenClaims } from '../src/domain/age-tokens.ts'
 import {
   AuthenticationError,
   ConflictError,

@@ -1,6 +1,6 @@
 // Builds the Fastify app from Deps: error model, request ids, auth declared per route,
 // request log, OpenAPI, every surface's routes, and the HTTP server that offers each request to
-// the /tokens/validate fast path (token-lane.ts) before Fastify.
+// the /tokens/validate fast path (age-token-lane.ts) before Fastify.
 import http from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import Fastify, { LogController } from 'fastify'
@@ -36,7 +36,8 @@ import { authenticateAccessToken, looksLikeAccessToken } from './access-tokens.t
 import { RequestLogWriter } from '../services/request-log.ts'
 import { redactUrl } from './redact.ts'
 import { proxyTrustFunction } from './client-address.ts'
-import { lazyChildLogger, parseJsonBody } from './hot-path.ts'
+import { parseJsonBody } from './json-body.ts'
+import { lazyChildLogger } from './request-logger.ts'
 import { stringLengthKeywords } from './string-length.ts'
 import { recordAuthFailure, refuseBlockedAddress } from './brute-force.ts'
 import type { RateDecision } from '../limits.ts'
@@ -58,9 +59,9 @@ import { oidcRoutes } from './routes/oidc.ts'
 import { hostedPageRoutes } from '../web/routes.ts'
 import { consoleRoutes } from '../console/routes.ts'
 import { consoleAdminRoutes } from '../console/admin-routes.ts'
-import { createTokenLane } from './token-lane.ts'
-import type { TokenLane } from './token-lane.ts'
-import { TokenBody } from './token-validation.ts'
+import { createTokenLane } from './age-token-lane.ts'
+import type { TokenLane } from './age-token-lane.ts'
+import { TokenBody } from './age-token-validation.ts'
 import type { Static } from 'typebox'
 import './types.ts'
 

@@ -1,5 +1,5 @@
 // How requests are answered, said once for the Fastify app (app.ts) and the token fast path
-// (token-lane.ts): request ids, what an error becomes, and the rate-limit headers.
+// (age-token-lane.ts): request ids, what an error becomes, and the rate-limit headers.
 import type { IncomingHttpHeaders } from 'node:http'
 import type { FastifyError } from 'fastify'
 import type { ErrorObject } from 'ajv'

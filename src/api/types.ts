@@ -4,7 +4,7 @@ import type { ApiKey, Tenant } from '../domain/tenants.ts'
 import type { Surface } from './surfaces.ts'
 import type { Deps } from '../deps.ts'
 import type { TenantAuthenticator } from './auth.ts'
-import type { TokenLane } from './token-lane.ts'
+import type { TokenLane } from './age-token-lane.ts'
 
 export type RouteAuth = 'tenant' | 'admin' | 'none'
 

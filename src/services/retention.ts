@@ -2,12 +2,8 @@
 // passes (the worker's retention sweep).
 import type { Deps } from '../deps.ts'
 import { listImages, markImagePurged } from '../store/images.ts'
-import {
-  findDueForPurge,
-  recordEvent,
-  scrubVerification,
-  transitionVerification,
-} from '../store/verifications.ts'
+import { recordEvent, transitionVerification } from '../store/verifications.ts'
+import { findDueForPurge, scrubVerification } from '../store/verification-lifetimes.ts'
 
 /**
  * Deletes a verification's personal data now: image bytes, readings, person fields, token.

@@ -29,13 +29,13 @@ import type {
   SurfaceName,
   VerificationType,
 } from '../domain/verification.ts'
-import { DEFAULT_TOKEN_TTL_SECONDS } from '../domain/tokens.ts'
+import { DEFAULT_TOKEN_TTL_SECONDS } from '../domain/age-tokens.ts'
 import {
-  findExpired,
   getVerification,
   insertVerification,
   transitionVerification,
 } from '../store/verifications.ts'
+import { findExpired } from '../store/verification-lifetimes.ts'
 import type { Verification } from '../store/verifications.ts'
 
 export type { Verification } from '../store/verifications.ts'

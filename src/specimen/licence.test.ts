@@ -1,13 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { parseAamvaPayload } from '../engine/aamva/parse.ts'
 import { ageOn } from '../engine/types.ts'
-import {
-  ALL_DAMAGES,
-  damagePayload,
-  generateLicence,
-  generateLicenceImage,
-  renderLicenceBack,
-} from './licence.ts'
+import { ALL_DAMAGES, damagePayload, generateLicence } from './licence.ts'
+import { generateLicenceImage, renderLicenceBack } from './licence-image.ts'
 
 describe('generateLicence', () => {
   it('is deterministic', () => {

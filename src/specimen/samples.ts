@@ -8,7 +8,8 @@ import { ageOn } from '../engine/types.ts'
 import { resolveBirthDate } from '../engine/mrz/fields.ts'
 import { generateMrzSpecimen } from './index.ts'
 import type { MrzSpecimen } from './index.ts'
-import { MissingBarcodeWriterError, generateLicence, renderLicenceBack } from './licence.ts'
+import { generateLicence } from './licence.ts'
+import { MissingBarcodeWriterError, renderLicenceBack } from './licence-image.ts'
 import type { LicenceTruth } from './licence.ts'
 
 export const SAMPLE_KINDS = [

@@ -7,7 +7,7 @@ import type { Database } from './schema.ts'
 import type { Sealer } from './sealer.ts'
 import { getSetting, putSetting, setSettingIfAbsent } from './settings.ts'
 import { randomBase62 } from '../domain/ids.ts'
-import { TOKEN_ALG } from '../domain/tokens.ts'
+import { TOKEN_ALG } from '../domain/age-tokens.ts'
 
 const ACTIVE_KID = 'active_signing_kid'
 

@@ -424,60 +424,6 @@ export async function listTenantEvents(
   return rows.map((r) => ({ ...r, payload: JSON.parse(r.payload) as Record<string, unknown> }))
 }
 
-/** Open verifications whose time to live has passed (oldest first, bounded). */
-export async function findExpired(
-  db: Db,
-  now: string,
-  limit: number,
-): Promise<{ id: string; tenantId: string }[]> {
-  return db
-    .selectFrom('verifications')
-    .select(['id', 'tenantId'])
-    .where('status', 'in', statusesThatMayBecome('expired'))
-    .where('expiresAt', '<=', now)
-    .orderBy('expiresAt')
-    .limit(limit)
-    .execute()
-}
-
-/** Verifications whose time to live passed and whose personal data is not purged yet. */
-export async function findDueForPurge(
-  db: Db,
-  now: string,
-  limit: number,
-): Promise<{ id: string; tenantId: string }[]> {
-  return db
-    .selectFrom('verifications')
-    .select(['id', 'tenantId'])
-    .where('expiresAt', '<=', now)
-    .where('purgedAt', 'is', null)
-    .orderBy('expiresAt')
-    .limit(limit)
-    .execute()
-}
-
-/** Scrubs a verification's personal fields (its decision stays). */
-export async function scrubVerification(
-  db: Db,
-  tenantId: string,
-  id: string,
-  at: string,
-): Promise<void> {
-  await db
-    .updateTable('verifications')
-    .set({
-      personSealed: null,
-      tokenSealed: null,
-      client: null,
-      applicantSealed: null,
-      purgedAt: at,
-      updatedAt: at,
-    })
-    .where('tenantId', '=', tenantId)
-    .where('id', '=', id)
-    .execute()
-}
-
 /**
  * A tenant's verifications of one mode (test or live) and surface, newest first, optionally by
  * external id; `after` is the last id of the previous page (keyset pagination on created time,

@@ -1,6 +1,7 @@
 import sharp from 'sharp'
 import { describe, expect, it } from 'vitest'
-import { generateLicence, generateLicenceImage, renderPdf417 } from '../../specimen/licence.ts'
+import { generateLicence } from '../../specimen/licence.ts'
+import { generateLicenceImage, renderPdf417 } from '../../specimen/licence-image.ts'
 import { readAamvaFromBytes } from './index.ts'
 
 const AS_OF = '2026-06-01'

@@ -7,7 +7,7 @@ import {
   checkAgeToken,
   mintAgeToken,
   verificationKeys,
-} from './tokens.ts'
+} from './age-tokens.ts'
 
 const ISSUER = 'https://loom.test'
 const NOW = new Date('2030-06-01T12:00:00Z')

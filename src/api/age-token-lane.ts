@@ -10,7 +10,7 @@
 // last few seconds. Anything else — another path, a missing or unknown key, a body of unknown
 // length, a server that is closing — is left untouched for Fastify, which serves it as usual.
 // Once taken, the answer is the route's own: the same schemas, validator, reply shaping, error
-// answers, rate-limit headers, request ids, log line and request-log entry (token-lane.test.ts
+// answers, rate-limit headers, request ids, log line and request-log entry (age-token-lane.test.ts
 // compares the two over real HTTP).
 //
 // Responses are written once per event-loop turn: requests read in one turn are answered
@@ -22,12 +22,12 @@ import type { ValidateFunction } from 'ajv'
 import fastJson from 'fast-json-stringify'
 import type { Limits, RateDecision } from '../limits.ts'
 import type { Tenant } from '../domain/tenants.ts'
-import type { TokenService } from '../tokens.ts'
+import type { TokenService } from '../services/age-tokens.ts'
 import type { TenantAuthenticator } from './auth.ts'
 import { presentedApiKey } from './auth.ts'
 import { clientAddress } from './client-address.ts'
 import type { TrustFunction } from './client-address.ts'
-import { parseJsonText } from './hot-path.ts'
+import { parseJsonText } from './json-body.ts'
 import { renderError, statusFor } from './surfaces.ts'
 import {
   DATABASE_OUTAGE,
@@ -39,7 +39,7 @@ import {
   validationAnswer,
 } from './responses.ts'
 import type { ErrorAnswer } from './responses.ts'
-import { ValidateReply, validationReplies } from './token-validation.ts'
+import { ValidateReply, validationReplies } from './age-token-validation.ts'
 
 const PATH = '/tokens/validate'
 /** The content types the route's JSON parser takes without question. */

@@ -1,4 +1,4 @@
-// The fast path of POST /tokens/validate (src/api/token-lane.ts) over real HTTP: every request it
+// The fast path of POST /tokens/validate (src/api/age-token-lane.ts) over real HTTP: every request it
 // takes is answered exactly as the Fastify route answers the same request (sent through
 // app.inject, which never reaches the HTTP server), and every request it must not take is left
 // to the route.
@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { base64url, decodeJwt } from 'jose'
 import { TestClock, admin, createKey, createTenant, dialects, startTestApp } from './helpers.ts'
 import type { TestApp } from './helpers.ts'
-import { MAX_TOKEN_LENGTH } from '../src/domain/tokens.ts'
+import { MAX_TOKEN_LENGTH } from '../src/domain/age-tokens.ts'
 
 interface Sent {
   method?: string

@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import pino from 'pino'
-import { Writable } from 'node:stream'
 import type { FastifyRequest } from 'fastify'
-import { MAX_JSON_DEPTH, jsonProblem, lazyChildLogger, parseJsonBody } from './hot-path.ts'
+import { MAX_JSON_DEPTH, jsonProblem, parseJsonBody } from './json-body.ts'
 
 function parse(text: string): { err: Error | null; body?: unknown } {
   let out: { err: Error | null; body?: unknown } = { err: null }
@@ -57,19 +55,5 @@ describe('parseJsonBody', () => {
     expect(parse(`{"m":${'['.repeat(5000)}${']'.repeat(5000)}}`).err?.message).toMatch(
       /levels deep/,
     )
-  })
-})
-
-describe('lazyChildLogger', () => {
-  it('writes with the request bindings only when something is logged', () => {
-    const lines: string[] = []
-    const sink = new Writable({ write: (chunk, _enc, cb) => (lines.push(String(chunk)), cb()) })
-    const parent = pino({ level: 'info' }, sink)
-    const child = lazyChildLogger(parent, { reqId: 'req_1' }, {})
-    expect(child.level).toBe('info')
-    child.debug('hidden')
-    child.info({ a: 1 }, 'shown')
-    expect(lines).toHaveLength(1)
-    expect(JSON.parse(lines[0]!)).toMatchObject({ reqId: 'req_1', a: 1, msg: 'shown' })
   })
 })
