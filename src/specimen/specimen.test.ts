@@ -13,7 +13,12 @@ describe('specimen MRZ documents', () => {
       expect(p.ok && p.mrz.valid).toBe(true)
       if (!p.ok) continue
       expect(p.mrz.format).toBe(format)
-      expect(p.mrz.dateOfBirth).toBe(s.identity.dateOfBirth)
+      // A child's two-digit birth year also fits a centenarian: the MRZ alone gives both.
+      if (p.mrz.dateOfBirth === null) {
+        expect(p.mrz.dateOfBirthCandidates).toContain(s.identity.dateOfBirth)
+      } else {
+        expect(p.mrz.dateOfBirth).toBe(s.identity.dateOfBirth)
+      }
       if (format !== 'FRA_ID') {
         expect(p.mrz.expiryDate).toBe(s.identity.expiryDate)
         expect(p.mrz.documentNumber).toBe(s.identity.documentNumber)

@@ -26,8 +26,8 @@ import type { Completed } from '../../services/verifications.ts'
 import { findWorkflow } from '../../services/sessions.ts'
 import type { Verification } from '../../services/verifications.ts'
 import { verificationEvents } from '../../services/events.ts'
-import { MAX_TOKEN_LENGTH } from '../../domain/tokens.ts'
-import { TokenBody, ValidateReply, validationReplies } from '../token-validation.ts'
+import { MAX_TOKEN_LENGTH } from '../../domain/age-tokens.ts'
+import { TokenBody, ValidateReply, validationReplies } from '../age-token-validation.ts'
 
 const Url = Type.String({ maxLength: 2048, minLength: 1 })
 const WorkflowId = Type.String({
