@@ -128,7 +128,20 @@ function quickStartSnippet(): string {
   return match[1]
 }
 
+/** The first ```ts block after the main README's "Node.js client" paragraph. */
+function mainReadmeSnippet(): string {
+  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8')
+  const section = readme.slice(readme.indexOf('**Node.js client.**'))
+  const match = /```ts\n([\s\S]*?)```/.exec(section)
+  if (match?.[1] === undefined) throw new Error('no ts block after "Node.js client"')
+  return match[1]
+}
+
 describe('the quick start in packages/sdk/README.md', () => {
+  it('is the one the main README shows', () => {
+    expect(mainReadmeSnippet()).toBe(quickStartSnippet())
+  })
+
   it('is at most ten lines and, run as a program, approves a specimen passport and validates the token', async () => {
     const snippet = quickStartSnippet()
     expect(snippet.trimEnd().split('\n').length).toBeLessThanOrEqual(10)
