@@ -2,7 +2,6 @@
 // (smtp-server) and a real local HTTP server standing in for the SMS provider; what arrived is
 // checked.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { SMTPServer } from 'smtp-server'
 import {
   createKey,
   createTenant,
@@ -14,53 +13,7 @@ import {
 import type { TestApp, WebhookReceiver } from './helpers.ts'
 import { startWorker } from '../src/jobs/worker.ts'
 import type { RunningWorker } from '../src/jobs/worker.ts'
-
-interface Mail {
-  from: string
-  to: string[]
-  raw: string
-}
-
-/** A real SMTP server on 127.0.0.1 that keeps every message (with AUTH PLAIN/LOGIN, no TLS). */
-async function startSmtp(): Promise<{ port: number; mails: Mail[]; close(): Promise<void> }> {
-  const mails: Mail[] = []
-  const server = new SMTPServer({
-    secure: false,
-    disabledCommands: ['STARTTLS'],
-    authOptional: false,
-    onAuth(auth, _session, callback) {
-      if (auth.username === 'loom' && auth.password === 'secret') callback(null, { user: 'loom' })
-      else callback(new Error('bad credentials'))
-    },
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = []
-      stream.on('data', (c: Buffer) => chunks.push(c))
-      stream.on('end', () => {
-        mails.push({
-          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
-          to: session.envelope.rcptTo.map((r) => r.address),
-          raw: Buffer.concat(chunks).toString('utf8'),
-        })
-        callback()
-      })
-    },
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const address = server.server.address()
-  if (address === null || typeof address === 'string') throw new Error('no port')
-  return {
-    port: address.port,
-    mails,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  }
-}
-
-/** Decodes quoted-printable soft breaks and escapes (how nodemailer writes long lines). */
-function unQuote(raw: string): string {
-  return raw
-    .replaceAll(/=\r?\n/g, '')
-    .replaceAll(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)))
-}
+import { startSmtp, unQuote } from './smtp.ts'
 
 interface SessionView {
   id: string

@@ -194,7 +194,12 @@ export const consoleEn = {
   'users.active': 'Active',
   'users.invite': 'Invite',
   'users.invite_link': 'Invitation link for {email} (valid 7 days, shown once):',
-  'users.invite_mailed': 'An invitation was emailed to {email}.',
+  'users.invite_mailed': 'An invitation was emailed to {email}; its link works for 7 days.',
+  'users.invite_mail_failed':
+    'The invitation email to {email} could not be sent. Give them this link yourself (valid 7 days, shown once):',
+  'mail.invite_subject': 'Your invitation to the Loom console of {tenant}',
+  'mail.invite_text':
+    'You are invited to the Loom console of {tenant} as {role}.\n\nChoose your password here (the link works until {expires}):\n{link}\n\nIf you did not expect this email, ignore it: the invitation lapses on its own.',
   'account.title': 'Account',
   'account.signed_in_as': 'Signed in as {email}, {role} of {tenant}.',
   'account.totp': 'Two-step sign-in (TOTP)',
@@ -418,7 +423,12 @@ export const consoleFr: ConsoleMessages = {
   'users.active': 'Actif',
   'users.invite': 'Inviter',
   'users.invite_link': 'Lien d’invitation pour {email} (valable 7 jours, affiché une seule fois) :',
-  'users.invite_mailed': 'Une invitation a été envoyée à {email}.',
+  'users.invite_mailed': 'Une invitation a été envoyée à {email} ; son lien est valable 7 jours.',
+  'users.invite_mail_failed':
+    'L’e-mail d’invitation à {email} n’a pas pu être envoyé. Donnez-lui vous-même ce lien (valable 7 jours, affiché une seule fois) :',
+  'mail.invite_subject': 'Votre invitation à la console Loom de {tenant}',
+  'mail.invite_text':
+    'Vous êtes invité·e à la console Loom de {tenant} en tant que {role}.\n\nChoisissez votre mot de passe ici (le lien est valable jusqu’au {expires}) :\n{link}\n\nSi vous n’attendiez pas cet e-mail, ignorez-le : l’invitation expirera d’elle-même.',
   'account.title': 'Compte',
   'account.signed_in_as': 'Connecté en tant que {email}, {role} de {tenant}.',
   'account.totp': 'Connexion en deux étapes (TOTP)',

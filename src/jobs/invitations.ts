@@ -2,10 +2,8 @@
 // (generic JSON, or Twilio's form API). One job per invitation; failures are retried with
 // back-off and the invitation shows queued → sent, or failed with a reason that never holds the
 // recipient's address.
-import nodemailer from 'nodemailer'
-import type { Transporter } from 'nodemailer'
 import type { Deps } from '../deps.ts'
-import type { SmsConfig, SmtpConfig } from '../config.ts'
+import type { SmsConfig } from '../config.ts'
 import type { JobHandler } from './queue.ts'
 import { PermanentJobError } from './queue.ts'
 import { getInvitation, INVITATION_JOB, recordInvitationAttempt } from '../store/invitations.ts'
@@ -15,30 +13,12 @@ import { getTenant } from '../store/tenants.ts'
 import { isOpen } from '../domain/verification.ts'
 import { emailInvitation, smsInvitation } from '../domain/invitations.ts'
 import { applicantOf, sessionLinkFor } from '../services/sessions.ts'
+import { sendMail } from '../services/mail.ts'
 
 const MAX_ERROR_LENGTH = 300
 
 /** Problems retrying cannot fix: recorded as failed at once. */
 class Undeliverable extends PermanentJobError {}
-
-const transports = new WeakMap<SmtpConfig, Transporter>()
-
-function transportFor(smtp: SmtpConfig, timeoutMs: number): Transporter {
-  let transport = transports.get(smtp)
-  if (transport === undefined) {
-    transport = nodemailer.createTransport({
-      host: smtp.host,
-      port: smtp.port,
-      secure: smtp.secure,
-      ...(smtp.user !== null && { auth: { user: smtp.user, pass: smtp.password ?? '' } }),
-      connectionTimeout: timeoutMs,
-      greetingTimeout: timeoutMs,
-      socketTimeout: timeoutMs,
-    })
-    transports.set(smtp, transport)
-  }
-  return transport
-}
 
 /** The failure in words, with the recipient's address taken out (errors often quote it). */
 function scrub(message: string, secrets: string[]): string {
@@ -109,13 +89,16 @@ async function deliver(deps: Deps, invitation: Invitation): Promise<void> {
       const smtp = deps.config.smtp
       if (smtp === null) throw new Undeliverable('email is not configured (LOOM_SMTP_HOST)')
       const message = emailInvitation(verification.settings.invitation, values)
-      await transportFor(smtp, timeoutMs).sendMail({
-        from: smtp.from,
-        to: { name: `${applicant.firstName} ${applicant.lastName}`, address: applicant.email },
-        subject: message.subject,
-        text: message.text,
-        html: message.html,
-      })
+      await sendMail(
+        smtp,
+        {
+          to: { name: `${applicant.firstName} ${applicant.lastName}`, address: applicant.email },
+          subject: message.subject,
+          text: message.text,
+          html: message.html,
+        },
+        timeoutMs,
+      )
     } else {
       const sms = deps.config.sms
       if (sms === null) throw new Undeliverable('SMS is not configured (LOOM_SMS_PROVIDER)')
