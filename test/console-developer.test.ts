@@ -122,6 +122,60 @@ describe.each(dialects())('console developer pages on %s', (dialect) => {
     expect(still.statusCode).toBe(200)
   })
 
+  it('previews a brand colour without saving it, saves it, and goes back to the default', async () => {
+    const developer = await signIn(app, { email: a.developer, password: PASSWORD })
+    const brandOf = async () => {
+      const res = await app.inject({ method: 'GET', url: `/admin/tenants/${a.id}`, headers: admin })
+      return res.json<{ brandColor: string | null }>().brandColor
+    }
+    const before = await brandOf()
+    const preview = await post(app, developer, '/console/branding', {
+      colour: '#AA3300',
+      action: 'preview',
+    })
+    expect(preview.statusCode).toBe(200)
+    expect(preview.body).toContain('/page/theme.css?brand=aa3300')
+    expect(preview.body).toContain('Preview with #aa3300 (not saved)')
+    expect(await brandOf()).toBe(before)
+
+    const saved = await post(app, developer, '/console/branding', {
+      colour: '#aa3300',
+      action: 'save',
+    })
+    expect(saved.statusCode).toBe(200)
+    expect(saved.body).toContain('The brand colour is saved')
+    expect(await brandOf()).toBe('#aa3300')
+    const page = await app.inject({
+      method: 'GET',
+      url: '/console/branding',
+      headers: { cookie: developer.cookie },
+    })
+    expect(page.body).toContain('value="#aa3300"')
+
+    for (const colour of ['red', '#12345', '#12345g', '']) {
+      const bad = await post(app, developer, '/console/branding', { colour, action: 'save' })
+      expect(bad.statusCode, colour).toBe(400)
+    }
+    expect(await brandOf()).toBe('#aa3300')
+
+    const viewer = await signIn(app, { email: a.viewer, password: PASSWORD })
+    const refused = await post(app, viewer, '/console/branding', {
+      colour: '#000000',
+      action: 'save',
+    })
+    expect(refused.statusCode).toBe(403)
+    const forged = await post(app, { ...developer, csrf: 'forged' }, '/console/branding', {
+      colour: '#000000',
+      action: 'save',
+    })
+    expect(forged.statusCode).toBe(403)
+    expect(await brandOf()).toBe('#aa3300')
+
+    const cleared = await post(app, developer, '/console/branding', { action: 'clear' })
+    expect(cleared.statusCode).toBe(200)
+    expect(await brandOf()).toBeNull()
+  })
+
   it('shows an endpoint’s delivery log, sends a test event and resends a delivery to a real receiver', async () => {
     const receiver = await startWebhookReceiver()
     const worker = startWorker(t.deps, { maintenance: false })

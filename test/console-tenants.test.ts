@@ -139,6 +139,11 @@ describe.each(dialects())('console tenant isolation on %s', (dialect) => {
         'GET /console/usage': { url: '/console/usage', expect: ok },
         'GET /console/workflows': { url: '/console/workflows', expect: ok },
         'GET /console/branding': { url: '/console/branding', expect: ok },
+        'POST /console/branding': {
+          url: '/console/branding',
+          fields: { colour: '#123456', action: 'preview' },
+          expect: ok,
+        },
         'GET /console/keys': { url: '/console/keys', expect: ok },
         'POST /console/keys': { url: '/console/keys', fields: { mode: 'test' }, expect: [201] },
         'POST /console/keys/:id/roll': { url: `/console/keys/${b.keyId}/roll`, expect: [404] },

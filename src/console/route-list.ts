@@ -19,6 +19,7 @@ export const CONSOLE_ROUTES = [
   'GET /console/usage',
   'GET /console/workflows',
   'GET /console/branding',
+  'POST /console/branding',
   'GET /console/keys',
   'POST /console/keys',
   'POST /console/keys/:id/roll',
