@@ -169,6 +169,7 @@ describe.each(dialects())('console tenant isolation on %s', (dialect) => {
           expect: [400],
         },
         'GET /console/operator/tenants': { url: '/console/operator/tenants', expect: [303] },
+        'GET /console/operator/logs': { url: '/console/operator/logs', expect: [303] },
       }
       // The list holds only registered routes (the console refuses to start with one missing).
       for (const route of CONSOLE_ROUTES) {

@@ -222,6 +222,36 @@ describe.each(dialects())('console on %s', (dialect) => {
     }
   })
 
+  it('shows the operator the instance and the request log, filtered, and refuses bad filters', async () => {
+    const op = await signIn(app, { adminKey: TEST_ADMIN_KEY }, '/console/operator/sign-in')
+    const refused = await app.inject({
+      method: 'GET',
+      url: '/verify/status?verificationId=ver_x',
+      headers: { 'x-tenant-api-key': 'loom_test_not_a_key' },
+    })
+    expect(refused.statusCode).toBe(401)
+    const get = (url: string) => app.inject({ method: 'GET', url, headers: { cookie: op.cookie } })
+    const tenants = await get('/console/operator/tenants')
+    expect(tenants.body).toContain('Database')
+    const all = await get('/console/operator/logs?status=401')
+    expect(all.statusCode).toBe(200)
+    expect(all.body).toContain('GET /verify/status')
+    expect(all.body).not.toContain('ver_x')
+    const other = await get(`/console/operator/logs?tenant=${b.id}&status=401`)
+    expect(other.statusCode).toBe(200)
+    expect(other.body).not.toContain('GET /verify/status')
+    for (const bad of ['status=99', 'status=abc', 'tenant=%27%3B--']) {
+      expect((await get(`/console/operator/logs?${bad}`)).statusCode, bad).toBe(400)
+    }
+    const owner = await signIn(app, { email: a.owner, password: PASSWORD })
+    const asOwner = await app.inject({
+      method: 'GET',
+      url: '/console/operator/logs',
+      headers: { cookie: owner.cookie },
+    })
+    expect(asOwner.statusCode).toBe(303)
+  })
+
   it('invites a user by link; the link sets a password once', async () => {
     const owner = await signIn(app, { email: a.owner, password: PASSWORD })
     const email = `invited-${Math.random().toString(36).slice(2)}@example.test`

@@ -43,6 +43,7 @@ function navigation(frame: PageFrame, t: T): string {
   const items: string[] = []
   if (p.kind === 'operator') {
     items.push(link('/console/operator/tenants', 'nav.tenants'))
+    items.push(link('/console/operator/logs', 'nav.logs'))
   } else {
     const role = p.user.role
     items.push(link('/console/verifications', 'nav.verifications'))

@@ -34,6 +34,7 @@ export const CONSOLE_ROUTES = [
   'GET /console/account',
   'POST /console/account/totp',
   'GET /console/operator/tenants',
+  'GET /console/operator/logs',
 ] as const
 
 export type ConsoleRoute = (typeof CONSOLE_ROUTES)[number]
