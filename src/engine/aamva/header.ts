@@ -11,6 +11,8 @@ const STANDARD_PREFIX = `@${LF}${RS}${CR}`
 // (ISO/IEC 15424).
 const SYMBOLOGY_IDENTIFIER = /\]L[0-9A-Z]/
 const HEADER = /(ANSI *|AAMVA)(\d{6})(\d{2})/
+const LAST_KNOWN_VERSION = 10
+const LAST_PLAUSIBLE_VERSION = 19
 const DESIGNATOR = /^([A-Z][A-Z0-9])(\d{4})(\d{4})/
 
 export interface Designator {
@@ -44,6 +46,11 @@ export function readHeader(text: string, repairs: string[]): Header | HeaderRefu
   const fileTypeRaw = header[1] ?? ''
   const iin = header[2] ?? ''
   const version = Number(header[3])
+  // Versions 00 to 10 exist (CDS 2020); a few more may follow. A larger number is not a version
+  // but a header read out of step (an IIN that lost or gained a digit): nothing in it is sure.
+  if (version > LAST_PLAUSIBLE_VERSION)
+    return refuse(`the header's version number ${header[3]} is not an AAMVA version`)
+  if (version > LAST_KNOWN_VERSION) repairs.push('version_unknown')
   if (fileTypeRaw.startsWith('ANSI') && fileTypeRaw !== 'ANSI ') repairs.push('file_type_space')
   // AAMVA members hold ISO/IEC 7812 numbers of the major industry 6 (636xxx, 604xxx); sample
   // and test payloads carry others. Read them; the jurisdiction is then unknown (null).
@@ -97,6 +104,11 @@ export function readHeader(text: string, repairs: string[]): Header | HeaderRefu
     entries = Number(withJurisdiction[2])
     cursor += 4
   } else {
+    // A designator after an odd number of digits: the header was read out of step (an IIN
+    // that lost or gained a digit), and its IIN and version numbers are not the issuer's.
+    const outOfStep = /^(\d+)[A-Z][A-Z0-9]\d{8}/.exec(rest)
+    if (outOfStep !== null && (outOfStep[1] ?? '').length % 2 === 1)
+      return refuse("the header's numbers do not line up with its directory")
     // Pre-standard payloads may lack a directory; the subfile is then found by its type.
     const counts = /^(\d{2})(\d{2})?/.exec(rest)
     entries = counts === null ? 0 : Number(counts[2] ?? counts[1])

@@ -26,16 +26,25 @@ const JUNK_CONTROLS = /[\x00-\x09\x0b\x0c\x0e-\x1b\x1d\x1f\x7f]/g
 // A byte-order mark, as a character or as its UTF-8 bytes read one per character.
 const BOM = /\ufeff|\u00ef\u00bb\u00bf/g
 
+const TAB_SEPARATOR = /(?<![\s\x1e\x1c])\t+(?=D[A-D][A-Z]|Z[A-Z0-9]Z)/g
 const ESCAPED_SEPARATOR =
   /\\(?:n|r|u001[ceCE]|x1[ceCE])(?=D[A-D][A-Z]|Z[A-Z0-9]Z|ANSI|AAMVA|\\|\s*$)/g
 
-/** Removes what scanners and copies add: a BOM, control characters, '|' for separators. */
+/** Removes what scanners and copies add: a BOM, control characters, Tab or '|' for separators. */
 export function withoutArtefacts(input: string, repairs: string[]): string {
   let text = input
   const withoutBom = text.replace(BOM, '')
   if (withoutBom.length !== text.length) {
     text = withoutBom
     repairs.push('bom')
+  }
+  // Keyboard-mode scanners can be set to type a Tab for each separator. A Tab is taken as one
+  // only where it follows data and stands before an element identifier or a jurisdiction
+  // subfile (AAMVA values are printable characters; D.12.5), never in a line's indentation.
+  const tabs = text.match(TAB_SEPARATOR)?.length ?? 0
+  if (tabs >= 2) {
+    text = text.replace(/(?<![\s\x1e\x1c])\t+/g, LF)
+    repairs.push('tab_separators')
   }
   const withoutJunk = text.replace(JUNK_CONTROLS, '')
   if (withoutJunk.length !== text.length) {

@@ -88,6 +88,7 @@ export function locateSubfiles(
       if (designators.length > 0) repairs.push('directory_offsets')
       taken.add(at)
       found.push({ type, start: at, bodyStart: at + 2, designator: null, vouched: false })
+      if (designators.length === 0) found.push(...jurisdictionSubfilesByType(text, at, taken))
       return found
     }
   }
@@ -105,6 +106,25 @@ export function locateSubfiles(
   ) {
     repairs.push('missing_subfile_type', 'directory_offsets')
     found.push({ type, start: at, bodyStart: at, designator: null, vouched: false })
+  }
+  return found
+}
+
+/**
+ * Jurisdiction subfiles after the standard one, for a payload without a directory. Only a type at
+ * the start of a record whose first element repeats it ("ZVZVA…") is taken; anywhere else "ZV"
+ * may be data, and the subfile is left inside the one before it (where its elements are not
+ * read as standard data).
+ */
+function jurisdictionSubfilesByType(text: string, from: number, taken: Set<number>): Located[] {
+  const found: Located[] = []
+  for (const m of text.slice(from).matchAll(/Z([A-Z0-9])(?=Z\1[A-Z0-9])/g)) {
+    const at = from + m.index
+    const type = m[0]
+    if (taken.has(at) || found.some((s) => s.type === type)) continue
+    if (!atRecordStart(text, at, from)) continue
+    taken.add(at)
+    found.push({ type, start: at, bodyStart: at + 2, designator: null, vouched: false })
   }
   return found
 }
