@@ -5,7 +5,8 @@ import type { AamvaBlock, DocumentType, InspectResult, InspectSuccess } from '..
 import { ageOn, todayUtc } from '../types.ts'
 import { expectedDateOrder, parseAamvaDate } from './dates.ts'
 import type { DateOrder } from './dates.ts'
-import { jurisdictionOfIin } from './jurisdictions.ts'
+import type { Jurisdiction } from './jurisdictions.ts'
+import { jurisdictionOfCode, jurisdictionOfIin } from './jurisdictions.ts'
 import type { AamvaPayload } from './parse.ts'
 import { parseAamvaPayload } from './parse.ts'
 
@@ -66,14 +67,15 @@ export function aamvaInspectResult(
 ): InspectResult {
   const asOf = options.asOf ?? todayUtc()
   const el = payload.standard.elements
-  const jurisdiction = jurisdictionOfIin(payload.iin)
   const repairs = [...payload.repairs]
+  const ofIin = jurisdictionOfIin(payload.iin)
+  const jurisdiction = ofIin ?? jurisdictionOfAddress(payload, repairs)
   const conflicts = payload.standard.conflicts
   if (conflicts.includes('DBB')) return fail('DBB is given twice with different values')
   // D.12.5.1: MMDDCCYY in the USA and CCYYMMDD in Canada from version 02 on; DL/ID-2000
   // (version 01) wrote CCYYMMDD. Pre-standard payloads (00), and payloads whose country is
   // unknown, prescribe nothing: the digits alone decide, and that is flagged.
-  const dateCountry = jurisdiction?.country ?? countryOf(el)
+  const dateCountry = ofIin?.country ?? countryOf(el)
   const prescribed =
     payload.version === 0 || dateCountry === null
       ? null
@@ -108,14 +110,14 @@ export function aamvaInspectResult(
   const names = readNames(payload, repairs)
   const ageYears = ageOn(dateOfBirth, asOf)
   const checks: Record<string, boolean> = {}
-  checks.iinKnown = jurisdiction !== null
+  checks.iinKnown = ofIin !== null
   const addressState = el.get('DAJ')?.trim()
-  if (jurisdiction !== null && addressState) {
+  if (ofIin !== null && addressState) {
     // DAJ is the address jurisdiction; on a licence it is the issuer's own (D.12.5.1).
-    checks.iinMatchesJurisdiction = addressState === jurisdiction.code
+    checks.iinMatchesJurisdiction = addressState === ofIin.code
   }
   const country = el.get('DCG')?.trim()
-  if (jurisdiction !== null && country) checks.iinMatchesCountry = country === jurisdiction.country
+  if (ofIin !== null && country) checks.iinMatchesCountry = country === ofIin.country
   if (issueDate !== null) checks.issueDateNotFuture = issueDate <= asOf
   if (expiryDate !== null) checks.notExpired = asOf <= expiryDate
   if (issueDate !== null && expiryDate !== null) checks.issueBeforeExpiry = issueDate < expiryDate
@@ -182,6 +184,26 @@ export function aamvaInspectResult(
     timingsMs: { total: 0 },
   }
   return result
+}
+
+/**
+ * The issuer when the IIN is not on the register (a sample's, a test card's, or a misprint): the
+ * address jurisdiction DAJ, which on a licence is the issuer's own (D.12.5.1), provided nothing
+ * in the payload says otherwise: the country (DCG) and every jurisdiction subfile's letter
+ * (D.12.3: "Z" and the jurisdiction's initial) must agree with it. The IIN stays unknown in the
+ * checks.
+ */
+function jurisdictionOfAddress(payload: AamvaPayload, repairs: string[]): Jurisdiction | null {
+  const el = payload.standard.elements
+  const code = el.get('DAJ')?.trim().toUpperCase()
+  if (code === undefined || code === '') return null
+  const jurisdiction = jurisdictionOfCode(code)
+  if (jurisdiction === null) return null
+  const country = el.get('DCG')?.trim()
+  if (country && country !== jurisdiction.country) return null
+  if (payload.jurisdictionSubfiles.some((s) => s.type[1] !== code[0])) return null
+  repairs.push('jurisdiction_from_address')
+  return jurisdiction
 }
 
 function fail(message: string): InspectResult {

@@ -102,3 +102,9 @@ export function iinOfJurisdiction(code: string): string | null {
   for (const [iin, j] of IIN_JURISDICTIONS) if (j.code === code) return iin
   return null
 }
+
+/** The jurisdiction with a two-letter code (as in DAJ), or null when no member has that code. */
+export function jurisdictionOfCode(code: string): Jurisdiction | null {
+  for (const j of IIN_JURISDICTIONS.values()) if (j.code === code) return j
+  return null
+}

@@ -318,11 +318,13 @@ describe('subfile types and issuer numbers', () => {
     expect(refused(payload)).toMatch(/no DL or ID subfile/)
   })
 
-  it('reads an IIN outside the AAMVA register, with no jurisdiction', () => {
+  it('reads an IIN outside the AAMVA register, the issuer then from DAJ', () => {
     const r = success(inspectAamvaText(licence(DL_ELEMENTS, { iin: '123456' }), { asOf: AS_OF }))
-    expect(r.aamva).toMatchObject({ iin: '123456', jurisdiction: null })
-    expect(r.aamva?.repairs).toContain('iin_not_iso')
-    expect(r.document.issuer).toBeNull()
+    expect(r.aamva).toMatchObject({ iin: '123456', jurisdiction: 'MS' })
+    expect(r.aamva?.repairs).toEqual(
+      expect.arrayContaining(['iin_not_iso', 'jurisdiction_from_address']),
+    )
+    expect(r.document.issuer).toBe('US-MS')
     expect(r.checks?.iinKnown).toBe(false)
     expect(r.person.dateOfBirth).toBe('1990-07-04')
   })
