@@ -390,7 +390,7 @@ const euclidean = (a: number[], b: number[]): number =>
 /** Each candidate's own way to score two descriptors; higher means more alike. */
 const SIMILARITY: Record<string, { how: string; score: (a: number[], b: number[]) => number }> = {
   loom: {
-    how: 'Loom: cosine of the ArcFace-style descriptors (mean of face and mirror)',
+    how: 'Loom: cosine of the ArcFace-style descriptors',
     score: embeddingSimilarity,
   },
   dlib: {
