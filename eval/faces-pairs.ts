@@ -4,8 +4,8 @@
 //
 // For each of the first N held-out LFW people (eval/corpus/faces-lfw.json; FACES.md says how to
 // fetch the snapshot), the portrait of a generated specimen passport (src/specimen) is one photo
-// of the person and the selfie is a different photo of the same person, enlarged to 480 px and
-// mirrored as a front camera does. Impostor pairs: the same document against the selfies of the
+// of the person and the selfie is the central part of a different photo of the same person,
+// enlarged to 480 px and mirrored as a front camera does. Impostor pairs: the same document against the selfies of the
 // next two people in the list (any sex or age). The threshold and review band are Loom's own
 // (compare.ts), chosen on the tuning half of LFW; these people are all from the held-out half.
 //
@@ -53,9 +53,13 @@ async function documentWith(photo: Buffer, seed: number): Promise<Buffer> {
     .toBuffer()
 }
 
-/** A selfie from a photo: enlarged to 480 px (the face ~200 px wide), mirrored, JPEG. */
+/**
+ * A selfie from a photo: its central 110 × 110 (LFW's photos often show other people beside the
+ * centred face; a selfie shows one), enlarged to 480 px (the face ~280 px wide), mirrored, JPEG.
+ */
 async function selfieFrom(photo: Buffer): Promise<Buffer> {
   return sharp(photo)
+    .extract({ left: 20, top: 20, width: 110, height: 110 })
     .resize(480, 480, { kernel: 'lanczos3' })
     .flop()
     .jpeg({ quality: 85 })

@@ -31,7 +31,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import sharp, { type Sharp } from 'sharp'
 import { embeddingSimilarity, type RgbImage } from '../src/engine/face/detect.ts'
-import { AGE_SPREAD_LIMIT, MATCH_THRESHOLD } from '../src/engine/face/compare.ts'
+import { AGE_SPREAD_LIMIT, MATCH_THRESHOLD, REVIEW_BAND } from '../src/engine/face/compare.ts'
 import {
   PIPELINE_CANDIDATES,
   type FoundFace,
@@ -770,8 +770,15 @@ async function identityEval(
   if (opts.candidates.includes('loom')) {
     const gen = scores('loom', heldout.genuine)
     const imp = scores('loom', heldout.impostor)
+    const low = MATCH_THRESHOLD - REVIEW_BAND
+    const high = MATCH_THRESHOLD + REVIEW_BAND
+    const decided = (xs: number[]): string => {
+      const m = countAtLeast(xs, high)
+      const r = countAtLeast(xs, low) - m
+      return `${m} / ${r} / ${xs.length - m - r}`
+    }
     console.log(
-      `Loom today (threshold ${MATCH_THRESHOLD}) on heldout: FNMR ${rate(gen.length - countAtLeast(gen, MATCH_THRESHOLD), gen.length, 1)}, FMR ${rate(countAtLeast(imp, MATCH_THRESHOLD), imp.length, 3)}\n`,
+      `Loom as configured (compare.ts: threshold ${MATCH_THRESHOLD}, review ${fmt(low, 2)}–${fmt(high, 2)}) on heldout: FNMR ${rate(gen.length - countAtLeast(gen, MATCH_THRESHOLD), gen.length, 1)}, FMR ${rate(countAtLeast(imp, MATCH_THRESHOLD), imp.length, 3)}; match / review / no match: genuine ${decided(gen)}, impostor ${decided(imp)}\n`,
     )
   }
   // Same-sex, similar-age impostors are the hard ones; how much easier are any two people?
