@@ -32,6 +32,8 @@ COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/bin ./bin
+# The face recognition network (read at run time from models/, beside dist/).
+COPY models ./models
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]

@@ -4,8 +4,10 @@
 // its own, and two tfjs instances in one thread share one global engine and kernel registry.
 //
 // Pipelines (see eval/corpus/FACES.md for what each is):
-//   loom           src/engine/face as Loom runs it (Human's detector and mesh, dlib's ResNet on
-//                  the aligned chip, face-api's age model over four crops)
+//   loom           src/engine/face as Loom runs it (Human's detector and mesh, the ONNX
+//                  ArcFace-style recognizer on the aligned face and its mirror, face-api's age
+//                  model over four crops); on the same landmarks, dlib's ResNet (Loom's earlier
+//                  descriptor, the baseline) and variants of the ArcFace chip
 //   human-default  Human 3.3.6 with its default face settings, unfused models
 //   face-api       @vladmandic/face-api: SSD MobileNet v1, 68 landmarks, ResNet-34 descriptor,
 //                  age/gender net; also feeds its landmarks to the ONNX model below
@@ -42,11 +44,12 @@ export type WorkerReply =
   | { id: number; error: string }
   | { ready: true; loadMs: number; versions: Record<string, string> }
 
-export type PipelineName = 'loom' | 'human-default' | 'face-api'
+export type PipelineName = 'loom' | 'loom-variants' | 'human-default' | 'face-api'
 
 /** Candidates each pipeline reports (face-api's landmarks also drive the ONNX model). */
 export const PIPELINE_CANDIDATES: Record<PipelineName, string[]> = {
-  loom: ['loom'],
+  loom: ['loom', 'dlib'],
+  'loom-variants': ['arcface-mirror', 'arcface-mirror-mean'],
   'human-default': ['human-default'],
   'face-api': ['face-api', 'faceplugin'],
 }
@@ -59,25 +62,84 @@ interface Pipeline {
 const require = createRequire(import.meta.url)
 const round = (x: number, d = 1): number => Number(x.toFixed(d))
 
-async function loomPipeline(): Promise<Pipeline> {
-  const { detectFaces } = await import('../src/engine/face/detect.ts')
-  const { faceRuntime } = await import('../src/engine/face/models.ts')
-  await faceRuntime()
+/**
+ * Other ways to use the ArcFace network, measured only with `--arcface-variants` (each costs one
+ * or two more passes per photo): the mirrored chip alone, and the unit-length mean of the face
+ * and its mirror. Loom's own descriptor is the plain chip.
+ */
+export const ARCFACE_VARIANTS = {
+  'arcface-mirror': [{ mirror: true }],
+  'arcface-mirror-mean': [{}, { mirror: true }],
+} as const
+
+async function loomPipeline(variants: boolean): Promise<Pipeline> {
+  const { detectFaces, faceLandmarks } = await import('../src/engine/face/detect.ts')
+  const { faceRuntime, FACE_API_MODELS } = await import('../src/engine/face/models.ts')
+  const { faceChip } = await import('../src/engine/face/align.ts')
+  const { arcfaceChip, runRecognizer, l2Normalised } =
+    await import('../src/engine/face/recognize.ts')
+  const { nets, tf } = await faceRuntime()
+  // dlib's ResNet, Loom's descriptor before the ONNX recognizer: the baseline row.
+  if (!variants) await nets.faceRecognitionNet.loadFromDisk(FACE_API_MODELS)
+  const dlibChip = { size: 150, padding: 0.25 }
   return {
-    versions: { '@vladmandic/human': pkgVersion('@vladmandic/human') },
+    versions: {
+      '@vladmandic/human': pkgVersion('@vladmandic/human'),
+      'onnxruntime-node': pkgVersion('onnxruntime-node'),
+    },
     async run(image) {
       // 'document' role: the same descriptor as a selfie, without anti-spoof and liveness (which
       // do not touch the descriptor) and with Loom's window search when the first pass finds none.
       const d = await detectFaces(image, { role: 'document', age: true })
-      const faces = d.faces.map((f) => ({
+      const base = d.faces.map((f) => ({
         box: f.box,
         score: f.score,
-        embedding: f.embedding,
         age: f.age,
         ageSpread: f.ageSpread,
         gender: f.gender,
       }))
-      return { loom: { faces, ms: d.timingsMs.detect } }
+      const answer: PipelineAnswer = {
+        // Detection, mesh, alignment, the descriptor and the age model, as Loom runs them.
+        loom: {
+          faces: d.faces.map((f, i) => ({ ...base[i]!, embedding: f.embedding })),
+          ms: d.timingsMs.detect,
+        },
+      }
+      const extra: Record<string, { faces: FoundFace[]; ms: number }> = {}
+      if (variants) {
+        for (const name of Object.keys(ARCFACE_VARIANTS)) extra[name] = { faces: [], ms: 0 }
+      } else extra.dlib = { faces: [], ms: 0 }
+      for (const [i, f] of d.faces.entries()) {
+        const at = faceLandmarks(f)
+        const empty = (): FoundFace => ({ ...base[i]!, embedding: [] })
+        if (!at) {
+          for (const e of Object.values(extra)) e.faces.push(empty())
+          continue
+        }
+        if (extra.dlib) {
+          const started = performance.now()
+          const chip = tf.tensor3d(faceChip(at.img, at.points, dlibChip), [150, 150, 3], 'float32')
+          try {
+            const desc = await nets.faceRecognitionNet.computeFaceDescriptor(chip)
+            extra.dlib.faces.push({ ...base[i]!, embedding: Array.from(desc) })
+          } finally {
+            chip.dispose()
+          }
+          extra.dlib.ms += performance.now() - started
+        }
+        if (!variants) continue
+        for (const [name, chips] of Object.entries(ARCFACE_VARIANTS)) {
+          const started = performance.now()
+          const sum = new Array<number>(512).fill(0)
+          for (const c of chips) {
+            const out = l2Normalised(await runRecognizer(arcfaceChip(at.img, at.points, c)))
+            for (let k = 0; k < sum.length; k++) sum[k]! += out[k]!
+          }
+          extra[name]!.faces.push({ ...base[i]!, embedding: l2Normalised(sum) })
+          extra[name]!.ms += performance.now() - started
+        }
+      }
+      return variants ? extra : { ...answer, ...extra }
     },
   }
 }
@@ -387,8 +449,8 @@ async function main(): Promise<void> {
   const { pipeline, pkgs } = workerData as { pipeline: PipelineName; pkgs: string }
   const started = performance.now()
   const p =
-    pipeline === 'loom'
-      ? await loomPipeline()
+    pipeline === 'loom' || pipeline === 'loom-variants'
+      ? await loomPipeline(pipeline === 'loom-variants')
       : pipeline === 'human-default'
         ? await humanDefaultPipeline()
         : await faceApiPipeline(pkgs)

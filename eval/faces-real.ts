@@ -16,7 +16,8 @@
 // same face (mirror, crop ±5 %, brightness ±15 %).
 //
 // Options: --split tuning|heldout|all (default all; heldout still reads tuning to set the
-// thresholds), --candidate NAME[,NAME] (loom, human-default, face-api, faceplugin), --part
+// thresholds), --candidate NAME[,NAME] (default loom,dlib; also arcface-mirror,
+// arcface-mirror-mean, human-default, face-api, faceplugin), --part
 // identity|age|all, --limit N (people, for a quick run), --age-variants N (faces that get the
 // variants, default 200), --mirrors DIR (default /work/.mirror), --pkgs DIR (npm folder holding
 // face-api's tfjs, onnxruntime-node and faceplugin-face-recognition-js, default /work/facepkgs),
@@ -30,7 +31,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import sharp, { type Sharp } from 'sharp'
 import { embeddingSimilarity, type RgbImage } from '../src/engine/face/detect.ts'
-import { AGE_SPREAD_LIMIT, MATCH_THRESHOLD } from '../src/engine/face/compare.ts'
+import { AGE_SPREAD_LIMIT, MATCH_THRESHOLD, REVIEW_BAND } from '../src/engine/face/compare.ts'
 import {
   PIPELINE_CANDIDATES,
   type FoundFace,
@@ -43,14 +44,14 @@ const here = path.dirname(fileURLToPath(import.meta.url))
 
 // ---------------------------------------------------------------- manifests and photo sources
 
-interface SnapshotSource {
+export interface SnapshotSource {
   repo: string
   commit: string
   /** Folder inside the snapshot the manifest's file names are relative to. */
   root: string
   licence: string
 }
-interface IdentityManifest {
+export interface IdentityManifest {
   source: SnapshotSource
   people: { person: string; split: 'tuning' | 'heldout'; photos: string[] }[]
 }
@@ -59,12 +60,12 @@ interface AgeManifest {
   faces: { file: string; age: number; sex: 'F' | 'M'; race: number }[]
 }
 
-function readManifest<T>(name: string): T {
+export function readManifest<T>(name: string): T {
   return JSON.parse(readFileSync(path.join(here, 'corpus', name), 'utf8')) as T
 }
 
 /** Reads blobs from bare git snapshots through one `git cat-file --batch` per snapshot. */
-class SnapshotReader {
+export class SnapshotReader {
   private procs = new Map<string, ChildProcessWithoutNullStreams>()
   private buffered = new Map<string, Buffer>()
   constructor(private mirrors: string) {}
@@ -389,9 +390,15 @@ const euclidean = (a: number[], b: number[]): number =>
 /** Each candidate's own way to score two descriptors; higher means more alike. */
 const SIMILARITY: Record<string, { how: string; score: (a: number[], b: number[]) => number }> = {
   loom: {
-    how: 'Loom: 1 − Euclidean distance of dlib ResNet descriptors',
+    how: 'Loom: cosine of the ArcFace-style descriptors',
     score: embeddingSimilarity,
   },
+  dlib: {
+    how: "Loom's earlier matcher: 1 − Euclidean distance of dlib ResNet descriptors",
+    score: (a, b) => 1 - euclidean(a, b),
+  },
+  'arcface-mirror': { how: 'cosine, ArcFace network on the mirrored chip', score: cosine },
+  'arcface-mirror-mean': { how: 'cosine, mean of the face and its mirror', score: cosine },
   'human-default': {
     how: "Human's match.similarity (Euclidean, ×25, mapped 0.2–0.8), without its 0.01 rounding",
     score: (a, b) => {
@@ -441,6 +448,8 @@ function parseOptions(args: string[]): Options {
     return i >= 0 ? args[i + 1] : undefined
   }
   const all = Object.keys(SIMILARITY)
+  // By default the candidates Loom's own pipeline reports; the others need the packages in --pkgs.
+  const own = PIPELINE_CANDIDATES.loom
   const split = value('--split') ?? 'all'
   if (split !== 'tuning' && split !== 'heldout' && split !== 'all') {
     throw new Error(`--split must be tuning, heldout or all, not ${split}`)
@@ -449,7 +458,7 @@ function parseOptions(args: string[]): Options {
   if (part !== 'identity' && part !== 'age' && part !== 'all') {
     throw new Error(`--part must be identity, age or all, not ${part}`)
   }
-  const candidates = (value('--candidate') ?? all.join(',')).split(',')
+  const candidates = (value('--candidate') ?? own.join(',')).split(',')
   const unknown = candidates.filter((c) => !all.includes(c))
   if (unknown.length > 0)
     throw new Error(`unknown candidate ${unknown.join(', ')}; known: ${all.join(', ')}`)
@@ -662,7 +671,12 @@ async function identityEval(
         SIMILARITY[c]!.how,
         rate(fta, photos.length, 1),
         `${fmt(median(ms), 0)} / ${fmt(quantile(ms, 0.95), 0)}` +
-          (c === 'faceplugin' ? ' (+ face-api detection and landmarks)' : ''),
+          (c === 'faceplugin'
+            ? ' (+ face-api detection and landmarks)'
+            : c !== 'loom' &&
+                [...PIPELINE_CANDIDATES.loom, ...PIPELINE_CANDIDATES['loom-variants']].includes(c)
+              ? " (descriptor only, on Loom's detection)"
+              : ''),
         runner?.loadMs == null ? 'cached' : String(runner.loadMs),
       ]
     }),
@@ -756,8 +770,15 @@ async function identityEval(
   if (opts.candidates.includes('loom')) {
     const gen = scores('loom', heldout.genuine)
     const imp = scores('loom', heldout.impostor)
+    const low = MATCH_THRESHOLD - REVIEW_BAND
+    const high = MATCH_THRESHOLD + REVIEW_BAND
+    const decided = (xs: number[]): string => {
+      const m = countAtLeast(xs, high)
+      const r = countAtLeast(xs, low) - m
+      return `${m} / ${r} / ${xs.length - m - r}`
+    }
     console.log(
-      `Loom today (threshold ${MATCH_THRESHOLD}) on heldout: FNMR ${rate(gen.length - countAtLeast(gen, MATCH_THRESHOLD), gen.length, 1)}, FMR ${rate(countAtLeast(imp, MATCH_THRESHOLD), imp.length, 3)}\n`,
+      `Loom as configured (compare.ts: threshold ${MATCH_THRESHOLD}, review ${fmt(low, 2)}–${fmt(high, 2)}) on heldout: FNMR ${rate(gen.length - countAtLeast(gen, MATCH_THRESHOLD), gen.length, 1)}, FMR ${rate(countAtLeast(imp, MATCH_THRESHOLD), imp.length, 3)}; match / review / no match: genuine ${decided(gen)}, impostor ${decided(imp)}\n`,
     )
   }
   // Same-sex, similar-age impostors are the hard ones; how much easier are any two people?
@@ -779,6 +800,9 @@ async function identityEval(
   console.log('heldout FMR over all cross-person pairs (any sex, any age), same thresholds:\n')
   printTable(['candidate', 'FMR'], crossRows)
 }
+
+/** Candidates with an age model of their own (Loom's recognizer variants repeat Loom's age). */
+const AGE_CANDIDATES = ['loom', 'human-default', 'face-api']
 
 const AGE_BANDS: [number, number][] = [
   [8, 12],
@@ -814,7 +838,8 @@ async function ageEval(
 ): Promise<void> {
   const manifest = readManifest<AgeManifest>('faces-utkface.json')
   const src = manifest.source
-  const candidates = opts.candidates.filter((c) => c !== 'faceplugin')
+  // Recognizer-only candidates carry no age of their own (Loom's pipeline's variants repeat its age).
+  const candidates = opts.candidates.filter((c) => AGE_CANDIDATES.includes(c))
   console.log(`## faces-real: age — ${src.repo}@${src.commit.slice(0, 10)} (${src.licence})\n`)
   // Variants for a fixed, spread-out subset: every k-th face in age order.
   const step = Math.max(1, Math.floor(manifest.faces.length / Math.max(1, opts.ageVariants)))

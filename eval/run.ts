@@ -3,6 +3,7 @@
 
 import { runAamvaEval } from './aamva.ts'
 import { runFacesEval } from './faces.ts'
+import { runFacesPairsEval } from './faces-pairs.ts'
 import { runFacesRealEval } from './faces-real.ts'
 import { runMrzEval } from './mrz.ts'
 import { runRealEval } from './real.ts'
@@ -13,6 +14,7 @@ const EVALS: Record<string, (args: string[]) => Promise<void>> = {
   faces: runFacesEval,
   real: runRealEval,
   'faces-real': runFacesRealEval,
+  'faces-pairs': runFacesPairsEval,
 }
 
 const args = process.argv.slice(2)

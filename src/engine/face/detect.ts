@@ -1,6 +1,7 @@
 // Face detection on one still image: decode (the shared intake: format sniffing, bomb limits,
-// EXIF orientation), run Human (detector, mesh, anti-spoof, liveness), align each face on its
-// mesh and describe it with dlib's ResNet (and, when asked, estimate its age), and measure what
+// EXIF orientation), run Human (detector, mesh, anti-spoof, liveness), align the main face on its
+// mesh and describe it with the ArcFace-style recognizer (recognize.ts; and, when asked, estimate
+// its age with face-api's age model), and measure what
 // a single still supports about the capture itself: face size and position, pose, sharpness, a
 // second face, and a screen's moiré.
 
@@ -9,6 +10,7 @@ import type { EngineError } from '../types.ts'
 import { faceChip, meshFivePoints, type Point } from './align.ts'
 import type { RgbImage } from './image.ts'
 import { faceRuntime, type AgeGenderPrediction } from './models.ts'
+import { cosineSimilarity, faceDescriptor } from './recognize.ts'
 
 export type { RgbImage }
 
@@ -51,7 +53,7 @@ export interface DetectedFace {
   sharpness: number
   /** Periodicity of the fine texture (screen pixels, halftone): 0 none, 1 strongly periodic. */
   moire: number
-  /** Face descriptor for matching (dlib's ResNet on the aligned chip, 128 values). */
+  /** Face descriptor for matching (the ArcFace-style recognizer, 512 values of unit length). */
   embedding: number[]
 }
 
@@ -218,8 +220,6 @@ type HumanFace = Awaited<
   ReturnType<Awaited<ReturnType<typeof faceRuntime>>['human']['detect']>
 >['face'][number]
 
-/** Side and padding of the recognition chip dlib's ResNet was trained on. */
-const RECOGNITION_CHIP = { size: 150, padding: 0.25 }
 /**
  * Side and padding of the age model's crop. face-api cuts it as the box around the 68 landmarks
  * (eyebrows to chin, ear to ear) grown by 10 % a side, which is dlib's mean face box with
@@ -232,22 +232,15 @@ const AGE_CHIPS = [
   { size: 112, padding: 0.15 },
 ]
 
-/** The 128-D descriptor of an aligned face, and (when asked) its age estimates. */
+/** The descriptor of an aligned face, and (when asked) its age estimates. */
 async function describeFace(
   img: RgbImage,
   points: Point[],
   withAge: boolean,
 ): Promise<{ embedding: number[]; ages: number[]; gender: DetectedFace['gender'] }> {
-  const { nets, tf } = await faceRuntime()
-  const chip = faceChip(img, points, RECOGNITION_CHIP)
-  const input = tf.tensor3d(chip, [RECOGNITION_CHIP.size, RECOGNITION_CHIP.size, 3], 'float32')
-  let embedding: number[]
-  try {
-    embedding = Array.from(await nets.faceRecognitionNet.computeFaceDescriptor(input))
-  } finally {
-    input.dispose()
-  }
+  const embedding = await faceDescriptor(img, points)
   if (!withAge) return { embedding, ages: [], gender: null }
+  const { nets, tf } = await faceRuntime()
   const crops = AGE_CHIPS.map((c) =>
     tf.tensor3d(faceChip(img, points, c), [c.size, c.size, 3], 'float32'),
   )
@@ -268,6 +261,16 @@ async function describeFace(
 
 /** Where each found face's five landmarks are, until it is described (only the main face is). */
 const landmarks = new WeakMap<DetectedFace, { img: RgbImage; points: Point[] | null }>()
+
+/**
+ * The image and five landmarks (image-left eye, image-right eye, nose tip, mouth corners) a
+ * detected face was aligned on; null for a face this module did not detect or without a mesh.
+ * For evaluation tools that run other recognizers on the same alignment.
+ */
+export function faceLandmarks(face: DetectedFace): { img: RgbImage; points: Point[] } | null {
+  const found = landmarks.get(face)
+  return found?.points ? { img: found.img, points: found.points } : null
+}
 
 function measure(face: HumanFace, img: RgbImage, dx: number, dy: number): DetectedFace {
   const [x, y, w, h] = [face.box[0] + dx, face.box[1] + dy, face.box[2], face.box[3]]
@@ -451,15 +454,9 @@ export async function detectFaces(
 }
 
 /**
- * Similarity of two face descriptors: 1 − the Euclidean distance between them. dlib trained its
- * ResNet so that one person's descriptors lie within 0.6 of each other (similarity ≥ 0.4);
- * unrelated faces are typically 0.8–1.1 apart (similarity −0.1–0.2). Loom's threshold is chosen
- * on real photos (see README).
+ * Similarity of two face descriptors: their cosine, −1–1. Photos of one person mostly score
+ * 0.3–0.8, two people mostly −0.1–0.2; Loom's threshold is chosen on real photos (see README).
  */
 export function embeddingSimilarity(a: readonly number[], b: readonly number[]): number {
-  const n = Math.min(a.length, b.length)
-  if (n === 0) return 0
-  let sum = 0
-  for (let i = 0; i < n; i++) sum += (a[i]! - b[i]!) ** 2
-  return 1 - Math.sqrt(sum)
+  return cosineSimilarity(a, b)
 }

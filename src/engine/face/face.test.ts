@@ -18,6 +18,7 @@ import {
 } from './compare.ts'
 import { chipTemplate, faceChip, similarityTransform } from './align.ts'
 import { detectFaces, embeddingSimilarity, moireOf, sharpnessOf } from './detect.ts'
+import { ARCFACE_SIZE, ARCFACE_TEMPLATE, arcfaceChip } from './recognize.ts'
 import { runEstimateAge, runFaceCompare } from './cli.ts'
 
 const require = createRequire(import.meta.url)
@@ -223,12 +224,25 @@ describe('texture measures', () => {
     expect(moireOf(noise)).toBeLessThan(0.3)
   })
 
-  it('similarity is 1 minus the Euclidean distance of the descriptors', () => {
-    expect(embeddingSimilarity([0.1, 0.2, 0.3], [0.1, 0.2, 0.3])).toBeCloseTo(1)
-    expect(embeddingSimilarity([0, 0], [0.3, 0.4])).toBeCloseTo(0.5)
-    expect(embeddingSimilarity([0, 0], [3, 4])).toBeCloseTo(-4)
+  it('similarity is the cosine of the descriptors', () => {
+    expect(embeddingSimilarity([0.1, 0.2, 0.3], [0.2, 0.4, 0.6])).toBeCloseTo(1)
+    expect(embeddingSimilarity([1, 0], [0, 2])).toBeCloseTo(0)
+    expect(embeddingSimilarity([3, 4], [-3, -4])).toBeCloseTo(-1)
+    expect(embeddingSimilarity([1, 1], [1, 0])).toBeCloseTo(Math.SQRT1_2)
     expect(embeddingSimilarity([], [])).toBe(0)
+    expect(embeddingSimilarity([0, 0], [1, 0])).toBe(0)
   })
+
+  it('describes a face with 512 values of unit length, the same for the same face', async () => {
+    const found = await detectFaces(new Uint8Array(await cropFace(0, 2.2)), { role: 'selfie' })
+    const again = await detectFaces(new Uint8Array(await cropFace(0, 2.2)), { role: 'selfie' })
+    const other = await detectFaces(new Uint8Array(await cropFace(1, 2.2)), { role: 'selfie' })
+    const e = found.faces[0]!.embedding
+    expect(e).toHaveLength(512)
+    expect(Math.hypot(...e)).toBeCloseTo(1, 5)
+    expect(embeddingSimilarity(e, again.faces[0]!.embedding)).toBeCloseTo(1, 5)
+    expect(embeddingSimilarity(e, other.faces[0]!.embedding)).toBeLessThan(MATCH_THRESHOLD)
+  }, 60_000)
 })
 
 describe('alignment', () => {
@@ -250,6 +264,28 @@ describe('alignment', () => {
     // Eyes level, mouth below: dlib's mean face with a quarter padding.
     expect(template[0]![1]).toBeCloseTo(template[1]![1])
     expect(template[3]![1]).toBeGreaterThan(template[2]![1])
+  })
+
+  it('cuts the ArcFace chip planar, normalised and on the template', () => {
+    const width = 200
+    const height = 200
+    const rgb = new Uint8Array(width * height * 3)
+    // Left half dark red, right half bright blue.
+    for (let i = 0; i < width * height; i++) {
+      const left = i % width < 100
+      rgb.set(left ? [127 + 64, 0, 127] : [127, 0, 255], i * 3)
+    }
+    // The template itself, shifted by (44, 44): the transform is a plain shift.
+    const points = ARCFACE_TEMPLATE.map(([x, y]): [number, number] => [x + 44, y + 44])
+    const chip = arcfaceChip({ width, height, rgb }, points)
+    const plane = ARCFACE_SIZE * ARCFACE_SIZE
+    expect(chip).toHaveLength(3 * plane)
+    // Chip column 10 is image column 54 (left half); column 100 is image column 144 (right).
+    expect(chip[50 * ARCFACE_SIZE + 10]!).toBeCloseTo(0.5) // R: (191 − 127) / 128
+    expect(chip[plane + 50 * ARCFACE_SIZE + 10]!).toBeCloseTo(-127 / 128) // G
+    expect(chip[2 * plane + 50 * ARCFACE_SIZE + 100]!).toBeCloseTo(1) // B: (255 − 127) / 128
+    const mirrored = arcfaceChip({ width, height, rgb }, points, { mirror: true })
+    expect(mirrored[2 * plane + 50 * ARCFACE_SIZE + 10]!).toBeCloseTo(1)
   })
 
   it('cuts a chip whose pixels come from around the landmarks', () => {

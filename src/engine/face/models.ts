@@ -3,9 +3,9 @@
 // @tensorflow/tfjs-backend-wasm. No network: Node 20's fetch cannot read file:// URLs, so a tfjs
 // load router answers a private `loom-models://` scheme by reading the files itself.
 //
-// Human finds faces and their mesh; the descriptor and the age come from @vladmandic/face-api's
-// networks (dlib's ResNet face recognition model, face-api's age/gender model), read from that
-// package's `model/` folder and run on the same tfjs engine and backend as Human.
+// Human finds faces and their mesh; the age comes from @vladmandic/face-api's age/gender model,
+// read from that package's `model/` folder and run on the same tfjs engine and backend as Human.
+// The face descriptor is an ONNX network on onnxruntime-node (recognize.ts), warmed up here too.
 //
 // Models load once per thread (module state is per worker thread), on first use.
 
@@ -16,6 +16,7 @@ import type { Config, Human } from '@vladmandic/human'
 import type * as HumanPackage from '@vladmandic/human'
 import type * as TfCore from '@tensorflow/tfjs-core'
 import { fuseModelArtifacts } from './fuse.ts'
+import { ARCFACE_SIZE, recognizerSession, runRecognizer } from './recognize.ts'
 
 const require = createRequire(import.meta.url)
 
@@ -39,7 +40,10 @@ type HumanModule = typeof HumanPackage
 
 /** The part of face-api's networks Loom uses (its typings describe more than this). */
 export interface FaceApiNets {
-  /** dlib's ResNet: a 150 × 150 aligned chip (RGB 0–255) → 128-D descriptor. */
+  /**
+   * dlib's ResNet: a 150 × 150 aligned chip (RGB 0–255) → 128-D descriptor. Not loaded by Loom
+   * (the ONNX recognizer replaced it); the real-photo eval loads it as a baseline.
+   */
   faceRecognitionNet: {
     computeFaceDescriptor(input: TfCore.Tensor3D): Promise<Float32Array>
     loadFromDisk(dir: string): Promise<void>
@@ -207,21 +211,22 @@ async function load(): Promise<FaceRuntime> {
   if (faceapi.tf.engine() !== tf.engine()) {
     throw new Error('face-api runs on another copy of tfjs-core than Human (check the install)')
   }
-  await faceapi.nets.faceRecognitionNet.loadFromDisk(faceApiModels)
   await faceapi.nets.ageGenderNet.loadFromDisk(faceApiModels)
-  // One pass through each network at load: the WebAssembly backend's first run of a graph
-  // allocates and compiles (seconds), which must not land on the first person's request.
-  const blank = tf.zeros<TfCore.Rank.R3>([150, 150, 3])
+  await recognizerSession()
+  // One pass through each network at load: the first run of a graph allocates and compiles
+  // (seconds on the WebAssembly backend), which must not land on the first person's request.
   const small = tf.zeros<TfCore.Rank.R3>([112, 112, 3])
   try {
-    await faceapi.nets.faceRecognitionNet.computeFaceDescriptor(blank)
     await faceapi.nets.ageGenderNet.predictAgeAndGender([small, small, small, small])
   } finally {
-    blank.dispose()
     small.dispose()
   }
+  await runRecognizer(new Float32Array(3 * ARCFACE_SIZE * ARCFACE_SIZE))
   return { human, nets: faceapi.nets, tf, loadMs: Math.round(performance.now() - started), fused }
 }
+
+/** Where face-api's weights are (for tools that load more of its networks). */
+export const FACE_API_MODELS = faceApiModels
 
 /** Human with face models loaded, once per thread; later calls share the first load. */
 export function faceRuntime(): Promise<FaceRuntime> {

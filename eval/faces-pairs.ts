@@ -1,0 +1,178 @@
+// `npm run eval faces-pairs`: Loom's whole comparison (compareFaces: decode, detect, align,
+// describe, presentation and reuse checks) on document-portrait-versus-selfie pairs built from
+// real photos, and how long a pair takes with the models loaded.
+//
+// For each of the first N held-out LFW people (eval/corpus/faces-lfw.json; FACES.md says how to
+// fetch the snapshot), the portrait of a generated specimen passport (src/specimen) is one photo
+// of the person and the selfie is the central part of a different photo of the same person,
+// enlarged to 480 px and mirrored as a front camera does. Impostor pairs: the same document against the selfies of the
+// next two people in the list (any sex or age). The threshold and review band are Loom's own
+// (compare.ts), chosen on the tuning half of LFW; these people are all from the held-out half.
+//
+// Options: --limit N (people, default 100), --mirrors DIR (default /work/.mirror).
+
+import os from 'node:os'
+import path from 'node:path'
+import sharp from 'sharp'
+import { compareFaces, MATCH_THRESHOLD, REVIEW_BAND } from '../src/engine/face/compare.ts'
+import { faceRuntime } from '../src/engine/face/models.ts'
+import { createRng, randomIdentity } from '../src/specimen/identity.ts'
+import { renderDocument } from '../src/specimen/mrz-documents.ts'
+import {
+  readManifest,
+  SnapshotReader,
+  wilson,
+  type IdentityManifest,
+  type SnapshotSource,
+} from './faces-real.ts'
+
+/** Pixels per millimetre of the rendered passport (a 125 mm TD3 page is 1000 px wide). */
+const PX_PER_MM = 8
+/** Similarity below which a genuine pair counts as a plain miss for the goal below. */
+const GENUINE_FLOOR = 0.2
+
+/** A specimen TD3 passport with `photo` (LFW's 150 × 150, face centred) as its portrait. */
+async function documentWith(photo: Buffer, seed: number): Promise<Buffer> {
+  const rng = createRng(seed)
+  const identity = randomIdentity(rng, { asOf: '2026-06-01', minors: 0, expired: 0 })
+  const doc = await renderDocument({ format: 'TD3', code: 'P<', identity }, rng, {
+    pxPerMm: PX_PER_MM,
+  })
+  // mrz-documents.ts draws the TD3 portrait at x 5 mm, y 13 mm, 38 mm high, 0.78 as wide.
+  const ph = Math.round(38 * PX_PER_MM)
+  const pw = Math.round(38 * 0.78 * PX_PER_MM)
+  // The photo's central 117 × 150 (the portrait's 0.78 aspect): the face is about half its width.
+  const portrait = await sharp(photo)
+    .extract({ left: 16, top: 0, width: 117, height: 150 })
+    .resize(pw, ph)
+    .png()
+    .toBuffer()
+  return sharp(doc.png)
+    .composite([{ input: portrait, left: 5 * PX_PER_MM, top: 13 * PX_PER_MM }])
+    .jpeg({ quality: 85 })
+    .toBuffer()
+}
+
+/**
+ * A selfie from a photo: its central 110 × 110 (LFW's photos often show other people beside the
+ * centred face; a selfie shows one), enlarged to 480 px (the face ~280 px wide), mirrored, JPEG.
+ */
+async function selfieFrom(photo: Buffer): Promise<Buffer> {
+  return sharp(photo)
+    .extract({ left: 20, top: 20, width: 110, height: 110 })
+    .resize(480, 480, { kernel: 'lanczos3' })
+    .flop()
+    .jpeg({ quality: 85 })
+    .toBuffer()
+}
+
+const quantile = (xs: number[], q: number): number => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))] ?? NaN
+}
+const rate = (k: number, n: number): string => {
+  const [lo, hi] = wilson(k, n)
+  return `${k}/${n} (${((100 * k) / (n || 1)).toFixed(1)} %; ${(100 * lo).toFixed(1)}–${(100 * hi).toFixed(1)} %)`
+}
+
+/** `npm run eval faces-pairs`: see the head of this file. */
+export async function runFacesPairsEval(args: string[]): Promise<void> {
+  const value = (name: string): string | undefined => {
+    const i = args.indexOf(name)
+    return i >= 0 ? args[i + 1] : undefined
+  }
+  const limit = Number(value('--limit') ?? 100)
+  const reader = new SnapshotReader(value('--mirrors') ?? '/work/.mirror')
+  const manifest = readManifest<IdentityManifest>('faces-lfw.json')
+  const src: SnapshotSource = manifest.source
+  const people = manifest.people.filter((p) => p.split === 'heldout').slice(0, limit)
+  console.log(
+    `## faces-pairs: specimen-passport portrait vs selfie, ${people.length} held-out LFW people\n`,
+  )
+  try {
+    const runtime = await faceRuntime()
+    console.log(`models loaded in ${runtime.loadMs} ms (not counted below)\n`)
+    const docs: Buffer[] = []
+    const selfies: Buffer[] = []
+    for (const [i, p] of people.entries()) {
+      const first = await reader.read(src, path.posix.join(p.person, p.photos[0]!))
+      const last = await reader.read(src, path.posix.join(p.person, p.photos.at(-1)!))
+      if (!Buffer.isBuffer(first) || !Buffer.isBuffer(last)) {
+        throw new Error(`${p.person}: photo missing from the snapshot (see eval/corpus/FACES.md)`)
+      }
+      docs.push(await documentWith(first, 1000 + i))
+      selfies.push(await selfieFrom(last))
+    }
+    // One pair before timing: the first pass of each graph through onnxruntime and the
+    // WebAssembly backend allocates.
+    await compareFaces(docs[0]!, selfies[0]!)
+    const genuine: number[] = []
+    const impostor: number[] = []
+    const decisions: Record<string, Record<string, number>> = { genuine: {}, impostor: {} }
+    const ms: number[] = []
+    // CPU time too: on a shared machine the wall time mostly measures the other work.
+    const cpuMs: number[] = []
+    const retakes: string[] = []
+    const n = people.length
+    for (let i = 0; i < n; i++) {
+      for (const [kind, j] of [
+        ['genuine', i],
+        ['impostor', (i + 1) % n],
+        ['impostor', (i + 2) % n],
+      ] as const) {
+        if (kind === 'impostor' && j === i) continue
+        const cpu = process.cpuUsage()
+        const r = await compareFaces(docs[i]!, selfies[j]!)
+        const used = process.cpuUsage(cpu)
+        ms.push(r.timingsMs.total)
+        cpuMs.push(Math.round((used.user + used.system) / 1000))
+        decisions[kind]![r.decision] = (decisions[kind]![r.decision] ?? 0) + 1
+        if (r.similarity === null) {
+          retakes.push(
+            `${kind} ${people[i]!.person} / ${people[j]!.person}: ${JSON.stringify(r.feedback)}`,
+          )
+          continue
+        }
+        ;(kind === 'genuine' ? genuine : impostor).push(r.similarity)
+      }
+    }
+    const low = MATCH_THRESHOLD - REVIEW_BAND
+    const high = MATCH_THRESHOLD + REVIEW_BAND
+    console.log(`threshold ${MATCH_THRESHOLD}, review band ${low.toFixed(3)}–${high.toFixed(3)}\n`)
+    console.log(
+      '| pairs | compared | decisions (match / review / no_match / retake) | similarity min / median / max |',
+    )
+    console.log('|---|---|---|---|')
+    for (const [kind, list] of [
+      ['genuine', genuine],
+      ['impostor', impostor],
+    ] as const) {
+      const d = decisions[kind]!
+      console.log(
+        `| ${kind} | ${list.length} | ${d.match ?? 0} / ${d.review ?? 0} / ${d.no_match ?? 0} / ${d.retake ?? 0} | ${Math.min(...list).toFixed(3)} / ${quantile(list, 0.5).toFixed(3)} / ${Math.max(...list).toFixed(3)} |`,
+      )
+    }
+    console.log()
+    const gTotal = genuine.length + (decisions.genuine!.retake ?? 0)
+    console.log(
+      `genuine pairs below ${GENUINE_FLOOR} similarity or without a face: ${rate(genuine.filter((s) => s < GENUINE_FLOOR).length + (decisions.genuine!.retake ?? 0), gTotal)}`,
+    )
+    console.log(
+      `genuine pairs below the threshold (FNMR): ${rate(genuine.filter((s) => s < MATCH_THRESHOLD).length, genuine.length)}`,
+    )
+    console.log(
+      `impostor pairs at or above the threshold (FMR): ${rate(impostor.filter((s) => s >= MATCH_THRESHOLD).length, impostor.length)}`,
+    )
+    console.log(`impostor pairs decided match: ${impostor.filter((s) => s >= high).length}`)
+    console.log(
+      `\ntime per pair (compareFaces, models loaded; ${ms.length} pairs): median ${quantile(ms, 0.5)} ms, p90 ${quantile(ms, 0.9)} ms, max ${Math.max(...ms)} ms; CPU time of this process per pair: median ${quantile(cpuMs, 0.5)} ms, p90 ${quantile(cpuMs, 0.9)} ms (load average ${os.loadavg()[0]!.toFixed(1)} on ${os.availableParallelism()} cores)`,
+    )
+    if (retakes.length > 0) {
+      console.log(`\nno usable face (${retakes.length}):`)
+      for (const r of retakes.slice(0, 20)) console.log(`- ${r}`)
+    }
+    console.log()
+  } finally {
+    reader.close()
+  }
+}
