@@ -101,6 +101,7 @@ function staticDir(): string {
 
 const STATIC_FILES = {
   'page.js': 'text/javascript; charset=utf-8',
+  'capture.js': 'text/javascript; charset=utf-8',
   'page.css': 'text/css; charset=utf-8',
   'embed.js': 'text/javascript; charset=utf-8',
 } as const
@@ -119,7 +120,12 @@ function loadAssets(): Record<StaticName, StaticAsset> {
       gzip: gzipSync(body, { level: 9 }),
     }
   }
-  return { 'page.js': load('page.js'), 'page.css': load('page.css'), 'embed.js': load('embed.js') }
+  return {
+    'page.js': load('page.js'),
+    'capture.js': load('capture.js'),
+    'page.css': load('page.css'),
+    'embed.js': load('embed.js'),
+  }
 }
 
 /** The page's Content-Security-Policy: only Loom's own files, framed only by `embedOrigin`. */
@@ -224,6 +230,8 @@ export async function hostedPageRoutes(fastify: FastifyInstance): Promise<void> 
     script: `/page/page.js?v=${assets['page.js'].hash}`,
     style: `/page/page.css?v=${assets['page.css'].hash}`,
   }
+  // The capture steps, fetched by the page once the person consents (not on first load).
+  const captureScript = `/page/capture.js?v=${assets['capture.js'].hash}`
   const config = { auth: 'none', surface: 'native' } as const
 
   function problemPage(
@@ -315,6 +323,7 @@ export async function hostedPageRoutes(fastify: FastifyInstance): Promise<void> 
           base: `/s/${req.params.token}`,
           state: await pageState(deps, session),
           embedOrigin: postTo,
+          captureScript,
         },
       })
       return sendCompressed(
@@ -427,7 +436,7 @@ export async function hostedPageRoutes(fastify: FastifyInstance): Promise<void> 
     )
   })
 
-  for (const name of ['page.js', 'page.css'] as const) {
+  for (const name of ['page.js', 'capture.js', 'page.css'] as const) {
     app.get(
       `/page/${name}`,
       {
