@@ -33,9 +33,7 @@ function bootOf(html: string): Record<string, unknown> & {
 }
 
 /** A photo too blurred to read: the reader's quality check says `blurry`. */
-async function blurred(image: Buffer): Promise<Buffer> {
-  return sharp(image).blur(20).jpeg().toBuffer()
-}
+const blurred = (image: Buffer) => sharp(image).blur(20).jpeg().toBuffer()
 
 describe.each(dialects())('hosted page (%s)', (dialect) => {
   let t: TestApp
