@@ -19,13 +19,13 @@ import {
 } from './helpers.ts'
 import type { TestApp } from './helpers.ts'
 import { licenceFront, passport } from './specimens.ts'
-import { pickLanguage } from '../src/web/i18n.ts'
-import { CATALOGUES } from '../src/web/i18n.ts'
+import { CATALOGUES, pickLanguage } from '../src/web/i18n.ts'
 
 /** The boot data the shell hands its script. */
 function bootOf(html: string): Record<string, unknown> & {
   state: Record<string, unknown>
   embedOrigin: string | null
+  captureScript: string
 } {
   const match = /<script type="application\/json" id="loom-boot">(.*?)<\/script>/s.exec(html)
   if (!match?.[1]) throw new Error('no boot data in the page')
@@ -33,9 +33,7 @@ function bootOf(html: string): Record<string, unknown> & {
 }
 
 /** A photo too blurred to read: the reader's quality check says `blurry`. */
-async function blurred(image: Buffer): Promise<Buffer> {
-  return sharp(image).blur(20).jpeg().toBuffer()
-}
+const blurred = (image: Buffer) => sharp(image).blur(20).jpeg().toBuffer()
 
 describe.each(dialects())('hosted page (%s)', (dialect) => {
   let t: TestApp
@@ -101,7 +99,8 @@ describe.each(dialects())('hosted page (%s)', (dialect) => {
     const state = await get(`${path}/state`)
     expect(state.statusCode).toBe(200)
     expect(state.json().status).toBe('in_progress')
-    for (const asset of ['/page/page.js', '/page/page.css', '/embed.js']) {
+    expect(boot.captureScript).toMatch(/^\/page\/capture\.js\?v=[\w-]{12}$/)
+    for (const asset of ['/page/page.js', boot.captureScript, '/page/page.css', '/embed.js']) {
       const file = await get(asset)
       expect(file.statusCode, asset).toBe(200)
       expect(file.headers['x-content-type-options']).toBe('nosniff')

@@ -4,7 +4,7 @@
 // not leak to the tenant's site) and no-store. Framing is allowed only to the origin of the
 // session's redirect/callback URL, the one origin the page will post its outcome to.
 import { createHash } from 'node:crypto'
-import { brotliCompressSync, constants as zlibConstants, gzipSync } from 'node:zlib'
+import { gzipSync } from 'node:zlib'
 import { existsSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
@@ -20,6 +20,8 @@ import { pickLanguage } from './i18n.ts'
 import type { Language } from './i18n.ts'
 import { brandCss, renderProblem, renderShell } from './html.ts'
 import type { Assets } from './html.ts'
+import { brotli, sendAsset, sendCompressed } from './compressed.ts'
+import type { StaticAsset } from './compressed.ts'
 import {
   PAGE_COST,
   addPageImage,
@@ -35,63 +37,6 @@ import {
 } from './session.ts'
 import type { PageSession } from './session.ts'
 
-interface StaticAsset {
-  body: Buffer
-  type: string
-  hash: string
-  /** The body compressed once at start (the files never change while Loom runs). */
-  br: Buffer
-  gzip: Buffer
-}
-
-type Encoding = 'br' | 'gzip' | null
-
-/** The best encoding the client accepts (brotli, then gzip), per RFC 9110 §12.5.3 with q=0. */
-export function pickEncoding(accept: string | string[] | undefined): Encoding {
-  const header = Array.isArray(accept) ? accept.join(',') : (accept ?? '')
-  const accepted = new Map<string, number>()
-  for (const part of header.split(',')) {
-    const [name = '', ...params] = part.trim().toLowerCase().split(';')
-    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='))
-    const quality = q === undefined ? 1 : Number(q.slice(2))
-    accepted.set(name, Number.isFinite(quality) ? quality : 0)
-  }
-  const allows = (name: string) => (accepted.get(name) ?? accepted.get('*') ?? 0) > 0
-  if (allows('br')) return 'br'
-  if (allows('gzip')) return 'gzip'
-  return null
-}
-
-function brotli(body: Buffer): Buffer {
-  return brotliCompressSync(body, {
-    params: {
-      [zlibConstants.BROTLI_PARAM_QUALITY]: 11,
-      [zlibConstants.BROTLI_PARAM_SIZE_HINT]: body.length,
-    },
-  })
-}
-
-/** Sends a text body in the best encoding the client accepts (Vary: Accept-Encoding). */
-function sendCompressed(
-  reply: FastifyReply,
-  accept: string | string[] | undefined,
-  body: Buffer,
-  precompressed?: { br: Buffer; gzip: Buffer },
-): FastifyReply {
-  void reply.header('vary', 'accept-encoding')
-  const encoding = body.length < 256 ? null : pickEncoding(accept)
-  if (encoding === null) return reply.send(body)
-  const encoded =
-    encoding === 'br'
-      ? (precompressed?.br ??
-        brotliCompressSync(body, {
-          params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 5 },
-        }))
-      : (precompressed?.gzip ?? gzipSync(body, { level: 6 }))
-  void reply.header('content-encoding', encoding)
-  return reply.send(encoded)
-}
-
 /** The static files, next to this module; compiled to dist/web/, they stay in src/web/static. */
 function staticDir(): string {
   const beside = fileURLToPath(new URL('./static/', import.meta.url))
@@ -101,6 +46,7 @@ function staticDir(): string {
 
 const STATIC_FILES = {
   'page.js': 'text/javascript; charset=utf-8',
+  'capture.js': 'text/javascript; charset=utf-8',
   'page.css': 'text/css; charset=utf-8',
   'embed.js': 'text/javascript; charset=utf-8',
 } as const
@@ -119,7 +65,12 @@ function loadAssets(): Record<StaticName, StaticAsset> {
       gzip: gzipSync(body, { level: 9 }),
     }
   }
-  return { 'page.js': load('page.js'), 'page.css': load('page.css'), 'embed.js': load('embed.js') }
+  return {
+    'page.js': load('page.js'),
+    'capture.js': load('capture.js'),
+    'page.css': load('page.css'),
+    'embed.js': load('embed.js'),
+  }
 }
 
 /** The page's Content-Security-Policy: only Loom's own files, framed only by `embedOrigin`. */
@@ -224,6 +175,8 @@ export async function hostedPageRoutes(fastify: FastifyInstance): Promise<void> 
     script: `/page/page.js?v=${assets['page.js'].hash}`,
     style: `/page/page.css?v=${assets['page.css'].hash}`,
   }
+  // The capture steps, fetched by the page once the person consents (not on first load).
+  const captureScript = `/page/capture.js?v=${assets['capture.js'].hash}`
   const config = { auth: 'none', surface: 'native' } as const
 
   function problemPage(
@@ -315,6 +268,7 @@ export async function hostedPageRoutes(fastify: FastifyInstance): Promise<void> 
           base: `/s/${req.params.token}`,
           state: await pageState(deps, session),
           embedOrigin: postTo,
+          captureScript,
         },
       })
       return sendCompressed(
@@ -427,7 +381,7 @@ export async function hostedPageRoutes(fastify: FastifyInstance): Promise<void> 
     )
   })
 
-  for (const name of ['page.js', 'page.css'] as const) {
+  for (const name of ['page.js', 'capture.js', 'page.css'] as const) {
     app.get(
       `/page/${name}`,
       {
@@ -472,23 +426,4 @@ export async function hostedPageRoutes(fastify: FastifyInstance): Promise<void> 
   app.get('/embed.js', { config, schema: { hide: true } }, async (req, reply) =>
     sendAsset(reply, req.headers['accept-encoding'], assets['embed.js'], { crossOrigin: true }),
   )
-}
-
-function sendAsset(
-  reply: FastifyReply,
-  accept: string | string[] | undefined,
-  asset: StaticAsset,
-  options: { crossOrigin?: boolean; immutable?: boolean },
-): FastifyReply {
-  void reply.header('x-content-type-options', 'nosniff')
-  void reply.header('etag', `"${asset.hash}"`)
-  // Hashed URLs (?v=<hash>) are cached for a year; embed.js (a fixed URL) and an unhashed or
-  // stale URL for five minutes.
-  void reply.header(
-    'cache-control',
-    options.immutable ? 'public, max-age=31536000, immutable' : 'public, max-age=300',
-  )
-  // Tenants include embed.js from their own pages (which may require CORP, e.g. with COEP).
-  if (options.crossOrigin) void reply.header('cross-origin-resource-policy', 'cross-origin')
-  return sendCompressed(reply.type(asset.type), accept, asset.body, asset)
 }

@@ -54,6 +54,26 @@ export const de: Messages = {
   'capture.use_camera': 'Foto aufnehmen',
   'capture.upload': 'Foto hochladen',
   'capture.upload_hint': 'JPEG, PNG, WebP oder PDF, höchstens 10 MB.',
+  'capture.front.passport.title': 'Die Bildseite Ihres Reisepasses',
+  'capture.front.passport.hint':
+    'Schlagen Sie den Pass auf der Seite mit Ihrem Foto auf. Die zwei Buchstabenzeilen mit <<< unten auf dieser Seite müssen scharf und ganz zu sehen sein.',
+  'capture.front.visa.title': 'Foto Ihres Visums',
+  'capture.front.visa.hint':
+    'Das ganze Visum, die zwei Buchstabenzeilen mit <<< unten scharf und ganz zu sehen.',
+  'capture.front.id_card.title': 'Die Vorderseite Ihres Personalausweises',
+  'capture.front.drivers_license.title': 'Die Vorderseite Ihres Führerscheins',
+  'capture.front.residence_permit.title': 'Die Vorderseite Ihres Aufenthaltstitels',
+  'capture.front.card.hint':
+    'Die Seite mit Ihrem Foto. Die ganze Karte muss auf dem Bild sein, scharf und ohne Spiegelung.',
+  'capture.back.id_card.title': 'Die Rückseite Ihres Personalausweises',
+  'capture.back.drivers_license.title': 'Die Rückseite Ihres Führerscheins',
+  'capture.back.residence_permit.title': 'Die Rückseite Ihres Aufenthaltstitels',
+  'capture.back.mrz.hint':
+    'Drehen Sie die Karte um. Die drei Buchstabenzeilen mit <<< müssen scharf und ganz zu sehen sein.',
+  'capture.back.barcode.hint':
+    'Drehen Sie den Führerschein um. Der breite Strichcode muss scharf, ganz zu sehen und ohne Spiegelung sein.',
+  'capture.change_document': 'Anderes Dokument wählen',
+  'flow.step_done': 'Dieser Schritt ist erledigt.',
 
   'camera.title.document': 'Halten Sie Ihr Dokument in den Rahmen',
   'camera.title.selfie': 'Halten Sie Ihr Gesicht in das Oval',
@@ -108,6 +128,8 @@ export const de: Messages = {
   'error.try_again': 'Erneut versuchen',
 
   'processing.title': 'Ihr Dokument wird geprüft',
+  'processing.title.face': 'Ihr Selfie wird mit Ihrem Dokument verglichen',
+  'processing.title.selfie': 'Ihr Selfie wird geprüft',
   'processing.body': 'Das dauert meist nur wenige Sekunden. Lassen Sie diese Seite geöffnet.',
   'processing.slow': 'Das dauert länger als üblich. Lassen Sie diese Seite geöffnet.',
 

@@ -52,6 +52,26 @@ export const en = {
   'capture.use_camera': 'Take a photo',
   'capture.upload': 'Upload a photo',
   'capture.upload_hint': 'JPEG, PNG, WebP or PDF, up to 10 MB.',
+  'capture.front.passport.title': 'The photo page of your passport',
+  'capture.front.passport.hint':
+    'Open your passport at the page with your photo. The two lines of letters and <<< at the bottom of that page must be sharp and fully visible.',
+  'capture.front.visa.title': 'Photo of your visa',
+  'capture.front.visa.hint':
+    'The whole visa, with the two lines of letters and <<< at its bottom sharp and fully visible.',
+  'capture.front.id_card.title': 'The front of your ID card',
+  'capture.front.drivers_license.title': 'The front of your driving licence',
+  'capture.front.residence_permit.title': 'The front of your residence permit',
+  'capture.front.card.hint':
+    'The side with your photo. The whole card must be in the picture, sharp and without glare.',
+  'capture.back.id_card.title': 'The back of your ID card',
+  'capture.back.drivers_license.title': 'The back of your driving licence',
+  'capture.back.residence_permit.title': 'The back of your residence permit',
+  'capture.back.mrz.hint':
+    'Turn the card over. The three lines of letters and <<< must be sharp and fully visible.',
+  'capture.back.barcode.hint':
+    'Turn the licence over. The wide barcode must be sharp, fully visible and without glare.',
+  'capture.change_document': 'Change document',
+  'flow.step_done': 'This step is done.',
 
   'camera.title.document': 'Fit your document in the frame',
   'camera.title.selfie': 'Fit your face in the oval',
@@ -102,6 +122,8 @@ export const en = {
   'error.try_again': 'Try again',
 
   'processing.title': 'Checking your document',
+  'processing.title.face': 'Comparing your selfie with your document',
+  'processing.title.selfie': 'Checking your selfie',
   'processing.body': 'This usually takes a few seconds. Please keep this page open.',
   'processing.slow': 'This is taking longer than usual. Please keep this page open.',
 

@@ -53,6 +53,26 @@ export const fr: Messages = {
   'capture.use_camera': 'Prendre une photo',
   'capture.upload': 'Envoyer une photo',
   'capture.upload_hint': 'JPEG, PNG, WebP ou PDF, 10 Mo au plus.',
+  'capture.front.passport.title': 'La page photo de votre passeport',
+  'capture.front.passport.hint':
+    'Ouvrez votre passeport à la page avec votre photo. Les deux lignes de lettres et de <<< en bas de cette page doivent être nettes et entièrement visibles.',
+  'capture.front.visa.title': 'Photo de votre visa',
+  'capture.front.visa.hint':
+    'Le visa entier, avec les deux lignes de lettres et de <<< en bas nettes et entièrement visibles.',
+  'capture.front.id_card.title': 'Le recto de votre carte d’identité',
+  'capture.front.drivers_license.title': 'Le recto de votre permis de conduire',
+  'capture.front.residence_permit.title': 'Le recto de votre titre de séjour',
+  'capture.front.card.hint':
+    'La face avec votre photo. La carte entière doit être sur la photo, nette et sans reflet.',
+  'capture.back.id_card.title': 'Le verso de votre carte d’identité',
+  'capture.back.drivers_license.title': 'Le verso de votre permis de conduire',
+  'capture.back.residence_permit.title': 'Le verso de votre titre de séjour',
+  'capture.back.mrz.hint':
+    'Retournez la carte. Les trois lignes de lettres et de <<< doivent être nettes et entièrement visibles.',
+  'capture.back.barcode.hint':
+    'Retournez le permis. Le large code-barres doit être net, entièrement visible et sans reflet.',
+  'capture.change_document': 'Changer de document',
+  'flow.step_done': 'Cette étape est terminée.',
 
   'camera.title.document': 'Placez votre document dans le cadre',
   'camera.title.selfie': 'Placez votre visage dans l’ovale',
@@ -103,6 +123,8 @@ export const fr: Messages = {
   'error.try_again': 'Réessayer',
 
   'processing.title': 'Vérification de votre document',
+  'processing.title.face': 'Comparaison de votre selfie avec votre document',
+  'processing.title.selfie': 'Vérification de votre selfie',
   'processing.body': 'Cela prend en général quelques secondes. Gardez cette page ouverte.',
   'processing.slow': 'Cela prend plus de temps que d’habitude. Gardez cette page ouverte.',
 

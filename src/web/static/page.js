@@ -1,10 +1,11 @@
 // Loom's hosted page: the steps of one verification session, in plain JavaScript served by Loom
 // itself (no CDN, no bundler; the CSP allows this file and nothing inline). The server holds the
 // state: after every action the page asks it, and follows what it says is still missing.
-
-const MAX_UPLOAD_BYTES = 10 * 1024 * 1024
-const POLL_MS = 2000
-const SLOW_AFTER_MS = 60_000
+//
+// This module draws what a person sees first (the intro, the end, Cancel) and keeps their place:
+// each step is a history entry (Back and Forward move between steps, not out of the flow) and
+// the step and consent are kept per link in sessionStorage (a reload or a language switch comes
+// back to the same step). The capture steps live in capture.js, fetched once consent is given.
 
 const boot = JSON.parse(document.getElementById('loom-boot').textContent)
 const messages = boot.messages
@@ -12,20 +13,45 @@ const base = boot.base
 /** The parent origin the server verified against the session; null when not embedded. */
 const embedOrigin = boot.embedOrigin
 const embedded = embedOrigin !== null && window.parent !== window
-let state = boot.state
-
 const main = document.getElementById('main')
 const live = document.getElementById('live')
-const cameraSupported = Boolean(navigator.mediaDevices && navigator.mediaDevices.getUserMedia)
-let stream = null
-let pollTimer = 0
-/** Redraws the screen the person was on (the Cancel dialog's "No, continue"). */
-let resume = () => route(false)
+
+/** What capture.js shares with this module: the session, the helpers, the current screen. */
+const app = {
+  boot,
+  messages,
+  base,
+  embedded,
+  main,
+  state: boot.state,
+  /** The camera stream while the viewfinder is open. */
+  stream: null,
+  pollTimer: 0,
+  /** Redraws the screen the person was on (the Cancel dialog's "No, continue"). */
+  resume: () => route(false),
+  t,
+  h,
+  button,
+  announce,
+  screen,
+  cancelLink,
+  spinner,
+  enter,
+  showError,
+  showIntro,
+  introTitle,
+  refresh,
+  loadState,
+  finish,
+  stopCamera,
+  capitalized,
+  documentName,
+}
 
 /** A message in the page's language, with {tenant} and other {names} filled in. */
 function t(key, vars = {}) {
   const text = messages[key] ?? key
-  const all = { tenant: state.tenant.name, ...vars }
+  const all = { tenant: app.state.tenant.name, ...vars }
   return text.replace(/\{(\w+)\}/g, (whole, name) => (name in all ? String(all[name]) : whole))
 }
 
@@ -62,7 +88,7 @@ function announce(text) {
 /** Replaces the screen: stops the camera and polling, sets the title, focuses the heading. */
 function screen(title, parts, progress = null) {
   stopCamera()
-  window.clearTimeout(pollTimer)
+  window.clearTimeout(app.pollTimer)
   main.removeAttribute('aria-busy')
   main.className = ''
   const heading = h(
@@ -72,8 +98,14 @@ function screen(title, parts, progress = null) {
     title,
   )
   main.replaceChildren(heading, ...parts.filter(Boolean))
-  document.title = `${title} – ${state.tenant.name}`
+  document.title = `${title} – ${app.state.tenant.name}`
   heading.focus()
+}
+
+function stopCamera() {
+  if (app.stream === null) return
+  for (const track of app.stream.getTracks()) track.stop()
+  app.stream = null
 }
 
 function cancelLink() {
@@ -88,10 +120,110 @@ function spinner() {
   return h('div', { class: 'spinner', 'aria-hidden': 'true' })
 }
 
-// ---- steps ---------------------------------------------------------------------------------
+function capitalized(text) {
+  return text.charAt(0).toLocaleUpperCase(boot.language) + text.slice(1)
+}
+
+function documentName(type) {
+  return messages[`document.${type}`] ?? type
+}
+
+// ---- where the person is -------------------------------------------------------------------
+
+/** This link's saved place; the key is the link, so two sessions in one tab do not mix. */
+const placeKey = `loom:${base}`
+const storage = (() => {
+  // Storage may be refused (blocked cookies, some private modes): the flow still works, it
+  // only starts again at the intro after a reload.
+  try {
+    return window.sessionStorage
+  } catch (err) {
+    console.warn('sessionStorage is not available', err)
+    return null
+  }
+})()
+
+function place() {
+  const text = storage?.getItem(placeKey)
+  if (!text) return {}
+  try {
+    return JSON.parse(text)
+  } catch (err) {
+    console.warn('ignoring a damaged saved place', err)
+    return {}
+  }
+}
+
+function keep(patch) {
+  storage?.setItem(placeKey, JSON.stringify({ ...place(), ...patch }))
+}
+
+/** True while a history move redraws a step: it replaces the entry instead of adding one. */
+let travelling = false
+
+/**
+ * The person is at `step` ('intro', 'choose', or an image kind): saved for a reload, and a
+ * history entry of its own so that Back returns to the step before.
+ */
+function enter(step) {
+  keep({ step })
+  const entry = { loom: step }
+  const current = window.history.state
+  if (current && current.loom === step) return
+  if (travelling || !current || !current.loom) window.history.replaceState(entry, '')
+  else window.history.pushState(entry, '')
+}
+
+/** Whether an image of this attempt is already in (steps before it cannot be redone). */
+function started() {
+  return app.state.doneImages.length > 0
+}
+
+/** Draws a step from history or the saved place (capture.js knows what is still allowed). */
+async function goTo(step) {
+  if (app.state.finish) return finish(false)
+  if (step === 'intro' && !started()) return showIntro()
+  const capture = await loadCapture()
+  travelling = true
+  try {
+    capture.goTo(step)
+  } finally {
+    travelling = false
+  }
+}
+
+window.addEventListener('popstate', (event) => {
+  const step = event.state && event.state.loom
+  if (typeof step === 'string') void goTo(step)
+})
+
+// A language link replaces this page (the saved place brings the person back to the same step)
+// rather than adding a page that Back would have to step through.
+for (const link of document.querySelectorAll('.languages a[href]')) {
+  link.addEventListener('click', (event) => {
+    event.preventDefault()
+    window.location.replace(link.href)
+  })
+}
+
+let capturing = null
+/** capture.js, fetched once (as soon as consent is ticked, so Start does not wait for it). */
+function loadCapture() {
+  capturing ??= import(boot.captureScript).then((module) => module.install(app))
+  return capturing
+}
+
+// ---- intro ---------------------------------------------------------------------------------
+
+function introTitle() {
+  const identity = app.state.verificationType === 'full_verification'
+  return t(identity ? 'intro.title.identity' : 'intro.title.age')
+}
 
 function showIntro() {
-  resume = showIntro
+  const { state } = app
+  app.resume = showIntro
+  enter('intro')
   const identity = state.verificationType === 'full_verification'
   const steps =
     state.verificationType === 'age_estimation'
@@ -105,6 +237,7 @@ function showIntro() {
     id: 'consent',
     'aria-describedby': 'consent-error',
   })
+  box.checked = place().consent === true
   const label = h(
     'label',
     { class: 'consent', for: 'consent' },
@@ -113,12 +246,14 @@ function showIntro() {
   )
   const error = h('p', { id: 'consent-error', class: 'error' })
   box.addEventListener('change', () => {
+    keep({ consent: box.checked })
     if (!box.checked) return
+    void loadCapture()
     label.classList.remove('invalid')
     box.removeAttribute('aria-invalid')
     error.textContent = ''
   })
-  const start = () => {
+  const start = async () => {
     if (!box.checked) {
       label.classList.add('invalid')
       box.setAttribute('aria-invalid', 'true')
@@ -126,9 +261,17 @@ function showIntro() {
       box.focus()
       return
     }
-    next()
+    let capture
+    try {
+      capture = await loadCapture()
+    } catch (err) {
+      capturing = null
+      console.warn('could not load the capture steps', err)
+      return showError(t('error.network'), start)
+    }
+    capture.next()
   }
-  screen(t(identity ? 'intro.title.identity' : 'intro.title.age'), [
+  screen(introTitle(), [
     h('p', {}, t('intro.lead')),
     h(
       'ol',
@@ -142,6 +285,7 @@ function showIntro() {
     h('div', { class: 'actions' }, button(t('intro.start'), start, true)),
     cancelLink(),
   ])
+  if (box.checked) void loadCapture()
 }
 
 const TWO_SIDED = ['id_card', 'drivers_license', 'residence_permit']
@@ -151,7 +295,7 @@ function documentSteps(accepted) {
   if (!Array.isArray(accepted) || accepted.length === 0) {
     return [t('intro.step.document'), t('intro.step.document_back')]
   }
-  const names = accepted.map((type) => messages[`document.${type}`] ?? type)
+  const names = accepted.map(documentName)
   const first =
     names.length === 1
       ? t('intro.step.document_one', { document: names[0] })
@@ -168,332 +312,10 @@ function listOf(items) {
   return items.join(', ')
 }
 
-/** Why the person is asked again after a rejection they can fix, with the attempt count. */
-function retryNote() {
-  if (!state.retryBecause) return null
-  const { number, max } = state.attempt
-  return `${t(`retry.${state.retryBecause}`)} ${t('retry.attempt', { n: number, total: max })}`
-}
-
-/** The next missing image, or processing once nothing is missing. */
-function next(note = null, problem = null) {
-  const kind = state.missingImages[0]
-  if (kind === undefined) return showProcessing(note)
-  // Which document first, when there is a choice: a passport needs only its photo page, a card
-  // both sides, and a passport photo the reader cannot use must be retaken, not followed by a
-  // request for a back it does not have.
-  if (
-    kind === 'document_front' &&
-    state.declaredDocument === null &&
-    state.documentChoices.length > 1 &&
-    !state.doneImages.includes('document_front')
-  ) {
-    return showDocumentChoice(note, problem)
-  }
-  return showCapture(kind, note, problem)
-}
-
-function showDocumentChoice(note = null, problem = null) {
-  resume = () => showDocumentChoice(note, problem)
-  screen(
-    t('choose.title'),
-    [
-      note ? h('p', { class: 'note', role: 'status' }, note) : null,
-      problem ? h('p', { class: 'feedback', role: 'alert' }, problem) : null,
-      h('p', { id: 'choose-hint' }, t('choose.hint')),
-      h(
-        'div',
-        { class: 'choices', role: 'group', 'aria-labelledby': 'choose-hint' },
-        state.documentChoices.map((type) =>
-          button(capitalized(messages[`document.${type}`] ?? type), () => choose(type)),
-        ),
-      ),
-      cancelLink(),
-    ],
-    progressText(),
-  )
-}
-
-async function choose(type) {
-  let res
-  try {
-    res = await fetch(`${base}/document`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ type }),
-      cache: 'no-store',
-    })
-  } catch {
-    return showError(t('error.network'), () => choose(type))
-  }
-  if (!res.ok) return refresh()
-  state = await res.json()
-  return next()
-}
-
-function capitalized(text) {
-  return text.charAt(0).toLocaleUpperCase(boot.language) + text.slice(1)
-}
-
-function progressText() {
-  const total = state.doneImages.length + state.missingImages.length
-  return total > 1 ? t('step.progress', { n: state.doneImages.length + 1, total }) : null
-}
-
-function showCapture(kind, note = null, problem = null) {
-  resume = () => showCapture(kind)
-  // After a refused camera the upload leads, and the camera can still be tried again.
-  const camera = cameraSupported && problem !== 'camera'
-  screen(
-    t(`capture.${kind}.title`),
-    [
-      note ? h('p', { class: 'accepted' }, note) : null,
-      typeof problem === 'string' && problem !== 'camera'
-        ? h('p', { class: 'feedback', role: 'alert' }, problem)
-        : null,
-      h('p', {}, t(`capture.${kind}.hint`)),
-      kind === 'selfie' ? null : h('p', { class: 'muted' }, t('capture.tips')),
-      h(
-        'div',
-        { class: 'actions' },
-        camera ? button(t('capture.use_camera'), () => openCamera(kind), true) : null,
-        button(t('capture.upload'), () => pickFile(kind), !camera),
-        cameraSupported && !camera ? button(t('capture.use_camera'), () => openCamera(kind)) : null,
-      ),
-      h('p', { class: 'muted' }, t('capture.upload_hint')),
-      cancelLink(),
-    ],
-    progressText(),
-  )
-  if (note) announce(note)
-}
-
-async function openCamera(kind) {
-  const selfie = kind === 'selfie'
-  const video = h('video', {
-    playsinline: true,
-    muted: true,
-    autoplay: true,
-    'aria-label': t('camera.video_label'),
-  })
-  const status = h('p', { class: 'muted' }, t('camera.starting'))
-  const shoot = h(
-    'button',
-    { type: 'button', class: 'button primary', disabled: true, 'aria-describedby': 'camera-hint' },
-    t('camera.shoot'),
-  )
-  screen(
-    t(selfie ? 'camera.title.selfie' : 'camera.title.document'),
-    [
-      h(
-        'div',
-        { class: selfie ? 'viewfinder selfie' : 'viewfinder' },
-        video,
-        h('div', { class: 'guide', 'aria-hidden': 'true' }),
-      ),
-      status,
-      h('p', { class: 'visually-hidden', id: 'camera-hint' }, t(`capture.${kind}.hint`)),
-      h(
-        'div',
-        { class: 'actions' },
-        shoot,
-        button(t('camera.back'), () => showCapture(kind)),
-      ),
-    ],
-    progressText(),
-  )
-  let opened
-  try {
-    opened = await navigator.mediaDevices.getUserMedia({
-      audio: false,
-      video: {
-        facingMode: { ideal: selfie ? 'user' : 'environment' },
-        width: { ideal: 1920 },
-        height: { ideal: 1440 },
-      },
-    })
-  } catch (err) {
-    const denied = err && (err.name === 'NotAllowedError' || err.name === 'SecurityError')
-    showCapture(kind, null, 'camera')
-    const message = t(denied ? 'camera.denied' : 'camera.unavailable')
-    main.querySelector('h1').after(h('p', { class: 'feedback', role: 'alert' }, message))
-    return
-  }
-  if (!main.contains(video)) {
-    for (const track of opened.getTracks()) track.stop()
-    return
-  }
-  stream = opened
-  video.srcObject = stream
-  await video.play().catch(() => undefined)
-  if (video.videoWidth === 0) {
-    await new Promise((resolve) =>
-      video.addEventListener('loadedmetadata', resolve, { once: true }),
-    )
-  }
-  // The viewfinder shows the whole frame that will be sent, so the guide means what it says.
-  const viewfinder = video.parentElement
-  const ratio = video.videoWidth / video.videoHeight
-  viewfinder.style.setProperty('aspect-ratio', `${video.videoWidth} / ${video.videoHeight}`)
-  viewfinder.style.setProperty('max-width', `calc(62vh * ${ratio.toFixed(4)})`)
-  shoot.disabled = false
-  status.textContent = t('camera.ready')
-  announce(t('camera.ready'))
-  shoot.addEventListener('click', async () => {
-    shoot.disabled = true
-    const blob = await grab(video)
-    stopCamera()
-    if (blob) await send(kind, blob, 'camera')
-  })
-}
-
-function stopCamera() {
-  if (stream === null) return
-  for (const track of stream.getTracks()) track.stop()
-  stream = null
-}
-
-/** The current video frame as a JPEG, at the camera's full resolution. */
-function grab(video) {
-  const canvas = document.createElement('canvas')
-  canvas.width = video.videoWidth
-  canvas.height = video.videoHeight
-  canvas.getContext('2d').drawImage(video, 0, 0, canvas.width, canvas.height)
-  return new Promise((resolve) => canvas.toBlob(resolve, 'image/jpeg', 0.92))
-}
-
-function pickFile(kind) {
-  const input = h('input', {
-    type: 'file',
-    accept: 'image/*,application/pdf',
-    class: 'visually-hidden',
-    tabindex: '-1',
-    'aria-hidden': 'true',
-  })
-  input.addEventListener('change', async () => {
-    const file = input.files && input.files[0]
-    input.remove()
-    if (file) await send(kind, await fitForUpload(file), 'file')
-  })
-  input.addEventListener('cancel', () => input.remove())
-  document.body.append(input)
-  input.click()
-}
-
-/** A photo over the upload limit is scaled down here when the browser can decode it. */
-async function fitForUpload(file) {
-  if (file.size <= MAX_UPLOAD_BYTES || !file.type.startsWith('image/')) return file
-  try {
-    const bitmap = await createImageBitmap(file)
-    const scale = Math.min(1, 3000 / Math.max(bitmap.width, bitmap.height))
-    const canvas = document.createElement('canvas')
-    canvas.width = Math.round(bitmap.width * scale)
-    canvas.height = Math.round(bitmap.height * scale)
-    canvas.getContext('2d').drawImage(bitmap, 0, 0, canvas.width, canvas.height)
-    const smaller = await new Promise((resolve) => canvas.toBlob(resolve, 'image/jpeg', 0.9))
-    return smaller ?? file
-  } catch (err) {
-    // Not decodable here (the server says what is wrong with it).
-    console.warn('could not scale the photo down', err)
-    return file
-  }
-}
-
-/** Uploads one photo at once and shows what the reader said about it. */
-async function send(kind, blob, source) {
-  const previewUrl = URL.createObjectURL(blob)
-  const preview = () => {
-    const img = h('img', { class: 'preview', src: previewUrl, alt: t('check.preview_alt') })
-    img.addEventListener('error', () => img.remove())
-    return img
-  }
-  screen(t('check.title'), [preview(), spinner()], progressText())
-  main.setAttribute('aria-busy', 'true')
-  announce(t('check.title'))
-  let res
-  try {
-    res = await fetch(`${base}/images/${kind}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/octet-stream' },
-      body: blob,
-      cache: 'no-store',
-    })
-  } catch {
-    return showError(t('error.network'), () => send(kind, blob, source))
-  }
-  if (!res.ok) return failed(res, kind, source, () => send(kind, blob, source))
-  const reply = await res.json()
-  state = {
-    ...state,
-    status: reply.status,
-    missingImages: reply.missingImages,
-    doneImages: reply.doneImages,
-  }
-  if (reply.feedback === 'ok')
-    return reply.complete ? showProcessing(t('feedback.ok')) : next(t('feedback.ok'))
-  const said = messages[`feedback.${reply.feedback}`]
-    ? t(`feedback.${reply.feedback}`)
-    : reply.message
-  if (state.missingImages.includes(kind)) return showRetake(kind, said, source, preview())
-  // Counted after several tries: the decision will say what it could read.
-  resume = () => next()
-  screen(t('feedback.accepted_title'), [
-    preview(),
-    h('p', { class: 'feedback', role: 'alert' }, said),
-    h('p', {}, t('feedback.accepted_anyway')),
-    h(
-      'div',
-      { class: 'actions' },
-      button(t('feedback.continue'), () => next(), true),
-    ),
-  ])
-}
-
-/** Feedback on a photo, a Retake button (same way as before) and the other way. */
-function showRetake(kind, said, source, preview = null) {
-  resume = () => showRetake(kind, said, source, null)
-  const viaCamera = cameraSupported && source === 'camera'
-  const retake = button(
-    t('feedback.retake'),
-    () => (viaCamera ? openCamera(kind) : pickFile(kind)),
-    true,
-  )
-  const other = viaCamera
-    ? button(t('feedback.upload_instead'), () => pickFile(kind))
-    : cameraSupported
-      ? button(t('feedback.take_instead'), () => openCamera(kind))
-      : null
-  screen(
-    t('feedback.title'),
-    [
-      preview,
-      h('p', { class: 'feedback', role: 'alert' }, said),
-      h('p', { class: 'muted' }, t(`capture.${kind}.hint`)),
-      h('div', { class: 'actions' }, retake, other),
-      cancelLink(),
-    ],
-    progressText(),
-  )
-}
-
-/** An upload the server refused: say why in plain words, or follow the session if it moved on. */
-async function failed(res, kind, source, retry) {
-  const body = await res.json().catch(() => ({}))
-  const code = (body && body.error && body.error.code) || ''
-  if (res.status === 413 || code === 'DOCUMENT_TOO_LARGE') {
-    return showRetake(kind, t('error.too_large'), source)
-  }
-  if (code === 'DOCUMENT_INVALID_FORMAT' || code === 'INVALID_REQUEST_BODY') {
-    return showRetake(kind, t('error.invalid_file'), source)
-  }
-  if (res.status === 429) return showError(t('error.rate_limited'), retry)
-  if (res.status >= 500) return showError(t('error.unexpected'), retry)
-  // Processing, decided, expired or cancelled meanwhile: show where the session is now.
-  return refresh()
-}
+// ---- errors, state, cancel, end ------------------------------------------------------------
 
 function showError(text, retry) {
-  resume = () => showError(text, retry)
+  app.resume = () => showError(text, retry)
   screen(t('feedback.title'), [
     h('p', { class: 'feedback', role: 'alert' }, text),
     h('div', { class: 'actions' }, button(t('error.try_again'), retry, true)),
@@ -521,50 +343,22 @@ async function loadState() {
 async function refresh() {
   const fresh = await loadState()
   if (fresh === null) return showError(t('error.network'), refresh)
-  state = fresh
+  app.state = fresh
   return route(true)
 }
 
-function route(fresh) {
-  if (state.finish) return finish(fresh)
-  if (state.status === 'processing' || state.missingImages.length === 0) return showProcessing()
-  return next()
-}
-
-function showProcessing(note = null) {
-  resume = () => showProcessing()
-  const body = h('p', {}, t('processing.body'))
-  screen(t('processing.title'), [
-    note ? h('p', { class: 'accepted' }, note) : null,
-    spinner(),
-    body,
-  ])
-  main.setAttribute('aria-busy', 'true')
-  announce(note ? `${note} ${t('processing.title')}` : t('processing.title'))
-  const started = Date.now()
-  let slow = false
-  const poll = async () => {
-    const fresh = await loadState()
-    if (fresh !== null) {
-      state = fresh
-      if (state.finish) return finish(true)
-      // A new attempt after a rejection the person can fix: say why, ask again.
-      if (state.status !== 'processing' && state.missingImages.length > 0) {
-        return next(null, retryNote())
-      }
-    }
-    if (!slow && Date.now() - started > SLOW_AFTER_MS) {
-      slow = true
-      body.textContent = t('processing.slow')
-      announce(t('processing.slow'))
-    }
-    pollTimer = window.setTimeout(poll, POLL_MS)
+async function route(fresh) {
+  if (app.state.finish) return finish(fresh)
+  const capture = await loadCapture()
+  const { state } = app
+  if (state.status === 'processing' || state.missingImages.length === 0) {
+    return capture.showProcessing()
   }
-  pollTimer = window.setTimeout(poll, POLL_MS)
+  return capture.next()
 }
 
 function confirmCancel() {
-  const back = resume
+  const back = app.resume
   screen(t('cancel.title'), [
     h('p', {}, t('cancel.body')),
     h(
@@ -584,8 +378,13 @@ async function cancel() {
     return showError(t('error.network'), cancel)
   }
   if (!res.ok) return refresh()
-  state = await res.json()
+  app.state = await res.json()
   return finish(true)
+}
+
+/** Posts to the embedding page, only at the origin the server verified. */
+function tellParent(message) {
+  if (embedded) window.parent.postMessage(message, embedOrigin)
 }
 
 /**
@@ -593,19 +392,15 @@ async function cancel() {
  * a fresh end sends the person to the tenant's redirect URL, if it gave one.
  */
 function finish(fresh) {
-  const end = state.finish
-  if (embedded) {
-    window.parent.postMessage(
-      {
-        type: 'loom:complete',
-        sessionId: end.sessionId,
-        status: end.status,
-        reason: end.reason,
-        state: end.state,
-      },
-      embedOrigin,
-    )
-  }
+  const end = app.state.finish
+  storage?.removeItem(placeKey)
+  tellParent({
+    type: 'loom:complete',
+    sessionId: end.sessionId,
+    status: end.status,
+    reason: end.reason,
+    state: end.state,
+  })
   if (!embedded && fresh && end.redirectUrl) {
     screen(t('outcome.redirecting'), [
       spinner(),
@@ -627,6 +422,7 @@ const OUTCOME_ICONS = {
 }
 
 function showOutcome() {
+  const { state } = app
   const status = state.status in OUTCOME_ICONS ? state.status : 'failed'
   const good = status === 'approved' || status === 'review'
   const body =
@@ -655,15 +451,38 @@ function showOutcome() {
 
 // ---- start ---------------------------------------------------------------------------------
 
-if (state.finish) {
+if (embedded) {
+  // The embedding script learns that the page runs (so it can tell a refused frame from a slow
+  // one) and, for an inline frame, how tall the page is.
+  tellParent({ type: 'loom:ready' })
+  // Keys go to the frame that has focus: the embedding modal closes on Escape only if told.
+  document.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape') tellParent({ type: 'loom:escape' })
+  })
+  // Embedded, the page is as tall as its content (page.css), which is the height it reports.
+  document.documentElement.classList.add('embedded')
+  let height = 0
+  new window.ResizeObserver(() => {
+    const now = Math.ceil(document.body.getBoundingClientRect().height)
+    if (now === height) return
+    height = now
+    tellParent({ type: 'loom:resize', height })
+  }).observe(document.body)
+}
+
+if (app.state.finish) {
   finish(false)
 } else {
   // Tell the server the person is here (pending → in_progress), and start from where they are.
-  void loadState().then((fresh) => {
-    if (fresh !== null) state = fresh
+  void loadState().then(async (fresh) => {
+    if (fresh !== null) app.state = fresh
+    const { state } = app
+    const step = (window.history.state && window.history.state.loom) || place().step
     if (state.finish) finish(false)
-    else if (state.status === 'processing') showProcessing()
-    else if (state.doneImages.length > 0 || state.retryBecause) next(null, retryNote())
+    else if (state.status === 'processing') (await loadCapture()).showProcessing()
+    else if (state.retryBecause && !started()) (await loadCapture()).next(null, true)
+    else if (typeof step === 'string') await goTo(step)
+    else if (started()) (await loadCapture()).next()
     else showIntro()
   })
 }
