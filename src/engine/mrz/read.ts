@@ -8,12 +8,17 @@ import type { ParsedMrz } from './parse.ts'
 import { lineCountsFor, locate, LOCATE_INK, type MrzDebug } from './locate.ts'
 import { capitalHeightPx, readGroup, stack } from './rectify.ts'
 import { interpret } from './interpret.ts'
+import { recognize, toRecognizerCrop } from './ppocr.ts'
+import { PITCH_PX } from './glyphs.ts'
+import { readPpAlone, vote, type MrzReaderMode, type VoteResult } from './vote.ts'
 
 export interface MrzReadOptions {
   /** Day the dates are resolved against (YYYY-MM-DD). */
   asOf: string
   /** Receives intermediate images (working image, ink mask, rectified lines). */
   debug?: MrzDebug
+  /** Which reader decides (default: both, by vote through the check digits). */
+  reader?: MrzReaderMode
 }
 
 export type MrzRead =
@@ -63,6 +68,8 @@ export async function readMrz(image: GrayImage, opts: MrzReadOptions): Promise<M
   let lastMean = -1
   let lastGlyphPx = 0
   let locateMs = 0
+  let recognizeMs = 0
+  const mode = opts.reader ?? 'vote'
   for (const [pass, ink] of LOCATE_INK.entries()) {
     const tLocate = performance.now()
     const { groups, theta } = locate(work, ink, pass, opts.debug)
@@ -88,7 +95,14 @@ export async function readMrz(image: GrayImage, opts: MrzReadOptions): Promise<M
           const mean = all.reduce((sum, c) => sum + c.score, 0) / all.length
           if (mean < MIN_MEAN_SCORE) continue
           sawZone = true
-          const parsed = interpret(reads, opts.asOf)
+          let parsed: VoteResult = interpret(reads, opts.asOf)
+          if (mode !== 'templates') {
+            const tPp = performance.now()
+            const pp = await recognize(reads.map((r) => toRecognizerCrop(r.image, PITCH_PX)))
+            recognizeMs += performance.now() - tPp
+            parsed =
+              mode === 'ppocr' ? readPpAlone(pp, n, opts.asOf) : vote(reads, pp, parsed, opts.asOf)
+          }
           if (parsed.ok) {
             if (opts.debug) opts.debug('mrz-crop', stack(reads.map((r) => r.image)))
             return {
@@ -98,7 +112,8 @@ export async function readMrz(image: GrayImage, opts: MrzReadOptions): Promise<M
               glyphHeightPx: capitalHeightPx(reads),
               timingsMs: {
                 locate: Math.round(locateMs),
-                read: Math.round(performance.now() - t0 - locateMs),
+                read: Math.round(performance.now() - t0 - locateMs - recognizeMs),
+                ...(mode !== 'templates' && { recognize: Math.round(recognizeMs) }),
               },
             }
           }
