@@ -22,7 +22,7 @@ export interface PpChar {
 /** Input height the recognizer was trained at. */
 const INPUT_HEIGHT = 48
 /** Glyph pitch the crops are scaled to before recognition (px at INPUT_HEIGHT). */
-export const PP_PITCH_PX = 26
+export const PP_PITCH_PX = 22
 
 /** Characters of the network's dictionary taken for the MRZ filler '<'. */
 const FILLER_LIKE = new Set(['<', '＜', '〈', '《', '«', '‹', 'く', 'ㄑ', '≤', '⟨'])
@@ -88,11 +88,22 @@ export function toRecognizerCrop(line: GrayImage, pitchPx: number): GrayImage {
   return resize(band, Math.max(8, Math.round(line.width * scale)), INPUT_HEIGHT)
 }
 
+/** What the recognizer saw in one crop: per output frame, the blank's and each MRZ character's probability. */
+export interface Recognition {
+  /** Greedy CTC reading over the MRZ alphabet. */
+  chars: PpChar[]
+  /** Per frame: probability of each MRZ_CHARSET character (summed over the classes taken for it). */
+  frames: Float32Array[]
+  blank: Float32Array
+  /** Crop pixels per output frame. */
+  framePx: number
+}
+
 /**
  * Recognize crops already at the input height (toRecognizerCrop); for each, the characters read,
  * restricted to the MRZ alphabet. Crops of different widths are padded to one batch.
  */
-export async function recognize(crops: GrayImage[]): Promise<PpChar[][]> {
+export async function recognize(crops: GrayImage[]): Promise<Recognition[]> {
   if (crops.length === 0) return []
   const { session, classToMrz } = await loadRecognizer()
   const width = Math.max(...crops.map((c) => c.width))
@@ -113,36 +124,37 @@ export async function recognize(crops: GrayImage[]): Promise<PpChar[][]> {
   const input = new ort.Tensor('float32', data, [crops.length, 3, INPUT_HEIGHT, width])
   const out = await session.run({ [session.inputNames[0]!]: input })
   const probs = out[session.outputNames[0]!]!
-  const [, frames, classes] = probs.dims as [number, number, number]
+  const [, frameCount, classes] = probs.dims as [number, number, number]
   const p = probs.data as Float32Array
-  const results: PpChar[][] = []
+  const framePx = width / frameCount
+  const results: Recognition[] = []
   for (let n = 0; n < crops.length; n++) {
     // Frames beyond the crop's own width saw only padding.
-    const own = Math.min(frames, Math.ceil((crops[n]!.width / width) * frames))
-    results.push(decode(p, n * frames * classes, own, classes, classToMrz))
+    const own = Math.min(frameCount, Math.ceil(crops[n]!.width / framePx))
+    const frames: Float32Array[] = []
+    const blank = new Float32Array(own)
+    for (let t = 0; t < own; t++) {
+      const row = (n * frameCount + t) * classes
+      const scores = new Float32Array(MRZ_CHARSET.length)
+      for (let k = 1; k < classes; k++) {
+        const m = classToMrz[k]!
+        if (m >= 0) scores[m]! += p[row + k]!
+      }
+      frames.push(scores)
+      blank[t] = p[row]!
+    }
+    results.push({ chars: decode(frames, blank), frames, blank, framePx })
   }
   return results
 }
 
 /** Greedy CTC decoding over the blank and the MRZ characters (other classes ignored). */
-function decode(
-  p: Float32Array,
-  base: number,
-  frames: number,
-  classes: number,
-  classToMrz: Int16Array,
-): PpChar[] {
+function decode(frames: Float32Array[], blank: Float32Array): PpChar[] {
   const chars: PpChar[] = []
   let prev = -1
-  for (let t = 0; t < frames; t++) {
-    const row = base + t * classes
-    const scores = new Float32Array(MRZ_CHARSET.length)
-    for (let k = 1; k < classes; k++) {
-      const m = classToMrz[k]!
-      if (m >= 0) scores[m]! += p[row + k]!
-    }
+  for (const [t, scores] of frames.entries()) {
     let best = -1
-    let bestP = p[row]! // the blank
+    let bestP = blank[t]!
     for (let m = 0; m < scores.length; m++) {
       if (scores[m]! > bestP) {
         bestP = scores[m]!
@@ -158,4 +170,28 @@ function decode(
     prev = best
   }
   return chars
+}
+
+/**
+ * The recognizer's reading at known cell positions (centres in rectified-line pixels, glyph
+ * pitch `pitchPx` there): for each cell, the frames whose centres fall within half a pitch of
+ * it, each character at its highest probability over them. Reading by position cannot merge
+ * a doubled character ("33") the way CTC's collapsing of repeats does.
+ */
+export function readAtCells(rec: Recognition, centers: number[], pitchPx: number): PpChar[] {
+  const scale = PP_PITCH_PX / pitchPx
+  return centers.map((cx) => {
+    const c = cx * scale
+    const half = PP_PITCH_PX / 2
+    const t0 = Math.max(0, Math.ceil((c - half) / rec.framePx - 0.5))
+    const t1 = Math.min(rec.frames.length - 1, Math.floor((c + half) / rec.framePx - 0.5))
+    const scores = new Float32Array(MRZ_CHARSET.length)
+    for (let t = t0; t <= t1; t++) {
+      const f = rec.frames[t]!
+      for (let m = 0; m < scores.length; m++) scores[m] = Math.max(scores[m]!, f[m]!)
+    }
+    let best = 0
+    for (let m = 1; m < scores.length; m++) if (scores[m]! > scores[best]!) best = m
+    return { ch: MRZ_CHARSET[best]!, p: scores[best]!, scores }
+  })
 }

@@ -8,7 +8,7 @@ import type { ParsedMrz } from './parse.ts'
 import { lineCountsFor, locate, LOCATE_INK, type MrzDebug } from './locate.ts'
 import { capitalHeightPx, readGroup, stack } from './rectify.ts'
 import { interpret } from './interpret.ts'
-import { recognize, toRecognizerCrop } from './ppocr.ts'
+import { readAtCells, recognize, toRecognizerCrop } from './ppocr.ts'
 import { PITCH_PX } from './glyphs.ts'
 import { readPpAlone, vote, type MrzReaderMode, type VoteResult } from './vote.ts'
 
@@ -98,7 +98,8 @@ export async function readMrz(image: GrayImage, opts: MrzReadOptions): Promise<M
           let parsed: VoteResult = interpret(reads, opts.asOf)
           if (mode !== 'templates') {
             const tPp = performance.now()
-            const pp = await recognize(reads.map((r) => toRecognizerCrop(r.image, PITCH_PX)))
+            const recs = await recognize(reads.map((r) => toRecognizerCrop(r.image, PITCH_PX)))
+            const pp = recs.map((rec, i) => readAtCells(rec, reads[i]!.centers, PITCH_PX))
             recognizeMs += performance.now() - tPp
             parsed =
               mode === 'ppocr' ? readPpAlone(pp, n, opts.asOf) : vote(reads, pp, parsed, opts.asOf)

@@ -37,45 +37,6 @@ const MIN_TEMPLATE_UNCHECKED = 0.5
 /** At most this many positions may be left to the check digits (2^n combinations are tried). */
 const MAX_OPEN = 10
 
-/** Per position of one line: the PP-OCR character aligned to it, or null where it read none. */
-export type AlignedLine = (PpChar | null)[]
-
-/**
- * Align a PP-OCR reading to the n cells of a line (edit distance: a character it dropped leaves a
- * gap, one it added is skipped). Null when they differ in more than a quarter of the positions:
- * then the two did not read the same line.
- */
-export function alignToCells(pp: PpChar[], template: string): AlignedLine | null {
-  const n = template.length
-  const m = pp.length
-  const cost = (i: number, j: number): number => (pp[j]!.ch === template[i] ? 0 : 1)
-  const d = Array.from({ length: n + 1 }, () => new Float64Array(m + 1))
-  for (let i = 0; i <= n; i++) d[i]![0] = i
-  for (let j = 0; j <= m; j++) d[0]![j] = j
-  for (let i = 1; i <= n; i++) {
-    for (let j = 1; j <= m; j++) {
-      d[i]![j] = Math.min(
-        d[i - 1]![j - 1]! + cost(i - 1, j - 1),
-        d[i - 1]![j]! + 1,
-        d[i]![j - 1]! + 1,
-      )
-    }
-  }
-  if (d[n]![m]! > n / 4) return null
-  const out: AlignedLine = new Array<PpChar | null>(n).fill(null)
-  let i = n
-  let j = m
-  while (i > 0 && j > 0) {
-    if (d[i]![j] === d[i - 1]![j - 1]! + cost(i - 1, j - 1)) {
-      out[i - 1] = pp[j - 1]!
-      i--
-      j--
-    } else if (d[i]![j] === d[i - 1]![j]! + 1) i--
-    else j--
-  }
-  return out
-}
-
 /** The best character of a score vector among those a position allows. */
 function bestAllowed(
   scores: Float32Array,
@@ -143,7 +104,7 @@ function settle(candidates: string[][][], asOf: string): VoteResult {
 }
 
 /**
- * PP-OCR alone on a zone's lines: each position its most likely allowed character, the check
+ * PP-OCR alone on a zone's lines, read at the cells the template reader segmented: each position its most likely allowed character, the check
  * digits to hold as read, and every position no check digit covers read surely.
  */
 export function readPpAlone(pp: PpChar[][], n: number, asOf: string): VoteResult {
@@ -171,7 +132,8 @@ export function readPpAlone(pp: PpChar[][], n: number, asOf: string): VoteResult
 
 /**
  * The vote on one zone read by both: `reads` the template reader's cells, `pp` the recognizer's
- * characters per line, `templates` what the template reader concluded on its own.
+ * reading at the same cells (readAtCells), `templates` what the template reader concluded on its
+ * own.
  */
 export function vote(
   reads: LineRead[],
@@ -181,7 +143,6 @@ export function vote(
 ): VoteResult {
   const n = reads[0]!.cells.length
   const raw = reads.map((r) => r.cells.map((c) => c.ch).join(''))
-  const aligned = pp.map((line, l) => alignToCells(line, raw[l]!))
   if (templates.ok) {
     // The recognizer may only veto: a reading of its own that satisfies the check digits and
     // differs.
@@ -194,10 +155,10 @@ export function vote(
     }
     return templates
   }
-  if (aligned.some((a) => a === null)) return templates
+  if (pp.some((line, l) => line.length !== reads[l]!.cells.length)) return templates
   // Positions and field types from the template reading with the recognizer's document code
   // (the first character decides the layout of a visa).
-  const first = aligned[0]![0]
+  const first = pp[0]![0]
   const layoutLines = first ? [first.ch + raw[0]!.slice(1), ...raw.slice(1)] : raw
   const filters = positionFilters(layoutLines)
   const checked = checkedPositions(layoutLines)
@@ -210,7 +171,7 @@ export function vote(
       const ranked = bestAllowed(cell.scores, ok)
       const best = ranked[0]!
       const near = ranked.filter((x) => best.s - x.s < NEAR).map((x) => x.ch)
-      const q = aligned[l]![p]
+      const q = pp[l]![p]
       const qBest = q ? ppBest(q, ok) : null
       if (checked[l]![p]) {
         if (!qBest) row.push(near.slice(0, 2))
