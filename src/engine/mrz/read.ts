@@ -9,7 +9,7 @@ import { lineCountsFor, locate, LOCATE_INK, type MrzDebug } from './locate.ts'
 import { capitalHeightPx, readGroup, stack } from './rectify.ts'
 import { interpret } from './interpret.ts'
 import { readAtCells, recognize, toRecognizerCrop } from './ppocr.ts'
-import { PITCH_PX } from './glyphs.ts'
+import { PITCH_PX } from './cells.ts'
 import { readPpAlone, vote, type MrzReaderMode, type VoteResult } from './vote.ts'
 
 export interface MrzReadOptions {
@@ -48,6 +48,12 @@ const MAX_CANDIDATES = 6
  * (with corrections) would pass some garbage by chance.
  */
 const MIN_MEAN_SCORE = 0.8
+/**
+ * The recognizer reads at most this many candidate zones of one image (about 0.2–0.4 s each on
+ * one core), to keep a read within the engine's time budget; past that the template reader's
+ * own verdict stands, as it did before there was a second reader.
+ */
+const MAX_RECOGNITIONS = 3
 
 /** Read the MRZ of a grayscale image of one document side. */
 export async function readMrz(image: GrayImage, opts: MrzReadOptions): Promise<MrzRead> {
@@ -69,6 +75,7 @@ export async function readMrz(image: GrayImage, opts: MrzReadOptions): Promise<M
   let lastGlyphPx = 0
   let locateMs = 0
   let recognizeMs = 0
+  let recognitions = 0
   const mode = opts.reader ?? 'vote'
   for (const [pass, ink] of LOCATE_INK.entries()) {
     const tLocate = performance.now()
@@ -96,13 +103,16 @@ export async function readMrz(image: GrayImage, opts: MrzReadOptions): Promise<M
           if (mean < MIN_MEAN_SCORE) continue
           sawZone = true
           let parsed: VoteResult = interpret(reads, opts.asOf)
-          if (mode !== 'templates') {
+          if (mode !== 'templates' && recognitions < MAX_RECOGNITIONS) {
+            recognitions++
             const tPp = performance.now()
             const recs = await recognize(reads.map((r) => toRecognizerCrop(r.image, PITCH_PX)))
             const pp = recs.map((rec, i) => readAtCells(rec, reads[i]!.centers, PITCH_PX))
             recognizeMs += performance.now() - tPp
             parsed =
               mode === 'ppocr' ? readPpAlone(pp, n, opts.asOf) : vote(reads, pp, parsed, opts.asOf)
+          } else if (mode === 'ppocr') {
+            parsed = { ok: false, message: 'The recognizer read its most zones for one image.' }
           }
           if (parsed.ok) {
             if (opts.debug) opts.debug('mrz-crop', stack(reads.map((r) => r.image)))

@@ -3,15 +3,8 @@
 // reader's reading of a character then pushed to a wrong one.
 
 import { describe, expect, it } from 'vitest'
-import {
-  findCells,
-  loadTemplates,
-  MRZ_CHARSET,
-  PITCH_PX,
-  readCells,
-  renderOcrbLine,
-  type LineRead,
-} from './glyphs.ts'
+import { loadTemplates, MRZ_CHARSET, readCells, renderOcrbLine, type LineRead } from './glyphs.ts'
+import { findCells, PITCH_PX } from './cells.ts'
 import { interpret } from './interpret.ts'
 import { readAtCells, recognize, toRecognizerCrop, type PpChar } from './ppocr.ts'
 import { readMrz } from './read.ts'
