@@ -55,8 +55,36 @@ const MIN_MEAN_SCORE = 0.8
  */
 const MAX_RECOGNITIONS = 3
 
-/** Read the MRZ of a grayscale image of one document side. */
+/**
+ * Read the MRZ of a grayscale image of one document side. A zone the locator does not find is
+ * looked for again with the image turned a quarter either way (a document photographed on its
+ * side); right way up and upside down are the locator's own.
+ */
 export async function readMrz(image: GrayImage, opts: MrzReadOptions): Promise<MrzRead> {
+  const first = await readUpright(image, opts)
+  if (first.ok || first.code !== 'MRZ_NOT_FOUND') return first
+  for (const clockwise of [true, false]) {
+    const turned = await readUpright(quarterTurn(image, clockwise), opts)
+    if (turned.ok || turned.code !== 'MRZ_NOT_FOUND') return turned
+  }
+  return first
+}
+
+/** The image turned 90° clockwise or counter-clockwise. */
+export function quarterTurn(image: GrayImage, clockwise: boolean): GrayImage {
+  const { width: w, height: h, gray } = image
+  const out = new Uint8Array(w * h)
+  // Output is h wide and w tall; output (x, y) comes from source (y, h−1−x) clockwise, and from
+  // (w−1−y, x) counter-clockwise.
+  for (let y = 0; y < w; y++) {
+    for (let x = 0; x < h; x++) {
+      out[y * h + x] = clockwise ? gray[(h - 1 - x) * w + y]! : gray[x * w + (w - 1 - y)]!
+    }
+  }
+  return { width: h, height: w, gray: out }
+}
+
+async function readUpright(image: GrayImage, opts: MrzReadOptions): Promise<MrzRead> {
   const t0 = performance.now()
   const templates = await loadTemplates()
   const scale = WORK_SIDE / Math.max(image.width, image.height)
