@@ -12,7 +12,8 @@
 // Licence-back images (barcode-real.json) have partial truth: the issuer always, the licence
 // number and the start of the first name where known.
 // Options: --split tuning|heldout|all (default all), --verbose (each miss with its code and
-// message), --mirror DIR (where fetched snapshots live, default /work/.mirror).
+// message), --mirror DIR (where fetched snapshots live, default /work/.mirror), --mrz-reader
+// templates|ppocr|vote (which MRZ reader decides; default vote, as Loom runs).
 
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
@@ -21,6 +22,7 @@ import { join } from 'node:path'
 import { inspectAamvaText } from '../src/engine/aamva/inspect-text.ts'
 import { inspectImage } from '../src/engine/inspect.ts'
 import type { InspectResult } from '../src/engine/types.ts'
+import type { MrzReaderMode } from '../src/engine/mrz/vote.ts'
 
 const CORPUS = new URL('./corpus/', import.meta.url)
 const DEFAULT_MIRROR = '/work/.mirror'
@@ -343,6 +345,11 @@ export async function runRealEval(args: string[]): Promise<void> {
   const splits: Split[] = splitArg === 'all' ? ['tuning', 'heldout'] : [splitArg as Split]
   const mirror = args.find((a, i) => args[i - 1] === '--mirror') ?? DEFAULT_MIRROR
   const verbose = args.includes('--verbose')
+  const readerArg = args.find((a, i) => args[i - 1] === '--mrz-reader') ?? 'vote'
+  if (!['templates', 'ppocr', 'vote'].includes(readerArg)) {
+    throw new Error(`--mrz-reader takes templates, ppocr or vote; got ${readerArg}`)
+  }
+  const mrzReader = readerArg as MrzReaderMode
 
   const mrz = loadManifest<MrzItem & { group: string }>('mrz-real.json')
   const aamva = loadManifest<AamvaItem & { group: string }>('aamva-real.json')
@@ -351,7 +358,9 @@ export async function runRealEval(args: string[]): Promise<void> {
 
   if (mrz) {
     const items = mrz.items.filter((i) => splits.includes(i.split))
-    console.log(`Real MRZ images: ${items.length} items (split ${splitArg}), as of ${mrz.asOf}`)
+    console.log(
+      `Real MRZ images: ${items.length} items (split ${splitArg}, reader ${mrzReader}), as of ${mrz.asOf}`,
+    )
     const outcomes: Outcome[] = []
     const firstMissing = missing.length
     let warmed = false
@@ -363,11 +372,11 @@ export async function runRealEval(args: string[]): Promise<void> {
       }
       if (!warmed) {
         // Load the OCR-B templates once, outside the timings.
-        await inspectImage(bytes, { asOf: mrz.asOf })
+        await inspectImage(bytes, { asOf: mrz.asOf, mrzReader })
         warmed = true
       }
       const t0 = performance.now()
-      const r = await inspectImage(bytes, { asOf: mrz.asOf })
+      const r = await inspectImage(bytes, { asOf: mrz.asOf, mrzReader })
       const ms = Math.round(performance.now() - t0)
       const { result, why } = judgeMrz(item, r)
       outcomes.push({

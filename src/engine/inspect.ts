@@ -15,6 +15,7 @@ import type { GrayImage } from './image.ts'
 import { parseMrz, splitMrzText, type ParsedMrz } from './mrz/parse.ts'
 import { detectLayout } from './mrz/layouts.ts'
 import { readMrz } from './mrz/read.ts'
+import type { MrzReaderMode } from './mrz/vote.ts'
 import { readAamvaFromImage } from './aamva/index.ts'
 import {
   ageOn,
@@ -34,6 +35,8 @@ export interface InspectOptions {
   /** Which reader to try: only the MRZ, only the barcode, or every reader (default). */
   hint?: 'mrz' | 'aamva' | 'auto'
   intake?: IntakeOptions
+  /** Which MRZ reader decides (default: both, by vote); for evaluation. */
+  mrzReader?: MrzReaderMode
 }
 
 type Timings = Record<string, number> & { total: number }
@@ -94,6 +97,7 @@ export function inspectMrzText(text: string, opts: { asOf?: string } = {}): Insp
 export interface ReaderContext {
   asOf: string
   debug?: (name: string, image: GrayImage) => void
+  mrzReader?: MrzReaderMode
 }
 
 type ImageReader = (image: DocumentImage, ctx: ReaderContext) => Promise<InspectResult>
@@ -126,7 +130,11 @@ function tooSmallZone(glyphHeightPx: number, needed: number, total: number): Ins
 
 const readMrzSide: ImageReader = async (image, ctx) => {
   const t0 = performance.now()
-  const r = await readMrz(image, { asOf: ctx.asOf, debug: ctx.debug })
+  const r = await readMrz(image, {
+    asOf: ctx.asOf,
+    debug: ctx.debug,
+    ...(ctx.mrzReader && { reader: ctx.mrzReader }),
+  })
   const total = Math.round(performance.now() - t0)
   // Heights in pixels of the image the person sent (intake may have scaled a large one down).
   const toSent = image.sourceWidth / image.width
@@ -190,7 +198,7 @@ export async function inspectImage(
   const image = decoded.image
 
   const debugImages: { name: string; image: GrayImage }[] = []
-  const ctx: ReaderContext = { asOf }
+  const ctx: ReaderContext = { asOf, ...(opts.mrzReader && { mrzReader: opts.mrzReader }) }
   if (opts.debugDir) ctx.debug = (name, img) => debugImages.push({ name, image: img })
 
   const readers = IMAGE_READERS.filter(

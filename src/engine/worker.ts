@@ -4,6 +4,7 @@ import os from 'node:os'
 import sharp from 'sharp'
 import { inspectImage } from './inspect.ts'
 import { loadTemplates } from './mrz/glyphs.ts'
+import { loadRecognizer } from './mrz/ppocr.ts'
 import { assessQuality, decodeDocumentImage } from './intake.ts'
 import type { ImageCheck, InspectResult } from './types.ts'
 import { compareFaces, detectFaces, estimateAge, faceRuntime } from './face/index.ts'
@@ -26,6 +27,9 @@ try {
 // Face models take seconds to load and warm up: start as the thread starts, so the first
 // person's selfie does not wait for them (a failure here is retried on the first face task).
 faceRuntime().catch(() => undefined)
+// Likewise the MRZ text recognizer (a few seconds to load), so the first passport read stays
+// within its time budget.
+loadRecognizer().catch(() => undefined)
 
 export interface InspectTask {
   bytes: Uint8Array
@@ -53,8 +57,8 @@ export default async function run(task: EngineTask): Promise<EngineTaskResult> {
       return checkImage(task.bytes)
     case 'selfCheck':
       // The MRZ reader's templates, built from the shipped outlines: a thread that cannot build
-      // them cannot read a passport.
-      await loadTemplates()
+      // them cannot read a passport; nor one whose text recognizer does not load.
+      await Promise.all([loadTemplates(), loadRecognizer()])
       return { ok: true }
     case 'compareFaces':
       return compareFaces(task.document, task.selfie)

@@ -8,12 +8,17 @@ import type { ParsedMrz } from './parse.ts'
 import { lineCountsFor, locate, LOCATE_INK, type MrzDebug } from './locate.ts'
 import { capitalHeightPx, readGroup, stack } from './rectify.ts'
 import { interpret } from './interpret.ts'
+import { readAtCells, recognize, toRecognizerCrop } from './ppocr.ts'
+import { PITCH_PX } from './cells.ts'
+import { readPpAlone, vote, type MrzReaderMode, type VoteResult } from './vote.ts'
 
 export interface MrzReadOptions {
   /** Day the dates are resolved against (YYYY-MM-DD). */
   asOf: string
   /** Receives intermediate images (working image, ink mask, rectified lines). */
   debug?: MrzDebug
+  /** Which reader decides (default: both, by vote through the check digits). */
+  reader?: MrzReaderMode
 }
 
 export type MrzRead =
@@ -43,9 +48,43 @@ const MAX_CANDIDATES = 6
  * (with corrections) would pass some garbage by chance.
  */
 const MIN_MEAN_SCORE = 0.8
+/**
+ * The recognizer reads at most this many candidate zones of one image (about 0.2–0.4 s each on
+ * one core), to keep a read within the engine's time budget; past that the template reader's
+ * own verdict stands, as it did before there was a second reader.
+ */
+const MAX_RECOGNITIONS = 3
 
-/** Read the MRZ of a grayscale image of one document side. */
+/**
+ * Read the MRZ of a grayscale image of one document side. A zone the locator does not find is
+ * looked for again with the image turned a quarter either way (a document photographed on its
+ * side); right way up and upside down are the locator's own.
+ */
 export async function readMrz(image: GrayImage, opts: MrzReadOptions): Promise<MrzRead> {
+  const first = await readUpright(image, opts)
+  if (first.ok || first.code !== 'MRZ_NOT_FOUND') return first
+  for (const clockwise of [true, false]) {
+    const turned = await readUpright(quarterTurn(image, clockwise), opts)
+    if (turned.ok || turned.code !== 'MRZ_NOT_FOUND') return turned
+  }
+  return first
+}
+
+/** The image turned 90° clockwise or counter-clockwise. */
+export function quarterTurn(image: GrayImage, clockwise: boolean): GrayImage {
+  const { width: w, height: h, gray } = image
+  const out = new Uint8Array(w * h)
+  // Output is h wide and w tall; output (x, y) comes from source (y, h−1−x) clockwise, and from
+  // (w−1−y, x) counter-clockwise.
+  for (let y = 0; y < w; y++) {
+    for (let x = 0; x < h; x++) {
+      out[y * h + x] = clockwise ? gray[(h - 1 - x) * w + y]! : gray[x * w + (w - 1 - y)]!
+    }
+  }
+  return { width: h, height: w, gray: out }
+}
+
+async function readUpright(image: GrayImage, opts: MrzReadOptions): Promise<MrzRead> {
   const t0 = performance.now()
   const templates = await loadTemplates()
   const scale = WORK_SIDE / Math.max(image.width, image.height)
@@ -63,6 +102,9 @@ export async function readMrz(image: GrayImage, opts: MrzReadOptions): Promise<M
   let lastMean = -1
   let lastGlyphPx = 0
   let locateMs = 0
+  let recognizeMs = 0
+  let recognitions = 0
+  const mode = opts.reader ?? 'vote'
   for (const [pass, ink] of LOCATE_INK.entries()) {
     const tLocate = performance.now()
     const { groups, theta } = locate(work, ink, pass, opts.debug)
@@ -88,7 +130,18 @@ export async function readMrz(image: GrayImage, opts: MrzReadOptions): Promise<M
           const mean = all.reduce((sum, c) => sum + c.score, 0) / all.length
           if (mean < MIN_MEAN_SCORE) continue
           sawZone = true
-          const parsed = interpret(reads, opts.asOf)
+          let parsed: VoteResult = interpret(reads, opts.asOf)
+          if (mode !== 'templates' && recognitions < MAX_RECOGNITIONS) {
+            recognitions++
+            const tPp = performance.now()
+            const recs = await recognize(reads.map((r) => toRecognizerCrop(r.image, PITCH_PX)))
+            const pp = recs.map((rec, i) => readAtCells(rec, reads[i]!.centers, PITCH_PX))
+            recognizeMs += performance.now() - tPp
+            parsed =
+              mode === 'ppocr' ? readPpAlone(pp, n, opts.asOf) : vote(reads, pp, parsed, opts.asOf)
+          } else if (mode === 'ppocr') {
+            parsed = { ok: false, message: 'The recognizer read its most zones for one image.' }
+          }
           if (parsed.ok) {
             if (opts.debug) opts.debug('mrz-crop', stack(reads.map((r) => r.image)))
             return {
@@ -98,7 +151,8 @@ export async function readMrz(image: GrayImage, opts: MrzReadOptions): Promise<M
               glyphHeightPx: capitalHeightPx(reads),
               timingsMs: {
                 locate: Math.round(locateMs),
-                read: Math.round(performance.now() - t0 - locateMs),
+                read: Math.round(performance.now() - t0 - locateMs - recognizeMs),
+                ...(mode !== 'templates' && { recognize: Math.round(recognizeMs) }),
               },
             }
           }

@@ -2,14 +2,8 @@
 // slant undone), its cells found, and every cell scored against the OCR-B glyphs.
 
 import { sampleRect, shrink, type GrayImage } from '../image.ts'
-import {
-  findCells,
-  PITCH_PX,
-  readCells,
-  type Band,
-  type LineRead,
-  type Templates,
-} from './glyphs.ts'
+import { findCells, PITCH_PX, type Band } from './cells.ts'
+import { readCells, type LineRead, type Templates } from './glyphs.ts'
 import type { MrzDebug, TextLine } from './locate.ts'
 
 /** A line read, its rectified image, and its character pitch in the image it was read from (px). */

@@ -1,0 +1,132 @@
+// The vote between the two MRZ readers, on real line images: OCR-B lines rendered as the
+// rectifier hands them over, read by the template reader and by the PP-OCR recognizer, with one
+// reader's reading of a character then pushed to a wrong one.
+
+import { describe, expect, it } from 'vitest'
+import { loadTemplates, MRZ_CHARSET, readCells, renderOcrbLine, type LineRead } from './glyphs.ts'
+import { findCells, PITCH_PX } from './cells.ts'
+import { interpret } from './interpret.ts'
+import { readAtCells, recognize, toRecognizerCrop, type PpChar } from './ppocr.ts'
+import { readMrz } from './read.ts'
+import { readPpAlone, vote } from './vote.ts'
+import { decodeDocumentImage } from '../intake.ts'
+import { generateMrzSpecimen } from '../../specimen/index.ts'
+
+const AS_OF = '2026-06-01'
+// ICAO 9303-4 Appendix A: the Utopia specimen passport.
+const UTOPIA = [
+  'P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<',
+  'L898902C36UTO7408122F1204159ZE184226B<<<<<10',
+]
+
+async function readBoth(lines: string[]): Promise<{ reads: LineRead[]; pp: PpChar[][] }> {
+  const templates = await loadTemplates()
+  const images = await Promise.all(lines.map((l) => renderOcrbLine(l)))
+  const reads = images.map((img, i) => {
+    const band = findCells(img, lines[i]!.length)
+    if (!band) throw new Error('rendered line did not segment')
+    return readCells(img, band, templates)
+  })
+  const recs = await recognize(images.map((img) => toRecognizerCrop(img, PITCH_PX)))
+  const pp = recs.map((rec, i) => readAtCells(rec, reads[i]!.centers, PITCH_PX))
+  return { reads, pp }
+}
+
+/** Make the template reader see `ch` at a position, clearly. */
+function misreadTemplate(reads: LineRead[], line: number, pos: number, ch: string): void {
+  const cell = reads[line]!.cells[pos]!
+  const scores = new Float32Array(cell.scores).map((s) => Math.min(s, 0.5))
+  scores[MRZ_CHARSET.indexOf(ch)] = 0.95
+  reads[line]!.cells[pos] = { ch, score: 0.95, scores }
+}
+
+/** Make the recognizer read `ch` at a position, surely. */
+function misreadPp(pp: PpChar[][], line: number, pos: number, ch: string): void {
+  const scores = new Float32Array(MRZ_CHARSET.length)
+  scores[MRZ_CHARSET.indexOf(ch)] = 0.99
+  pp[line]![pos] = { ch, p: 0.99, scores }
+}
+
+describe('the second reader and the vote', () => {
+  it('both readers read clean OCR-B lines right', async () => {
+    const { reads, pp } = await readBoth(UTOPIA)
+    expect(pp.map((l) => l.map((c) => c.ch).join(''))).toHaveLength(2)
+    const alone = readPpAlone(pp, 44, AS_OF)
+    expect(alone.ok && alone.mrz.lines).toEqual(UTOPIA)
+    const templates = interpret(reads, AS_OF)
+    const voted = vote(reads, pp, templates, AS_OF)
+    expect(voted.ok && voted.mrz.lines).toEqual(UTOPIA)
+  }, 60_000)
+
+  it('where each reader misreads a different digit, the check digits pick the other reader', async () => {
+    const { reads, pp } = await readBoth(UTOPIA)
+    // Document number L898902C3: the template reader takes the first 8 for a 6, the recognizer
+    // the 9 for a 4. Neither reading satisfies the document number's check digit alone, nor
+    // does the two misreadings' combination (weights 3 and 1: −6 − 5).
+    misreadTemplate(reads, 1, 1, '6')
+    misreadPp(pp, 1, 2, '4')
+    const templates = interpret(reads, AS_OF)
+    expect(templates.ok).toBe(false)
+    expect(readPpAlone(pp, 44, AS_OF).ok).toBe(false)
+    const voted = vote(reads, pp, templates, AS_OF)
+    console.log(JSON.stringify(voted).slice(0, 300), JSON.stringify(templates).slice(0, 300))
+    expect(voted.ok && voted.mrz.lines).toEqual(UTOPIA)
+    expect(voted.ok && voted.mrz.documentNumber).toBe('L898902C3')
+  }, 60_000)
+
+  it('a disagreement where no check digit looks is unreadable, not a guess', async () => {
+    const { reads, pp } = await readBoth(UTOPIA)
+    // The template reader is sure of EPIKSSON; the recognizer reads ERIKSSON. Both pass every
+    // check digit (names have none): the zone is unreadable.
+    misreadTemplate(reads, 0, 6, 'P')
+    const templates = interpret(reads, AS_OF)
+    expect(templates.ok && templates.mrz.lastName).toBe('EPIKSSON')
+    const voted = vote(reads, pp, templates, AS_OF)
+    expect(voted.ok).toBe(false)
+    // And the other way round: the template reader fails elsewhere, so the name is settled
+    // inside the vote itself.
+    misreadTemplate(reads, 1, 1, '3')
+    const templates2 = interpret(reads, AS_OF)
+    expect(templates2.ok).toBe(false)
+    const voted2 = vote(reads, pp, templates2, AS_OF)
+    expect(voted2.ok).toBe(false)
+    expect(!voted2.ok && voted2.message).toMatch(/disagree at character 7 of line 1/)
+  }, 60_000)
+
+  it('two readings that both satisfy a check digit are unreadable', async () => {
+    const { reads, pp } = await readBoth(UTOPIA)
+    // Birth date 740812, check digit 2. Read as 740829 (the 1 at weight 3 as 2, the 2 at
+    // weight 1 as 9: +3 − 3) it still satisfies its own check digit, and the composite too
+    // (weights 1 and 7 there: +1 − 21).
+    expect(UTOPIA[1]!.slice(13, 19)).toBe('740812')
+    misreadTemplate(reads, 1, 17, '2')
+    misreadTemplate(reads, 1, 18, '9')
+    const templates = interpret(reads, AS_OF)
+    // The template reader alone takes the wrong date; the recognizer's own valid reading vetoes.
+    expect(templates.ok && templates.mrz.lines[1]!.slice(13, 19)).toBe('740829')
+    const voted = vote(reads, pp, templates, AS_OF)
+    expect(voted.ok).toBe(false)
+  }, 60_000)
+
+  it('reads the recognizer at the template reader’s cells, so a doubled character stays two', async () => {
+    const { pp } = await readBoth(UTOPIA)
+    // Birth date 740812 and its check digit 2: CTC alone needs a blank between the two 2s.
+    expect(
+      pp[1]!
+        .map((c) => c.ch)
+        .join('')
+        .slice(13, 20),
+    ).toBe('7408122')
+    expect(pp.every((line) => line.length === 44)).toBe(true)
+  }, 60_000)
+
+  it('reads a specimen passport photo with PP-OCR alone and by vote', async () => {
+    const specimen = await generateMrzSpecimen(7, { format: 'TD3', asOf: AS_OF })
+    const decoded = await decodeDocumentImage(specimen.image)
+    if (!decoded.ok) throw new Error('specimen did not decode')
+    for (const reader of ['ppocr', 'vote'] as const) {
+      const r = await readMrz(decoded.image, { asOf: AS_OF, reader })
+      expect(r.ok && r.mrz.lines).toEqual(specimen.lines)
+    }
+  }, 120_000)
+})

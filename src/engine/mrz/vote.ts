@@ -1,0 +1,201 @@
+// Two independent readers of one located zone — OCR-B template matching (glyphs.ts, interpret.ts)
+// and the PP-OCR recognizer (ppocr.ts) — and a vote between them decided by the check digits.
+// Where the readers agree a character stands; where they differ and a check digit covers the
+// position both characters stay candidates, and exactly one combination must satisfy every check
+// digit; where they differ and no check digit looks (names, country codes), the zone is
+// unreadable. Two readings that each satisfy their check digits but differ are unreadable too:
+// never a wrong field.
+
+import { MRZ_CHARSET, type LineRead } from './glyphs.ts'
+import { isMrzCountryCode } from './countries.ts'
+import { parseMrz, type ParsedMrz } from './parse.ts'
+import {
+  checkedPositions,
+  countryFieldStarts,
+  namesWellFormed,
+  positionFilters,
+} from './positions.ts'
+import type { PpChar } from './ppocr.ts'
+
+export type VoteResult = { ok: true; mrz: ParsedMrz } | { ok: false; message: string }
+
+/** Which reader decides: the template reader alone, PP-OCR alone, or both by vote. */
+export type MrzReaderMode = 'templates' | 'ppocr' | 'vote'
+
+/**
+ * Where no check digit looks, a PP-OCR character counts only when it holds at least this share
+ * of the probability of the characters the position allows.
+ */
+export const MIN_PP_UNCHECKED = 0.9
+/** A PP-OCR character that breaks a near tie of the templates must hold at least this share. */
+const MIN_PP_TIEBREAK = 0.6
+/** Template characters within this of the best are a near tie the other reader may break. */
+const NEAR = 0.06
+/** A template character no check digit covers must lead every rival by this much to stand alone. */
+const SAFE_LEAD = 0.04
+const MIN_TEMPLATE_UNCHECKED = 0.5
+/** At most this many positions may be left to the check digits (2^n combinations are tried). */
+const MAX_OPEN = 10
+
+/** The best character of a score vector among those a position allows. */
+function bestAllowed(
+  scores: Float32Array,
+  ok: (c: string) => boolean,
+): { ch: string; s: number }[] {
+  return [...MRZ_CHARSET]
+    .map((ch, i) => ({ ch, s: scores[i]! }))
+    .filter((x) => ok(x.ch))
+    .sort((a, b) => b.s - a.s)
+}
+
+/**
+ * The recognizer's most likely character among those a position allows, and its share of the
+ * probability those characters hold at its frame (the blank and other scripts left out).
+ */
+function ppBest(q: PpChar, ok: (c: string) => boolean): { ch: string; s: number } {
+  const ranked = bestAllowed(q.scores, ok)
+  const sum = ranked.reduce((a, x) => a + x.s, 0)
+  return { ch: ranked[0]!.ch, s: sum > 0 ? ranked[0]!.s / sum : 0 }
+}
+
+/**
+ * Settle a set of candidates per position: exactly one combination must parse with every check
+ * digit holding and no correction, a listed country code, an ICAO document code and well-formed
+ * names.
+ */
+function settle(candidates: string[][][], asOf: string): VoteResult {
+  const open: [number, number][] = []
+  candidates.forEach((line, l) =>
+    line.forEach((c, p) => {
+      if (c.length > 1) open.push([l, p])
+    }),
+  )
+  if (open.length > MAX_OPEN) {
+    return { ok: false, message: 'The two readers disagree on too many characters.' }
+  }
+  const sizes = open.map(([l, p]) => candidates[l]![p]!.length)
+  const total = sizes.reduce((a, b) => a * b, 1)
+  let found: ParsedMrz | null = null
+  for (let k = 0; k < total; k++) {
+    const rows = candidates.map((line) => line.map((c) => c[0]!))
+    let rest = k
+    for (const [o, [l, p]] of open.entries()) {
+      rows[l]![p] = candidates[l]![p]![rest % sizes[o]!]!
+      rest = Math.floor(rest / sizes[o]!)
+    }
+    const lines = rows.map((r) => r.join(''))
+    const parsed = parseMrz({ lines }, { asOf })
+    if (!parsed.ok || !parsed.mrz.valid || parsed.mrz.corrections !== 0) continue
+    if (!'PIACV'.includes(lines[0]![0]!)) continue
+    if (!namesWellFormed(parsed.mrz.format, lines)) continue
+    if (!countryFieldStarts(lines).every(([l, s]) => isMrzCountryCode(lines[l]!.slice(s, s + 3))))
+      continue
+    if (found) {
+      return {
+        ok: false,
+        message: `Two readings satisfy the check digits (${found.lines.join(' / ')} and ${lines.join(' / ')}); refusing to guess.`,
+      }
+    }
+    found = parsed.mrz
+  }
+  return found
+    ? { ok: true, mrz: found }
+    : { ok: false, message: 'No combination of the two readings satisfies the check digits.' }
+}
+
+/**
+ * PP-OCR alone on a zone's lines, read at the cells the template reader segmented: each position its most likely allowed character, the check
+ * digits to hold as read, and every position no check digit covers read surely.
+ */
+export function readPpAlone(pp: PpChar[][], n: number, asOf: string): VoteResult {
+  if (pp.some((line) => line.length !== n)) {
+    return { ok: false, message: 'The recognizer read a different number of characters.' }
+  }
+  const raw = pp.map((line) => line.map((c) => c.ch).join(''))
+  const filters = positionFilters(raw)
+  const checked = checkedPositions(raw)
+  if (!filters || !checked) return { ok: false, message: 'The zone does not have an MRZ layout.' }
+  const candidates: string[][][] = []
+  for (const [l, line] of pp.entries()) {
+    const row: string[][] = []
+    for (const [p, c] of line.entries()) {
+      const best = ppBest(c, filters[l]![p]!)
+      if (!checked[l]![p] && best.s < MIN_PP_UNCHECKED) {
+        return { ok: false, message: `Character ${p + 1} of line ${l + 1} is illegible.` }
+      }
+      row.push([best.ch])
+    }
+    candidates.push(row)
+  }
+  return settle(candidates, asOf)
+}
+
+/**
+ * The vote on one zone read by both: `reads` the template reader's cells, `pp` the recognizer's
+ * reading at the same cells (readAtCells), `templates` what the template reader concluded on its
+ * own.
+ */
+export function vote(
+  reads: LineRead[],
+  pp: PpChar[][],
+  templates: VoteResult,
+  asOf: string,
+): VoteResult {
+  const n = reads[0]!.cells.length
+  const raw = reads.map((r) => r.cells.map((c) => c.ch).join(''))
+  if (templates.ok) {
+    // The recognizer may only veto: a reading of its own that satisfies the check digits and
+    // differs.
+    const alone = readPpAlone(pp, n, asOf)
+    if (alone.ok && alone.mrz.lines.join('\n') !== templates.mrz.lines.join('\n')) {
+      return {
+        ok: false,
+        message: `The two readers read different zones that each satisfy the check digits (${templates.mrz.lines.join(' / ')} and ${alone.mrz.lines.join(' / ')}).`,
+      }
+    }
+    return templates
+  }
+  if (pp.some((line, l) => line.length !== reads[l]!.cells.length)) return templates
+  // Positions and field types from the template reading with the recognizer's document code
+  // (the first character decides the layout of a visa).
+  const first = pp[0]![0]
+  const layoutLines = first ? [first.ch + raw[0]!.slice(1), ...raw.slice(1)] : raw
+  const filters = positionFilters(layoutLines)
+  const checked = checkedPositions(layoutLines)
+  if (!filters || !checked) return templates
+  const candidates: string[][][] = []
+  for (const [l, r] of reads.entries()) {
+    const row: string[][] = []
+    for (const [p, cell] of r.cells.entries()) {
+      const ok = filters[l]![p]!
+      const ranked = bestAllowed(cell.scores, ok)
+      const best = ranked[0]!
+      const near = ranked.filter((x) => best.s - x.s < NEAR).map((x) => x.ch)
+      const q = pp[l]![p]
+      const qBest = q ? ppBest(q, ok) : null
+      if (checked[l]![p]) {
+        if (!qBest) row.push(near.slice(0, 2))
+        else if (qBest.ch === best.ch) row.push([best.ch])
+        else if (near.includes(qBest.ch) && qBest.s >= MIN_PP_TIEBREAK) row.push([qBest.ch])
+        else row.push([best.ch, qBest.ch])
+        continue
+      }
+      // No check digit looks here: the readers must agree, or one must be sure and the other
+      // unable to say.
+      const rival = ranked[1]
+      const templateSure =
+        best.s >= MIN_TEMPLATE_UNCHECKED && (!rival || best.s - rival.s >= SAFE_LEAD)
+      if (qBest && qBest.ch === best.ch) row.push([best.ch])
+      else if (!qBest && templateSure) row.push([best.ch])
+      else if (qBest && qBest.s >= MIN_PP_UNCHECKED && near.includes(qBest.ch)) row.push([qBest.ch])
+      else {
+        return {
+          ok: false,
+          message: `The two readers disagree at character ${p + 1} of line ${l + 1} ('${best.ch}' or '${qBest?.ch ?? '?'}'), where no check digit looks.`,
+        }
+      }
+    }
+    candidates.push(row)
+  }
+  return settle(candidates, asOf)
+}
