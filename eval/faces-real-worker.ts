@@ -20,6 +20,7 @@ import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { parentPort, workerData } from 'node:worker_threads'
 import type { RgbImage } from '../src/engine/face/detect.ts'
+import { warpToTemplate } from '../src/engine/face/align.ts'
 
 /** One face found by a pipeline, in the sent image's pixels. */
 export interface FoundFace {
@@ -243,76 +244,14 @@ const ARCFACE_TEMPLATE: [number, number][] = [
   [70.7299, 92.2041],
 ]
 
-/**
- * Least-squares similarity transform (rotation, uniform scale, shift: Umeyama without
- * reflection) taking `from` onto `to`; returns [a, b, tx, ty] with x' = a·x − b·y + tx,
- * y' = b·x + a·y + ty.
- */
-export function similarityTransform(
-  from: [number, number][],
-  to: [number, number][],
-): [number, number, number, number] {
-  const n = from.length
-  let fx = 0
-  let fy = 0
-  let tx = 0
-  let ty = 0
-  for (let i = 0; i < n; i++) {
-    fx += from[i]![0] / n
-    fy += from[i]![1] / n
-    tx += to[i]![0] / n
-    ty += to[i]![1] / n
-  }
-  let dot = 0
-  let cross = 0
-  let norm = 0
-  for (let i = 0; i < n; i++) {
-    const px = from[i]![0] - fx
-    const py = from[i]![1] - fy
-    const qx = to[i]![0] - tx
-    const qy = to[i]![1] - ty
-    dot += px * qx + py * qy
-    cross += px * qy - py * qx
-    norm += px * px + py * py
-  }
-  const a = dot / norm
-  const b = cross / norm
-  return [a, b, tx - (a * fx - b * fy), ty - (b * fx + a * fy)]
-}
-
-/** The face warped onto the template: side × side RGB, bilinear, edges clamped. */
+/** The face warped onto the template: side × side RGB bytes (Loom's own warp, rounded). */
 export function warpFace(
   image: RgbImage,
   points: [number, number][],
   template: [number, number][],
   side: number,
 ): Uint8Array {
-  // Map output pixels back into the image: invert the image→template transform.
-  const [a, b, tx, ty] = similarityTransform(points, template)
-  const det = a * a + b * b
-  const out = new Uint8Array(side * side * 3)
-  const { width, height, rgb } = image
-  for (let v = 0; v < side; v++) {
-    for (let u = 0; u < side; u++) {
-      const du = u - tx
-      const dv = v - ty
-      const x = Math.min(width - 1, Math.max(0, (a * du + b * dv) / det))
-      const y = Math.min(height - 1, Math.max(0, (-b * du + a * dv) / det))
-      const x0 = Math.floor(x)
-      const y0 = Math.floor(y)
-      const x1 = Math.min(width - 1, x0 + 1)
-      const y1 = Math.min(height - 1, y0 + 1)
-      const fx = x - x0
-      const fy = y - y0
-      for (let c = 0; c < 3; c++) {
-        const p = (yy: number, xx: number): number => rgb[(yy * width + xx) * 3 + c]!
-        const top = p(y0, x0) * (1 - fx) + p(y0, x1) * fx
-        const bottom = p(y1, x0) * (1 - fx) + p(y1, x1) * fx
-        out[(v * side + u) * 3 + c] = Math.round(top * (1 - fy) + bottom * fy)
-      }
-    }
-  }
-  return out
+  return Uint8Array.from(warpToTemplate(image, points, template, side), (v) => Math.round(v))
 }
 
 /** Five points from the 68-point (iBUG) layout: eye centres, nose tip, mouth corners. */

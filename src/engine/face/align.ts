@@ -74,13 +74,19 @@ export interface ChipOptions {
 }
 
 /**
- * The face warped onto the template: size × size interleaved RGB as floats 0–255, bilinear,
- * edges clamped (a face at the image border repeats its edge pixels, as dlib's chips do).
+ * The face warped onto `template` (the five points' places in a size × size chip): interleaved
+ * RGB as floats 0–255, bilinear, edges clamped (a face at the image border repeats its edge
+ * pixels, as dlib's chips do).
  */
-export function faceChip(image: RgbImage, points: Point[], opts: ChipOptions): Float32Array {
-  const { size, padding, mirror = false } = opts
+export function warpToTemplate(
+  image: RgbImage,
+  points: readonly Point[],
+  template: Point[],
+  size: number,
+  mirror = false,
+): Float32Array {
   // Image → chip transform; each chip pixel is mapped back through its inverse.
-  const [a, b, tx, ty] = similarityTransform(points, chipTemplate(size, padding))
+  const [a, b, tx, ty] = similarityTransform([...points], template)
   const det = a * a + b * b
   const out = new Float32Array(size * size * 3)
   const { width, height, rgb } = image
@@ -109,6 +115,12 @@ export function faceChip(image: RgbImage, points: Point[], opts: ChipOptions): F
     }
   }
   return out
+}
+
+/** The face warped onto dlib's template with `padding`: see warpToTemplate. */
+export function faceChip(image: RgbImage, points: Point[], opts: ChipOptions): Float32Array {
+  const { size, padding, mirror = false } = opts
+  return warpToTemplate(image, points, chipTemplate(size, padding), size, mirror)
 }
 
 // MediaPipe face mesh (468 points) indices for the five points.

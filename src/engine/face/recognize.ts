@@ -11,7 +11,7 @@
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import * as ort from 'onnxruntime-node'
-import { similarityTransform, type Point } from './align.ts'
+import { warpToTemplate, type Point } from './align.ts'
 import type { RgbImage } from './image.ts'
 
 /** Side of the network's input chip. */
@@ -83,35 +83,11 @@ export function arcfaceChip(
     c + (x - c) * scale,
     c + (y - c) * scale,
   ])
-  const [a, b, tx, ty] = similarityTransform([...points], template)
-  const det = a * a + b * b
+  const interleaved = warpToTemplate(image, points, template, size, opts.mirror)
   const plane = size * size
   const out = new Float32Array(3 * plane)
-  const { width, height, rgb } = image
-  for (let v = 0; v < size; v++) {
-    for (let u = 0; u < size; u++) {
-      // Chip pixel → image point through the inverse transform.
-      const du = u - tx
-      const dv = v - ty
-      const x = Math.min(width - 1, Math.max(0, (a * du + b * dv) / det))
-      const y = Math.min(height - 1, Math.max(0, (-b * du + a * dv) / det))
-      const x0 = Math.floor(x)
-      const y0 = Math.floor(y)
-      const x1 = Math.min(width - 1, x0 + 1)
-      const y1 = Math.min(height - 1, y0 + 1)
-      const fx = x - x0
-      const fy = y - y0
-      const at = v * size + (opts.mirror ? size - 1 - u : u)
-      for (let ch = 0; ch < 3; ch++) {
-        const p00 = rgb[(y0 * width + x0) * 3 + ch]!
-        const p01 = rgb[(y0 * width + x1) * 3 + ch]!
-        const p10 = rgb[(y1 * width + x0) * 3 + ch]!
-        const p11 = rgb[(y1 * width + x1) * 3 + ch]!
-        const top = p00 + (p01 - p00) * fx
-        const bottom = p10 + (p11 - p10) * fx
-        out[ch * plane + at] = (top + (bottom - top) * fy - 127) / 128
-      }
-    }
+  for (let i = 0; i < plane; i++) {
+    for (let ch = 0; ch < 3; ch++) out[ch * plane + i] = (interleaved[i * 3 + ch]! - 127) / 128
   }
   return out
 }
