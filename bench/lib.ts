@@ -27,6 +27,8 @@ export async function freePort(): Promise<number> {
 export interface RunningProcess {
   url: string
   process: ChildProcess
+  /** Everything the process printed so far (for a failure's report). */
+  output(): string
   stop(): Promise<void>
 }
 
@@ -82,6 +84,7 @@ export async function startLoom(env: Record<string, string> = {}): Promise<Runni
   return {
     url,
     process: child,
+    output: () => output,
     stop: async () => {
       if (child.exitCode !== null) return
       child.kill('SIGTERM')
@@ -117,6 +120,7 @@ export async function startBareServer(): Promise<RunningProcess> {
   return {
     url,
     process: child,
+    output: () => '',
     stop: async () => {
       child.kill('SIGKILL')
       await new Promise((r) => child.once('exit', r))

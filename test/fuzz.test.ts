@@ -31,15 +31,25 @@ describe.each(dialects())('fuzzing every route on %s', (dialect) => {
       LOOM_AUTH_MAX_FAILURES: '100000',
       LOOM_ALLOW_PRIVATE_WEBHOOKS: 'false',
     })
-    const fixtures = await createFixtures(loom.url, (await passport({ adult: true })).image)
-    const report = await runFuzz({
-      url: loom.url,
-      pid: loom.process.pid!,
-      fixtures,
-      files: { nestedPdf: nestedPdf(9), hugeJpeg: await hugeProgressiveJpeg() },
-      seed: SEED,
-      cases: CASES,
-    })
+    const running = loom
+    // A server that dies takes its reason with it: put what it printed into the failure.
+    const withOutput = async <T>(step: Promise<T>): Promise<T> =>
+      step.catch((error: unknown) => {
+        throw new Error(`${String(error)}\nserver output:\n${running.output()}`, { cause: error })
+      })
+    const fixtures = await withOutput(
+      createFixtures(loom.url, (await passport({ adult: true })).image),
+    )
+    const report = await withOutput(
+      runFuzz({
+        url: loom.url,
+        pid: loom.process.pid!,
+        fixtures,
+        files: { nestedPdf: nestedPdf(9), hugeJpeg: await hugeProgressiveJpeg() },
+        seed: SEED,
+        cases: CASES,
+      }),
+    )
     const { health } = report
     console.log(
       `${dialect}: ${report.requests} requests in ${report.seconds.toFixed(0)} s ${JSON.stringify(report.byStatus)}; /health ${health.polls} polls, median ${health.medianMs.toFixed(1)} ms, p99 ${health.p99Ms.toFixed(1)} ms, max ${health.maxMs.toFixed(0)} ms; max RSS ${(report.maxRssBytes / 2 ** 20).toFixed(0)} MiB`,

@@ -4,7 +4,17 @@ import os from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { Piscina } from 'piscina'
 import type { EngineError, ImageCheck, InspectResult } from './types.ts'
-import type { EngineTask, InspectTask } from './worker.ts'
+import type { EngineMessage, EngineTask, InspectTask } from './worker.ts'
+import {
+  cancelTask,
+  closePool,
+  createPoolControl,
+  createTaskControl,
+  poolWorkerData,
+  safeToTerminate,
+  threadsOutOfRuntime,
+} from './native.ts'
+import type { PoolControl } from './native.ts'
 import type { AgeEstimate, AgeOptions, FaceComparison, FaceDetection } from './face/index.ts'
 
 /** A face task that failed or ran out of time: the caller treats it as "no usable face". */
@@ -77,8 +87,10 @@ function startThreads(threads: number, observe: TaskObserver): EnginePool {
   const here = import.meta.url
   const compiled = here.endsWith('.js')
   const filename = fileURLToPath(new URL(compiled ? './worker.js' : './worker.ts', here))
+  const nativeCalls = createPoolControl()
   const pool = new Piscina({
     filename,
+    workerData: poolWorkerData(nativeCalls),
     minThreads: 1,
     maxThreads: Math.max(1, threads),
     idleTimeout: 60_000,
@@ -90,13 +102,11 @@ function startThreads(threads: number, observe: TaskObserver): EnginePool {
     const started = performance.now()
     const seconds = () => (performance.now() - started) / 1000
     try {
-      const result: unknown = await pool.run(task, { signal: AbortSignal.timeout(budgetMs) })
+      const result = await runWithinBudget(pool, task, budgetMs)
       observe(task.kind, 'done', seconds())
       return result
     } catch (err) {
-      const timeout =
-        err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError')
-      observe(task.kind, timeout ? 'timeout' : 'error', seconds())
+      observe(task.kind, isTimeout(err) ? 'timeout' : 'error', seconds())
       throw err
     }
   }
@@ -104,11 +114,9 @@ function startThreads(threads: number, observe: TaskObserver): EnginePool {
     try {
       return (await run(task, budgetMs)) as T
     } catch (err) {
-      const timeout =
-        err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError')
       return {
         failed: true,
-        reason: timeout ? 'timeout' : 'error',
+        reason: isTimeout(err) ? 'timeout' : 'error',
         message: err instanceof Error ? err.message : 'unknown error',
       }
     }
@@ -150,18 +158,75 @@ function startThreads(threads: number, observe: TaskObserver): EnginePool {
       }
     },
     queueSize: () => pool.queueSize,
-    close: () => pool.destroy(),
+    close: async () => {
+      await untilOutOfRuntime(nativeCalls, pool)
+      await pool.destroy()
+    },
   }
 }
 
 const elapsed = (started: number): number => Math.round(performance.now() - started)
+
+const isTimeout = (err: unknown): boolean =>
+  err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError')
+
+/** The longest a closing pool waits for model runs to end before terminating its threads. */
+const CLOSE_WAIT_MS = 10_000
+
+/** Forbids new model runtime calls on every thread and waits until none is in flight. */
+async function untilOutOfRuntime(control: PoolControl, pool: Piscina): Promise<void> {
+  closePool(control)
+  const deadline = Date.now() + CLOSE_WAIT_MS
+  const live = () => pool.threads.map((thread) => thread.threadId)
+  while (!threadsOutOfRuntime(control, live()) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, TERMINATE_POLL_MS))
+  }
+}
+
+/** How often a cancelled task's thread is looked at until it has left the model runtime. */
+const TERMINATE_POLL_MS = 5
+
+/**
+ * Runs a task on a thread; past the budget the caller gets a TimeoutError at once and the thread
+ * is terminated (Piscina starts a fresh one) as soon as it is not inside an ONNX Runtime call —
+ * terminating it inside one would abort the process (see native.ts).
+ */
+function runWithinBudget(pool: Piscina, task: EngineTask, budgetMs: number): Promise<unknown> {
+  const control = createTaskControl()
+  const abort = new AbortController()
+  const running = pool.run({ ...task, control } satisfies EngineMessage, { signal: abort.signal })
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(new DOMException(`The task took longer than ${budgetMs} ms`, 'TimeoutError'))
+      if (cancelTask(control)) return abort.abort()
+      const poll = setInterval(() => {
+        if (safeToTerminate(control)) {
+          clearInterval(poll)
+          abort.abort()
+        }
+      }, TERMINATE_POLL_MS)
+      // The task may also finish by itself first; then there is nothing left to terminate.
+      running.then(
+        () => clearInterval(poll),
+        () => clearInterval(poll),
+      )
+    }, budgetMs)
+    running.then(
+      (result: unknown) => (clearTimeout(timer), resolve(result)),
+      (err: unknown) => (
+        clearTimeout(timer),
+        reject(err instanceof Error ? err : new Error(String(err)))
+      ),
+    )
+  })
+}
 
 /**
  * A document task that ran out of time (its thread is terminated) or crashed. A crash is a bug
  * (the caller logs it); the person gets "try again", not a 500.
  */
 function engineFailure(err: unknown, budgetMs: number): { ok: false; error: EngineError } {
-  if (err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError')) {
+  if (isTimeout(err)) {
     return {
       ok: false,
       error: {

@@ -8,6 +8,8 @@ import { loadRecognizer } from './mrz/ppocr.ts'
 import { assessQuality, decodeDocumentImage } from './intake.ts'
 import type { ImageCheck, InspectResult } from './types.ts'
 import { compareFaces, detectFaces, estimateAge, faceRuntime } from './face/index.ts'
+import { setCurrentTask } from './native.ts'
+import type { TaskControl } from './native.ts'
 import type { AgeEstimate, AgeOptions, FaceComparison, FaceDetection } from './face/index.ts'
 
 // libvips keeps decoded images and operations in a cache and runs one decode on several threads;
@@ -48,8 +50,20 @@ export type EngineTask =
 export type EngineTaskResult =
   InspectResult | ImageCheck | FaceComparison | FaceDetection | AgeEstimate | { ok: true }
 
+/** What the pool sends: a task and the control block it shares with this thread for it. */
+export type EngineMessage = EngineTask & { control?: TaskControl }
+
 /** Piscina calls the default export with each task. */
-export default async function run(task: EngineTask): Promise<EngineTaskResult> {
+export default async function run(message: EngineMessage): Promise<EngineTaskResult> {
+  setCurrentTask(message.control ?? null)
+  try {
+    return await runTask(message)
+  } finally {
+    setCurrentTask(null)
+  }
+}
+
+async function runTask(task: EngineTask): Promise<EngineTaskResult> {
   switch (task.kind) {
     case 'inspect':
       return inspectImage(task.bytes, { asOf: task.asOf, hint: task.hint ?? 'auto' })

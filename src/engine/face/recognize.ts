@@ -11,6 +11,7 @@
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import * as ort from 'onnxruntime-node'
+import { nativeCall } from '../native.ts'
 import { warpToTemplate, type Point } from './align.ts'
 import type { RgbImage } from './image.ts'
 
@@ -43,13 +44,15 @@ let session: Promise<ort.InferenceSession> | null = null
 /** The recognition network, loaded once per thread; a failed load is retried on the next call. */
 export function recognizerSession(): Promise<ort.InferenceSession> {
   if (session === null) {
-    session = ort.InferenceSession.create(MODEL_FILE, {
-      intraOpNumThreads: 1,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
-      logSeverityLevel: 3,
-    })
+    session = nativeCall(() =>
+      ort.InferenceSession.create(MODEL_FILE, {
+        intraOpNumThreads: 1,
+        interOpNumThreads: 1,
+        executionMode: 'sequential',
+        graphOptimizationLevel: 'all',
+        logSeverityLevel: 3,
+      }),
+    )
     session.catch(() => {
       session = null
     })
@@ -96,7 +99,7 @@ export function arcfaceChip(
 export async function runRecognizer(chip: Float32Array): Promise<Float32Array> {
   const net = await recognizerSession()
   const input = new ort.Tensor('float32', chip, [1, 3, ARCFACE_SIZE, ARCFACE_SIZE])
-  const out = await net.run({ [net.inputNames[0]!]: input })
+  const out = await nativeCall(() => net.run({ [net.inputNames[0]!]: input }))
   const result = out[net.outputNames[0]!]
   if (!result || result.data.length !== DESCRIPTOR_LENGTH) {
     throw new Error(`face recognizer returned ${result?.data.length ?? 0} values, not 512`)

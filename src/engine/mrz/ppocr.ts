@@ -8,6 +8,7 @@ import { createRequire } from 'node:module'
 import { readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import * as ort from 'onnxruntime-node'
+import { nativeCall } from '../native.ts'
 import { resize, type GrayImage } from '../image.ts'
 import { MRZ_CHARSET } from './glyphs.ts'
 
@@ -64,11 +65,13 @@ export function loadRecognizer(): Promise<Recognizer> {
       const c = mrzCharFor(entry)
       if (c) classToMrz[i + 1] = MRZ_CHARSET.indexOf(c)
     }
-    const session = await ort.InferenceSession.create(assetPath('ch_PP-OCRv4_rec_infer.onnx'), {
-      intraOpNumThreads: 1,
-      interOpNumThreads: 1,
-      graphOptimizationLevel: 'all',
-    })
+    const session = await nativeCall(() =>
+      ort.InferenceSession.create(assetPath('ch_PP-OCRv4_rec_infer.onnx'), {
+        intraOpNumThreads: 1,
+        interOpNumThreads: 1,
+        graphOptimizationLevel: 'all',
+      }),
+    )
     return { session, classToMrz }
   })()
   return recognizer
@@ -124,7 +127,7 @@ export async function recognize(crops: GrayImage[]): Promise<Recognition[]> {
     }
   }
   const input = new ort.Tensor('float32', data, [crops.length, 3, INPUT_HEIGHT, width])
-  const out = await session.run({ [session.inputNames[0]!]: input })
+  const out = await nativeCall(() => session.run({ [session.inputNames[0]!]: input }))
   const probs = out[session.outputNames[0]!]!
   const [, frameCount, classes] = probs.dims as [number, number, number]
   const p = probs.data as Float32Array
