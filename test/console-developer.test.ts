@@ -290,4 +290,97 @@ describe.each(dialects())('console developer pages on %s', (dialect) => {
       await receiver.close()
     }
   })
+
+  it('creates, edits, makes default and deletes a workflow; the sessions API sees each change', async () => {
+    const developer = await signIn(app, { email: a.developer, password: PASSWORD })
+    const api = (url: string) =>
+      app.inject({ method: 'GET', url, headers: { 'x-api-key': a.testKey } })
+    const form = {
+      name: 'Bar entry',
+      verification_type: 'age_only',
+      min_age: '21',
+      age_buffer: '10',
+      doc_passport: 'on',
+      doc_drivers_license: 'on',
+      countries: 'gbr, D  FRA',
+      time_to_live: '30d',
+      max_attempts: '2',
+      retry_document_unreadable: 'on',
+    }
+    const created = await post(app, developer, '/console/workflows/new', form)
+    expect(created.statusCode, created.body).toBe(201)
+    expect(created.body).toContain('Bar entry')
+    const id = /href="\/console\/workflows\/(wf_[A-Za-z0-9_-]+)"/.exec(created.body)?.[1]
+    expect(id).toBeDefined()
+    const read = (await api(`/v1/workflows/${id}`)).json<Record<string, unknown>>()
+    expect(read).toMatchObject({
+      name: 'Bar entry',
+      verification_type: 'age_only',
+      min_age: 21,
+      age_buffer: 10,
+      accepted_document_types: ['passport', 'drivers_license'],
+      accepted_countries: ['GBR', 'D', 'FRA'],
+      require_selfie: false,
+      time_to_live: '30d',
+      retry_policy: { max_attempts: 2, retry_on: ['document_unreadable'] },
+      is_default: false,
+    })
+    // The edit page shows what is stored; a wrong field is named and nothing changes.
+    const page = await app.inject({
+      method: 'GET',
+      url: `/console/workflows/${id}`,
+      headers: { cookie: developer.cookie },
+    })
+    expect(page.statusCode).toBe(200)
+    expect(page.body).toContain('value="GBR D FRA"')
+    expect(page.body).toMatch(/name="doc_passport" checked/)
+    for (const [field, value] of [
+      ['min_age', '12'],
+      ['countries', 'GBR XX1'],
+      ['time_to_live', 'forever'],
+      ['max_attempts', '0'],
+      ['verification_type', 'anything'],
+      ['name', '   '],
+    ] as const) {
+      const bad = await post(app, developer, `/console/workflows/${id}`, {
+        ...form,
+        [field]: value,
+      })
+      expect(bad.statusCode, field).toBe(400)
+      expect(bad.body, field).toContain('role="alert"')
+    }
+    expect((await api(`/v1/workflows/${id}`)).json<{ min_age: number }>().min_age).toBe(21)
+    const saved = await post(app, developer, `/console/workflows/${id}`, {
+      name: 'Bar entry (full)',
+      verification_type: 'full_verification',
+      min_age: '18',
+      age_buffer: '12',
+      countries: '',
+      time_to_live: '',
+      max_attempts: '3',
+      retry_face_mismatch: 'on',
+      is_default: 'on',
+    })
+    expect(saved.statusCode, saved.body).toBe(200)
+    expect((await api(`/v1/workflows/${id}`)).json()).toMatchObject({
+      name: 'Bar entry (full)',
+      verification_type: 'full_verification',
+      accepted_document_types: null,
+      accepted_countries: null,
+      require_selfie: true,
+      time_to_live: null,
+      retry_policy: { max_attempts: 3, retry_on: ['face_mismatch'] },
+      is_default: true,
+    })
+    // Reviewers do not configure workflows.
+    const reviewer = await signIn(app, { email: a.reviewer, password: PASSWORD })
+    const refused = await post(app, reviewer, `/console/workflows/${id}/delete`, {})
+    expect(refused.statusCode).toBe(403)
+    const deleted = await post(app, developer, `/console/workflows/${id}/delete`, {})
+    expect(deleted.statusCode).toBe(200)
+    expect(deleted.body).toContain('deleted')
+    expect((await api(`/v1/workflows/${id}`)).statusCode).toBe(404)
+    const gone = await post(app, developer, `/console/workflows/${id}/delete`, {})
+    expect(gone.statusCode).toBe(404)
+  })
 })

@@ -85,7 +85,24 @@ describe.each(dialects())('console tenant isolation on %s', (dialect) => {
       })
       expect(own.statusCode).toBe(200)
 
-      const theirs = [b.id, b.owner, b.verificationId, b.keyId, endpointId, delivery!.id, imageId]
+      const workflow = await app.inject({
+        method: 'POST',
+        url: '/v1/workflows',
+        headers: { 'x-api-key': b.testKey },
+        payload: { name: 'tenant-b-workflow', verification_type: 'age_only' },
+      })
+      expect(workflow.statusCode, workflow.body).toBe(201)
+      const workflowId = workflow.json<{ id: string }>().id
+      const theirs = [
+        b.id,
+        b.owner,
+        b.verificationId,
+        b.keyId,
+        endpointId,
+        delivery!.id,
+        imageId,
+        workflowId,
+      ]
       const ok = [200]
       interface Case {
         url: string
@@ -138,6 +155,24 @@ describe.each(dialects())('console tenant isolation on %s', (dialect) => {
         },
         'GET /console/usage': { url: '/console/usage', expect: ok },
         'GET /console/workflows': { url: '/console/workflows', expect: ok },
+        'GET /console/workflows/new': { url: '/console/workflows/new', expect: ok },
+        'POST /console/workflows/new': { url: '/console/workflows/new', fields: {}, expect: [400] },
+        'GET /console/workflows/:id': { url: `/console/workflows/${workflowId}`, expect: [404] },
+        'POST /console/workflows/:id': {
+          url: `/console/workflows/${workflowId}`,
+          fields: {
+            name: 'taken over',
+            verification_type: 'age_only',
+            min_age: '18',
+            age_buffer: '12',
+            max_attempts: '3',
+          },
+          expect: [404],
+        },
+        'POST /console/workflows/:id/delete': {
+          url: `/console/workflows/${workflowId}/delete`,
+          expect: [404],
+        },
         'GET /console/branding': { url: '/console/branding', expect: ok },
         'POST /console/branding': {
           url: '/console/branding',
@@ -219,6 +254,12 @@ describe.each(dialects())('console tenant isolation on %s', (dialect) => {
         headers: { 'x-tenant-api-key': b.testKey },
       })
       expect(still.json<{ status: string }>().status).toBe('review')
+      const theirWorkflow = await app.inject({
+        method: 'GET',
+        url: `/v1/workflows/${workflowId}`,
+        headers: { 'x-api-key': b.testKey },
+      })
+      expect(theirWorkflow.json<{ name: string }>().name).toBe('tenant-b-workflow')
     } finally {
       await receiver.close()
     }

@@ -233,6 +233,9 @@ describe.each(dialects())('console on %s', (dialect) => {
     const get = (url: string) => app.inject({ method: 'GET', url, headers: { cookie: op.cookie } })
     const tenants = await get('/console/operator/tenants')
     expect(tenants.body).toContain('Database')
+    // This process's own metrics: the 401 above is among the requests answered.
+    expect(tenants.body).toMatch(/Requests answered<\/dt><dd>[^<]*4xx [1-9]/)
+    expect(tenants.body).toMatch(/Memory \(resident\)<\/dt><dd>\d+ MiB/)
     const all = await get('/console/operator/logs?status=401')
     expect(all.statusCode).toBe(200)
     expect(all.body).toContain('GET /verify/status')
@@ -269,5 +272,86 @@ describe.each(dialects())('console on %s', (dialect) => {
     const reused = await app.inject({ method: 'GET', url: link! })
     expect(reused.statusCode).toBe(404)
     await signIn(app, { email, password: PASSWORD })
+  })
+
+  it('lets one email belong to several tenants without telling one tenant about another', async () => {
+    const owner = await signIn(app, { email: a.owner, password: PASSWORD })
+    // b's owner, invited by a: an invitation like any other, no word of b's account.
+    const invited = await post(app, owner, '/console/users', { email: b.owner, role: 'viewer' })
+    expect(invited.statusCode, invited.body).toBe(201)
+    expect(invited.body).not.toContain('already has')
+    const again = await post(app, owner, '/console/users', { email: b.owner, role: 'viewer' })
+    expect(again.statusCode).toBe(400)
+    expect(again.body).toContain('already has an account in this organisation')
+    const link = /https:\/\/loom\.test(\/console\/invite\/[A-Za-z0-9_-]+)/.exec(invited.body)?.[1]
+    const other = 'another horse battery staple'
+    const accept = await app.inject({
+      method: 'POST',
+      url: link!,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams({ password: other }).toString(),
+    })
+    expect(accept.statusCode).toBe(200)
+    const sees = async (s: { cookie: string }) => {
+      const page = await app.inject({
+        method: 'GET',
+        url: '/console/verifications',
+        headers: { cookie: s.cookie },
+      })
+      return { a: page.body.includes(a.verificationId), b: page.body.includes(b.verificationId) }
+    }
+    // Each password opens its own account.
+    expect(await sees(await signIn(app, { email: b.owner, password: other }))).toEqual({
+      a: true,
+      b: false,
+    })
+    expect(await sees(await signIn(app, { email: b.owner, password: PASSWORD }))).toEqual({
+      a: false,
+      b: true,
+    })
+  })
+
+  it('asks which organisation when the password opens accounts in two tenants', async () => {
+    const email = `twice-${Math.random().toString(36).slice(2)}@example.test`
+    for (const tenantId of [a.id, b.id]) {
+      const res = await app.inject({
+        method: 'POST',
+        url: `/admin/tenants/${tenantId}/console-users`,
+        headers: { 'x-admin-key': TEST_ADMIN_KEY },
+        payload: { email, role: 'viewer', password: PASSWORD },
+      })
+      expect(res.statusCode, res.body).toBe(201)
+    }
+    const { form, cookie } = await signInForm(app)
+    const asked = await app.inject({
+      method: 'POST',
+      url: '/console/sign-in',
+      headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams({ _form: form, email, password: PASSWORD }).toString(),
+    })
+    expect(asked.statusCode).toBe(200)
+    expect(asked.headers['set-cookie']).not.toMatch(/loom_console=/)
+    expect(asked.body).toContain('several organisations')
+    expect(asked.body).toContain(`<option value="${a.id}"`)
+    expect(asked.body).toContain(`<option value="${b.id}"`)
+    expect(asked.body).toContain(`value="${email}"`)
+    // A wrong password asks nothing and names no tenant.
+    const wrong = await signInForm(app)
+    const refused = await app.inject({
+      method: 'POST',
+      url: '/console/sign-in',
+      headers: { cookie: wrong.cookie, 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams({ _form: wrong.form, email, password: 'nope' }).toString(),
+    })
+    expect(refused.statusCode).toBe(401)
+    expect(refused.body).not.toContain(a.id)
+    const chosen = await signIn(app, { email, password: PASSWORD, tenant: b.id })
+    const page = await app.inject({
+      method: 'GET',
+      url: '/console/verifications',
+      headers: { cookie: chosen.cookie },
+    })
+    expect(page.body).toContain(b.verificationId)
+    expect(page.body).not.toContain(a.verificationId)
   })
 })

@@ -9,7 +9,7 @@ import {
   endUserSessions,
   deleteConsoleSession,
   findConsoleSession,
-  findUserByEmail,
+  findUsersByEmail,
   findUserByInvite,
   getConsoleUser,
   insertConsoleSession,
@@ -154,18 +154,45 @@ function nowIso(deps: Deps): string {
 export type SignInOutcome =
   | { ok: true; token: string; session: ConsoleSessionRow }
   | { ok: false; reason: 'invalid' | 'totp_required' }
+  /** The password opens accounts in several tenants: the person picks one (and signs in again). */
+  | { ok: false; reason: 'choose_tenant'; tenants: { id: string; name: string }[] }
 
-/** Signs a tenant user in; the caller counts failures against the address. */
+/**
+ * Signs a tenant user in; the caller counts failures against the address. An email may have an
+ * account in several tenants: the password is checked against each, and when it opens more than
+ * one the person is asked which (`tenantId`). Nothing is said about accounts the password does
+ * not open.
+ */
 export async function signInUser(
   deps: Deps,
-  input: { email: string; password: string; totp?: string | undefined },
+  input: {
+    email: string
+    password: string
+    totp?: string | undefined
+    tenantId?: string | undefined
+  },
 ): Promise<SignInOutcome> {
-  const user = await findUserByEmail(deps.store.db, normalEmail(input.email))
-  const passwordOk = await verifyPassword(input.password, user?.passwordHash ?? null)
-  if (user === null || !passwordOk || user.disabledAt !== null)
-    return { ok: false, reason: 'invalid' }
-  const tenant = await getTenant(deps.store.db, user.tenantId)
-  if (tenant === null || !tenant.isActive) return { ok: false, reason: 'invalid' }
+  const accounts = (await findUsersByEmail(deps.store.db, normalEmail(input.email))).filter(
+    (user) => !input.tenantId || user.tenantId === input.tenantId,
+  )
+  const opened: { user: ConsoleUser; tenant: { id: string; name: string } }[] = []
+  for (const user of accounts) {
+    if (!(await verifyPassword(input.password, user.passwordHash)) || user.disabledAt !== null)
+      continue
+    const tenant = await getTenant(deps.store.db, user.tenantId)
+    if (tenant !== null && tenant.isActive) opened.push({ user, tenant })
+  }
+  // As long with no account as with one whose password does not match.
+  if (accounts.length === 0) await verifyPassword(input.password, null)
+  if (opened.length === 0) return { ok: false, reason: 'invalid' }
+  if (opened.length > 1) {
+    return {
+      ok: false,
+      reason: 'choose_tenant',
+      tenants: opened.map(({ tenant }) => ({ id: tenant.id, name: tenant.name })),
+    }
+  }
+  const { user } = opened[0]!
   if (user.totpSecretSealed !== null) {
     if (input.totp === undefined || input.totp === '') return { ok: false, reason: 'totp_required' }
     const secret = deps.sealer.open(user.totpSecretSealed, `totp:${user.id}`).toString('utf8')

@@ -71,7 +71,10 @@ export async function consoleAdminRoutes(fastify: FastifyInstance): Promise<void
         if (err.code === 'tenant_unknown')
           throw new ApiError('TENANT_NOT_FOUND', `Tenant ${req.params.tenantId} not found`)
         if (err.code === 'email_taken')
-          throw new ApiError('INVALID_REQUEST_BODY', 'That email already has a console account')
+          throw new ApiError(
+            'INVALID_REQUEST_BODY',
+            'That email already has a console account in this tenant',
+          )
         throw new ApiError('INVALID_REQUEST_BODY', `Invalid console user: ${err.code}`)
       }
     },

@@ -1,9 +1,9 @@
-// The developers' pages: usage, workflows and branding (colour previewed, then saved); API keys
-// and webhooks have their own. Nothing here holds personal data.
+// The developers' pages: usage and branding (colour previewed, then saved); API keys, webhooks
+// and workflows have their own. Nothing here holds personal data.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { brandCss } from '../web/html.ts'
 import { changeTenant } from '../services/admin.ts'
-import { csrfField, facts, h, input, notice, table, translator } from './pages.ts'
+import { csrfField, facts, h, input, notice, translator } from './pages.ts'
 import { formOf, languageOf } from './http.ts'
 import type { ConsolePluginOptions, UserPrincipal } from './http.ts'
 import { tenantOverview } from './overview.ts'
@@ -26,33 +26,6 @@ export async function developerRoutes(
       [t('usage.quota'), o.monthlyQuota === null ? t('usage.unlimited') : String(o.monthlyQuota)],
     ])
     return send(req, reply, t('usage.title'), body)
-  })
-
-  app.get('/workflows', async (req, reply) => {
-    const p = userOf(req, 'developers')
-    const t = translator(languageOf(req))
-    const o = await tenantOverview(deps, p.tenant)
-    const body =
-      o.workflows.length === 0
-        ? `<p>${h(t('workflows.none'))}</p>`
-        : table(
-            t('workflows.title'),
-            [
-              t('list.id'),
-              t('workflows.name'),
-              t('list.type'),
-              t('detail.min_age'),
-              t('workflows.default'),
-            ],
-            o.workflows.map((w) => [
-              `<code>${h(w.id)}</code>`,
-              h(w.name),
-              h(w.verificationType),
-              h(String(w.minAge)),
-              h(w.id === p.tenant.defaultWorkflowId ? t('yes') : t('no')),
-            ]),
-          )
-    return send(req, reply, t('workflows.title'), body)
   })
 
   app.get('/branding', async (req, reply) => {

@@ -7,6 +7,9 @@ import { facts, h, input, table, translator } from './pages.ts'
 import { languageOf } from './http.ts'
 import type { ConsolePluginOptions } from './http.ts'
 import { consoleTenants } from './overview.ts'
+import { metricFigures } from './operator-metrics.ts'
+import type { MetricFigures } from './operator-metrics.ts'
+import type { T } from './pages.ts'
 
 /** Entries a log page shows, newest first. */
 const LOG_PAGE = 200
@@ -19,13 +22,18 @@ export async function operatorRoutes(
   app.get('/operator/tenants', async (req, reply) => {
     operatorOf(req)
     const t = translator(languageOf(req))
-    const [tenants, instance] = await Promise.all([consoleTenants(deps), instanceFigures(deps)])
+    const [tenants, instance, measured] = await Promise.all([
+      consoleTenants(deps),
+      instanceFigures(deps),
+      metricFigures(deps.metrics),
+    ])
     const figures = facts([
       [t('operator.database'), instance.databaseUp ? t('operator.up') : t('operator.down')],
       [t('operator.tenants'), String(instance.totalTenants)],
       [t('operator.verifications'), String(instance.totalVerifications)],
     ])
-    const body = `<p>${h(t('operator.signed_in'))}</p>${figures}${table(
+    const own = `<h2>${h(t('metrics.title'))}</h2><p class="hint">${h(t('metrics.lead'))}</p>${facts(metricRows(t, measured))}`
+    const body = `<p>${h(t('operator.signed_in'))}</p>${figures}${own}${table(
       t('operator.title'),
       [
         t('list.id'),
@@ -83,4 +91,49 @@ ${input('status', t('logs.status'), { type: 'number', value: q.status ?? '' })}
     )}${entries.length === 0 ? `<p>${h(t('logs.none'))}</p>` : ''}`
     return send(req, reply, t('logs.title'), body)
   })
+}
+
+/** "2xx 12 · 4xx 3", or a dash when there is nothing. */
+function counts(values: Record<string, number>): string {
+  const parts = Object.entries(values)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${k} ${Math.round(n)}`)
+  return parts.length === 0 ? '—' : parts.join(' · ')
+}
+
+function seconds(value: number | null): string {
+  if (value === null) return '—'
+  if (value === Infinity) return '> 10 s'
+  return value < 1 ? `≤ ${Math.round(value * 1000)} ms` : `≤ ${value} s`
+}
+
+function metricRows(t: T, m: MetricFigures): [string, string][] {
+  const uptime =
+    m.uptimeSeconds === null
+      ? '—'
+      : `${Math.floor(m.uptimeSeconds / 3600)} h ${Math.floor((m.uptimeSeconds % 3600) / 60)} min`
+  return [
+    [t('metrics.requests'), counts(m.requests)],
+    [t('metrics.request_p95'), seconds(m.requestP95Seconds)],
+    [t('metrics.engine_tasks'), counts(m.engineTasks)],
+    [t('metrics.engine_p95'), seconds(m.engineP95Seconds)],
+    [t('metrics.engine_queue'), String(m.engineQueue)],
+    [
+      t('metrics.job_lag'),
+      counts(Object.fromEntries(Object.entries(m.jobLagSeconds).map(([k, v]) => [`${k} (s)`, v]))),
+    ],
+    [t('metrics.webhooks'), counts(m.webhookAttempts)],
+    [
+      t('metrics.tokens'),
+      counts({
+        [t('metrics.valid')]: m.tokenValidations.valid,
+        [t('metrics.refused')]: m.tokenValidations.refused,
+      }),
+    ],
+    [
+      t('metrics.memory'),
+      m.residentBytes === null ? '—' : `${Math.round(m.residentBytes / 2 ** 20)} MiB`,
+    ],
+    [t('metrics.uptime'), uptime],
+  ]
 }

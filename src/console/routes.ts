@@ -29,6 +29,7 @@ import type { ConsoleContext, Form } from './http.ts'
 import { signInRoutes } from './sign-in-routes.ts'
 import { verificationRoutes } from './verification-routes.ts'
 import { developerRoutes } from './developer-routes.ts'
+import { workflowRoutes } from './workflow-routes.ts'
 import { accountRoutes } from './account-routes.ts'
 import { operatorRoutes } from './operator-routes.ts'
 import { keyRoutes } from './key-routes.ts'
@@ -202,6 +203,7 @@ export async function consoleRoutes(app: FastifyInstance): Promise<void> {
     signInRoutes,
     verificationRoutes,
     developerRoutes,
+    workflowRoutes,
     keyRoutes,
     webhookRoutes,
     accountRoutes,

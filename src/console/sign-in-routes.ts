@@ -15,7 +15,7 @@ import {
   signOutEverywhere,
   SESSION_MAX_MS,
 } from './accounts.ts'
-import { h, input, notice, translator } from './pages.ts'
+import { h, input, notice, select, translator } from './pages.ts'
 import { COOKIE, FORM_COOKIE, cookie, cookiesOf, formOf, languageOf, sameText } from './http.ts'
 import type { ConsolePluginOptions } from './http.ts'
 
@@ -29,14 +29,25 @@ export async function signInRoutes(
     reply: FastifyReply,
     message: string | null,
     status = 200,
+    choice: { email: string; tenants: { id: string; name: string }[] } | null = null,
   ) {
     const t = translator(languageOf(req))
     const formToken = createHash('sha256').update(`${req.id}${Math.random()}`).digest('base64url')
     void reply.header('set-cookie', cookie(req, FORM_COOKIE, formToken, 3600))
     const field = `<input type="hidden" name="_form" value="${h(formToken)}">`
-    const body = `${message === null ? '' : notice(message, 'alert')}
+    const body = `${message === null ? '' : notice(message, choice === null ? 'alert' : 'status')}
 <form method="post" action="/console/sign-in" class="stack">${field}
-${input('email', t('signin.email'), { type: 'email', required: true, autocomplete: 'username' })}
+${input('email', t('signin.email'), { type: 'email', required: true, autocomplete: 'username', ...(choice && { value: choice.email }) })}
+${
+  choice === null
+    ? ''
+    : select(
+        'tenant',
+        t('signin.tenant'),
+        choice.tenants.map((tenant) => [tenant.id, tenant.name]),
+        undefined,
+      )
+}
 ${input('password', t('signin.password'), { type: 'password', required: true, autocomplete: 'current-password' })}
 ${input('totp', t('signin.totp'), { autocomplete: 'one-time-code' })}
 <button type="submit">${h(t('signin.submit'))}</button></form>
@@ -67,7 +78,12 @@ ${input('adminKey', t('signin.admin_key'), { type: 'password', required: true, a
       email: form.email ?? '',
       password: (form.password ?? '').slice(0, 1000),
       totp: form.totp,
+      tenantId: form.tenant,
     })
+    if (!outcome.ok && outcome.reason === 'choose_tenant') {
+      const choice = { email: form.email ?? '', tenants: outcome.tenants }
+      return signInPage(req, reply, t('signin.choose_tenant'), 200, choice)
+    }
     if (!outcome.ok) {
       if (outcome.reason === 'invalid') await recordAuthFailure(deps, req.ip)
       const key = outcome.reason === 'totp_required' ? 'signin.totp_required' : 'signin.invalid'

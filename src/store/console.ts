@@ -47,14 +47,19 @@ export interface NewConsoleUser {
   inviteExpiresAt: string | null
 }
 
-/** Adds a user; null when the email is already taken. */
+/** Adds a user; null when the tenant already has a user with that email. */
 export async function insertConsoleUser(
   db: Db,
   user: NewConsoleUser,
   now: string,
 ): Promise<ConsoleUser | null> {
-  const taken = await findUserByEmail(db, user.email)
-  if (taken !== null) return null
+  const taken = await db
+    .selectFrom('consoleUsers')
+    .select('id')
+    .where('tenantId', '=', user.tenantId)
+    .where('email', '=', user.email)
+    .executeTakeFirst()
+  if (taken !== undefined) return null
   const row = {
     id: newId('usr'),
     ...user,
@@ -68,14 +73,21 @@ export async function insertConsoleUser(
   return toUser(row)
 }
 
-export async function findUserByEmail(db: Db, email: string): Promise<ConsoleUser | null> {
-  const row = await db
+/** Every account of an email (one per tenant it belongs to), oldest first. */
+export async function findUsersByEmail(db: Db, email: string): Promise<ConsoleUser[]> {
+  const rows = await db
     .selectFrom('consoleUsers')
     .selectAll()
     .where('email', '=', email)
-    .executeTakeFirst()
-  return row ? toUser(row) : null
+    .orderBy('createdAt')
+    .orderBy('id')
+    .limit(MAX_ACCOUNTS_PER_EMAIL)
+    .execute()
+  return rows.map(toUser)
 }
+
+/** Sign-in checks a password against each account of the email: a bound on that work. */
+export const MAX_ACCOUNTS_PER_EMAIL = 20
 
 export async function getConsoleUser(db: Db, id: string): Promise<ConsoleUser | null> {
   const row = await db

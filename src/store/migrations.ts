@@ -7,8 +7,13 @@ import type { Kysely, Migration, MigrationResultSet } from 'kysely'
 import type { Database } from './schema.ts'
 import { migrations0001To0006 } from './migrations/0001-0006.ts'
 import { migrations0007To0011 } from './migrations/0007-0011.ts'
+import { migrationsFrom0012 } from './migrations/0012.ts'
 
-const migrations: Record<string, Migration> = { ...migrations0001To0006, ...migrations0007To0011 }
+const migrations: Record<string, Migration> = {
+  ...migrations0001To0006,
+  ...migrations0007To0011,
+  ...migrationsFrom0012,
+}
 
 /** Names of every migration this build knows, in order. */
 export const migrationNames = Object.keys(migrations).sort()
