@@ -63,6 +63,19 @@ async function oneProcess(env: Record<string, string>): Promise<Topology> {
   return { url: server.url, stop: () => server.stop() }
 }
 
+/** The same single process behind the round-robin proxy: what the proxy alone costs. */
+async function oneBehindProxy(env: Record<string, string>): Promise<Topology> {
+  const server = await startLoom({ ...env, LOOM_SERVE_WORKER: 'true' })
+  const proxy = await roundRobin([Number(new URL(server.url).port)])
+  return {
+    url: proxy.url,
+    stop: async () => {
+      await proxy.close()
+      await server.stop()
+    },
+  }
+}
+
 async function twoPlusTwo(env: Record<string, string>): Promise<Topology> {
   const shared = { ...env, LOOM_SERVE_WORKER: 'false', LOOM_ENGINE_THREADS: '1' }
   const servers: RunningProcess[] = [await startLoom(shared), await startLoom(shared)]
@@ -147,9 +160,11 @@ export async function benchScale(documents = 24, seconds = 10): Promise<void> {
     })
     images.push(doc.image.toString('base64'))
   }
+  const warmUp = images.slice(0, 4)
   const rows: Record<string, string | number>[] = []
   const layouts: [string, (env: Record<string, string>) => Promise<Topology>][] = [
     ['1 process (serve + worker)', oneProcess],
+    ['1 process behind the proxy', oneBehindProxy],
     ['2 serve + 2 workers', twoPlusTwo],
   ]
   for (const [name, start] of layouts) {
@@ -172,6 +187,8 @@ export async function benchScale(documents = 24, seconds = 10): Promise<void> {
     try {
       const tenant = await benchTenant(topology.url, { monthlyQuota: 1_000_000 })
       const live = await liveKey(topology.url, tenant.id)
+      // Warm-up, not timed: every process loads its models and templates on its first documents.
+      await documentsPerSecond(topology.url, live, warmUp, 4)
       const docs = await documentsPerSecond(topology.url, live, images, 4)
       const [token] = await mintTokens(topology.url, tenant.key, 1)
       const body = [JSON.stringify({ token })]
