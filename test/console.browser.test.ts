@@ -197,7 +197,7 @@ describe.skipIf(!haveChromium)('console in a browser', () => {
     expect(await axeViolations(page)).toEqual([])
     await context.close()
   }, 120_000)
-  it('a developer creates a key, sees its secret once, revokes it, and opens an endpoint’s log', async () => {
+  it('a developer creates a key, sees its secret once, revokes it, opens an endpoint’s log and makes a workflow', async () => {
     const context = await browser.newContext({ bypassCSP: true, locale: 'en-GB' })
     const page = await context.newPage()
     await page.goto(`${loom}/console/sign-in`)
@@ -230,6 +230,25 @@ describe.skipIf(!haveChromium)('console in a browser', () => {
     expect(await axeViolations(page)).toEqual([])
     await page.goto(`${loom}/console/webhooks/${endpointId}?lang=fr`)
     await expect(page.locator('h1').textContent()).resolves.toBe('Point de terminaison webhook')
+    expect(await axeViolations(page)).toEqual([])
+
+    // A workflow made with the keyboard-reachable form, then opened again.
+    await page.goto(`${loom}/console/workflows`)
+    await page.getByRole('link', { name: 'New workflow' }).click()
+    await page.waitForURL(`${loom}/console/workflows/new`)
+    expect(await axeViolations(page)).toEqual([])
+    await page.getByLabel('Name').fill('Browser workflow')
+    await page.getByLabel('Type').selectOption('full_verification')
+    await page.getByLabel('Passport').check()
+    await page.getByLabel('Accepted issuing countries').fill('GBR FRA')
+    await page.getByRole('button', { name: 'Save workflow' }).click()
+    await expect(page.getByRole('status').textContent()).resolves.toContain('Browser workflow')
+    await page.getByRole('link', { name: 'Browser workflow' }).click()
+    await page.waitForURL(/\/console\/workflows\/wf_/)
+    await expect(page.getByLabel('Accepted issuing countries').inputValue()).resolves.toBe(
+      'GBR FRA',
+    )
+    await expect(page.getByLabel('Passport').isChecked()).resolves.toBe(true)
     expect(await axeViolations(page)).toEqual([])
     await context.close()
   }, 120_000)
