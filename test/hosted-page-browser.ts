@@ -114,12 +114,15 @@ function toI420(rgb: Buffer, width: number, height: number): Buffer {
   return Buffer.concat([y, u, v])
 }
 
-/** A few frames of a document lying on a dark table, as a YUV4MPEG2 file for the fake camera. */
-export async function writeY4m(file: string, document: Buffer, blur = 0): Promise<void> {
+/**
+ * A few frames of a document lying on a dark table, as a YUV4MPEG2 file for the fake camera;
+ * `share` is how much of the frame's width the document spans (0.86 fills the outline).
+ */
+export async function writeY4m(file: string, document: Buffer, blur = 0, share = 0.86) {
   const width = 1280
   const height = 960
   const doc = await sharp(document)
-    .resize({ width: Math.round(width * 0.86) })
+    .resize({ width: Math.round(width * share) })
     .png()
     .toBuffer()
   // Out of focus: the whole frame is blurred, as a camera that did not focus would give it.

@@ -105,17 +105,19 @@ describe.skipIf(!haveChromium)('hosted page in Chromium', () => {
       await page.getByRole('checkbox').check()
       await page.getByRole('button', { name: en['intro.start'] }).click()
       await chooseDocument(page, 'Passport', snap)
-      await snap('document-front')
-      await page.getByRole('button', { name: en['capture.use_camera'] }).click()
-      const shoot = page.getByRole('button', { name: en['camera.shoot'] })
-      await expect.poll(() => shoot.isEnabled(), { timeout: WAIT }).toBe(true)
-      // The live frame guide is drawn over the running camera.
+      // A phone with a camera opens the viewfinder at once, outlined as a passport's photo page
+      // (ICAO 9303 TD3, 125 × 88 mm); the live checks take the photo when the frame is good.
       await expect
         .poll(() => page.locator('video').evaluate((v) => (v as { videoWidth: number }).videoWidth))
         .toBe(1280)
-      expect(await page.locator('.guide').isVisible()).toBe(true)
+      const outline = await page.locator('.guide').boundingBox()
+      expect((outline?.width ?? 0) / (outline?.height ?? 1)).toBeCloseTo(125 / 88, 1)
       await snap('camera')
-      await shoot.click()
+      // Nothing pressed: the photo is taken by itself and shown before it is sent.
+      await heading(page, en['review.title'])
+      expect(await page.getByRole('img', { name: en['review.alt'] }).isVisible()).toBe(true)
+      await snap('review')
+      await page.getByRole('button', { name: en['review.use'] }).click()
       await heading(page, en['processing.title'])
       await snap('processing')
       await page.waitForURL(`${site.origin}/return?**`, { timeout: WAIT })
@@ -215,11 +217,17 @@ describe.skipIf(!haveChromium)('hosted page in Chromium', () => {
       await page.goto(url)
       await consent(page)
       await chooseDocument(page, 'Passport')
-      await page.getByRole('button', { name: en['capture.use_camera'] }).click()
-      const shoot = page.getByRole('button', { name: en['camera.shoot'] })
-      await expect.poll(() => shoot.isEnabled(), { timeout: WAIT }).toBe(true)
+      // The live checks see the blur and say so; they never take this photo by themselves.
+      await expect
+        .poll(() => page.getByRole('status').filter({ hasText: en['guide.blurry'] }).count(), {
+          timeout: WAIT,
+        })
+        .toBe(1)
       await snap('camera-blurry')
-      await shoot.click()
+      // Taken anyway: the server's reading stays the authority.
+      await page.getByRole('button', { name: en['camera.shoot'] }).click()
+      await heading(page, en['review.title'])
+      await page.getByRole('button', { name: en['review.use'] }).click()
       await heading(page, en['feedback.title'])
       const alert = page.getByRole('alert')
       expect(await alert.textContent()).toBe(en['feedback.blurry'])

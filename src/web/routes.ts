@@ -47,6 +47,7 @@ function staticDir(): string {
 const STATIC_FILES = {
   'page.js': 'text/javascript; charset=utf-8',
   'capture.js': 'text/javascript; charset=utf-8',
+  'camera.js': 'text/javascript; charset=utf-8',
   'page.css': 'text/css; charset=utf-8',
   'embed.js': 'text/javascript; charset=utf-8',
 } as const
@@ -68,6 +69,7 @@ function loadAssets(): Record<StaticName, StaticAsset> {
   return {
     'page.js': load('page.js'),
     'capture.js': load('capture.js'),
+    'camera.js': load('camera.js'),
     'page.css': load('page.css'),
     'embed.js': load('embed.js'),
   }
@@ -177,6 +179,8 @@ export async function hostedPageRoutes(fastify: FastifyInstance): Promise<void> 
   }
   // The capture steps, fetched by the page once the person consents (not on first load).
   const captureScript = `/page/capture.js?v=${assets['capture.js'].hash}`
+  // The viewfinder and its live checks, fetched by the capture steps when they start.
+  const cameraScript = `/page/camera.js?v=${assets['camera.js'].hash}`
   const config = { auth: 'none', surface: 'native' } as const
 
   function problemPage(
@@ -269,6 +273,7 @@ export async function hostedPageRoutes(fastify: FastifyInstance): Promise<void> 
           state: await pageState(deps, session),
           embedOrigin: postTo,
           captureScript,
+          cameraScript,
         },
       })
       return sendCompressed(
@@ -381,7 +386,7 @@ export async function hostedPageRoutes(fastify: FastifyInstance): Promise<void> 
     )
   })
 
-  for (const name of ['page.js', 'capture.js', 'page.css'] as const) {
+  for (const name of ['page.js', 'capture.js', 'camera.js', 'page.css'] as const) {
     app.get(
       `/page/${name}`,
       {

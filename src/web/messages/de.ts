@@ -86,6 +86,21 @@ export const de: Messages = {
     'Die Kamera konnte nicht verwendet werden. Erlauben Sie den Kamerazugriff in den Browsereinstellungen oder laden Sie ein Foto hoch.',
   'camera.unavailable': 'Keine Kamera gefunden. Laden Sie stattdessen ein Foto hoch.',
 
+  'guide.edges': 'Legen Sie das ganze Dokument in den Rahmen.',
+  'guide.too_far': 'Gehen Sie näher heran: Das Dokument soll den Rahmen füllen.',
+  'guide.too_close': 'Gehen Sie etwas zurück, damit das ganze Dokument hineinpasst.',
+  'guide.glare': 'Neigen Sie das Dokument, um Spiegelungen zu vermeiden.',
+  'guide.blurry': 'Halten Sie still: Das Bild ist unscharf.',
+  'guide.dark': 'Suchen Sie mehr Licht.',
+  'guide.good': 'Stillhalten …',
+
+  'review.title': 'Prüfen Sie Ihr Foto',
+  'review.alt': 'Das Foto, das Sie gerade aufgenommen haben',
+  'review.document': 'Sind alle Angaben lesbar, ohne Spiegelung oder Unschärfe?',
+  'review.selfie': 'Ist Ihr ganzes Gesicht sichtbar und scharf?',
+  'review.use': 'Dieses Foto verwenden',
+  'review.retake': 'Neu aufnehmen',
+
   'check.title': 'Ihr Foto wird geprüft…',
   'check.preview_alt': 'Das gewählte Foto',
   'feedback.title': 'Versuchen wir es noch einmal',

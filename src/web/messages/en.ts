@@ -84,6 +84,21 @@ export const en = {
     'The camera could not be used. Allow camera access in your browser settings, or upload a photo instead.',
   'camera.unavailable': 'No camera was found. Please upload a photo instead.',
 
+  'guide.edges': 'Place the whole document inside the outline.',
+  'guide.too_far': 'Move closer: the document should fill the outline.',
+  'guide.too_close': 'Move back a little so the whole document fits.',
+  'guide.glare': 'Tilt the document away from the light to avoid glare.',
+  'guide.blurry': 'Hold still: the picture is blurry.',
+  'guide.dark': 'Find more light.',
+  'guide.good': 'Hold still…',
+
+  'review.title': 'Check your photo',
+  'review.alt': 'The photo you just took',
+  'review.document': 'Is every detail readable, with no glare or blur?',
+  'review.selfie': 'Is your whole face visible and sharp?',
+  'review.use': 'Use this photo',
+  'review.retake': 'Retake',
+
   'check.title': 'Checking your photo…',
   'check.preview_alt': 'The photo you chose',
   'feedback.title': 'Let’s try that again',

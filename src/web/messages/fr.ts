@@ -85,6 +85,21 @@ export const fr: Messages = {
     'La caméra n’a pas pu être utilisée. Autorisez l’accès à la caméra dans les réglages du navigateur, ou envoyez une photo.',
   'camera.unavailable': 'Aucune caméra trouvée. Envoyez plutôt une photo.',
 
+  'guide.edges': 'Placez tout le document dans le cadre.',
+  'guide.too_far': 'Rapprochez-vous : le document doit remplir le cadre.',
+  'guide.too_close': 'Reculez un peu pour que tout le document tienne dans le cadre.',
+  'guide.glare': 'Inclinez le document pour éviter les reflets.',
+  'guide.blurry': 'Ne bougez plus : l’image est floue.',
+  'guide.dark': 'Trouvez plus de lumière.',
+  'guide.good': 'Ne bougez plus…',
+
+  'review.title': 'Vérifiez votre photo',
+  'review.alt': 'La photo que vous venez de prendre',
+  'review.document': 'Tous les détails sont-ils lisibles, sans reflet ni flou ?',
+  'review.selfie': 'Votre visage est-il entièrement visible et net ?',
+  'review.use': 'Utiliser cette photo',
+  'review.retake': 'Reprendre',
+
   'check.title': 'Vérification de votre photo…',
   'check.preview_alt': 'La photo choisie',
   'feedback.title': 'Essayons encore une fois',

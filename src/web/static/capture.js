@@ -13,6 +13,17 @@ const MRZ_BACK = ['id_card', 'residence_permit']
 export function install(app) {
   const { t, h, button, screen, cancelLink, spinner, announce, messages, base, main } = app
   const cameraSupported = Boolean(navigator.mediaDevices && navigator.mediaDevices.getUserMedia)
+  // A phone with a camera starts each photo in the viewfinder, as does any device once its
+  // camera has worked here; after a refusal the choice screen leads again.
+  let phoneWithCamera = false
+  if (cameraSupported && window.matchMedia('(pointer: coarse)').matches) {
+    navigator.mediaDevices
+      .enumerateDevices()
+      .then((devices) => (phoneWithCamera = devices.some((d) => d.kind === 'videoinput')))
+      .catch(() => undefined)
+  }
+  const cameraFirst = () =>
+    cameraSupported && (app.cameraWorks === true || (app.cameraWorks !== false && phoneWithCamera))
 
   /** The document the person said they will show (null: not asked, or not yet). */
   const declared = () => app.state.declaredDocument
@@ -130,9 +141,13 @@ export function install(app) {
     )
   }
 
-  function showCapture(kind, note = null, problem = null) {
-    app.resume = () => showCapture(kind)
+  function showCapture(kind, note = null, problem = null, { manual = false } = {}) {
+    app.resume = () => showCapture(kind, null, null, { manual: true })
     app.enter(kind)
+    // The viewfinder first where the camera is the way (the file stays one tap away there).
+    if (!manual && problem === null && cameraFirst()) {
+      return openCamera(kind, note)
+    }
     // After a refused camera the upload leads, and the camera can still be tried again.
     const camera = cameraSupported && problem !== 'camera'
     screen(
@@ -162,97 +177,31 @@ export function install(app) {
     if (note) announce(note)
   }
 
-  async function openCamera(kind) {
-    const selfie = kind === 'selfie'
-    const video = h('video', {
-      playsinline: true,
-      muted: true,
-      autoplay: true,
-      'aria-label': t('camera.video_label'),
-    })
-    const status = h('p', { class: 'muted' }, t('camera.starting'))
-    const shoot = h(
-      'button',
-      {
-        type: 'button',
-        class: 'button primary',
-        disabled: true,
-        'aria-describedby': 'camera-hint',
-      },
-      t('camera.shoot'),
+  let camera = null
+  /** camera.js (viewfinder, live checks, review), fetched as soon as capture starts. */
+  function loadCamera() {
+    camera ??= import(app.boot.cameraScript).then((module) =>
+      module.install(app, {
+        send,
+        showCapture,
+        pickFile,
+        captureTitle,
+        captureHint,
+        progressText,
+        declared,
+      }),
     )
-    screen(
-      t(selfie ? 'camera.title.selfie' : 'camera.title.document'),
-      [
-        h(
-          'div',
-          { class: selfie ? 'viewfinder selfie' : 'viewfinder' },
-          video,
-          h('div', { class: 'guide', 'aria-hidden': 'true' }),
-        ),
-        status,
-        h('p', { class: 'visually-hidden', id: 'camera-hint' }, captureHint(kind)),
-        h(
-          'div',
-          { class: 'actions' },
-          shoot,
-          button(t('camera.back'), () => showCapture(kind)),
-        ),
-      ],
-      progressText(),
-    )
-    let opened
-    try {
-      opened = await navigator.mediaDevices.getUserMedia({
-        audio: false,
-        video: {
-          facingMode: { ideal: selfie ? 'user' : 'environment' },
-          width: { ideal: 1920 },
-          height: { ideal: 1440 },
-        },
-      })
-    } catch (err) {
-      const denied = err && (err.name === 'NotAllowedError' || err.name === 'SecurityError')
-      showCapture(kind, null, 'camera')
-      const message = t(denied ? 'camera.denied' : 'camera.unavailable')
-      main.querySelector('h1').after(h('p', { class: 'feedback', role: 'alert' }, message))
-      return
-    }
-    if (!main.contains(video)) {
-      for (const track of opened.getTracks()) track.stop()
-      return
-    }
-    app.stream = opened
-    video.srcObject = opened
-    await video.play().catch(() => undefined)
-    if (video.videoWidth === 0) {
-      await new Promise((resolve) =>
-        video.addEventListener('loadedmetadata', resolve, { once: true }),
-      )
-    }
-    // The viewfinder shows the whole frame that will be sent, so the guide means what it says.
-    const viewfinder = video.parentElement
-    const ratio = video.videoWidth / video.videoHeight
-    viewfinder.style.setProperty('aspect-ratio', `${video.videoWidth} / ${video.videoHeight}`)
-    viewfinder.style.setProperty('max-width', `calc(62vh * ${ratio.toFixed(4)})`)
-    shoot.disabled = false
-    status.textContent = t('camera.ready')
-    announce(t('camera.ready'))
-    shoot.addEventListener('click', async () => {
-      shoot.disabled = true
-      const blob = await grab(video)
-      app.stopCamera()
-      if (blob) await send(kind, blob, 'camera')
-    })
+    return camera
   }
+  if (cameraSupported) loadCamera().catch(() => (camera = null))
 
-  /** The current video frame as a JPEG, at the camera's full resolution. */
-  function grab(video) {
-    const canvas = document.createElement('canvas')
-    canvas.width = video.videoWidth
-    canvas.height = video.videoHeight
-    canvas.getContext('2d').drawImage(video, 0, 0, canvas.width, canvas.height)
-    return new Promise((resolve) => canvas.toBlob(resolve, 'image/jpeg', 0.92))
+  async function openCamera(kind, note = null) {
+    try {
+      return (await loadCamera()).open(kind, note)
+    } catch {
+      camera = null
+      return app.showError(t('error.network'), () => openCamera(kind, note))
+    }
   }
 
   function pickFile(kind) {
