@@ -401,7 +401,8 @@ function finish(fresh) {
     reason: end.reason,
     state: end.state,
   })
-  if (!embedded && fresh && end.redirectUrl) {
+  // A phone that took over from a computer stays: the computer goes back to the tenant.
+  if (!embedded && !boot.handedOff && fresh && end.redirectUrl) {
     screen(t('outcome.redirecting'), [
       spinner(),
       h('p', {}, h('a', { href: end.redirectUrl }, t('outcome.continue'))),
@@ -437,13 +438,15 @@ function showOutcome() {
     usedAll
       ? h('p', { class: 'muted' }, t('outcome.attempts_used', { max: state.attempt.max }))
       : null,
-    !embedded && end && end.redirectUrl
-      ? h(
-          'p',
-          {},
-          h('a', { class: 'button primary', href: end.redirectUrl }, t('outcome.continue')),
-        )
-      : h('p', { class: 'muted' }, t('outcome.close')),
+    boot.handedOff
+      ? h('p', { class: 'handoff-done' }, t('handoff.phone_done'))
+      : !embedded && end && end.redirectUrl
+        ? h(
+            'p',
+            {},
+            h('a', { class: 'button primary', href: end.redirectUrl }, t('outcome.continue')),
+          )
+        : h('p', { class: 'muted' }, t('outcome.close')),
   ])
   main.classList.add('outcome', good ? 'outcome-ok' : 'outcome-problem')
   main.prepend(h('div', { class: 'outcome-icon', 'aria-hidden': 'true' }, OUTCOME_ICONS[status]))
