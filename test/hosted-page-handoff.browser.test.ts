@@ -4,17 +4,20 @@
 // arrives and then finishes on its own, back at the tenant's site; the phone says to go back.
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
+import sharp from 'sharp'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { licenceFront, today } from './specimens.ts'
+import { licenceFront, passport, today } from './specimens.ts'
 import { generateLicenceImage } from '../src/specimen/licence-image.ts'
 import { en } from '../src/web/messages/en.ts'
 import {
   WAIT,
   chooseDocument,
+  groupFace,
   haveChromium,
   heading,
   phone,
+  sameMan,
   shooter,
   startPageHarness,
   uploadFile,
@@ -22,6 +25,7 @@ import {
 import type { PageHarness } from './hosted-page-browser.ts'
 
 const INTRO = en['intro.title.age'].replace('{tenant}', 'Northwind Cellars')
+const IDENTITY_INTRO = en['intro.title.identity'].replace('{tenant}', 'Northwind Cellars')
 const axeSource = readFileSync(
   createRequire(import.meta.url).resolve('axe-core/axe.min.js'),
   'utf8',
@@ -171,6 +175,76 @@ describe.skipIf(!haveChromium)('hosted page hands off from a computer to a phone
       expect(new URL(mobile.page.url()).origin).toBe(h.loom)
       await phoneSnap('return-to-computer')
       expect(await axeUnderCsp(mobile.page)).toEqual([])
+      expect(mobile.problems).toEqual([])
+      expect(desk.problems).toEqual([])
+      await mobile.context.close()
+      await desk.context.close()
+    },
+  )
+
+  it(
+    'after a rejection the person can fix, the computer says why and follows the phone again',
+    { timeout: 300_000 },
+    async () => {
+      // A passport with this man's face; a selfie of someone else is refused, his own accepted.
+      const portrait = await sharp(await sameMan(0))
+        .resize(296, 380, { fit: 'cover' })
+        .png()
+        .toBuffer()
+      const document = await sharp((await passport({ adult: true })).image)
+        .composite([{ input: portrait, left: 50, top: 130 }])
+        .png()
+        .toBuffer()
+      const { id, url } = await h.start({
+        verification_type: 'full_verification',
+        callback_url: `${h.site.origin}/return`,
+        state: 'handoff-2',
+      })
+      const desk = await computer()
+      const snap = shooter(desk.page, 'handoff-new-attempt')
+      await desk.page.goto(url)
+      await heading(desk.page, IDENTITY_INTRO)
+      await desk.page.getByRole('checkbox').check()
+      await desk.page.getByRole('button', { name: en['intro.start'] }).click()
+      await chooseDocument(desk.page, 'Passport')
+      await desk.page.getByRole('button', { name: en['capture.handoff'] }).click()
+      await heading(desk.page, en['handoff.title'])
+      const link = new URL((await desk.page.locator('#handoff-url').textContent()) ?? '')
+
+      const mobile = await phone(h.browser, h.loom)
+      await mobile.page.goto(`${h.loom}${link.pathname}${link.search}`)
+      await heading(mobile.page, IDENTITY_INTRO)
+      await mobile.page.getByRole('checkbox').check()
+      await mobile.page.getByRole('button', { name: en['intro.start'] }).click()
+      await heading(mobile.page, en['capture.front.passport.title'])
+      await uploadFile(mobile.page, en['capture.upload'], 'passport.png', document)
+      await heading(mobile.page, en['capture.selfie.title'])
+      await uploadFile(mobile.page, en['capture.upload'], 'someone-else.jpg', await groupFace(0))
+      await expect
+        .poll(() => mobile.page.getByRole('alert').textContent())
+        .toContain(en['retry.face_mismatch'])
+
+      // The computer, untouched, is back on the code and says why the phone asks again.
+      await expect
+        .poll(() => desk.page.getByRole('alert').textContent())
+        .toContain(en['retry.face_mismatch'])
+      await heading(desk.page, en['handoff.title'])
+      expect(await desk.page.getByRole('img', { name: en['handoff.qr_alt'] }).isVisible()).toBe(
+        true,
+      )
+      expect(await axeUnderCsp(desk.page)).toEqual([])
+      await snap('new-attempt')
+
+      await heading(mobile.page, en['capture.selfie.title'])
+      await uploadFile(mobile.page, en['capture.upload'], 'me.jpg', await sameMan(1))
+      await desk.page.waitForURL(`${h.site.origin}/return?**`, { timeout: WAIT })
+      expect(Object.fromEntries(new URL(desk.page.url()).searchParams)).toEqual({
+        session_id: id,
+        status: 'success',
+        state: 'handoff-2',
+      })
+      await heading(mobile.page, en['outcome.approved.title'])
+      expect(await mobile.page.getByText(en['handoff.phone_done']).isVisible()).toBe(true)
       expect(mobile.problems).toEqual([])
       expect(desk.problems).toEqual([])
       await mobile.context.close()

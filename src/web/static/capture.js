@@ -376,9 +376,10 @@ export async function install(app) {
       if (fresh !== null) {
         app.state = fresh
         if (fresh.finish) return app.finish(true)
-        // A new attempt after a rejection the person can fix: say why, ask again.
+        // A new attempt after a rejection the person can fix: say why, ask again (on the phone,
+        // when the person moved there: this page goes on following it).
         if (fresh.status !== 'processing' && fresh.missingImages.length > 0) {
-          return next(null, retryNote())
+          return app.handingOff ? handOff() : next(null, retryNote())
         }
       }
       if (!slow && Date.now() - started > SLOW_AFTER_MS) {
@@ -402,7 +403,7 @@ export async function install(app) {
       console.warn('could not load the phone handoff', err)
       return app.showError(t('error.network'), handOff)
     }
-    module.showHandoff(app, { next, showProcessing, progressText })
+    module.showHandoff(app, { next, showProcessing, progressText, retryNote })
   }
 
   /** A step reached by Back, Forward or a reload, as far as the session still allows it. */

@@ -10,11 +10,12 @@ const KINDS = ['document_front', 'document_back', 'selfie']
 /**
  * Shows the code and the link for the phone, and follows the session: which photos are in, and
  * once nothing is missing the capture steps' own wait, or the end. `capture` is what capture.js
- * shares: `next` (back to the photos here), `showProcessing` and `progressText`.
+ * shares: `next` (back to the photos here), `showProcessing`, `progressText` and `retryNote`.
  */
 export function showHandoff(app, capture) {
   const { t, h, button, announce, main, boot } = app
   app.resume = () => showHandoff(app, capture)
+  app.handingOff = true
   const url = boot.handoffUrl
   const code = h('img', {
     class: 'handoff-code',
@@ -26,6 +27,8 @@ export function showHandoff(app, capture) {
   const link = h('span', { class: 'handoff-url', id: 'handoff-url' }, url)
   const copied = h('p', { class: 'muted handoff-copied' })
   const received = h('ul', { class: 'received', hidden: true })
+  // Why the phone asks again, after a rejection the person can fix (the phone says it too).
+  const retry = capture.retryNote()
 
   async function copy() {
     try {
@@ -44,6 +47,7 @@ export function showHandoff(app, capture) {
   app.screen(
     t('handoff.title'),
     [
+      retry ? h('p', { class: 'feedback', role: 'alert' }, retry) : null,
       h('p', {}, t('handoff.scan')),
       code,
       h(
@@ -94,6 +98,8 @@ export function showHandoff(app, capture) {
       if (fresh.status === 'processing' || fresh.missingImages.length === 0) {
         return capture.showProcessing()
       }
+      // A new attempt began between two looks: the screen says why, as after the wait.
+      if (capture.retryNote() !== retry) return showHandoff(app, capture)
       drawReceived()
     }
     app.pollTimer = window.setTimeout(follow, POLL_MS)

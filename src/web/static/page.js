@@ -27,6 +27,8 @@ const app = {
   /** The camera stream while the viewfinder is open. */
   stream: null,
   pollTimer: 0,
+  /** The person chose to take the photos on a phone: this page follows it (handoff.js). */
+  handingOff: false,
   /** Redraws the screen the person was on (the Cancel dialog's "No, continue"). */
   resume: () => route(false),
   t,
@@ -166,6 +168,8 @@ let travelling = false
  * history entry of its own so that Back returns to the step before.
  */
 function enter(step) {
+  // A step drawn here means the person takes the photos on this device again.
+  app.handingOff = false
   keep({ step })
   const entry = { loom: step }
   const current = window.history.state
