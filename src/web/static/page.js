@@ -16,7 +16,7 @@ const embedded = embedOrigin !== null && window.parent !== window
 const main = document.getElementById('main')
 const live = document.getElementById('live')
 
-/** What capture.js shares with this module: the session, the helpers, the current screen. */
+/** What capture.js and handoff.js share with this module: the session, the helpers, the screen. */
 const app = {
   boot,
   messages,
