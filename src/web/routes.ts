@@ -8,6 +8,7 @@ import { gzipSync } from 'node:zlib'
 import { existsSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import QRCode from 'qrcode'
 import { Type } from 'typebox'
 import { typed } from '../api/typed.ts'
 import { ApiError } from '../api/errors.ts'
@@ -48,6 +49,7 @@ const STATIC_FILES = {
   'page.js': 'text/javascript; charset=utf-8',
   'capture.js': 'text/javascript; charset=utf-8',
   'camera.js': 'text/javascript; charset=utf-8',
+  'handoff.js': 'text/javascript; charset=utf-8',
   'page.css': 'text/css; charset=utf-8',
   'embed.js': 'text/javascript; charset=utf-8',
 } as const
@@ -70,6 +72,7 @@ function loadAssets(): Record<StaticName, StaticAsset> {
     'page.js': load('page.js'),
     'capture.js': load('capture.js'),
     'camera.js': load('camera.js'),
+    'handoff.js': load('handoff.js'),
     'page.css': load('page.css'),
     'embed.js': load('embed.js'),
   }
@@ -156,6 +159,14 @@ function pathWithoutLang(url: string): string {
   return query ? `${url.slice(0, at)}?${query}` : url.slice(0, at)
 }
 
+/**
+ * The page's address for a phone taking over from a computer: the same link, built on the
+ * configured public URL (never the request's Host header, which a client chooses).
+ */
+function handoffUrlOf(deps: Deps, token: string): string {
+  return `${deps.config.publicUrl}/s/${encodeURIComponent(token)}?handoff=1`
+}
+
 /** The session of a page API call; an unknown link counts as a failed authentication. */
 async function sessionFor(deps: Deps, req: FastifyRequest, token: string): Promise<PageSession> {
   await refuseBlockedAddress(deps, req.ip)
@@ -181,6 +192,8 @@ export async function hostedPageRoutes(fastify: FastifyInstance): Promise<void> 
   const captureScript = `/page/capture.js?v=${assets['capture.js'].hash}`
   // The viewfinder and its live checks, fetched by the capture steps when they start.
   const cameraScript = `/page/camera.js?v=${assets['camera.js'].hash}`
+  // The move to a phone, fetched only when the person chooses it.
+  const handoffScript = `/page/handoff.js?v=${assets['handoff.js'].hash}`
   const config = { auth: 'none', surface: 'native' } as const
 
   function problemPage(
@@ -221,6 +234,7 @@ export async function hostedPageRoutes(fastify: FastifyInstance): Promise<void> 
           lang: Type.Optional(Type.String({ maxLength: 35 })),
           embed: Type.Optional(Type.String({ maxLength: 8 })),
           parent: Type.Optional(Type.String({ maxLength: 2048 })),
+          handoff: Type.Optional(Type.String({ maxLength: 8 })),
         }),
       },
     },
@@ -274,6 +288,10 @@ export async function hostedPageRoutes(fastify: FastifyInstance): Promise<void> 
           embedOrigin: postTo,
           captureScript,
           cameraScript,
+          handoffScript,
+          handoffUrl: handoffUrlOf(deps, req.params.token),
+          // Opened from the code a computer showed: that computer takes the person back.
+          handedOff: req.query.handoff === '1',
         },
       })
       return sendCompressed(
@@ -299,6 +317,28 @@ export async function hostedPageRoutes(fastify: FastifyInstance): Promise<void> 
       const session = await sessionFor(deps, req, req.params.token)
       await spendSessionBudget(deps, session.verification.id, PAGE_COST.read)
       return pageState(deps, await markOpened(deps, session))
+    },
+  )
+
+  // The code a computer shows so that a phone opens this session; made here, so the link never
+  // passes through a third party. An <img> of the page's own origin, which its CSP allows.
+  app.get(
+    '/s/:token/handoff.svg',
+    { config, schema: { hide: true, params: TokenParams, response: pageErrors } },
+    async (req, reply) => {
+      pageHeaders(reply, null)
+      const session = await sessionFor(deps, req, req.params.token)
+      await spendSessionBudget(deps, session.verification.id, PAGE_COST.read)
+      const svg = await QRCode.toString(handoffUrlOf(deps, req.params.token), {
+        type: 'svg',
+        errorCorrectionLevel: 'M',
+        margin: 2,
+      })
+      return sendCompressed(
+        reply.type('image/svg+xml; charset=utf-8'),
+        req.headers['accept-encoding'],
+        Buffer.from(svg),
+      )
     },
   )
 
@@ -386,7 +426,7 @@ export async function hostedPageRoutes(fastify: FastifyInstance): Promise<void> 
     )
   })
 
-  for (const name of ['page.js', 'capture.js', 'camera.js', 'page.css'] as const) {
+  for (const name of ['page.js', 'capture.js', 'camera.js', 'handoff.js', 'page.css'] as const) {
     app.get(
       `/page/${name}`,
       {

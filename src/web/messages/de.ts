@@ -74,6 +74,23 @@ export const de: Messages = {
     'Drehen Sie den Führerschein um. Der breite Strichcode muss scharf, ganz zu sehen und ohne Spiegelung sein.',
   'capture.change_document': 'Anderes Dokument wählen',
   'flow.step_done': 'Dieser Schritt ist erledigt.',
+  'capture.handoff': 'Auf dem Smartphone fortfahren',
+  'handoff.title': 'Auf dem Smartphone fortfahren',
+  'handoff.scan':
+    'Scannen Sie diesen Code mit der Kamera Ihres Smartphones oder öffnen Sie diesen Link auf Ihrem Smartphone:',
+  'handoff.qr_alt': 'QR-Code, der diese Verifizierung auf Ihrem Smartphone öffnet',
+  'handoff.link_label': 'Link für Ihr Smartphone',
+  'handoff.copy': 'Link kopieren',
+  'handoff.copied': 'Link kopiert.',
+  'handoff.copy_failed':
+    'Der Link konnte nicht kopiert werden. Markieren Sie ihn und kopieren Sie ihn selbst.',
+  'handoff.waiting':
+    'Lassen Sie diese Seite geöffnet: Sie geht von selbst weiter, sobald Ihr Smartphone die Fotos gesendet hat.',
+  'handoff.received.document_front': 'Vorderseite erhalten',
+  'handoff.received.document_back': 'Rückseite erhalten',
+  'handoff.received.selfie': 'Selfie erhalten',
+  'handoff.use_this_device': 'Stattdessen dieses Gerät verwenden',
+  'handoff.phone_done': 'Sie können zu Ihrem Computer zurückkehren.',
 
   'camera.title.document': 'Halten Sie Ihr Dokument in den Rahmen',
   'camera.title.selfie': 'Halten Sie Ihr Gesicht in das Oval',

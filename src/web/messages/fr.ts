@@ -73,6 +73,22 @@ export const fr: Messages = {
     'Retournez le permis. Le large code-barres doit être net, entièrement visible et sans reflet.',
   'capture.change_document': 'Changer de document',
   'flow.step_done': 'Cette étape est terminée.',
+  'capture.handoff': 'Continuer sur votre téléphone',
+  'handoff.title': 'Continuer sur votre téléphone',
+  'handoff.scan':
+    'Scannez ce code avec l’appareil photo de votre téléphone, ou ouvrez ce lien sur votre téléphone :',
+  'handoff.qr_alt': 'Code QR qui ouvre cette vérification sur votre téléphone',
+  'handoff.link_label': 'Lien pour votre téléphone',
+  'handoff.copy': 'Copier le lien',
+  'handoff.copied': 'Lien copié.',
+  'handoff.copy_failed': 'Le lien n’a pas pu être copié. Sélectionnez-le et copiez-le vous-même.',
+  'handoff.waiting':
+    'Gardez cette page ouverte : elle continuera d’elle-même dès que votre téléphone aura envoyé les photos.',
+  'handoff.received.document_front': 'Recto reçu',
+  'handoff.received.document_back': 'Verso reçu',
+  'handoff.received.selfie': 'Selfie reçu',
+  'handoff.use_this_device': 'Utiliser plutôt cet appareil',
+  'handoff.phone_done': 'Vous pouvez retourner sur votre ordinateur.',
 
   'camera.title.document': 'Placez votre document dans le cadre',
   'camera.title.selfie': 'Placez votre visage dans l’ovale',

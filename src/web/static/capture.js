@@ -9,21 +9,33 @@ const TWO_SIDED = ['id_card', 'drivers_license', 'residence_permit']
 /** Cards whose back carries an MRZ (ICAO 9303-5 TD1); a licence's back has a PDF417 barcode. */
 const MRZ_BACK = ['id_card', 'residence_permit']
 
-/** Wires the capture steps to the page; returns what page.js calls. */
-export function install(app) {
+/** Whether the browser lists a camera; when it cannot tell, the camera button finds out. */
+async function hasCamera() {
+  try {
+    const devices = (await navigator.mediaDevices?.enumerateDevices?.()) ?? []
+    return devices.some((device) => device.kind === 'videoinput')
+  } catch (err) {
+    console.warn('could not list the cameras', err)
+    return true
+  }
+}
+
+/** Wires the capture steps to the page; resolves to what page.js calls. */
+export async function install(app) {
   const { t, h, button, screen, cancelLink, spinner, announce, messages, base, main } = app
   const cameraSupported = Boolean(navigator.mediaDevices && navigator.mediaDevices.getUserMedia)
+  const cameraFound = await hasCamera()
   // A phone with a camera starts each photo in the viewfinder, as does any device once its
   // camera has worked here; after a refusal the choice screen leads again.
-  let phoneWithCamera = false
-  if (cameraSupported && window.matchMedia('(pointer: coarse)').matches) {
-    navigator.mediaDevices
-      .enumerateDevices()
-      .then((devices) => (phoneWithCamera = devices.some((d) => d.kind === 'videoinput')))
-      .catch(() => undefined)
-  }
+  const phoneWithCamera = cameraFound && window.matchMedia('(pointer: coarse)').matches
   const cameraFirst = () =>
     cameraSupported && (app.cameraWorks === true || (app.cameraWorks !== false && phoneWithCamera))
+  // A computer (a fine pointer and no touch screen) is offered the move to a phone, as is a
+  // browser without a camera or whose camera was refused; the phone that took over is not.
+  const computer =
+    window.matchMedia('(pointer: fine)').matches && !window.matchMedia('(pointer: coarse)').matches
+  const offersPhone = () =>
+    !app.boot.handedOff && (computer || !cameraFound || app.cameraWorks === false)
 
   /** The document the person said they will show (null: not asked, or not yet). */
   const declared = () => app.state.declaredDocument
@@ -150,6 +162,9 @@ export function install(app) {
     }
     // After a refused camera the upload leads, and the camera can still be tried again.
     const camera = cameraSupported && problem !== 'camera'
+    // Without a camera the phone leads; otherwise it comes after this device's own ways.
+    const phoneLeads = offersPhone() && !cameraFound
+    const phone = offersPhone() && button(t('capture.handoff'), () => handOff(), phoneLeads)
     screen(
       captureTitle(kind),
       [
@@ -162,11 +177,13 @@ export function install(app) {
         h(
           'div',
           { class: 'actions' },
-          camera ? button(t('capture.use_camera'), () => openCamera(kind), true) : null,
-          button(t('capture.upload'), () => pickFile(kind), !camera),
+          phoneLeads && phone,
+          camera ? button(t('capture.use_camera'), () => openCamera(kind), !phoneLeads) : null,
+          button(t('capture.upload'), () => pickFile(kind), !camera && !phoneLeads),
           cameraSupported && !camera
             ? button(t('capture.use_camera'), () => openCamera(kind))
             : null,
+          !phoneLeads && phone,
         ),
         h('p', { class: 'muted' }, t('capture.upload_hint')),
         changeDocument(kind),
@@ -359,9 +376,10 @@ export function install(app) {
       if (fresh !== null) {
         app.state = fresh
         if (fresh.finish) return app.finish(true)
-        // A new attempt after a rejection the person can fix: say why, ask again.
+        // A new attempt after a rejection the person can fix: say why, ask again (on the phone,
+        // when the person moved there: this page goes on following it).
         if (fresh.status !== 'processing' && fresh.missingImages.length > 0) {
-          return next(null, retryNote())
+          return app.handingOff ? handOff() : next(null, retryNote())
         }
       }
       if (!slow && Date.now() - started > SLOW_AFTER_MS) {
@@ -372,6 +390,20 @@ export function install(app) {
       app.pollTimer = window.setTimeout(poll, POLL_MS)
     }
     app.pollTimer = window.setTimeout(poll, POLL_MS)
+  }
+
+  let handoff = null
+  /** The code and link for a phone, in handoff.js (fetched the first time it is chosen). */
+  async function handOff() {
+    let module
+    try {
+      module = await (handoff ??= import(app.boot.handoffScript))
+    } catch (err) {
+      handoff = null
+      console.warn('could not load the phone handoff', err)
+      return app.showError(t('error.network'), handOff)
+    }
+    module.showHandoff(app, { next, showProcessing, progressText, retryNote })
   }
 
   /** A step reached by Back, Forward or a reload, as far as the session still allows it. */

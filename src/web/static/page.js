@@ -16,7 +16,7 @@ const embedded = embedOrigin !== null && window.parent !== window
 const main = document.getElementById('main')
 const live = document.getElementById('live')
 
-/** What capture.js shares with this module: the session, the helpers, the current screen. */
+/** What capture.js and handoff.js share with this module: the session, the helpers, the screen. */
 const app = {
   boot,
   messages,
@@ -27,6 +27,8 @@ const app = {
   /** The camera stream while the viewfinder is open. */
   stream: null,
   pollTimer: 0,
+  /** The person chose to take the photos on a phone: this page follows it (handoff.js). */
+  handingOff: false,
   /** Redraws the screen the person was on (the Cancel dialog's "No, continue"). */
   resume: () => route(false),
   t,
@@ -166,6 +168,8 @@ let travelling = false
  * history entry of its own so that Back returns to the step before.
  */
 function enter(step) {
+  // A step drawn here means the person takes the photos on this device again.
+  app.handingOff = false
   keep({ step })
   const entry = { loom: step }
   const current = window.history.state
@@ -401,7 +405,8 @@ function finish(fresh) {
     reason: end.reason,
     state: end.state,
   })
-  if (!embedded && fresh && end.redirectUrl) {
+  // A phone that took over from a computer stays: the computer goes back to the tenant.
+  if (!embedded && !boot.handedOff && fresh && end.redirectUrl) {
     screen(t('outcome.redirecting'), [
       spinner(),
       h('p', {}, h('a', { href: end.redirectUrl }, t('outcome.continue'))),
@@ -437,13 +442,15 @@ function showOutcome() {
     usedAll
       ? h('p', { class: 'muted' }, t('outcome.attempts_used', { max: state.attempt.max }))
       : null,
-    !embedded && end && end.redirectUrl
-      ? h(
-          'p',
-          {},
-          h('a', { class: 'button primary', href: end.redirectUrl }, t('outcome.continue')),
-        )
-      : h('p', { class: 'muted' }, t('outcome.close')),
+    boot.handedOff
+      ? h('p', { class: 'handoff-done' }, t('handoff.phone_done'))
+      : !embedded && end && end.redirectUrl
+        ? h(
+            'p',
+            {},
+            h('a', { class: 'button primary', href: end.redirectUrl }, t('outcome.continue')),
+          )
+        : h('p', { class: 'muted' }, t('outcome.close')),
   ])
   main.classList.add('outcome', good ? 'outcome-ok' : 'outcome-problem')
   main.prepend(h('div', { class: 'outcome-icon', 'aria-hidden': 'true' }, OUTCOME_ICONS[status]))
