@@ -2,6 +2,7 @@
 // for it, a selfie from the page is refused until it is recorded and taken after, the record is
 // one `consent.biometric` event without personal data, and the consent endpoint answers bad
 // links and bodies as the page's other endpoints do. On SQLite and PostgreSQL.
+import net from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   TestClock,
@@ -14,6 +15,7 @@ import {
 } from './helpers.ts'
 import type { TestApp } from './helpers.ts'
 import { passport } from './specimens.ts'
+import { EVENT_DISPATCH_JOB } from '../src/store/jobs.ts'
 
 describe.each(dialects())('hosted page: consent to the face check (%s)', (dialect) => {
   let t: TestApp
@@ -57,7 +59,17 @@ describe.each(dialects())('hosted page: consent to the face check (%s)', (dialec
       headers: { 'x-tenant-api-key': tenant.key },
     })
     expect(res.statusCode).toBe(200)
-    return res.json<{ events: { type: string; data: Record<string, unknown> }[] }>().events
+    return res.json<{ events: { id: string; type: string; data: Record<string, unknown> }[] }>()
+      .events
+  }
+  /** Whether a webhook fan-out was queued for the event. */
+  const announced = async (eventId: string) => {
+    const jobs = await t.deps.store.db
+      .selectFrom('jobs')
+      .select('payload')
+      .where('type', '=', EVENT_DISPATCH_JOB)
+      .execute()
+    return jobs.some((job) => job.payload.includes(eventId))
   }
 
   it('tells the page which sessions ask for the face check, and what it is for', async () => {
@@ -103,8 +115,13 @@ describe.each(dialects())('hosted page: consent to the face check (%s)', (dialec
     expect(selfie.statusCode).toBe(200)
     expect(selfie.json().doneImages).toContain('selfie')
     // One event, saying what was agreed to and nothing about the person.
-    const consents = (await events(id)).filter((e) => e.type === 'consent.biometric')
+    const all = await events(id)
+    const consents = all.filter((e) => e.type === 'consent.biometric')
     expect(consents.map((e) => e.data)).toEqual([{ purpose: 'face_match' }])
+    // A record on the verification, not a webhook (verification.started is one).
+    expect(await announced(consents[0]?.id ?? 'none')).toBe(false)
+    const started = all.find((e) => e.type === 'verification.started')
+    expect(await announced(started?.id ?? 'none')).toBe(true)
   })
 
   it('asks for the consent before any selfie from the page, also one a session did not ask for', async () => {
@@ -121,6 +138,36 @@ describe.each(dialects())('hosted page: consent to the face check (%s)', (dialec
     await consent(estimate.path)
     const [estimated] = (await events(estimate.id)).filter((e) => e.type === 'consent.biometric')
     expect(estimated?.data.purpose).toBe('age_estimation')
+  })
+
+  it('refuses a selfie without the consent before reading its body', async () => {
+    const { path } = await start({ verification_type: 'full_verification' })
+    const address = await t.app.listen({ port: 0, host: '127.0.0.1' })
+    const { port } = new URL(address)
+    try {
+      // Headers announcing 9 MB, and no body at all: only an answer before the body can come.
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = net.connect(Number(port), '127.0.0.1', () => {
+          socket.write(
+            `POST ${path}/images/selfie HTTP/1.1\r\nhost: x\r\n` +
+              'content-type: image/jpeg\r\ncontent-length: 9000000\r\n\r\n',
+          )
+        })
+        let text = ''
+        socket.on('data', (chunk: Buffer) => {
+          text += chunk.toString('latin1')
+          if (text.includes('BIOMETRIC_CONSENT_REQUIRED')) {
+            socket.destroy()
+            resolve(text)
+          }
+        })
+        socket.on('error', reject)
+        setTimeout(() => (socket.destroy(), reject(new Error('no answer before the body'))), 5000)
+      })
+      expect(answer).toMatch(/^HTTP\/1\.1 409 /)
+    } finally {
+      await new Promise((resolve) => t.app.server.close(resolve))
+    }
   })
 
   it('answers a bad or expired link, a malformed body and an ended session as the page does', async () => {
