@@ -1,7 +1,8 @@
 // The consent to the face check in Chromium: a session that asks for a selfie shows a second,
 // unticked box on the intro, Start with the first box alone says the face check is required
 // (axe-clean), both boxes lead on to the selfie, which is taken; an age-only session shows one
-// box; a selfie the server refuses for want of the consent brings the box back.
+// box (an age-estimation one says its face is for the estimate); a selfie the server refuses for
+// want of the consent brings the box back.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Page } from 'playwright-core'
 import { passport } from './specimens.ts'
@@ -86,6 +87,11 @@ describe.skipIf(!haveChromium)('hosted page: consent to the face check, in Chrom
       // Both: the flow goes on to the document, then the selfie, which is taken.
       await face.check()
       expect(await page.locator('#consent-face-error').textContent()).toBe('')
+      // A reload keeps both ticks, as it keeps the first (the person's place, per link).
+      await page.reload()
+      await heading(page, IDENTITY)
+      expect(await page.locator('#consent').isChecked()).toBe(true)
+      expect(await face.isChecked()).toBe(true)
       await page.getByRole('button', { name: en['intro.start'] }).click()
       await chooseDocument(page, 'Passport')
       expect(await consentEvents(id)).toEqual([{ purpose: 'face_match' }])
@@ -100,7 +106,7 @@ describe.skipIf(!haveChromium)('hosted page: consent to the face check, in Chrom
     },
   )
 
-  it('shows one box on an age-only session, which asks for no selfie', async () => {
+  it('shows one box on an age-only session, and says an age estimate is what the face is for', async () => {
     const { url } = await h.start()
     const { context, page, problems } = await phone(h.browser, h.loom)
     await page.goto(url)
@@ -108,6 +114,10 @@ describe.skipIf(!haveChromium)('hosted page: consent to the face check, in Chrom
     expect(await page.getByRole('checkbox').count()).toBe(1)
     expect(await page.locator('#consent-face').count()).toBe(0)
     expect(await page.getByText(en['intro.face_consent.face_match'].slice(0, 20)).count()).toBe(0)
+    await page.goto((await h.start({ verification_type: 'age_estimation' })).url)
+    await heading(page, en['intro.title.age'].replace('{tenant}', TENANT))
+    const estimate = en['intro.face_consent.age_estimation'].replace('{tenant}', TENANT)
+    expect(await page.getByRole('checkbox', { name: estimate }).isChecked()).toBe(false)
     expect(problems).toEqual([])
     await context.close()
   })
