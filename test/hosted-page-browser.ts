@@ -302,10 +302,17 @@ export async function heading(page: Page, text: string): Promise<void> {
   }
 }
 
+/** Ticks the intro's consent, and the consent to the face check when the session asks for it. */
+export async function tickConsents(page: Page | Frame) {
+  await page.locator('#consent').check()
+  const face = page.locator('#consent-face')
+  if ((await face.count()) > 0) await face.check()
+}
+
 export async function consent(page: Page, snap?: (name: string) => Promise<void>) {
   await heading(page, en['intro.title.age'].replace('{tenant}', 'Northwind Cellars'))
   if (snap) await snap('intro')
-  await page.getByRole('checkbox').check()
+  await tickConsents(page)
   await page.getByRole('button', { name: en['intro.start'] }).click()
 }
 
@@ -363,6 +370,12 @@ export async function startPageHarness(): Promise<PageHarness> {
   // The engine loads its models on first use: one document and one face read before the tests,
   // so that a cold start on a busy machine does not eat the first test's time budget.
   const warm = await startSession(t.app, key, { verification_type: 'full_verification' })
+  const consented = await t.app.inject({
+    method: 'POST',
+    url: `${warm.path}/consent`,
+    payload: { biometric: true },
+  })
+  expect(consented.statusCode).toBe(200)
   const upload = (kind: string, payload: Buffer) =>
     t.app.inject({
       method: 'POST',

@@ -21,6 +21,7 @@ import {
   WAIT,
   chooseDocument,
   consent,
+  tickConsents,
   groupFace,
   haveChromium,
   heading,
@@ -256,7 +257,7 @@ describe.skipIf(!haveChromium)('hosted page in Chromium', () => {
       await heading(page, en['intro.title.identity'].replace('{tenant}', 'Northwind Cellars'))
       expect(await page.getByText(en['intro.step.selfie']).isVisible()).toBe(true)
       await snap('intro-identity')
-      await page.getByRole('checkbox').check()
+      await tickConsents(page)
       await page.getByRole('button', { name: en['intro.start'] }).click()
       await chooseDocument(page, 'Passport')
       await uploadFile(page, en['capture.upload'], 'passport.png', goodPassport)
@@ -421,7 +422,7 @@ describe.skipIf(!haveChromium)('hosted page in Chromium', () => {
       const { context, page, problems } = await phone(plainBrowser)
       const snap = shooter(page, 'new-attempt-face')
       await page.goto(url)
-      await page.getByRole('checkbox').check()
+      await tickConsents(page)
       await page.getByRole('button', { name: en['intro.start'] }).click()
       await chooseDocument(page, 'Passport')
       await uploadFile(page, en['capture.upload'], 'passport.png', document)

@@ -1,5 +1,5 @@
-// The hosted page at `/s/<token>`: the HTML shell, its small JSON API (state, image upload,
-// cancel), its static assets and the embed script. Authentication is the signed session link in
+// The hosted page at `/s/<token>`: the HTML shell, its small JSON API (state, document choice,
+// consent to the face check, image upload, cancel), its static assets and the embed script. Authentication is the signed session link in
 // the path (never a tenant key); every answer carries a strict CSP, no-referrer (the link must
 // not leak to the tenant's site) and no-store. Framing is allowed only to the origin of the
 // session's redirect/callback URL, the one origin the page will post its outcome to.
@@ -30,6 +30,7 @@ import {
   declareDocument,
   embedOriginOf,
   finishOf,
+  giveBiometricConsent,
   markOpened,
   openSessionLink,
   pageState,
@@ -37,6 +38,7 @@ import {
   spendSessionBudget,
 } from './session.ts'
 import type { PageSession } from './session.ts'
+import { requireBiometricConsent } from './biometric-consent.ts'
 
 /** The static files, next to this module; compiled to dist/web/, they stay in src/web/static. */
 function staticDir(): string {
@@ -47,6 +49,7 @@ function staticDir(): string {
 
 const STATIC_FILES = {
   'page.js': 'text/javascript; charset=utf-8',
+  'consent.js': 'text/javascript; charset=utf-8',
   'capture.js': 'text/javascript; charset=utf-8',
   'camera.js': 'text/javascript; charset=utf-8',
   'handoff.js': 'text/javascript; charset=utf-8',
@@ -57,8 +60,8 @@ type StaticName = keyof typeof STATIC_FILES
 
 function loadAssets(): Record<StaticName, StaticAsset> {
   const dir = staticDir()
-  const load = (name: StaticName): StaticAsset => {
-    const body = readFileSync(`${dir}${name}`)
+  const load = (name: StaticName, edit: (text: string) => string = (text) => text): StaticAsset => {
+    const body = Buffer.from(edit(readFileSync(`${dir}${name}`, 'utf8')))
     const hash = createHash('sha256').update(body).digest('base64url').slice(0, 12)
     return {
       body,
@@ -68,8 +71,13 @@ function loadAssets(): Record<StaticName, StaticAsset> {
       gzip: gzipSync(body, { level: 9 }),
     }
   }
+  const consent = load('consent.js')
   return {
-    'page.js': load('page.js'),
+    // page.js imports consent.js by its hashed URL, so a cached page never pairs with a stale one.
+    'page.js': load('page.js', (text) =>
+      text.replace("from './consent.js'", `from './consent.js?v=${consent.hash}'`),
+    ),
+    'consent.js': consent,
     'capture.js': load('capture.js'),
     'camera.js': load('camera.js'),
     'handoff.js': load('handoff.js'),
@@ -120,6 +128,8 @@ const PageStateSchema = Type.Object({
   tenant: Type.Object({ name: Type.String(), brandColor: Nullable(Type.String()) }),
   verificationType: Type.String(),
   requireSelfie: Type.Boolean(),
+  faceCheck: Nullable(Type.Enum(['face_match', 'age_estimation'])),
+  biometricConsent: Type.Boolean(),
   acceptedDocumentTypes: Nullable(Type.Array(Type.String())),
   documentChoices: Type.Array(Type.String()),
   declaredDocument: Nullable(Type.String()),
@@ -186,6 +196,7 @@ export async function hostedPageRoutes(fastify: FastifyInstance): Promise<void> 
   const assets = loadAssets()
   const assetUrls: Assets = {
     script: `/page/page.js?v=${assets['page.js'].hash}`,
+    modules: [`/page/consent.js?v=${assets['consent.js'].hash}`],
     style: `/page/page.css?v=${assets['page.css'].hash}`,
   }
   // The capture steps, fetched by the page once the person consents (not on first load).
@@ -383,6 +394,26 @@ export async function hostedPageRoutes(fastify: FastifyInstance): Promise<void> 
     },
   )
 
+  // The person's consent to the face check, sent by the intro's Start (biometric-consent.ts).
+  app.post(
+    '/s/:token/consent',
+    {
+      config,
+      schema: {
+        hide: true,
+        params: TokenParams,
+        body: Type.Object({ biometric: Type.Literal(true) }, { additionalProperties: false }),
+        response: { 200: PageStateSchema, ...pageErrors },
+      },
+    },
+    async (req, reply) => {
+      pageHeaders(reply, null)
+      const session = await sessionFor(deps, req, req.params.token)
+      await spendSessionBudget(deps, session.verification.id, PAGE_COST.read)
+      return pageState(deps, await giveBiometricConsent(deps, session))
+    },
+  )
+
   // Images arrive as the raw bytes of the photo or file (any image type, PDF, or octet-stream);
   // the engine decides what they are. Parsed only in this scope.
   await app.register(async (scope) => {
@@ -410,6 +441,7 @@ export async function hostedPageRoutes(fastify: FastifyInstance): Promise<void> 
           pageHeaders(reply, null)
           const session = await sessionFor(deps, req, req.params.token)
           await spendSessionBudget(deps, session.verification.id, PAGE_COST.upload)
+          if (req.params.kind === 'selfie') requireBiometricConsent(session.verification)
           uploadSessions.set(req, session)
         },
       },
@@ -426,7 +458,14 @@ export async function hostedPageRoutes(fastify: FastifyInstance): Promise<void> 
     )
   })
 
-  for (const name of ['page.js', 'capture.js', 'camera.js', 'handoff.js', 'page.css'] as const) {
+  for (const name of [
+    'page.js',
+    'consent.js',
+    'capture.js',
+    'camera.js',
+    'handoff.js',
+    'page.css',
+  ] as const) {
     app.get(
       `/page/${name}`,
       {

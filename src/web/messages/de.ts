@@ -27,6 +27,12 @@ export const de: Messages = {
   'intro.consent.identity':
     'Ich bin einverstanden, dass {tenant} meine Identität anhand dieser Fotos prüft.',
   'intro.consent_required': 'Setzen Sie das Häkchen, um vor dem Start zuzustimmen.',
+  'intro.face_consent.face_match':
+    'Ich bin einverstanden, dass {tenant} mein Gesicht auf dem Selfie mit biometrischer Technik mit dem Foto auf meinem Dokument vergleicht. Es wird kein Gesichtsmodell gespeichert: Das Selfie wird verschlüsselt gespeichert und mit meinen anderen Fotos gelöscht, wenn die Aufbewahrungsfrist endet.',
+  'intro.face_consent.age_estimation':
+    'Ich bin einverstanden, dass {tenant} mein Alter mit biometrischer Technik anhand meines Gesichts auf dem Selfie schätzt. Es wird kein Gesichtsmodell gespeichert: Das Selfie wird verschlüsselt gespeichert und mit meinen anderen Fotos gelöscht, wenn die Aufbewahrungsfrist endet.',
+  'intro.face_consent_required':
+    'Für diese Verifizierung ist eine Gesichtsprüfung nötig. Setzen Sie auch dieses Häkchen, um vor dem Start zuzustimmen.',
   'intro.start': 'Starten',
 
   'choose.title': 'Welches Dokument möchten Sie verwenden?',

@@ -26,6 +26,12 @@ export const en = {
   'intro.consent.age': 'I agree that {tenant} checks my age with these photos.',
   'intro.consent.identity': 'I agree that {tenant} checks my identity with these photos.',
   'intro.consent_required': 'Please tick the box to agree before you start.',
+  'intro.face_consent.face_match':
+    'I agree that {tenant} uses biometric technology to compare my face in the selfie with the photo on my document. No face template is kept: the selfie is stored encrypted and deleted with my other photos when the retention period ends.',
+  'intro.face_consent.age_estimation':
+    'I agree that {tenant} uses biometric technology to estimate my age from my face in the selfie. No face template is kept: the selfie is stored encrypted and deleted with my other photos when the retention period ends.',
+  'intro.face_consent_required':
+    'This verification needs a face check. Please tick this box as well to agree before you start.',
   'intro.start': 'Start',
 
   'choose.title': 'Which document will you use?',

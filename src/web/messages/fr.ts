@@ -26,6 +26,12 @@ export const fr: Messages = {
   'intro.consent.age': 'J’accepte que {tenant} vérifie mon âge à l’aide de ces photos.',
   'intro.consent.identity': 'J’accepte que {tenant} vérifie mon identité à l’aide de ces photos.',
   'intro.consent_required': 'Cochez la case pour donner votre accord avant de commencer.',
+  'intro.face_consent.face_match':
+    'J’accepte que {tenant} compare, par une technologie biométrique, mon visage sur le selfie avec la photo de mon document. Aucun gabarit du visage n’est conservé : le selfie est stocké chiffré et supprimé avec mes autres photos à la fin de la durée de conservation.',
+  'intro.face_consent.age_estimation':
+    'J’accepte que {tenant} estime mon âge à partir de mon visage sur le selfie, par une technologie biométrique. Aucun gabarit du visage n’est conservé : le selfie est stocké chiffré et supprimé avec mes autres photos à la fin de la durée de conservation.',
+  'intro.face_consent_required':
+    'Cette vérification demande un contrôle du visage. Cochez aussi cette case pour donner votre accord avant de commencer.',
   'intro.start': 'Commencer',
 
   'choose.title': 'Quel document allez-vous utiliser ?',

@@ -347,6 +347,7 @@ export async function install(app) {
       return showRetake(kind, t('error.invalid_file'), source)
     }
     if (res.status === 429) return app.showError(t('error.rate_limited'), retry)
+    if (code === 'BIOMETRIC_CONSENT_REQUIRED') return app.askFaceConsent()
     if (res.status >= 500) return app.showError(t('error.unexpected'), retry)
     // Processing, decided, expired or cancelled meanwhile: show where the session is now.
     return app.refresh()

@@ -5,7 +5,10 @@
 // This module draws what a person sees first (the intro, the end, Cancel) and keeps their place:
 // each step is a history entry (Back and Forward move between steps, not out of the flow) and
 // the step and consent are kept per link in sessionStorage (a reload or a language switch comes
-// back to the same step). The capture steps live in capture.js, fetched once consent is given.
+// back to the same step). The capture steps live in capture.js, fetched once consent is given;
+// the consent to the face check is in consent.js.
+
+import { askFaceConsentAgain, faceConsent } from './consent.js'
 
 const boot = JSON.parse(document.getElementById('loom-boot').textContent)
 const messages = boot.messages
@@ -41,6 +44,7 @@ const app = {
   enter,
   showError,
   showIntro,
+  askFaceConsent: () => askFaceConsentAgain(app, keep),
   introTitle,
   refresh,
   loadState,
@@ -249,6 +253,7 @@ function showIntro() {
     h('span', {}, t(identity ? 'intro.consent.identity' : 'intro.consent.age')),
   )
   const error = h('p', { id: 'consent-error', class: 'error' })
+  const face = faceConsent(app, { place, keep })
   box.addEventListener('change', () => {
     keep({ consent: box.checked })
     if (!box.checked) return
@@ -265,6 +270,7 @@ function showIntro() {
       box.focus()
       return
     }
+    if (face && !(await face.confirm(start))) return
     let capture
     try {
       capture = await loadCapture()
@@ -286,10 +292,13 @@ function showIntro() {
     h('p', { class: 'muted' }, t('intro.privacy')),
     label,
     error,
+    face?.label,
+    face?.error,
     h('div', { class: 'actions' }, button(t('intro.start'), start, true)),
     cancelLink(),
   ])
   if (box.checked) void loadCapture()
+  return face
 }
 
 const TWO_SIDED = ['id_card', 'drivers_license', 'residence_permit']
