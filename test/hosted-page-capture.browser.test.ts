@@ -18,6 +18,7 @@ import {
   phone,
   shooter,
   startPageHarness,
+  tickConsents,
   writeY4m,
 } from './hosted-page-browser.ts'
 import type { PageHarness } from './hosted-page-browser.ts'
@@ -64,7 +65,7 @@ describe.skipIf(!haveChromium)('hosted page camera step in Chromium', () => {
       const snap = shooter(page, 'capture-actions')
       await page.goto(url)
       await heading(page, en['intro.title.identity'].replace('{tenant}', 'Northwind Cellars'))
-      await page.getByRole('checkbox').check()
+      await tickConsents(page)
       await page.getByRole('button', { name: en['intro.start'] }).click()
       await heading(page, en['choose.title'])
       const actions = await countActions(page)

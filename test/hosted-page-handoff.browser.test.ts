@@ -20,6 +20,7 @@ import {
   sameMan,
   shooter,
   startPageHarness,
+  tickConsents,
   uploadFile,
 } from './hosted-page-browser.ts'
 import type { PageHarness } from './hosted-page-browser.ts'
@@ -87,7 +88,7 @@ describe.skipIf(!haveChromium)('hosted page hands off from a computer to a phone
       desk.page.on('request', (req) => fetched.push(new URL(req.url()).pathname))
       await desk.page.goto(url)
       await heading(desk.page, INTRO)
-      await desk.page.getByRole('checkbox').check()
+      await tickConsents(desk.page)
       await desk.page.getByRole('button', { name: en['intro.start'] }).click()
       await chooseDocument(desk.page, 'Driving licence')
       // No camera here: going on on a phone is the first, primary way.
@@ -130,7 +131,7 @@ describe.skipIf(!haveChromium)('hosted page hands off from a computer to a phone
       const onPhone = new URL(link)
       await mobile.page.goto(`${h.loom}${onPhone.pathname}${onPhone.search}`)
       await heading(mobile.page, INTRO)
-      await mobile.page.getByRole('checkbox').check()
+      await tickConsents(mobile.page)
       await mobile.page.getByRole('button', { name: en['intro.start'] }).click()
       // The document chosen on the computer holds; the phone is not offered another phone.
       await heading(mobile.page, en['capture.front.drivers_license.title'])
@@ -204,7 +205,7 @@ describe.skipIf(!haveChromium)('hosted page hands off from a computer to a phone
       const snap = shooter(desk.page, 'handoff-new-attempt')
       await desk.page.goto(url)
       await heading(desk.page, IDENTITY_INTRO)
-      await desk.page.getByRole('checkbox').check()
+      await tickConsents(desk.page)
       await desk.page.getByRole('button', { name: en['intro.start'] }).click()
       await chooseDocument(desk.page, 'Passport')
       await desk.page.getByRole('button', { name: en['capture.handoff'] }).click()
@@ -214,7 +215,7 @@ describe.skipIf(!haveChromium)('hosted page hands off from a computer to a phone
       const mobile = await phone(h.browser, h.loom)
       await mobile.page.goto(`${h.loom}${link.pathname}${link.search}`)
       await heading(mobile.page, IDENTITY_INTRO)
-      await mobile.page.getByRole('checkbox').check()
+      await tickConsents(mobile.page)
       await mobile.page.getByRole('button', { name: en['intro.start'] }).click()
       await heading(mobile.page, en['capture.front.passport.title'])
       await uploadFile(mobile.page, en['capture.upload'], 'passport.png', document)

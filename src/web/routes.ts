@@ -3,10 +3,6 @@
 // the path (never a tenant key); every answer carries a strict CSP, no-referrer (the link must
 // not leak to the tenant's site) and no-store. Framing is allowed only to the origin of the
 // session's redirect/callback URL, the one origin the page will post its outcome to.
-import { createHash } from 'node:crypto'
-import { gzipSync } from 'node:zlib'
-import { existsSync, readFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import QRCode from 'qrcode'
 import { Type } from 'typebox'
@@ -21,8 +17,8 @@ import { pickLanguage } from './i18n.ts'
 import type { Language } from './i18n.ts'
 import { brandCss, renderProblem, renderShell } from './html.ts'
 import type { Assets } from './html.ts'
-import { brotli, sendAsset, sendCompressed } from './compressed.ts'
-import type { StaticAsset } from './compressed.ts'
+import { sendAsset, sendCompressed } from './compressed.ts'
+import { loadAssets } from './assets.ts'
 import {
   PAGE_COST,
   addPageImage,
@@ -39,52 +35,6 @@ import {
 } from './session.ts'
 import type { PageSession } from './session.ts'
 import { requireBiometricConsent } from './biometric-consent.ts'
-
-/** The static files, next to this module; compiled to dist/web/, they stay in src/web/static. */
-function staticDir(): string {
-  const beside = fileURLToPath(new URL('./static/', import.meta.url))
-  if (existsSync(beside)) return beside
-  return fileURLToPath(new URL('../../src/web/static/', import.meta.url))
-}
-
-const STATIC_FILES = {
-  'page.js': 'text/javascript; charset=utf-8',
-  'consent.js': 'text/javascript; charset=utf-8',
-  'capture.js': 'text/javascript; charset=utf-8',
-  'camera.js': 'text/javascript; charset=utf-8',
-  'handoff.js': 'text/javascript; charset=utf-8',
-  'page.css': 'text/css; charset=utf-8',
-  'embed.js': 'text/javascript; charset=utf-8',
-} as const
-type StaticName = keyof typeof STATIC_FILES
-
-function loadAssets(): Record<StaticName, StaticAsset> {
-  const dir = staticDir()
-  const load = (name: StaticName, edit: (text: string) => string = (text) => text): StaticAsset => {
-    const body = Buffer.from(edit(readFileSync(`${dir}${name}`, 'utf8')))
-    const hash = createHash('sha256').update(body).digest('base64url').slice(0, 12)
-    return {
-      body,
-      type: STATIC_FILES[name],
-      hash,
-      br: brotli(body),
-      gzip: gzipSync(body, { level: 9 }),
-    }
-  }
-  const consent = load('consent.js')
-  return {
-    // page.js imports consent.js by its hashed URL, so a cached page never pairs with a stale one.
-    'page.js': load('page.js', (text) =>
-      text.replace("from './consent.js'", `from './consent.js?v=${consent.hash}'`),
-    ),
-    'consent.js': consent,
-    'capture.js': load('capture.js'),
-    'camera.js': load('camera.js'),
-    'handoff.js': load('handoff.js'),
-    'page.css': load('page.css'),
-    'embed.js': load('embed.js'),
-  }
-}
 
 /** The page's Content-Security-Policy: only Loom's own files, framed only by `embedOrigin`. */
 export function pageCsp(embedOrigin: string | null): string {
@@ -196,7 +146,10 @@ export async function hostedPageRoutes(fastify: FastifyInstance): Promise<void> 
   const assets = loadAssets()
   const assetUrls: Assets = {
     script: `/page/page.js?v=${assets['page.js'].hash}`,
-    modules: [`/page/consent.js?v=${assets['consent.js'].hash}`],
+    modules: [
+      `/page/consent.js?v=${assets['consent.js'].hash}`,
+      `/page/outcome.js?v=${assets['outcome.js'].hash}`,
+    ],
     style: `/page/page.css?v=${assets['page.css'].hash}`,
   }
   // The capture steps, fetched by the page once the person consents (not on first load).
@@ -461,6 +414,7 @@ export async function hostedPageRoutes(fastify: FastifyInstance): Promise<void> 
   for (const name of [
     'page.js',
     'consent.js',
+    'outcome.js',
     'capture.js',
     'camera.js',
     'handoff.js',

@@ -9,6 +9,7 @@
 // the consent to the face check is in consent.js.
 
 import { askFaceConsentAgain, faceConsent } from './consent.js'
+import { showOutcome } from './outcome.js'
 
 const boot = JSON.parse(document.getElementById('loom-boot').textContent)
 const messages = boot.messages
@@ -423,46 +424,7 @@ function finish(fresh) {
     window.location.assign(end.redirectUrl)
     return
   }
-  showOutcome()
-}
-
-const OUTCOME_ICONS = {
-  approved: '✓',
-  review: '✓',
-  rejected: '!',
-  abandoned: '×',
-  expired: '!',
-  failed: '!',
-}
-
-function showOutcome() {
-  const { state } = app
-  const status = state.status in OUTCOME_ICONS ? state.status : 'failed'
-  const good = status === 'approved' || status === 'review'
-  const body =
-    status === 'rejected' && state.rejectedBecause
-      ? t(`outcome.rejected.${state.rejectedBecause}`)
-      : t(`outcome.${status}.body`)
-  const end = state.finish
-  const usedAll =
-    status === 'rejected' && state.rejectedBecause && state.attempt && state.attempt.max > 1
-  screen(t(`outcome.${status}.title`), [
-    h('p', { class: 'muted' }, body),
-    usedAll
-      ? h('p', { class: 'muted' }, t('outcome.attempts_used', { max: state.attempt.max }))
-      : null,
-    boot.handedOff
-      ? h('p', { class: 'handoff-done' }, t('handoff.phone_done'))
-      : !embedded && end && end.redirectUrl
-        ? h(
-            'p',
-            {},
-            h('a', { class: 'button primary', href: end.redirectUrl }, t('outcome.continue')),
-          )
-        : h('p', { class: 'muted' }, t('outcome.close')),
-  ])
-  main.classList.add('outcome', good ? 'outcome-ok' : 'outcome-problem')
-  main.prepend(h('div', { class: 'outcome-icon', 'aria-hidden': 'true' }, OUTCOME_ICONS[status]))
+  showOutcome(app)
 }
 
 // ---- start ---------------------------------------------------------------------------------
