@@ -152,4 +152,70 @@ describe.each(dialects())('hosted page handoff to a phone (%s)', (dialect) => {
     // The page's state read shares that budget.
     expect((await get(`${path}/state`)).statusCode).toBe(429)
   })
+
+  const post = (url: string, address = randomAddress()) =>
+    t.app.inject({ method: 'POST', url, remoteAddress: address })
+
+  it('gives a short link to type on the phone, the same one while the link lasts', async () => {
+    const { path, token } = await start()
+    const res = await post(`${path}/handoff`)
+    expect(res.statusCode).toBe(200)
+    expect(res.headers['cache-control']).toBe('no-store')
+    const { shortUrl, code } = res.json<{ shortUrl: string; code: string }>()
+    expect(code).toMatch(/^[2-9A-HJKMNP-TW-Z]{4}-[2-9A-HJKMNP-TW-Z]{4}$/)
+    expect(shortUrl).toBe(`https://loom.test/h/${code}`)
+    expect(shortUrl.length).toBeLessThan(40)
+    // Asked again (a reload of the computer's screen): the same code.
+    expect((await post(`${path}/handoff`)).json()).toEqual({ shortUrl, code })
+    // Typed on the phone, hyphen or not, in capitals or not: the page, as the phone.
+    for (const typed of [code, code.replace('-', ''), code.toLowerCase()]) {
+      const landed = await get(`/h/${typed}`)
+      expect(landed.statusCode, typed).toBe(302)
+      expect(landed.headers.location).toBe(`/s/${token}?handoff=1`)
+      expect(landed.headers['referrer-policy']).toBe('no-referrer')
+      expect(landed.headers['cache-control']).toBe('no-store')
+    }
+    // Another session has another code.
+    const other = await start()
+    expect((await post(`${other.path}/handoff`)).json().code).not.toBe(code)
+    // A bad link gets no code.
+    expect((await post('/s/nonsense/handoff')).statusCode).toBe(404)
+  })
+
+  it('answers a code that is not one with the invalid-link page, counted against the address', async () => {
+    const address = randomAddress()
+    const attempt = (code: string) =>
+      t.app.inject({ method: 'GET', url: `/h/${code}`, remoteAddress: address })
+    for (const code of ['ABCD-EFGH', 'zzzz', '0000-0000', 'A'.repeat(32)]) {
+      const res = await attempt(code)
+      expect(res.statusCode, code).toBe(404)
+      expect(res.headers['content-type']).toBe('text/html; charset=utf-8')
+      expect(res.headers['cache-control']).toBe('no-store')
+    }
+    // Each was a failed authentication of the address: with 26 more it is at the limit
+    // (DEFAULT_AUTH_BLOCK_AFTER, 30), one more blocks it, and /h/ then answers 429.
+    for (let i = 0; i < 26; i++) await t.deps.limits.authFailed(address)
+    expect(await t.deps.limits.authBlockedFor(address)).toBe(0)
+    await t.deps.limits.authFailed(address)
+    expect(await t.deps.limits.authBlockedFor(address)).toBeGreaterThan(0)
+    expect((await attempt('ABCD-EFGH')).statusCode).toBe(429)
+    expect((await get('/h/' + 'x'.repeat(33))).statusCode).toBe(400)
+  })
+
+  it('leads an expired link’s code to the expired page; the worker drops it', async () => {
+    const { path } = await start()
+    const { code } = (await post(`${path}/handoff`)).json<{ code: string }>()
+    clock.advance(25 * 3600_000)
+    try {
+      const landed = await get(`/h/${code}`)
+      expect(landed.statusCode).toBe(302)
+      const page = await get(String(landed.headers.location))
+      expect(page.statusCode).toBe(410)
+      const { pruneHandoffCodes } = await import('../src/store/handoff-codes.ts')
+      expect(await pruneHandoffCodes(t.deps.store.db, clock.now().toISOString())).toBeGreaterThan(0)
+      expect((await get(`/h/${code}`)).statusCode).toBe(404)
+    } finally {
+      clock.advance(-25 * 3600_000)
+    }
+  })
 })

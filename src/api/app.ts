@@ -57,6 +57,7 @@ import { eventRoutes } from './routes/events.ts'
 import { adminJobRoutes } from './routes/admin-jobs.ts'
 import { oidcRoutes } from './routes/oidc.ts'
 import { hostedPageRoutes } from '../web/routes.ts'
+import { handoffRoutes } from '../web/handoff-routes.ts'
 import { consoleRoutes } from '../console/routes.ts'
 import { consoleAdminRoutes } from '../console/admin-routes.ts'
 import { createTokenLane } from './age-token-lane.ts'
@@ -446,6 +447,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   await app.register(oidcRoutes)
   await app.register(verificationSessionRoutes)
   await app.register(hostedPageRoutes)
+  await app.register(handoffRoutes)
   await app.register(sessionRoutes)
   await app.register(consoleAdminRoutes, { prefix: '/admin' })
   await app.register(consoleRoutes, { prefix: '/console' })

@@ -4,6 +4,7 @@ import { invitationHandler } from './invitations.ts'
 import type { Deps } from '../deps.ts'
 import { pruneRequestLogs } from '../store/request-logs.ts'
 import { pruneRevocations } from '../store/revocations.ts'
+import { pruneHandoffCodes } from '../store/handoff-codes.ts'
 import { pruneDoneJobs } from '../store/jobs.ts'
 import { pruneDeliveries } from '../store/webhooks.ts'
 import { expireDueVerifications } from '../services/verifications.ts'
@@ -73,6 +74,7 @@ export function startWorker(deps: Deps, options: WorkerOptions = {}): RunningWor
     const removed = await pruneRequestLogs(deps.store.db, cutoff.toISOString())
     if (removed > 0) deps.logger.info({ removed }, 'pruned request log')
     await pruneRevocations(deps.store.db, now.toISOString())
+    await pruneHandoffCodes(deps.store.db, now.toISOString())
     const jobCutoff = new Date(now.getTime() - config.jobRetentionDays * 86_400_000).toISOString()
     const jobs = await pruneDoneJobs(deps.store.db, jobCutoff)
     const deliveries = await pruneDeliveries(deps.store.db, jobCutoff)

@@ -136,6 +136,14 @@ export interface TokenRevocationTable {
   expiresAt: string
 }
 
+export interface HandoffCodeTable {
+  code: string
+  verificationId: string
+  createdAt: string
+  /** When the page link it stands for expires. */
+  expiresAt: string
+}
+
 export interface VerificationEventTable {
   id: string
   tenantId: string
@@ -309,6 +317,7 @@ export interface Database {
   verificationEvents: VerificationEventTable
   signingKeys: SigningKeyTable
   tokenRevocations: TokenRevocationTable
+  handoffCodes: HandoffCodeTable
   jobs: JobTable
   webhookEndpoints: WebhookEndpointTable
   webhookSecrets: WebhookSecretTable

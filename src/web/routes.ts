@@ -4,7 +4,6 @@
 // not leak to the tenant's site) and no-store. Framing is allowed only to the origin of the
 // session's redirect/callback URL, the one origin the page will post its outcome to.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import QRCode from 'qrcode'
 import { Type } from 'typebox'
 import { typed } from '../api/typed.ts'
 import { ApiError } from '../api/errors.ts'
@@ -19,6 +18,7 @@ import { brandCss, renderProblem, renderShell } from './html.ts'
 import type { Assets } from './html.ts'
 import { sendAsset, sendCompressed } from './compressed.ts'
 import { loadAssets } from './assets.ts'
+import { handoffTarget } from './handoff.ts'
 import {
   PAGE_COST,
   addPageImage,
@@ -51,7 +51,7 @@ export function pageCsp(embedOrigin: string | null): string {
   ].join('; ')
 }
 
-function pageHeaders(reply: FastifyReply, embedOrigin: string | null): void {
+export function pageHeaders(reply: FastifyReply, embedOrigin: string | null): void {
   void reply.header('content-security-policy', pageCsp(embedOrigin))
   void reply.header('referrer-policy', 'no-referrer')
   void reply.header('cache-control', 'no-store')
@@ -62,7 +62,7 @@ function pageHeaders(reply: FastifyReply, embedOrigin: string | null): void {
   if (embedOrigin === null) void reply.header('x-frame-options', 'DENY')
 }
 
-const TokenParams = Type.Object({ token: Type.String({ minLength: 1, maxLength: 200 }) })
+export const TokenParams = Type.Object({ token: Type.String({ minLength: 1, maxLength: 200 }) })
 const ImageKindParam = Type.Enum(['document_front', 'document_back', 'selfie'])
 const ImageKindList = Type.Array(ImageKindParam)
 
@@ -100,7 +100,7 @@ const UploadReply = Type.Object({
   complete: Type.Boolean(),
   status: Type.String(),
 })
-const pageErrors = {
+export const pageErrors = {
   400: { $ref: 'NativeError#' },
   404: { $ref: 'NativeError#' },
   409: { $ref: 'NativeError#' },
@@ -123,12 +123,16 @@ function pathWithoutLang(url: string): string {
  * The page's address for a phone taking over from a computer: the same link, built on the
  * configured public URL (never the request's Host header, which a client chooses).
  */
-function handoffUrlOf(deps: Deps, token: string): string {
+export function handoffUrlOf(deps: Deps, token: string): string {
   return `${deps.config.publicUrl}/s/${encodeURIComponent(token)}?handoff=1`
 }
 
 /** The session of a page API call; an unknown link counts as a failed authentication. */
-async function sessionFor(deps: Deps, req: FastifyRequest, token: string): Promise<PageSession> {
+export async function sessionFor(
+  deps: Deps,
+  req: FastifyRequest,
+  token: string,
+): Promise<PageSession> {
   await refuseBlockedAddress(deps, req.ip)
   try {
     return await requireSession(deps, token)
@@ -284,25 +288,33 @@ export async function hostedPageRoutes(fastify: FastifyInstance): Promise<void> 
     },
   )
 
-  // The code a computer shows so that a phone opens this session; made here, so the link never
-  // passes through a third party. An <img> of the page's own origin, which its CSP allows.
+  // A short link typed on a phone (handoff.ts): the session's page, as the phone that took over.
   app.get(
-    '/s/:token/handoff.svg',
-    { config, schema: { hide: true, params: TokenParams, response: pageErrors } },
+    '/h/:code',
+    {
+      config,
+      schema: {
+        hide: true,
+        params: Type.Object({ code: Type.String({ minLength: 1, maxLength: 32 }) }),
+        querystring: Type.Object({ lang: Type.Optional(Type.String({ maxLength: 35 })) }),
+      },
+    },
     async (req, reply) => {
+      const language = pickLanguage(req.query.lang, req.headers['accept-language'])
+      const selfPath = pathWithoutLang(req.url)
+      try {
+        await refuseBlockedAddress(deps, req.ip)
+      } catch (err) {
+        if (err instanceof DomainError) return problemPage(reply, 429, language, selfPath, 'busy')
+        throw err
+      }
+      const target = await handoffTarget(deps, req.params.code)
+      if (target === null) {
+        await recordAuthFailure(deps, req.ip)
+        return problemPage(reply, 404, language, selfPath, 'invalid')
+      }
       pageHeaders(reply, null)
-      const session = await sessionFor(deps, req, req.params.token)
-      await spendSessionBudget(deps, session.verification.id, PAGE_COST.read)
-      const svg = await QRCode.toString(handoffUrlOf(deps, req.params.token), {
-        type: 'svg',
-        errorCorrectionLevel: 'M',
-        margin: 2,
-      })
-      return sendCompressed(
-        reply.type('image/svg+xml; charset=utf-8'),
-        req.headers['accept-encoding'],
-        Buffer.from(svg),
-      )
+      return reply.redirect(target, 302)
     },
   )
 

@@ -16,7 +16,8 @@ export function showHandoff(app, capture) {
   const { t, h, button, announce, main, boot } = app
   app.resume = () => showHandoff(app, capture)
   app.handingOff = true
-  const url = boot.handoffUrl
+  // The full link until the short one (typed more easily on a phone) arrives.
+  let url = boot.handoffUrl
   const code = h('img', {
     class: 'handoff-code',
     src: `${app.base}/handoff.svg`,
@@ -70,6 +71,15 @@ export function showHandoff(app, capture) {
     ],
     capture.progressText(),
   )
+
+  void fetch(`${app.base}/handoff`, { method: 'POST', cache: 'no-store' })
+    .then((res) => (res.ok ? res.json() : null))
+    .then((short) => {
+      if (short === null || !main.contains(link)) return
+      url = short.shortUrl
+      link.textContent = url
+    })
+    .catch((err) => console.warn('no short link; the full one stays', err))
 
   /** The photos in when last drawn (null: not drawn yet, nothing to announce). */
   let drawn = null
