@@ -4,6 +4,7 @@
 import type { Language, MessageKey } from './i18n.ts'
 import { LANGUAGES, LANGUAGE_NAMES, translate } from './i18n.ts'
 import { CATALOGUES } from './i18n.ts'
+import { brandPalette } from './brand-colours.ts'
 
 const ESCAPES: Record<string, string> = {
   '&': '&amp;',
@@ -37,18 +38,17 @@ export interface Assets {
 const HEX_COLOUR = /^#[0-9a-f]{6}$/i
 
 /**
- * The tenant's colour as CSS custom properties, with black or white text on it, whichever
- * contrasts more (WCAG 2.x relative luminance). Empty for a missing or malformed colour.
+ * The tenant's colour as CSS custom properties: the colour, black or white text on it, and an
+ * accent for borders, the focus ring and the spinner that stands out from the page in the light
+ * and the dark scheme (brand-colours.ts). Empty for a missing or malformed colour.
  */
 export function brandCss(colour: string | null): string {
   if (colour === null || !HEX_COLOUR.test(colour)) return ''
-  const [r = 0, g = 0, b = 0] = [1, 3, 5].map((i) => {
-    const c = parseInt(colour.slice(i, i + 2), 16) / 255
-    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4
-  })
-  const luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b
-  const onBrand = 1.05 / (luminance + 0.05) >= (luminance + 0.05) / 0.05 ? '#ffffff' : '#000000'
-  return `:root{--brand:${colour.toLowerCase()};--on-brand:${onBrand}}\n`
+  const p = brandPalette(colour)
+  return (
+    `:root{--brand:${p.brand};--on-brand:${p.onBrand};--brand-accent:${p.accentLight}}\n` +
+    `@media (prefers-color-scheme: dark){:root{--brand-accent:${p.accentDark}}}\n`
+  )
 }
 
 /** The stylesheet URL that sets a tenant's colour (CSP allows no inline style). */
