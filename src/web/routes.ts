@@ -21,6 +21,7 @@ import type { Language } from './i18n.ts'
 import { brandCss, renderProblem, renderShell } from './html.ts'
 import type { Assets } from './html.ts'
 import { brotli, sendAsset, sendCompressed } from './compressed.ts'
+import { brandRoutes } from './brand-routes.ts'
 import type { StaticAsset } from './compressed.ts'
 import {
   PAGE_COST,
@@ -423,6 +424,7 @@ export async function hostedPageRoutes(fastify: FastifyInstance): Promise<void> 
     void reply.header('cache-control', 'public, max-age=86400')
     return reply.type('text/css; charset=utf-8').send('.loading{display:none}\n')
   })
+  await app.register(brandRoutes)
   app.get('/embed.js', { config, schema: { hide: true } }, async (req, reply) =>
     sendAsset(reply, req.headers['accept-encoding'], assets['embed.js'], { crossOrigin: true }),
   )
