@@ -63,6 +63,8 @@ interface Frame {
   title: string
   tenantName: string | null
   brandColor: string | null
+  /** The tenant's logo (same origin, so the page's CSP allows it); null: its initial and name. */
+  logoUrl: string | null
   assets: Assets
   /** The current page path and query without `lang`, for the language links. */
   selfPath: string
@@ -81,8 +83,6 @@ function languageLinks(frame: Frame): string {
 
 function frame(inner: Frame, main: string, tail = ''): string {
   const t = (key: MessageKey) => escapeHtml(translate(inner.language, key))
-  const tenant = inner.tenantName === null ? '' : escapeHtml(inner.tenantName)
-  const mark = inner.tenantName === null ? '' : escapeHtml(initialOf(inner.tenantName))
   const theme = themeUrl(inner.brandColor)
   return `<!doctype html>
 <html lang="${inner.language}">
@@ -99,7 +99,7 @@ function frame(inner: Frame, main: string, tail = ''): string {
 ${theme === null ? '' : `<link rel="stylesheet" href="${escapeHtml(theme)}">\n`}</head>
 <body>
 <header class="top">
-${tenant ? `<p class="tenant"><span class="tenant-mark" aria-hidden="true">${mark}</span><span class="tenant-name">${tenant}</span></p>` : ''}
+${tenantHeader(inner)}
 </header>
 <main id="main" tabindex="-1">
 ${main}
@@ -115,6 +115,17 @@ ${tail}
 `
 }
 
+/** The tenant's logo (its name as the alternative text), else its initial and name. */
+function tenantHeader(inner: Frame): string {
+  if (inner.tenantName === null) return ''
+  const name = escapeHtml(inner.tenantName)
+  if (inner.logoUrl !== null) {
+    return `<p class="tenant"><img class="tenant-logo" src="${escapeHtml(inner.logoUrl)}" alt="${name}"></p>`
+  }
+  const mark = escapeHtml(initialOf(inner.tenantName))
+  return `<p class="tenant"><span class="tenant-mark" aria-hidden="true">${mark}</span><span class="tenant-name">${name}</span></p>`
+}
+
 function initialOf(name: string): string {
   return [...name.trim()][0]?.toUpperCase() ?? ''
 }
@@ -123,6 +134,7 @@ export interface ShellInput {
   language: Language
   tenantName: string
   brandColor: string | null
+  logoUrl: string | null
   assets: Assets
   selfPath: string
   /** Everything the script needs: state, messages, base path, embed origin. */
@@ -147,6 +159,7 @@ export function renderShell(input: ShellInput): string {
       title,
       tenantName: input.tenantName,
       brandColor: input.brandColor,
+      logoUrl: input.logoUrl,
       assets: input.assets,
       selfPath: input.selfPath,
     },
@@ -160,6 +173,7 @@ export interface ProblemInput {
   problem: 'invalid' | 'expired' | 'busy'
   tenantName: string | null
   brandColor: string | null
+  logoUrl: string | null
   /** The tenant's redirect URL with the outcome, when the session had one. */
   returnUrl: string | null
   assets: Assets
@@ -192,6 +206,7 @@ ${back}
       title,
       tenantName: input.tenantName,
       brandColor: input.brandColor,
+      logoUrl: input.logoUrl,
       assets: input.assets,
       selfPath: input.selfPath,
     },

@@ -16,6 +16,8 @@ import { Nullable } from '../api/schemas.ts'
 import { recordAuthFailure, refuseBlockedAddress } from '../api/brute-force.ts'
 import { MAX_IMAGE_BYTES } from '../services/document-reads.ts'
 import type { Deps } from '../deps.ts'
+import { logoPathOf } from '../domain/tenants.ts'
+import type { Tenant } from '../domain/tenants.ts'
 import { pickLanguage } from './i18n.ts'
 import type { Language } from './i18n.ts'
 import { brandCss, renderProblem, renderShell } from './html.ts'
@@ -113,7 +115,13 @@ const FinishSchema = Type.Object({
 })
 const PageStateSchema = Type.Object({
   sessionId: Type.String(),
-  tenant: Type.Object({ name: Type.String(), brandColor: Nullable(Type.String()) }),
+  tenant: Type.Object({
+    name: Type.String(),
+    brandColor: Nullable(Type.String()),
+    controllerName: Nullable(Type.String()),
+    controllerContactUrl: Nullable(Type.String()),
+    privacyNoticeUrl: Nullable(Type.String()),
+  }),
   verificationType: Type.String(),
   requireSelfie: Type.Boolean(),
   acceptedDocumentTypes: Nullable(Type.Array(Type.String())),
@@ -186,7 +194,7 @@ export async function hostedPageRoutes(fastify: FastifyInstance): Promise<void> 
     language: Language,
     selfPath: string,
     problem: 'invalid' | 'expired' | 'busy',
-    tenant: { name: string; brandColor: string | null } | null = null,
+    tenant: Tenant | null = null,
     returnUrl: string | null = null,
   ): FastifyReply {
     pageHeaders(reply, null)
@@ -199,6 +207,7 @@ export async function hostedPageRoutes(fastify: FastifyInstance): Promise<void> 
           problem,
           tenantName: tenant?.name ?? null,
           brandColor: tenant?.brandColor ?? null,
+          logoUrl: tenant === null ? null : logoPathOf(tenant),
           returnUrl,
           assets: assetUrls,
           selfPath,
@@ -263,6 +272,7 @@ export async function hostedPageRoutes(fastify: FastifyInstance): Promise<void> 
         language,
         tenantName: session.tenant.name,
         brandColor: session.tenant.brandColor,
+        logoUrl: logoPathOf(session.tenant),
         assets: assetUrls,
         selfPath,
         boot: {

@@ -25,6 +25,9 @@ export const en = {
     'Your photos are sent and stored encrypted, used only for this check, and deleted when the retention period set by {tenant} ends.',
   'intro.consent.age': 'I agree that {tenant} checks my age with these photos.',
   'intro.consent.identity': 'I agree that {tenant} checks my identity with these photos.',
+  'intro.controller': '{controller} is responsible for your data.',
+  'intro.privacy_notice': 'Privacy notice',
+  'intro.new_tab': '(opens in a new tab)',
   'intro.consent_required': 'Please tick the box to agree before you start.',
   'intro.start': 'Start',
 
