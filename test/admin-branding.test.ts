@@ -225,6 +225,22 @@ describe.each(dialects())('tenant branding on %s', (dialect) => {
     },
   )
 
+  it('documents the logo body as PNG, JPEG or WebP bytes, and the 413 and 415', async () => {
+    const doc = await t.app.inject({ method: 'GET', url: '/openapi.json' })
+    const put = doc.json<{
+      paths: Record<
+        string,
+        Record<string, { requestBody?: { content: object }; responses: object }>
+      >
+    }>().paths['/admin/tenants/{id}/logo']?.put
+    expect(Object.keys(put?.requestBody?.content ?? {}).sort()).toEqual([
+      'image/jpeg',
+      'image/png',
+      'image/webp',
+    ])
+    expect(Object.keys(put?.responses ?? {})).toEqual(expect.arrayContaining(['200', '413', '415']))
+  })
+
   it('needs the admin key, and an unknown tenant is a 404', async () => {
     const { id, key } = await createTenant(t.app)
     const png = await logo('png')

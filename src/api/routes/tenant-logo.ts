@@ -52,7 +52,13 @@ export async function tenantLogoRoutes(fastify: FastifyInstance): Promise<void> 
         summary: 'Set the logo the hosted page shows',
         description: `The body is the image: ${LOGO_MEDIA_TYPES.join(', ')}, at most ${MAX_LOGO_BYTES / 1024} KB (SVG is refused with 415). It is decoded and re-encoded as a PNG of at most 480×160 pixels without metadata, served at \`logoUrl\`.`,
         params: TenantParams,
-        // No body schema: the body is the raw image (a schema would validate a Buffer as JSON).
+        // Documents the raw image body: `format` applies to strings only, so the parsed Buffer
+        // passes (a `type: 'string'` would refuse it).
+        body: {
+          content: Object.fromEntries(
+            LOGO_MEDIA_TYPES.map((type) => [type, { schema: { format: 'binary' } }]),
+          ),
+        },
         response: {
           200: TenantView,
           ...errors,
