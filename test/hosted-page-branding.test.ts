@@ -4,6 +4,7 @@
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
+  TestClock,
   admin,
   createTenant,
   dialects,
@@ -21,8 +22,9 @@ function bootState(html: string): { tenant: Record<string, unknown> } {
 
 describe.each(dialects())('hosted page branding (%s)', (dialect) => {
   let t: TestApp
+  const clock = new TestClock()
   beforeAll(async () => {
-    t = await startTestApp(dialect)
+    t = await startTestApp(dialect, { clock })
   })
   afterAll(async () => t?.close())
 
@@ -55,6 +57,17 @@ describe.each(dialects())('hosted page branding (%s)', (dialect) => {
     const served = await get(logoUrl)
     expect(served.statusCode).toBe(200)
     expect(served.headers['content-type']).toBe('image/png')
+
+    // The page of an expired link shows it too.
+    const { path: expiring } = await startSession(t.app, tenant.key)
+    clock.advance(25 * 3600_000)
+    try {
+      const expired = await get(expiring)
+      expect(expired.statusCode).toBe(410)
+      expect(expired.body).toContain(`<img class="tenant-logo" src="${logoUrl}"`)
+    } finally {
+      clock.advance(-25 * 3600_000)
+    }
 
     // A page without a logo keeps the initial and the name.
     const plain = await createTenant(t.app, { name: 'Plain Shop' })
