@@ -142,4 +142,23 @@ describe.skipIf(!haveChromium)('hosted page branding in Chromium', () => {
       await context.close()
     },
   )
+
+  it(
+    'names the tenant, without links, when no controller or notice is set',
+    { timeout: 120_000 },
+    async () => {
+      const plain = await createTenant(t.app, { name: TENANT })
+      const { path } = await startSession(t.app, plain.key)
+      const { context, page, problems } = await phone(browser, loom)
+      await page.goto(`${loom}${path}`)
+      await heading(page, en['intro.title.age'].replace('{tenant}', TENANT))
+      const notice = page.locator('.privacy-notice')
+      expect(await notice.textContent()).toBe(
+        en['intro.controller'].replace('{controller}', TENANT),
+      )
+      expect(await notice.getByRole('link').count()).toBe(0)
+      expect(problems).toEqual([])
+      await context.close()
+    },
+  )
 })
