@@ -114,12 +114,15 @@ function toI420(rgb: Buffer, width: number, height: number): Buffer {
   return Buffer.concat([y, u, v])
 }
 
-/** A few frames of a document lying on a dark table, as a YUV4MPEG2 file for the fake camera. */
-export async function writeY4m(file: string, document: Buffer, blur = 0): Promise<void> {
+/**
+ * A few frames of a document lying on a dark table, as a YUV4MPEG2 file for the fake camera;
+ * `share` is how much of the frame's width the document spans (0.86 fills the outline).
+ */
+export async function writeY4m(file: string, document: Buffer, blur = 0, share = 0.86) {
   const width = 1280
   const height = 960
   const doc = await sharp(document)
-    .resize({ width: Math.round(width * 0.86) })
+    .resize({ width: Math.round(width * share) })
     .png()
     .toBuffer()
   // Out of focus: the whole frame is blurred, as a camera that did not focus would give it.
@@ -299,10 +302,17 @@ export async function heading(page: Page, text: string): Promise<void> {
   }
 }
 
+/** Ticks the intro's consent, and the consent to the face check when the session asks for it. */
+export async function tickConsents(page: Page | Frame) {
+  await page.locator('#consent').check()
+  const face = page.locator('#consent-face')
+  if ((await face.count()) > 0) await face.check()
+}
+
 export async function consent(page: Page, snap?: (name: string) => Promise<void>) {
   await heading(page, en['intro.title.age'].replace('{tenant}', 'Northwind Cellars'))
   if (snap) await snap('intro')
-  await page.getByRole('checkbox').check()
+  await tickConsents(page)
   await page.getByRole('button', { name: en['intro.start'] }).click()
 }
 
@@ -360,6 +370,12 @@ export async function startPageHarness(): Promise<PageHarness> {
   // The engine loads its models on first use: one document and one face read before the tests,
   // so that a cold start on a busy machine does not eat the first test's time budget.
   const warm = await startSession(t.app, key, { verification_type: 'full_verification' })
+  const consented = await t.app.inject({
+    method: 'POST',
+    url: `${warm.path}/consent`,
+    payload: { biometric: true },
+  })
+  expect(consented.statusCode).toBe(200)
   const upload = (kind: string, payload: Buffer) =>
     t.app.inject({
       method: 'POST',

@@ -15,6 +15,7 @@ import {
   axeViolations,
   chooseDocument,
   consent,
+  tickConsents,
   haveChromium,
   heading,
   phone,
@@ -109,7 +110,7 @@ describe.skipIf(!haveChromium)('hosted page keeps the person’s place, in Chrom
       const snap = shooter(page, 'flow-licence-selfie')
       await page.goto(url)
       await heading(page, en['intro.title.identity'].replace('{tenant}', 'Northwind Cellars'))
-      await page.getByRole('checkbox').check()
+      await tickConsents(page)
       await page.getByRole('button', { name: en['intro.start'] }).click()
       await heading(page, en['choose.title'])
       await page.getByRole('button', { name: 'Driving licence', exact: true }).click()

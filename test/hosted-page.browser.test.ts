@@ -21,6 +21,7 @@ import {
   WAIT,
   chooseDocument,
   consent,
+  tickConsents,
   groupFace,
   haveChromium,
   heading,
@@ -105,17 +106,19 @@ describe.skipIf(!haveChromium)('hosted page in Chromium', () => {
       await page.getByRole('checkbox').check()
       await page.getByRole('button', { name: en['intro.start'] }).click()
       await chooseDocument(page, 'Passport', snap)
-      await snap('document-front')
-      await page.getByRole('button', { name: en['capture.use_camera'] }).click()
-      const shoot = page.getByRole('button', { name: en['camera.shoot'] })
-      await expect.poll(() => shoot.isEnabled(), { timeout: WAIT }).toBe(true)
-      // The live frame guide is drawn over the running camera.
+      // A phone with a camera opens the viewfinder at once, outlined as a passport's photo page
+      // (ICAO 9303 TD3, 125 × 88 mm); the live checks take the photo when the frame is good.
       await expect
         .poll(() => page.locator('video').evaluate((v) => (v as { videoWidth: number }).videoWidth))
         .toBe(1280)
-      expect(await page.locator('.guide').isVisible()).toBe(true)
+      const outline = await page.locator('.guide').boundingBox()
+      expect((outline?.width ?? 0) / (outline?.height ?? 1)).toBeCloseTo(125 / 88, 1)
       await snap('camera')
-      await shoot.click()
+      // Nothing pressed: the photo is taken by itself and shown before it is sent.
+      await heading(page, en['review.title'])
+      expect(await page.getByRole('img', { name: en['review.alt'] }).isVisible()).toBe(true)
+      await snap('review')
+      await page.getByRole('button', { name: en['review.use'] }).click()
       await heading(page, en['processing.title'])
       await snap('processing')
       await page.waitForURL(`${site.origin}/return?**`, { timeout: WAIT })
@@ -179,6 +182,9 @@ describe.skipIf(!haveChromium)('hosted page in Chromium', () => {
       await page.keyboard.press('Enter')
       await heading(page, en['capture.front.drivers_license.title'])
       expect(await page.evaluate('document.activeElement?.tagName')).toBe('H1')
+      // This browser lists no camera: going on on a phone comes first.
+      await page.keyboard.press('Tab')
+      expect(await focused()).toBe(en['capture.handoff'])
       await page.keyboard.press('Tab')
       expect(await focused()).toBe(en['capture.use_camera'])
       await page.keyboard.press('Tab')
@@ -215,11 +221,17 @@ describe.skipIf(!haveChromium)('hosted page in Chromium', () => {
       await page.goto(url)
       await consent(page)
       await chooseDocument(page, 'Passport')
-      await page.getByRole('button', { name: en['capture.use_camera'] }).click()
-      const shoot = page.getByRole('button', { name: en['camera.shoot'] })
-      await expect.poll(() => shoot.isEnabled(), { timeout: WAIT }).toBe(true)
+      // The live checks see the blur and say so; they never take this photo by themselves.
+      await expect
+        .poll(() => page.getByRole('status').filter({ hasText: en['guide.blurry'] }).count(), {
+          timeout: WAIT,
+        })
+        .toBe(1)
       await snap('camera-blurry')
-      await shoot.click()
+      // Taken anyway: the server's reading stays the authority.
+      await page.getByRole('button', { name: en['camera.shoot'] }).click()
+      await heading(page, en['review.title'])
+      await page.getByRole('button', { name: en['review.use'] }).click()
       await heading(page, en['feedback.title'])
       const alert = page.getByRole('alert')
       expect(await alert.textContent()).toBe(en['feedback.blurry'])
@@ -245,7 +257,7 @@ describe.skipIf(!haveChromium)('hosted page in Chromium', () => {
       await heading(page, en['intro.title.identity'].replace('{tenant}', 'Northwind Cellars'))
       expect(await page.getByText(en['intro.step.selfie']).isVisible()).toBe(true)
       await snap('intro-identity')
-      await page.getByRole('checkbox').check()
+      await tickConsents(page)
       await page.getByRole('button', { name: en['intro.start'] }).click()
       await chooseDocument(page, 'Passport')
       await uploadFile(page, en['capture.upload'], 'passport.png', goodPassport)
@@ -410,7 +422,7 @@ describe.skipIf(!haveChromium)('hosted page in Chromium', () => {
       const { context, page, problems } = await phone(plainBrowser)
       const snap = shooter(page, 'new-attempt-face')
       await page.goto(url)
-      await page.getByRole('checkbox').check()
+      await tickConsents(page)
       await page.getByRole('button', { name: en['intro.start'] }).click()
       await chooseDocument(page, 'Passport')
       await uploadFile(page, en['capture.upload'], 'passport.png', document)

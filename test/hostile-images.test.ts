@@ -96,6 +96,13 @@ describe('hostile images', () => {
     const full = await start({ verification_type: 'full_verification' })
     const ageOnly = await start({ verification_type: 'age_only' })
     const pageFull = await start({ verification_type: 'full_verification' })
+    // The page takes a selfie only once the person has agreed to the face check.
+    const consented = await fetch(`${base}${pageFull.page}/consent`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ biometric: true }),
+    })
+    expect(consented.status).toBe(200)
     const sessionRes = await fetch(`${base}/api/v1/verification`, {
       method: 'POST',
       headers: json(`Bearer ${liveKey}`, 'authorization'),

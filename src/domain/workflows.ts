@@ -69,6 +69,11 @@ export interface VerificationSettings {
   viaPage?: boolean
   /** Attempts that ended in a rejection the person could fix, oldest first. */
   failedAttempts?: FailedAttempt[]
+  /**
+   * When the person agreed, on the hosted page, to the face check on their selfie (biometric
+   * data: GDPR Art. 9, BIPA); absent until then. The page takes no selfie without it.
+   */
+  biometricConsentAt?: string
 }
 
 /** A verification's retry policy (the default for those made before policies existed). */

@@ -133,13 +133,17 @@ export type NewVerification = Omit<
 export async function recordEvent(
   db: Db,
   event: Omit<VerificationEvent, 'id'>,
+  /** false: a record for the verification's timeline only, which no webhook announces. */
+  options: { webhooks?: boolean } = {},
 ): Promise<VerificationEvent> {
   const id = newSortableId('evt')
   await db
     .insertInto('verificationEvents')
     .values({ ...event, id, payload: JSON.stringify(event.payload) })
     .execute()
-  await enqueueEventDispatch(db, { eventId: id, tenantId: event.tenantId, at: event.createdAt })
+  if (options.webhooks !== false) {
+    await enqueueEventDispatch(db, { eventId: id, tenantId: event.tenantId, at: event.createdAt })
+  }
   return { ...event, id }
 }
 
@@ -325,7 +329,7 @@ export async function transitionVerification(
  * it is not open any more.
  */
 export async function updateOpenSettings(
-  db: Kysely<Database>,
+  db: Db,
   tenantId: string,
   verificationId: string,
   settings: VerificationSettings,

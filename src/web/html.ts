@@ -33,6 +33,8 @@ export interface Assets {
   /** URLs of the page's script and stylesheet (with a content hash for caching). */
   script: string
   style: string
+  /** Modules the script imports, fetched alongside it rather than after it. */
+  modules?: string[]
 }
 
 const HEX_COLOUR = /^#[0-9a-f]{6}$/i
@@ -147,12 +149,16 @@ export function renderShell(input: ShellInput): string {
   const title = translate(input.language, 'page.title', { tenant: input.tenantName })
   const main = `<p class="loading">${t('page.loading')}</p>
 <noscript><p class="notice">${t('page.noscript')}</p></noscript>`
+  // Fetched with the script, not after it has been read (they are its static imports).
+  const preloads = (input.assets.modules ?? [])
+    .map((url) => `<link rel="modulepreload" href="${escapeHtml(url)}">\n`)
+    .join('')
   const tail = `<script type="application/json" id="loom-boot">${jsonBlock({
     ...input.boot,
     language: input.language,
     messages: CATALOGUES[input.language],
   })}</script>
-<script type="module" src="${escapeHtml(input.assets.script)}"></script>`
+${preloads}<script type="module" src="${escapeHtml(input.assets.script)}"></script>`
   return frame(
     {
       language: input.language,

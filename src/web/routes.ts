@@ -1,13 +1,10 @@
-// The hosted page at `/s/<token>`: the HTML shell, its small JSON API (state, image upload,
-// cancel), its static assets and the embed script. Authentication is the signed session link in
+// The hosted page at `/s/<token>`: the HTML shell, its small JSON API (state, document choice,
+// consent to the face check, image upload, cancel), its static assets and the embed script. Authentication is the signed session link in
 // the path (never a tenant key); every answer carries a strict CSP, no-referrer (the link must
 // not leak to the tenant's site) and no-store. Framing is allowed only to the origin of the
 // session's redirect/callback URL, the one origin the page will post its outcome to.
-import { createHash } from 'node:crypto'
-import { gzipSync } from 'node:zlib'
-import { existsSync, readFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import QRCode from 'qrcode'
 import { Type } from 'typebox'
 import { typed } from '../api/typed.ts'
 import { ApiError } from '../api/errors.ts'
@@ -22,9 +19,9 @@ import { pickLanguage } from './i18n.ts'
 import type { Language } from './i18n.ts'
 import { brandCss, renderProblem, renderShell } from './html.ts'
 import type { Assets } from './html.ts'
-import { brotli, sendAsset, sendCompressed } from './compressed.ts'
+import { sendAsset, sendCompressed } from './compressed.ts'
+import { loadAssets } from './assets.ts'
 import { brandRoutes } from './brand-routes.ts'
-import type { StaticAsset } from './compressed.ts'
 import {
   PAGE_COST,
   addPageImage,
@@ -32,6 +29,7 @@ import {
   declareDocument,
   embedOriginOf,
   finishOf,
+  giveBiometricConsent,
   markOpened,
   openSessionLink,
   pageState,
@@ -39,42 +37,7 @@ import {
   spendSessionBudget,
 } from './session.ts'
 import type { PageSession } from './session.ts'
-
-/** The static files, next to this module; compiled to dist/web/, they stay in src/web/static. */
-function staticDir(): string {
-  const beside = fileURLToPath(new URL('./static/', import.meta.url))
-  if (existsSync(beside)) return beside
-  return fileURLToPath(new URL('../../src/web/static/', import.meta.url))
-}
-
-const STATIC_FILES = {
-  'page.js': 'text/javascript; charset=utf-8',
-  'capture.js': 'text/javascript; charset=utf-8',
-  'page.css': 'text/css; charset=utf-8',
-  'embed.js': 'text/javascript; charset=utf-8',
-} as const
-type StaticName = keyof typeof STATIC_FILES
-
-function loadAssets(): Record<StaticName, StaticAsset> {
-  const dir = staticDir()
-  const load = (name: StaticName): StaticAsset => {
-    const body = readFileSync(`${dir}${name}`)
-    const hash = createHash('sha256').update(body).digest('base64url').slice(0, 12)
-    return {
-      body,
-      type: STATIC_FILES[name],
-      hash,
-      br: brotli(body),
-      gzip: gzipSync(body, { level: 9 }),
-    }
-  }
-  return {
-    'page.js': load('page.js'),
-    'capture.js': load('capture.js'),
-    'page.css': load('page.css'),
-    'embed.js': load('embed.js'),
-  }
-}
+import { requireBiometricConsent } from './biometric-consent.ts'
 
 /** The page's Content-Security-Policy: only Loom's own files, framed only by `embedOrigin`. */
 export function pageCsp(embedOrigin: string | null): string {
@@ -124,6 +87,8 @@ const PageStateSchema = Type.Object({
   }),
   verificationType: Type.String(),
   requireSelfie: Type.Boolean(),
+  faceCheck: Nullable(Type.Enum(['face_match', 'age_estimation'])),
+  biometricConsent: Type.Boolean(),
   acceptedDocumentTypes: Nullable(Type.Array(Type.String())),
   documentChoices: Type.Array(Type.String()),
   declaredDocument: Nullable(Type.String()),
@@ -163,6 +128,14 @@ function pathWithoutLang(url: string): string {
   return query ? `${url.slice(0, at)}?${query}` : url.slice(0, at)
 }
 
+/**
+ * The page's address for a phone taking over from a computer: the same link, built on the
+ * configured public URL (never the request's Host header, which a client chooses).
+ */
+function handoffUrlOf(deps: Deps, token: string): string {
+  return `${deps.config.publicUrl}/s/${encodeURIComponent(token)}?handoff=1`
+}
+
 /** The session of a page API call; an unknown link counts as a failed authentication. */
 async function sessionFor(deps: Deps, req: FastifyRequest, token: string): Promise<PageSession> {
   await refuseBlockedAddress(deps, req.ip)
@@ -182,10 +155,18 @@ export async function hostedPageRoutes(fastify: FastifyInstance): Promise<void> 
   const assets = loadAssets()
   const assetUrls: Assets = {
     script: `/page/page.js?v=${assets['page.js'].hash}`,
+    modules: [
+      `/page/consent.js?v=${assets['consent.js'].hash}`,
+      `/page/outcome.js?v=${assets['outcome.js'].hash}`,
+    ],
     style: `/page/page.css?v=${assets['page.css'].hash}`,
   }
   // The capture steps, fetched by the page once the person consents (not on first load).
   const captureScript = `/page/capture.js?v=${assets['capture.js'].hash}`
+  // The viewfinder and its live checks, fetched by the capture steps when they start.
+  const cameraScript = `/page/camera.js?v=${assets['camera.js'].hash}`
+  // The move to a phone, fetched only when the person chooses it.
+  const handoffScript = `/page/handoff.js?v=${assets['handoff.js'].hash}`
   const config = { auth: 'none', surface: 'native' } as const
 
   function problemPage(
@@ -227,6 +208,7 @@ export async function hostedPageRoutes(fastify: FastifyInstance): Promise<void> 
           lang: Type.Optional(Type.String({ maxLength: 35 })),
           embed: Type.Optional(Type.String({ maxLength: 8 })),
           parent: Type.Optional(Type.String({ maxLength: 2048 })),
+          handoff: Type.Optional(Type.String({ maxLength: 8 })),
         }),
       },
     },
@@ -280,6 +262,11 @@ export async function hostedPageRoutes(fastify: FastifyInstance): Promise<void> 
           state: await pageState(deps, session),
           embedOrigin: postTo,
           captureScript,
+          cameraScript,
+          handoffScript,
+          handoffUrl: handoffUrlOf(deps, req.params.token),
+          // Opened from the code a computer showed: that computer takes the person back.
+          handedOff: req.query.handoff === '1',
         },
       })
       return sendCompressed(
@@ -305,6 +292,28 @@ export async function hostedPageRoutes(fastify: FastifyInstance): Promise<void> 
       const session = await sessionFor(deps, req, req.params.token)
       await spendSessionBudget(deps, session.verification.id, PAGE_COST.read)
       return pageState(deps, await markOpened(deps, session))
+    },
+  )
+
+  // The code a computer shows so that a phone opens this session; made here, so the link never
+  // passes through a third party. An <img> of the page's own origin, which its CSP allows.
+  app.get(
+    '/s/:token/handoff.svg',
+    { config, schema: { hide: true, params: TokenParams, response: pageErrors } },
+    async (req, reply) => {
+      pageHeaders(reply, null)
+      const session = await sessionFor(deps, req, req.params.token)
+      await spendSessionBudget(deps, session.verification.id, PAGE_COST.read)
+      const svg = await QRCode.toString(handoffUrlOf(deps, req.params.token), {
+        type: 'svg',
+        errorCorrectionLevel: 'M',
+        margin: 2,
+      })
+      return sendCompressed(
+        reply.type('image/svg+xml; charset=utf-8'),
+        req.headers['accept-encoding'],
+        Buffer.from(svg),
+      )
     },
   )
 
@@ -349,6 +358,26 @@ export async function hostedPageRoutes(fastify: FastifyInstance): Promise<void> 
     },
   )
 
+  // The person's consent to the face check, sent by the intro's Start (biometric-consent.ts).
+  app.post(
+    '/s/:token/consent',
+    {
+      config,
+      schema: {
+        hide: true,
+        params: TokenParams,
+        body: Type.Object({ biometric: Type.Literal(true) }, { additionalProperties: false }),
+        response: { 200: PageStateSchema, ...pageErrors },
+      },
+    },
+    async (req, reply) => {
+      pageHeaders(reply, null)
+      const session = await sessionFor(deps, req, req.params.token)
+      await spendSessionBudget(deps, session.verification.id, PAGE_COST.read)
+      return pageState(deps, await giveBiometricConsent(deps, session))
+    },
+  )
+
   // Images arrive as the raw bytes of the photo or file (any image type, PDF, or octet-stream);
   // the engine decides what they are. Parsed only in this scope.
   await app.register(async (scope) => {
@@ -376,6 +405,7 @@ export async function hostedPageRoutes(fastify: FastifyInstance): Promise<void> 
           pageHeaders(reply, null)
           const session = await sessionFor(deps, req, req.params.token)
           await spendSessionBudget(deps, session.verification.id, PAGE_COST.upload)
+          if (req.params.kind === 'selfie') requireBiometricConsent(session.verification)
           uploadSessions.set(req, session)
         },
       },
@@ -392,7 +422,15 @@ export async function hostedPageRoutes(fastify: FastifyInstance): Promise<void> 
     )
   })
 
-  for (const name of ['page.js', 'capture.js', 'page.css'] as const) {
+  for (const name of [
+    'page.js',
+    'consent.js',
+    'outcome.js',
+    'capture.js',
+    'camera.js',
+    'handoff.js',
+    'page.css',
+  ] as const) {
     app.get(
       `/page/${name}`,
       {

@@ -27,6 +27,13 @@ import { addImage, missingImages } from '../services/images.ts'
 import type { ImagePolicy } from '../services/images.ts'
 import type { Feedback } from '../services/document-reads.ts'
 import { limitsOrNull } from '../api/brute-force.ts'
+import {
+  askedFaceCheck,
+  hasBiometricConsent,
+  recordBiometricConsent,
+  requireBiometricConsent,
+} from './biometric-consent.ts'
+import type { FaceCheck } from './biometric-consent.ts'
 
 /**
  * The page asks for a retake of a photo the reader could not use; after this many tries of one
@@ -171,6 +178,10 @@ export interface PageState {
   }
   verificationType: VerificationType
   requireSelfie: boolean
+  /** What the selfie the page will ask for is used for (null: it asks for none). */
+  faceCheck: FaceCheck | null
+  /** The person has agreed to the face check (the page asks before any selfie). */
+  biometricConsent: boolean
   /** The document types the workflow accepts (null: every type Loom reads), for the intro. */
   acceptedDocumentTypes: string[] | null
   /** What "which document will you use?" offers (asked before the front when more than one). */
@@ -226,6 +237,8 @@ export async function pageState(deps: Deps, session: PageSession): Promise<PageS
     },
     verificationType: verification.verificationType,
     requireSelfie: verification.settings.requireSelfie,
+    faceCheck: askedFaceCheck(verification),
+    biometricConsent: hasBiometricConsent(verification),
     acceptedDocumentTypes: verification.settings.acceptedDocumentTypes,
     documentChoices: documentChoices(verification.settings),
     declaredDocument: declaredDocument(verification.settings),
@@ -275,6 +288,7 @@ export async function addPageImage(
   kind: ImageKind,
   bytes: Buffer,
 ): Promise<PageUpload> {
+  if (kind === 'selfie') requireBiometricConsent(session.verification)
   // New attempts after a rejection apply to verifications whose person is on the page.
   if (session.verification.settings.viaPage !== true) {
     await updateOpenSettings(
@@ -334,6 +348,11 @@ export async function declareDocument(
     )
   }
   return { ...session, verification: updated }
+}
+
+/** The person agreed to the face check (the intro's second box): recorded before any selfie. */
+export async function giveBiometricConsent(deps: Deps, session: PageSession): Promise<PageSession> {
+  return { ...session, verification: await recordBiometricConsent(deps, session.verification) }
 }
 
 /** The person's Cancel: the session is abandoned (the sessions API: reason `user_cancelled`). */

@@ -1,10 +1,10 @@
 // Two independent readers of one located zone — OCR-B template matching (glyphs.ts, interpret.ts)
 // and the PP-OCR recognizer (ppocr.ts) — and a vote between them decided by the check digits.
-// Where the readers agree a character stands; where they differ and a check digit covers the
-// position both characters stay candidates, and exactly one combination must satisfy every check
-// digit; where they differ and no check digit looks (names, country codes), the zone is
-// unreadable. Two readings that each satisfy their check digits but differ are unreadable too:
-// never a wrong field.
+// Where the readers agree a character stands; where they differ both characters stay candidates,
+// and exactly one combination must satisfy every check digit and the field syntax (names, country
+// codes, document code); where no check digit looks only that syntax can tell them apart, so a
+// difference inside a name leaves two valid readings and the zone is unreadable. Two readings
+// that each satisfy their check digits but differ are unreadable too: never a wrong field.
 
 import { MRZ_CHARSET, type LineRead } from './glyphs.ts'
 import { isMrzCountryCode } from './countries.ts'
@@ -27,6 +27,11 @@ export type MrzReaderMode = 'templates' | 'ppocr' | 'vote'
  * of the probability of the characters the position allows.
  */
 export const MIN_PP_UNCHECKED = 0.9
+/**
+ * A PP-OCR character holding less than this share is the recognizer unable to say: a sure
+ * template character stands against it, as it does where the recognizer read nothing.
+ */
+const MAX_PP_UNSURE = 0.5
 /** A PP-OCR character that breaks a near tie of the templates must hold at least this share. */
 const MIN_PP_TIEBREAK = 0.6
 /** Template characters within this of the best are a near tie the other reader may break. */
@@ -90,17 +95,24 @@ function settle(candidates: string[][][], asOf: string): VoteResult {
     if (!namesWellFormed(parsed.mrz.format, lines)) continue
     if (!countryFieldStarts(lines).every(([l, s]) => isMrzCountryCode(lines[l]!.slice(s, s + 3))))
       continue
-    if (found) {
-      return {
-        ok: false,
-        message: `Two readings satisfy the check digits (${found.lines.join(' / ')} and ${lines.join(' / ')}); refusing to guess.`,
-      }
-    }
+    if (found) return { ok: false, message: twoReadings(found.lines, lines) }
     found = parsed.mrz
   }
   return found
     ? { ok: true, mrz: found }
     : { ok: false, message: 'No combination of the two readings satisfies the check digits.' }
+}
+
+/** Where two valid readings differ, without the rest of the lines (they are a person's data). */
+function twoReadings(a: string[], b: string[]): string {
+  for (const [l, line] of a.entries()) {
+    for (let p = 0; p < line.length; p++) {
+      if (line[p] !== b[l]![p]) {
+        return `Two readings fit every check digit and field rule, differing at character ${p + 1} of line ${l + 1} ('${line[p]}' or '${b[l]![p]}'); refusing to guess.`
+      }
+    }
+  }
+  return 'Two readings fit every check digit and field rule; refusing to guess.'
 }
 
 /**
@@ -181,17 +193,21 @@ export function vote(
         continue
       }
       // No check digit looks here: the readers must agree, or one must be sure and the other
-      // unable to say.
+      // unable to say (the recognizer's best under half the probability). Otherwise both stay candidates and only the field syntax can choose: a
+      // letter in the fillers after the names, a country code that is not one, a document code
+      // ICAO does not know. Two readings that both fit (a letter for another in a name, M for F)
+      // leave two valid combinations, which settle refuses.
       const rival = ranked[1]
       const templateSure =
         best.s >= MIN_TEMPLATE_UNCHECKED && (!rival || best.s - rival.s >= SAFE_LEAD)
       if (qBest && qBest.ch === best.ch) row.push([best.ch])
-      else if (!qBest && templateSure) row.push([best.ch])
+      else if (templateSure && (!qBest || qBest.s < MAX_PP_UNSURE)) row.push([best.ch])
       else if (qBest && qBest.s >= MIN_PP_UNCHECKED && near.includes(qBest.ch)) row.push([qBest.ch])
+      else if (qBest) row.push([best.ch, qBest.ch])
       else {
         return {
           ok: false,
-          message: `The two readers disagree at character ${p + 1} of line ${l + 1} ('${best.ch}' or '${qBest?.ch ?? '?'}'), where no check digit looks.`,
+          message: `Character ${p + 1} of line ${l + 1} is illegible, where no check digit looks.`,
         }
       }
     }

@@ -30,6 +30,12 @@ export const de: Messages = {
   'intro.privacy_notice': 'Datenschutzhinweise',
   'intro.new_tab': '(öffnet in einem neuen Tab)',
   'intro.consent_required': 'Setzen Sie das Häkchen, um vor dem Start zuzustimmen.',
+  'intro.face_consent.face_match':
+    'Ich bin einverstanden, dass {tenant} mein Gesicht auf dem Selfie mit biometrischer Technik mit dem Foto auf meinem Dokument vergleicht. Es wird kein Gesichtsmodell gespeichert: Das Selfie wird verschlüsselt gespeichert und mit meinen anderen Fotos gelöscht, wenn die Aufbewahrungsfrist endet.',
+  'intro.face_consent.age_estimation':
+    'Ich bin einverstanden, dass {tenant} mein Alter mit biometrischer Technik anhand meines Gesichts auf dem Selfie schätzt. Es wird kein Gesichtsmodell gespeichert: Das Selfie wird verschlüsselt gespeichert und mit meinen anderen Fotos gelöscht, wenn die Aufbewahrungsfrist endet.',
+  'intro.face_consent_required':
+    'Für diese Verifizierung ist eine Gesichtsprüfung nötig. Setzen Sie auch dieses Häkchen, um vor dem Start zuzustimmen.',
   'intro.start': 'Starten',
 
   'choose.title': 'Welches Dokument möchten Sie verwenden?',
@@ -77,6 +83,23 @@ export const de: Messages = {
     'Drehen Sie den Führerschein um. Der breite Strichcode muss scharf, ganz zu sehen und ohne Spiegelung sein.',
   'capture.change_document': 'Anderes Dokument wählen',
   'flow.step_done': 'Dieser Schritt ist erledigt.',
+  'capture.handoff': 'Auf dem Smartphone fortfahren',
+  'handoff.title': 'Auf dem Smartphone fortfahren',
+  'handoff.scan':
+    'Scannen Sie diesen Code mit der Kamera Ihres Smartphones oder öffnen Sie diesen Link auf Ihrem Smartphone:',
+  'handoff.qr_alt': 'QR-Code, der diese Verifizierung auf Ihrem Smartphone öffnet',
+  'handoff.link_label': 'Link für Ihr Smartphone',
+  'handoff.copy': 'Link kopieren',
+  'handoff.copied': 'Link kopiert.',
+  'handoff.copy_failed':
+    'Der Link konnte nicht kopiert werden. Markieren Sie ihn und kopieren Sie ihn selbst.',
+  'handoff.waiting':
+    'Lassen Sie diese Seite geöffnet: Sie geht von selbst weiter, sobald Ihr Smartphone die Fotos gesendet hat.',
+  'handoff.received.document_front': 'Vorderseite erhalten',
+  'handoff.received.document_back': 'Rückseite erhalten',
+  'handoff.received.selfie': 'Selfie erhalten',
+  'handoff.use_this_device': 'Stattdessen dieses Gerät verwenden',
+  'handoff.phone_done': 'Sie können zu Ihrem Computer zurückkehren.',
 
   'camera.title.document': 'Halten Sie Ihr Dokument in den Rahmen',
   'camera.title.selfie': 'Halten Sie Ihr Gesicht in das Oval',
@@ -88,6 +111,21 @@ export const de: Messages = {
   'camera.denied':
     'Die Kamera konnte nicht verwendet werden. Erlauben Sie den Kamerazugriff in den Browsereinstellungen oder laden Sie ein Foto hoch.',
   'camera.unavailable': 'Keine Kamera gefunden. Laden Sie stattdessen ein Foto hoch.',
+
+  'guide.edges': 'Legen Sie das ganze Dokument in den Rahmen.',
+  'guide.too_far': 'Gehen Sie näher heran: Das Dokument soll den Rahmen füllen.',
+  'guide.too_close': 'Gehen Sie etwas zurück, damit das ganze Dokument hineinpasst.',
+  'guide.glare': 'Neigen Sie das Dokument, um Spiegelungen zu vermeiden.',
+  'guide.blurry': 'Halten Sie still: Das Bild ist unscharf.',
+  'guide.dark': 'Suchen Sie mehr Licht.',
+  'guide.good': 'Stillhalten …',
+
+  'review.title': 'Prüfen Sie Ihr Foto',
+  'review.alt': 'Das Foto, das Sie gerade aufgenommen haben',
+  'review.document': 'Sind alle Angaben lesbar, ohne Spiegelung oder Unschärfe?',
+  'review.selfie': 'Ist Ihr ganzes Gesicht sichtbar und scharf?',
+  'review.use': 'Dieses Foto verwenden',
+  'review.retake': 'Neu aufnehmen',
 
   'check.title': 'Ihr Foto wird geprüft…',
   'check.preview_alt': 'Das gewählte Foto',

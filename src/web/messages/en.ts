@@ -29,6 +29,12 @@ export const en = {
   'intro.privacy_notice': 'Privacy notice',
   'intro.new_tab': '(opens in a new tab)',
   'intro.consent_required': 'Please tick the box to agree before you start.',
+  'intro.face_consent.face_match':
+    'I agree that {tenant} uses biometric technology to compare my face in the selfie with the photo on my document. No face template is kept: the selfie is stored encrypted and deleted with my other photos when the retention period ends.',
+  'intro.face_consent.age_estimation':
+    'I agree that {tenant} uses biometric technology to estimate my age from my face in the selfie. No face template is kept: the selfie is stored encrypted and deleted with my other photos when the retention period ends.',
+  'intro.face_consent_required':
+    'This verification needs a face check. Please tick this box as well to agree before you start.',
   'intro.start': 'Start',
 
   'choose.title': 'Which document will you use?',
@@ -75,6 +81,21 @@ export const en = {
     'Turn the licence over. The wide barcode must be sharp, fully visible and without glare.',
   'capture.change_document': 'Change document',
   'flow.step_done': 'This step is done.',
+  'capture.handoff': 'Continue on your phone',
+  'handoff.title': 'Continue on your phone',
+  'handoff.scan': 'Scan this code with your phone’s camera, or open this link on your phone:',
+  'handoff.qr_alt': 'QR code that opens this verification on your phone',
+  'handoff.link_label': 'Link for your phone',
+  'handoff.copy': 'Copy link',
+  'handoff.copied': 'Link copied.',
+  'handoff.copy_failed': 'The link could not be copied. Select it and copy it yourself.',
+  'handoff.waiting':
+    'Keep this page open: it continues by itself once your phone has sent the photos.',
+  'handoff.received.document_front': 'Front received',
+  'handoff.received.document_back': 'Back received',
+  'handoff.received.selfie': 'Selfie received',
+  'handoff.use_this_device': 'Use this device instead',
+  'handoff.phone_done': 'You can return to your computer.',
 
   'camera.title.document': 'Fit your document in the frame',
   'camera.title.selfie': 'Fit your face in the oval',
@@ -86,6 +107,21 @@ export const en = {
   'camera.denied':
     'The camera could not be used. Allow camera access in your browser settings, or upload a photo instead.',
   'camera.unavailable': 'No camera was found. Please upload a photo instead.',
+
+  'guide.edges': 'Place the whole document inside the outline.',
+  'guide.too_far': 'Move closer: the document should fill the outline.',
+  'guide.too_close': 'Move back a little so the whole document fits.',
+  'guide.glare': 'Tilt the document away from the light to avoid glare.',
+  'guide.blurry': 'Hold still: the picture is blurry.',
+  'guide.dark': 'Find more light.',
+  'guide.good': 'Hold still…',
+
+  'review.title': 'Check your photo',
+  'review.alt': 'The photo you just took',
+  'review.document': 'Is every detail readable, with no glare or blur?',
+  'review.selfie': 'Is your whole face visible and sharp?',
+  'review.use': 'Use this photo',
+  'review.retake': 'Retake',
 
   'check.title': 'Checking your photo…',
   'check.preview_alt': 'The photo you chose',

@@ -29,6 +29,12 @@ export const fr: Messages = {
   'intro.privacy_notice': 'Politique de confidentialité',
   'intro.new_tab': '(s’ouvre dans un nouvel onglet)',
   'intro.consent_required': 'Cochez la case pour donner votre accord avant de commencer.',
+  'intro.face_consent.face_match':
+    'J’accepte que {tenant} compare, par une technologie biométrique, mon visage sur le selfie avec la photo de mon document. Aucun gabarit du visage n’est conservé : le selfie est stocké chiffré et supprimé avec mes autres photos à la fin de la durée de conservation.',
+  'intro.face_consent.age_estimation':
+    'J’accepte que {tenant} estime mon âge à partir de mon visage sur le selfie, par une technologie biométrique. Aucun gabarit du visage n’est conservé : le selfie est stocké chiffré et supprimé avec mes autres photos à la fin de la durée de conservation.',
+  'intro.face_consent_required':
+    'Cette vérification demande un contrôle du visage. Cochez aussi cette case pour donner votre accord avant de commencer.',
   'intro.start': 'Commencer',
 
   'choose.title': 'Quel document allez-vous utiliser ?',
@@ -76,6 +82,22 @@ export const fr: Messages = {
     'Retournez le permis. Le large code-barres doit être net, entièrement visible et sans reflet.',
   'capture.change_document': 'Changer de document',
   'flow.step_done': 'Cette étape est terminée.',
+  'capture.handoff': 'Continuer sur votre téléphone',
+  'handoff.title': 'Continuer sur votre téléphone',
+  'handoff.scan':
+    'Scannez ce code avec l’appareil photo de votre téléphone, ou ouvrez ce lien sur votre téléphone :',
+  'handoff.qr_alt': 'Code QR qui ouvre cette vérification sur votre téléphone',
+  'handoff.link_label': 'Lien pour votre téléphone',
+  'handoff.copy': 'Copier le lien',
+  'handoff.copied': 'Lien copié.',
+  'handoff.copy_failed': 'Le lien n’a pas pu être copié. Sélectionnez-le et copiez-le vous-même.',
+  'handoff.waiting':
+    'Gardez cette page ouverte : elle continuera d’elle-même dès que votre téléphone aura envoyé les photos.',
+  'handoff.received.document_front': 'Recto reçu',
+  'handoff.received.document_back': 'Verso reçu',
+  'handoff.received.selfie': 'Selfie reçu',
+  'handoff.use_this_device': 'Utiliser plutôt cet appareil',
+  'handoff.phone_done': 'Vous pouvez retourner sur votre ordinateur.',
 
   'camera.title.document': 'Placez votre document dans le cadre',
   'camera.title.selfie': 'Placez votre visage dans l’ovale',
@@ -87,6 +109,21 @@ export const fr: Messages = {
   'camera.denied':
     'La caméra n’a pas pu être utilisée. Autorisez l’accès à la caméra dans les réglages du navigateur, ou envoyez une photo.',
   'camera.unavailable': 'Aucune caméra trouvée. Envoyez plutôt une photo.',
+
+  'guide.edges': 'Placez tout le document dans le cadre.',
+  'guide.too_far': 'Rapprochez-vous : le document doit remplir le cadre.',
+  'guide.too_close': 'Reculez un peu pour que tout le document tienne dans le cadre.',
+  'guide.glare': 'Inclinez le document pour éviter les reflets.',
+  'guide.blurry': 'Ne bougez plus : l’image est floue.',
+  'guide.dark': 'Trouvez plus de lumière.',
+  'guide.good': 'Ne bougez plus…',
+
+  'review.title': 'Vérifiez votre photo',
+  'review.alt': 'La photo que vous venez de prendre',
+  'review.document': 'Tous les détails sont-ils lisibles, sans reflet ni flou ?',
+  'review.selfie': 'Votre visage est-il entièrement visible et net ?',
+  'review.use': 'Utiliser cette photo',
+  'review.retake': 'Reprendre',
 
   'check.title': 'Vérification de votre photo…',
   'check.preview_alt': 'La photo choisie',

@@ -9,10 +9,33 @@ const TWO_SIDED = ['id_card', 'drivers_license', 'residence_permit']
 /** Cards whose back carries an MRZ (ICAO 9303-5 TD1); a licence's back has a PDF417 barcode. */
 const MRZ_BACK = ['id_card', 'residence_permit']
 
-/** Wires the capture steps to the page; returns what page.js calls. */
-export function install(app) {
+/** Whether the browser lists a camera; when it cannot tell, the camera button finds out. */
+async function hasCamera() {
+  try {
+    const devices = (await navigator.mediaDevices?.enumerateDevices?.()) ?? []
+    return devices.some((device) => device.kind === 'videoinput')
+  } catch (err) {
+    console.warn('could not list the cameras', err)
+    return true
+  }
+}
+
+/** Wires the capture steps to the page; resolves to what page.js calls. */
+export async function install(app) {
   const { t, h, button, screen, cancelLink, spinner, announce, messages, base, main } = app
   const cameraSupported = Boolean(navigator.mediaDevices && navigator.mediaDevices.getUserMedia)
+  const cameraFound = await hasCamera()
+  // A phone with a camera starts each photo in the viewfinder, as does any device once its
+  // camera has worked here; after a refusal the choice screen leads again.
+  const phoneWithCamera = cameraFound && window.matchMedia('(pointer: coarse)').matches
+  const cameraFirst = () =>
+    cameraSupported && (app.cameraWorks === true || (app.cameraWorks !== false && phoneWithCamera))
+  // A computer (a fine pointer and no touch screen) is offered the move to a phone, as is a
+  // browser without a camera or whose camera was refused; the phone that took over is not.
+  const computer =
+    window.matchMedia('(pointer: fine)').matches && !window.matchMedia('(pointer: coarse)').matches
+  const offersPhone = () =>
+    !app.boot.handedOff && (computer || !cameraFound || app.cameraWorks === false)
 
   /** The document the person said they will show (null: not asked, or not yet). */
   const declared = () => app.state.declaredDocument
@@ -130,11 +153,18 @@ export function install(app) {
     )
   }
 
-  function showCapture(kind, note = null, problem = null) {
-    app.resume = () => showCapture(kind)
+  function showCapture(kind, note = null, problem = null, { manual = false } = {}) {
+    app.resume = () => showCapture(kind, null, null, { manual: true })
     app.enter(kind)
+    // The viewfinder first where the camera is the way (the file stays one tap away there).
+    if (!manual && problem === null && cameraFirst()) {
+      return openCamera(kind, note)
+    }
     // After a refused camera the upload leads, and the camera can still be tried again.
     const camera = cameraSupported && problem !== 'camera'
+    // Without a camera the phone leads; otherwise it comes after this device's own ways.
+    const phoneLeads = offersPhone() && !cameraFound
+    const phone = offersPhone() && button(t('capture.handoff'), () => handOff(), phoneLeads)
     screen(
       captureTitle(kind),
       [
@@ -147,11 +177,13 @@ export function install(app) {
         h(
           'div',
           { class: 'actions' },
-          camera ? button(t('capture.use_camera'), () => openCamera(kind), true) : null,
-          button(t('capture.upload'), () => pickFile(kind), !camera),
+          phoneLeads && phone,
+          camera ? button(t('capture.use_camera'), () => openCamera(kind), !phoneLeads) : null,
+          button(t('capture.upload'), () => pickFile(kind), !camera && !phoneLeads),
           cameraSupported && !camera
             ? button(t('capture.use_camera'), () => openCamera(kind))
             : null,
+          !phoneLeads && phone,
         ),
         h('p', { class: 'muted' }, t('capture.upload_hint')),
         changeDocument(kind),
@@ -162,97 +194,31 @@ export function install(app) {
     if (note) announce(note)
   }
 
-  async function openCamera(kind) {
-    const selfie = kind === 'selfie'
-    const video = h('video', {
-      playsinline: true,
-      muted: true,
-      autoplay: true,
-      'aria-label': t('camera.video_label'),
-    })
-    const status = h('p', { class: 'muted' }, t('camera.starting'))
-    const shoot = h(
-      'button',
-      {
-        type: 'button',
-        class: 'button primary',
-        disabled: true,
-        'aria-describedby': 'camera-hint',
-      },
-      t('camera.shoot'),
+  let camera = null
+  /** camera.js (viewfinder, live checks, review), fetched as soon as capture starts. */
+  function loadCamera() {
+    camera ??= import(app.boot.cameraScript).then((module) =>
+      module.install(app, {
+        send,
+        showCapture,
+        pickFile,
+        captureTitle,
+        captureHint,
+        progressText,
+        declared,
+      }),
     )
-    screen(
-      t(selfie ? 'camera.title.selfie' : 'camera.title.document'),
-      [
-        h(
-          'div',
-          { class: selfie ? 'viewfinder selfie' : 'viewfinder' },
-          video,
-          h('div', { class: 'guide', 'aria-hidden': 'true' }),
-        ),
-        status,
-        h('p', { class: 'visually-hidden', id: 'camera-hint' }, captureHint(kind)),
-        h(
-          'div',
-          { class: 'actions' },
-          shoot,
-          button(t('camera.back'), () => showCapture(kind)),
-        ),
-      ],
-      progressText(),
-    )
-    let opened
-    try {
-      opened = await navigator.mediaDevices.getUserMedia({
-        audio: false,
-        video: {
-          facingMode: { ideal: selfie ? 'user' : 'environment' },
-          width: { ideal: 1920 },
-          height: { ideal: 1440 },
-        },
-      })
-    } catch (err) {
-      const denied = err && (err.name === 'NotAllowedError' || err.name === 'SecurityError')
-      showCapture(kind, null, 'camera')
-      const message = t(denied ? 'camera.denied' : 'camera.unavailable')
-      main.querySelector('h1').after(h('p', { class: 'feedback', role: 'alert' }, message))
-      return
-    }
-    if (!main.contains(video)) {
-      for (const track of opened.getTracks()) track.stop()
-      return
-    }
-    app.stream = opened
-    video.srcObject = opened
-    await video.play().catch(() => undefined)
-    if (video.videoWidth === 0) {
-      await new Promise((resolve) =>
-        video.addEventListener('loadedmetadata', resolve, { once: true }),
-      )
-    }
-    // The viewfinder shows the whole frame that will be sent, so the guide means what it says.
-    const viewfinder = video.parentElement
-    const ratio = video.videoWidth / video.videoHeight
-    viewfinder.style.setProperty('aspect-ratio', `${video.videoWidth} / ${video.videoHeight}`)
-    viewfinder.style.setProperty('max-width', `calc(62vh * ${ratio.toFixed(4)})`)
-    shoot.disabled = false
-    status.textContent = t('camera.ready')
-    announce(t('camera.ready'))
-    shoot.addEventListener('click', async () => {
-      shoot.disabled = true
-      const blob = await grab(video)
-      app.stopCamera()
-      if (blob) await send(kind, blob, 'camera')
-    })
+    return camera
   }
+  if (cameraSupported) loadCamera().catch(() => (camera = null))
 
-  /** The current video frame as a JPEG, at the camera's full resolution. */
-  function grab(video) {
-    const canvas = document.createElement('canvas')
-    canvas.width = video.videoWidth
-    canvas.height = video.videoHeight
-    canvas.getContext('2d').drawImage(video, 0, 0, canvas.width, canvas.height)
-    return new Promise((resolve) => canvas.toBlob(resolve, 'image/jpeg', 0.92))
+  async function openCamera(kind, note = null) {
+    try {
+      return (await loadCamera()).open(kind, note)
+    } catch {
+      camera = null
+      return app.showError(t('error.network'), () => openCamera(kind, note))
+    }
   }
 
   function pickFile(kind) {
@@ -381,6 +347,7 @@ export function install(app) {
       return showRetake(kind, t('error.invalid_file'), source)
     }
     if (res.status === 429) return app.showError(t('error.rate_limited'), retry)
+    if (code === 'BIOMETRIC_CONSENT_REQUIRED') return app.askFaceConsent()
     if (res.status >= 500) return app.showError(t('error.unexpected'), retry)
     // Processing, decided, expired or cancelled meanwhile: show where the session is now.
     return app.refresh()
@@ -410,9 +377,10 @@ export function install(app) {
       if (fresh !== null) {
         app.state = fresh
         if (fresh.finish) return app.finish(true)
-        // A new attempt after a rejection the person can fix: say why, ask again.
+        // A new attempt after a rejection the person can fix: say why, ask again (on the phone,
+        // when the person moved there: this page goes on following it).
         if (fresh.status !== 'processing' && fresh.missingImages.length > 0) {
-          return next(null, retryNote())
+          return app.handingOff ? handOff() : next(null, retryNote())
         }
       }
       if (!slow && Date.now() - started > SLOW_AFTER_MS) {
@@ -423,6 +391,20 @@ export function install(app) {
       app.pollTimer = window.setTimeout(poll, POLL_MS)
     }
     app.pollTimer = window.setTimeout(poll, POLL_MS)
+  }
+
+  let handoff = null
+  /** The code and link for a phone, in handoff.js (fetched the first time it is chosen). */
+  async function handOff() {
+    let module
+    try {
+      module = await (handoff ??= import(app.boot.handoffScript))
+    } catch (err) {
+      handoff = null
+      console.warn('could not load the phone handoff', err)
+      return app.showError(t('error.network'), handOff)
+    }
+    module.showHandoff(app, { next, showProcessing, progressText, retryNote })
   }
 
   /** A step reached by Back, Forward or a reload, as far as the session still allows it. */

@@ -5,7 +5,11 @@
 // This module draws what a person sees first (the intro, the end, Cancel) and keeps their place:
 // each step is a history entry (Back and Forward move between steps, not out of the flow) and
 // the step and consent are kept per link in sessionStorage (a reload or a language switch comes
-// back to the same step). The capture steps live in capture.js, fetched once consent is given.
+// back to the same step). The capture steps live in capture.js, fetched once consent is given;
+// the consent to the face check is in consent.js.
+
+import { askFaceConsentAgain, faceConsent } from './consent.js'
+import { showOutcome } from './outcome.js'
 
 const boot = JSON.parse(document.getElementById('loom-boot').textContent)
 const messages = boot.messages
@@ -16,7 +20,7 @@ const embedded = embedOrigin !== null && window.parent !== window
 const main = document.getElementById('main')
 const live = document.getElementById('live')
 
-/** What capture.js shares with this module: the session, the helpers, the current screen. */
+/** What capture.js and handoff.js share with this module: the session, the helpers, the screen. */
 const app = {
   boot,
   messages,
@@ -27,6 +31,8 @@ const app = {
   /** The camera stream while the viewfinder is open. */
   stream: null,
   pollTimer: 0,
+  /** The person chose to take the photos on a phone: this page follows it (handoff.js). */
+  handingOff: false,
   /** Redraws the screen the person was on (the Cancel dialog's "No, continue"). */
   resume: () => route(false),
   t,
@@ -39,6 +45,7 @@ const app = {
   enter,
   showError,
   showIntro,
+  askFaceConsent: () => askFaceConsentAgain(app, keep),
   introTitle,
   refresh,
   loadState,
@@ -166,6 +173,8 @@ let travelling = false
  * history entry of its own so that Back returns to the step before.
  */
 function enter(step) {
+  // A step drawn here means the person takes the photos on this device again.
+  app.handingOff = false
   keep({ step })
   const entry = { loom: step }
   const current = window.history.state
@@ -245,6 +254,7 @@ function showIntro() {
     h('span', {}, t(identity ? 'intro.consent.identity' : 'intro.consent.age')),
   )
   const error = h('p', { id: 'consent-error', class: 'error' })
+  const face = faceConsent(app, { place, keep })
   box.addEventListener('change', () => {
     keep({ consent: box.checked })
     if (!box.checked) return
@@ -261,6 +271,7 @@ function showIntro() {
       box.focus()
       return
     }
+    if (face && !(await face.confirm(start))) return
     let capture
     try {
       capture = await loadCapture()
@@ -283,10 +294,13 @@ function showIntro() {
     privacyNotice(),
     label,
     error,
+    face?.label,
+    face?.error,
     h('div', { class: 'actions' }, button(t('intro.start'), start, true)),
     cancelLink(),
   ])
   if (box.checked) void loadCapture()
+  return face
 }
 
 /** Who is responsible for the person's data, linked to how to reach them and their notice. */
@@ -424,7 +438,8 @@ function finish(fresh) {
     reason: end.reason,
     state: end.state,
   })
-  if (!embedded && fresh && end.redirectUrl) {
+  // A phone that took over from a computer stays: the computer goes back to the tenant.
+  if (!embedded && !boot.handedOff && fresh && end.redirectUrl) {
     screen(t('outcome.redirecting'), [
       spinner(),
       h('p', {}, h('a', { href: end.redirectUrl }, t('outcome.continue'))),
@@ -432,44 +447,7 @@ function finish(fresh) {
     window.location.assign(end.redirectUrl)
     return
   }
-  showOutcome()
-}
-
-const OUTCOME_ICONS = {
-  approved: '✓',
-  review: '✓',
-  rejected: '!',
-  abandoned: '×',
-  expired: '!',
-  failed: '!',
-}
-
-function showOutcome() {
-  const { state } = app
-  const status = state.status in OUTCOME_ICONS ? state.status : 'failed'
-  const good = status === 'approved' || status === 'review'
-  const body =
-    status === 'rejected' && state.rejectedBecause
-      ? t(`outcome.rejected.${state.rejectedBecause}`)
-      : t(`outcome.${status}.body`)
-  const end = state.finish
-  const usedAll =
-    status === 'rejected' && state.rejectedBecause && state.attempt && state.attempt.max > 1
-  screen(t(`outcome.${status}.title`), [
-    h('p', { class: 'muted' }, body),
-    usedAll
-      ? h('p', { class: 'muted' }, t('outcome.attempts_used', { max: state.attempt.max }))
-      : null,
-    !embedded && end && end.redirectUrl
-      ? h(
-          'p',
-          {},
-          h('a', { class: 'button primary', href: end.redirectUrl }, t('outcome.continue')),
-        )
-      : h('p', { class: 'muted' }, t('outcome.close')),
-  ])
-  main.classList.add('outcome', good ? 'outcome-ok' : 'outcome-problem')
-  main.prepend(h('div', { class: 'outcome-icon', 'aria-hidden': 'true' }, OUTCOME_ICONS[status]))
+  showOutcome(app)
 }
 
 // ---- start ---------------------------------------------------------------------------------
