@@ -179,6 +179,11 @@ describe.each(dialects())('console tenant isolation on %s', (dialect) => {
           fields: { colour: '#123456', action: 'preview' },
           expect: ok,
         },
+        'POST /console/branding/logo': {
+          url: '/console/branding/logo',
+          fields: { action: 'remove' },
+          expect: ok,
+        },
         'GET /console/keys': { url: '/console/keys', expect: ok },
         'POST /console/keys': { url: '/console/keys', fields: { mode: 'test' }, expect: [201] },
         'POST /console/keys/:id/roll': { url: `/console/keys/${b.keyId}/roll`, expect: [404] },

@@ -250,6 +250,32 @@ export const consoleFr: ConsoleMessages = {
   'branding.saved': 'La couleur de marque est enregistrée ; les nouvelles pages l’utilisent.',
   'branding.cleared': 'La page hébergée reprend sa couleur par défaut.',
   'branding.invalid': 'Choisissez une couleur au format #rrggbb.',
+  'branding.logo': 'Logo',
+  'branding.logo_none':
+    'Aucun logo n’est défini ; la page hébergée affiche l’initiale et le nom de l’organisation.',
+  'branding.logo_file': 'Image du logo',
+  'branding.logo_hint':
+    'PNG, JPEG ou WebP, 512 Ko au plus. La page hébergée l’affiche au-dessus de son titre, en 240×80 pixels au plus ; une image plus grande est réduite.',
+  'branding.logo_upload': 'Envoyer le logo',
+  'branding.logo_remove': 'Retirer le logo',
+  'branding.logo_saved': 'Le logo est enregistré ; les nouvelles pages l’affichent.',
+  'branding.logo_removed': 'Le logo est retiré.',
+  'branding.logo_missing': 'Choisissez un fichier image à envoyer.',
+  'branding.logo_refused': 'Le logo n’a pas été accepté : {message}',
+  'branding.privacy': 'Informations sur la confidentialité',
+  'branding.privacy_intro':
+    'À côté de sa case de consentement, la page hébergée indique qui est responsable des données de la personne et renvoie à votre politique de confidentialité.',
+  'branding.controller_name': 'Responsable du traitement (raison sociale)',
+  'branding.controller_name_hint': '200 caractères au plus. Vide : le nom de l’organisation.',
+  'branding.controller_contact': 'Contact du responsable du traitement',
+  'branding.controller_contact_hint': 'Une adresse https:// ou mailto:… ; vide : pas de lien.',
+  'branding.privacy_notice': 'Adresse de la politique de confidentialité',
+  'branding.privacy_notice_hint': 'Une adresse https:// ; vide : pas de lien.',
+  'branding.privacy_save': 'Enregistrer les informations sur la confidentialité',
+  'branding.privacy_saved':
+    'Les informations sur la confidentialité sont enregistrées ; les nouvelles pages les affichent.',
+  'branding.privacy_invalid':
+    'Vérifiez les champs : le nom a 200 caractères au plus, le contact est une adresse https:// ou mailto:, la politique de confidentialité une adresse https://.',
   'usage.title': 'Consommation',
   'usage.month': 'Ce mois-ci',
   'usage.quota': 'Quota mensuel',

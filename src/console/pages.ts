@@ -134,10 +134,12 @@ export function input(
     required?: boolean
     autocomplete?: string
     hint?: string
+    /** For a file input: the media types offered. */
+    accept?: string
   } = {},
 ): string {
   const describedBy = attrs.hint ? ` aria-describedby="f-${h(name)}-hint"` : ''
-  return `<label for="f-${h(name)}">${h(label)}</label><input id="f-${h(name)}" name="${h(name)}" type="${h(attrs.type ?? 'text')}"${attrs.value !== undefined ? ` value="${h(attrs.value)}"` : ''}${attrs.required ? ' required' : ''}${attrs.autocomplete ? ` autocomplete="${h(attrs.autocomplete)}"` : ''}${describedBy}>${attrs.hint ? `<p class="hint" id="f-${h(name)}-hint">${h(attrs.hint)}</p>` : ''}`
+  return `<label for="f-${h(name)}">${h(label)}</label><input id="f-${h(name)}" name="${h(name)}" type="${h(attrs.type ?? 'text')}"${attrs.value !== undefined ? ` value="${h(attrs.value)}"` : ''}${attrs.required ? ' required' : ''}${attrs.autocomplete ? ` autocomplete="${h(attrs.autocomplete)}"` : ''}${attrs.accept ? ` accept="${h(attrs.accept)}"` : ''}${describedBy}>${attrs.hint ? `<p class="hint" id="f-${h(name)}-hint">${h(attrs.hint)}</p>` : ''}`
 }
 
 export function mayDo(principal: Principal, permission: Permission): boolean {

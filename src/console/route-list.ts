@@ -25,6 +25,7 @@ export const CONSOLE_ROUTES = [
   'POST /console/workflows/:id/delete',
   'GET /console/branding',
   'POST /console/branding',
+  'POST /console/branding/logo',
   'GET /console/keys',
   'POST /console/keys',
   'POST /console/keys/:id/roll',

@@ -36,12 +36,39 @@ export interface Tenant {
   dataTtlDays: number | null
   /** `#rrggbb` shown on the hosted page; null: Loom's own. */
   brandColor: string | null
+  /** The tenant's privacy notice (https), linked from the hosted page; null: none. */
+  privacyNoticeUrl: string | null
+  /** Legal name of the data controller the hosted page names; null: the tenant's name. */
+  controllerName: string | null
+  /** How to reach the controller (https or mailto:); null: no link. */
+  controllerContactUrl: string | null
+  /** SHA-256 (hex) of the tenant's logo PNG; null: no logo. */
+  logoHash: string | null
   /** The workflow of sessions created without one (the sessions API); null: built-in defaults. */
   defaultWorkflowId: string | null
   /** Whether the tenant may record its own outcomes (/verify/submit: tenant-attested tokens). */
   submitAllowed: boolean
   createdAt: string
   updatedAt: string
+}
+
+/** The privacy notice must be a web page the person can open safely: https only. */
+export const PRIVACY_NOTICE_URL_PATTERN = '^https://[^\\s/?#]+[^\\s]*$'
+/** The controller is reached on a web page (https) or by email (mailto:). */
+export const CONTROLLER_CONTACT_URL_PATTERN = '^(https://[^\\s/?#]+|mailto:[^\\s?]+)[^\\s]*$'
+export const MAX_URL_LENGTH = 2048
+export const MAX_CONTROLLER_NAME_LENGTH = 200
+
+/** Whether `url` may be a tenant's privacy notice (or, with `contact`, its controller's contact). */
+export function isTenantLink(url: string, kind: 'privacyNotice' | 'controllerContact'): boolean {
+  const pattern =
+    kind === 'privacyNotice' ? PRIVACY_NOTICE_URL_PATTERN : CONTROLLER_CONTACT_URL_PATTERN
+  return url.length <= MAX_URL_LENGTH && new RegExp(pattern).test(url) && URL.canParse(url)
+}
+
+/** Where the hosted page loads a tenant's logo from; the hash in the name lets it cache for good. */
+export function logoPathOf(tenant: Pick<Tenant, 'id' | 'logoHash'>): string | null {
+  return tenant.logoHash === null ? null : `/brand/${tenant.id}/logo-${tenant.logoHash}.png`
 }
 
 /** The limits in force for a tenant: its overrides, else its plan's. */

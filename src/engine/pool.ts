@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { Piscina } from 'piscina'
 import type { EngineError, ImageCheck, InspectResult } from './types.ts'
 import type { EngineMessage, EngineTask, InspectTask } from './worker.ts'
+import type { LogoResult } from './logo.ts'
 import {
   cancelTask,
   closePool,
@@ -29,6 +30,8 @@ export interface EnginePool {
   inspect(task: InspectTask, budgetMs: number): Promise<InspectResult>
   /** Decodes an image and judges its quality without reading it; within the budget too. */
   checkImage(bytes: Uint8Array, budgetMs: number): Promise<ImageCheck>
+  /** Decodes a tenant's logo and re-encodes it as a small PNG without metadata; within the budget. */
+  reencodeLogo(bytes: Uint8Array, budgetMs: number): Promise<LogoResult>
   /** Whether a thread can build what the readers need (templates); the message when not. */
   selfCheck(budgetMs: number): Promise<{ ok: true } | { ok: false; message: string }>
   /** Document portrait vs selfie (models load on the thread's first face task). */
@@ -67,6 +70,7 @@ export function createEnginePool(
   return {
     inspect: (task, budgetMs) => (pool ??= startPool()).inspect(task, budgetMs),
     checkImage: (bytes, budgetMs) => (pool ??= startPool()).checkImage(bytes, budgetMs),
+    reencodeLogo: (bytes, budgetMs) => (pool ??= startPool()).reencodeLogo(bytes, budgetMs),
     selfCheck: (budgetMs) => (pool ??= startPool()).selfCheck(budgetMs),
     compareFaces: (document, selfie, budgetMs) =>
       (pool ??= startPool()).compareFaces(document, selfie, budgetMs),
@@ -153,6 +157,16 @@ function startThreads(threads: number, observe: TaskObserver): EnginePool {
           { kind: 'checkImage', bytes } satisfies EngineTask,
           budgetMs,
         )) as ImageCheck
+      } catch (err) {
+        return engineFailure(err, budgetMs)
+      }
+    },
+    async reencodeLogo(bytes, budgetMs) {
+      try {
+        return (await run(
+          { kind: 'reencodeLogo', bytes } satisfies EngineTask,
+          budgetMs,
+        )) as LogoResult
       } catch (err) {
         return engineFailure(err, budgetMs)
       }

@@ -6,6 +6,8 @@ import { inspectImage } from './inspect.ts'
 import { loadTemplates } from './mrz/glyphs.ts'
 import { loadRecognizer } from './mrz/ppocr.ts'
 import { assessQuality, decodeDocumentImage } from './intake.ts'
+import { reencodeLogo } from './logo.ts'
+import type { LogoResult } from './logo.ts'
 import type { ImageCheck, InspectResult } from './types.ts'
 import { compareFaces, detectFaces, estimateAge, faceRuntime } from './face/index.ts'
 import { setCurrentTask } from './native.ts'
@@ -42,13 +44,20 @@ export interface InspectTask {
 export type EngineTask =
   | ({ kind: 'inspect' } & InspectTask)
   | { kind: 'checkImage'; bytes: Uint8Array }
+  | { kind: 'reencodeLogo'; bytes: Uint8Array }
   | { kind: 'selfCheck' }
   | { kind: 'compareFaces'; document: Uint8Array; selfie: Uint8Array }
   | { kind: 'detectSelfie'; selfie: Uint8Array }
   | { kind: 'estimateAge'; selfie: Uint8Array; options: AgeOptions }
 
 export type EngineTaskResult =
-  InspectResult | ImageCheck | FaceComparison | FaceDetection | AgeEstimate | { ok: true }
+  | InspectResult
+  | ImageCheck
+  | LogoResult
+  | FaceComparison
+  | FaceDetection
+  | AgeEstimate
+  | { ok: true }
 
 /** What the pool sends: a task and the control block it shares with this thread for it. */
 export type EngineMessage = EngineTask & { control?: TaskControl }
@@ -69,6 +78,8 @@ async function runTask(task: EngineTask): Promise<EngineTaskResult> {
       return inspectImage(task.bytes, { asOf: task.asOf, hint: task.hint ?? 'auto' })
     case 'checkImage':
       return checkImage(task.bytes)
+    case 'reencodeLogo':
+      return reencodeLogo(task.bytes)
     case 'selfCheck':
       // The MRZ reader's templates, built from the shipped outlines: a thread that cannot build
       // them cannot read a passport; nor one whose text recognizer does not load.

@@ -8,11 +8,13 @@ import type { Database } from './schema.ts'
 import { migrations0001To0006 } from './migrations/0001-0006.ts'
 import { migrations0007To0011 } from './migrations/0007-0011.ts'
 import { migrationsFrom0012 } from './migrations/0012.ts'
+import { migrationsFrom0013 } from './migrations/0013.ts'
 
 const migrations: Record<string, Migration> = {
   ...migrations0001To0006,
   ...migrations0007To0011,
   ...migrationsFrom0012,
+  ...migrationsFrom0013,
 }
 
 /** Names of every migration this build knows, in order. */

@@ -20,6 +20,21 @@ export interface TenantTable {
   defaultWorkflowId: ColumnType<string | null, string | null | undefined, string | null>
   brandColor: ColumnType<string | null, string | null | undefined, string | null>
   submitAllowed: ColumnType<number, number | undefined, number>
+  privacyNoticeUrl: ColumnType<string | null, string | null | undefined, string | null>
+  controllerName: ColumnType<string | null, string | null | undefined, string | null>
+  controllerContactUrl: ColumnType<string | null, string | null | undefined, string | null>
+  logoHash: ColumnType<string | null, string | null | undefined, string | null>
+}
+
+/** A tenant's logo: a PNG the engine re-encoded (at most 480×160, no metadata). */
+export interface TenantLogoTable {
+  tenantId: string
+  /** SHA-256 of the PNG, hex; it names the logo's URL. */
+  hash: string
+  png: Buffer
+  width: number
+  height: number
+  createdAt: string
 }
 
 export interface ApiKeyTable {
@@ -327,6 +342,7 @@ export interface Database {
   usageDays: UsageDayTable
   verificationImages: VerificationImageTable
   blobs: BlobTable
+  tenantLogos: TenantLogoTable
   workflows: WorkflowTable
   invitations: InvitationTable
   consoleUsers: ConsoleUserTable

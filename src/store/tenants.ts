@@ -20,6 +20,10 @@ function toTenant(row: Selectable<TenantTable>): Tenant {
     tokenTtlSeconds: row.tokenTtlSeconds,
     dataTtlDays: row.dataTtlDays,
     brandColor: row.brandColor,
+    privacyNoticeUrl: row.privacyNoticeUrl,
+    controllerName: row.controllerName,
+    controllerContactUrl: row.controllerContactUrl,
+    logoHash: row.logoHash,
     defaultWorkflowId: row.defaultWorkflowId,
     submitAllowed: row.submitAllowed === 1,
     createdAt: row.createdAt,
@@ -51,6 +55,9 @@ export interface TenantInput {
   tokenTtlSeconds?: number | null
   dataTtlDays?: number | null
   brandColor?: string | null
+  privacyNoticeUrl?: string | null
+  controllerName?: string | null
+  controllerContactUrl?: string | null
   submitAllowed?: boolean
 }
 
@@ -78,6 +85,9 @@ export async function createTenant(
         tokenTtlSeconds: input.tokenTtlSeconds ?? null,
         dataTtlDays: input.dataTtlDays ?? null,
         brandColor: input.brandColor ?? null,
+        privacyNoticeUrl: input.privacyNoticeUrl ?? null,
+        controllerName: input.controllerName ?? null,
+        controllerContactUrl: input.controllerContactUrl ?? null,
         submitAllowed: input.submitAllowed === false ? 0 : 1,
         createdAt: at,
         updatedAt: at,
@@ -133,6 +143,11 @@ export async function updateTenant(
       ...(patch.tokenTtlSeconds !== undefined && { tokenTtlSeconds: patch.tokenTtlSeconds }),
       ...(patch.dataTtlDays !== undefined && { dataTtlDays: patch.dataTtlDays }),
       ...(patch.brandColor !== undefined && { brandColor: patch.brandColor }),
+      ...(patch.privacyNoticeUrl !== undefined && { privacyNoticeUrl: patch.privacyNoticeUrl }),
+      ...(patch.controllerName !== undefined && { controllerName: patch.controllerName }),
+      ...(patch.controllerContactUrl !== undefined && {
+        controllerContactUrl: patch.controllerContactUrl,
+      }),
       ...(patch.submitAllowed !== undefined && { submitAllowed: patch.submitAllowed ? 1 : 0 }),
       updatedAt: now.toISOString(),
     })

@@ -4,6 +4,7 @@
 import type { Language, MessageKey } from './i18n.ts'
 import { LANGUAGES, LANGUAGE_NAMES, translate } from './i18n.ts'
 import { CATALOGUES } from './i18n.ts'
+import { brandPalette } from './brand-colours.ts'
 
 const ESCAPES: Record<string, string> = {
   '&': '&amp;',
@@ -39,18 +40,17 @@ export interface Assets {
 const HEX_COLOUR = /^#[0-9a-f]{6}$/i
 
 /**
- * The tenant's colour as CSS custom properties, with black or white text on it, whichever
- * contrasts more (WCAG 2.x relative luminance). Empty for a missing or malformed colour.
+ * The tenant's colour as CSS custom properties: the colour, black or white text on it, and an
+ * accent for borders, the focus ring and the spinner that stands out from the page in the light
+ * and the dark scheme (brand-colours.ts). Empty for a missing or malformed colour.
  */
 export function brandCss(colour: string | null): string {
   if (colour === null || !HEX_COLOUR.test(colour)) return ''
-  const [r = 0, g = 0, b = 0] = [1, 3, 5].map((i) => {
-    const c = parseInt(colour.slice(i, i + 2), 16) / 255
-    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4
-  })
-  const luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b
-  const onBrand = 1.05 / (luminance + 0.05) >= (luminance + 0.05) / 0.05 ? '#ffffff' : '#000000'
-  return `:root{--brand:${colour.toLowerCase()};--on-brand:${onBrand}}\n`
+  const p = brandPalette(colour)
+  return (
+    `:root{--brand:${p.brand};--on-brand:${p.onBrand};--brand-accent:${p.accentLight}}\n` +
+    `@media (prefers-color-scheme: dark){:root{--brand-accent:${p.accentDark}}}\n`
+  )
 }
 
 /** The stylesheet URL that sets a tenant's colour (CSP allows no inline style). */
@@ -65,6 +65,8 @@ interface Frame {
   title: string
   tenantName: string | null
   brandColor: string | null
+  /** The tenant's logo (same origin, so the page's CSP allows it); null: its initial and name. */
+  logoUrl: string | null
   assets: Assets
   /** The current page path and query without `lang`, for the language links. */
   selfPath: string
@@ -83,8 +85,6 @@ function languageLinks(frame: Frame): string {
 
 function frame(inner: Frame, main: string, tail = ''): string {
   const t = (key: MessageKey) => escapeHtml(translate(inner.language, key))
-  const tenant = inner.tenantName === null ? '' : escapeHtml(inner.tenantName)
-  const mark = inner.tenantName === null ? '' : escapeHtml(initialOf(inner.tenantName))
   const theme = themeUrl(inner.brandColor)
   return `<!doctype html>
 <html lang="${inner.language}">
@@ -101,7 +101,7 @@ function frame(inner: Frame, main: string, tail = ''): string {
 ${theme === null ? '' : `<link rel="stylesheet" href="${escapeHtml(theme)}">\n`}</head>
 <body>
 <header class="top">
-${tenant ? `<p class="tenant"><span class="tenant-mark" aria-hidden="true">${mark}</span><span class="tenant-name">${tenant}</span></p>` : ''}
+${tenantHeader(inner)}
 </header>
 <main id="main" tabindex="-1">
 ${main}
@@ -117,6 +117,17 @@ ${tail}
 `
 }
 
+/** The tenant's logo (its name as the alternative text), else its initial and name. */
+function tenantHeader(inner: Frame): string {
+  if (inner.tenantName === null) return ''
+  const name = escapeHtml(inner.tenantName)
+  if (inner.logoUrl !== null) {
+    return `<p class="tenant"><img class="tenant-logo" src="${escapeHtml(inner.logoUrl)}" alt="${name}"></p>`
+  }
+  const mark = escapeHtml(initialOf(inner.tenantName))
+  return `<p class="tenant"><span class="tenant-mark" aria-hidden="true">${mark}</span><span class="tenant-name">${name}</span></p>`
+}
+
 function initialOf(name: string): string {
   return [...name.trim()][0]?.toUpperCase() ?? ''
 }
@@ -125,6 +136,7 @@ export interface ShellInput {
   language: Language
   tenantName: string
   brandColor: string | null
+  logoUrl: string | null
   assets: Assets
   selfPath: string
   /** Everything the script needs: state, messages, base path, embed origin. */
@@ -153,6 +165,7 @@ ${preloads}<script type="module" src="${escapeHtml(input.assets.script)}"></scri
       title,
       tenantName: input.tenantName,
       brandColor: input.brandColor,
+      logoUrl: input.logoUrl,
       assets: input.assets,
       selfPath: input.selfPath,
     },
@@ -166,6 +179,7 @@ export interface ProblemInput {
   problem: 'invalid' | 'expired' | 'busy'
   tenantName: string | null
   brandColor: string | null
+  logoUrl: string | null
   /** The tenant's redirect URL with the outcome, when the session had one. */
   returnUrl: string | null
   assets: Assets
@@ -198,6 +212,7 @@ ${back}
       title,
       tenantName: input.tenantName,
       brandColor: input.brandColor,
+      logoUrl: input.logoUrl,
       assets: input.assets,
       selfPath: input.selfPath,
     },

@@ -12,6 +12,8 @@ import { Nullable } from '../api/schemas.ts'
 import { recordAuthFailure, refuseBlockedAddress } from '../api/brute-force.ts'
 import { MAX_IMAGE_BYTES } from '../services/document-reads.ts'
 import type { Deps } from '../deps.ts'
+import { logoPathOf } from '../domain/tenants.ts'
+import type { Tenant } from '../domain/tenants.ts'
 import { pickLanguage } from './i18n.ts'
 import type { Language } from './i18n.ts'
 import { brandCss, renderProblem, renderShell } from './html.ts'
@@ -19,6 +21,7 @@ import type { Assets } from './html.ts'
 import { sendAsset, sendCompressed } from './compressed.ts'
 import { loadAssets } from './assets.ts'
 import { handoffTarget } from './handoff.ts'
+import { brandRoutes } from './brand-routes.ts'
 import {
   PAGE_COST,
   addPageImage,
@@ -75,7 +78,13 @@ const FinishSchema = Type.Object({
 })
 const PageStateSchema = Type.Object({
   sessionId: Type.String(),
-  tenant: Type.Object({ name: Type.String(), brandColor: Nullable(Type.String()) }),
+  tenant: Type.Object({
+    name: Type.String(),
+    brandColor: Nullable(Type.String()),
+    controllerName: Nullable(Type.String()),
+    controllerContactUrl: Nullable(Type.String()),
+    privacyNoticeUrl: Nullable(Type.String()),
+  }),
   verificationType: Type.String(),
   requireSelfie: Type.Boolean(),
   faceCheck: Nullable(Type.Enum(['face_match', 'age_estimation'])),
@@ -170,7 +179,7 @@ export async function hostedPageRoutes(fastify: FastifyInstance): Promise<void> 
     language: Language,
     selfPath: string,
     problem: 'invalid' | 'expired' | 'busy',
-    tenant: { name: string; brandColor: string | null } | null = null,
+    tenant: Tenant | null = null,
     returnUrl: string | null = null,
   ): FastifyReply {
     pageHeaders(reply, null)
@@ -183,6 +192,7 @@ export async function hostedPageRoutes(fastify: FastifyInstance): Promise<void> 
           problem,
           tenantName: tenant?.name ?? null,
           brandColor: tenant?.brandColor ?? null,
+          logoUrl: tenant === null ? null : logoPathOf(tenant),
           returnUrl,
           assets: assetUrls,
           selfPath,
@@ -248,6 +258,7 @@ export async function hostedPageRoutes(fastify: FastifyInstance): Promise<void> 
         language,
         tenantName: session.tenant.name,
         brandColor: session.tenant.brandColor,
+        logoUrl: logoPathOf(session.tenant),
         assets: assetUrls,
         selfPath,
         boot: {
@@ -473,6 +484,7 @@ export async function hostedPageRoutes(fastify: FastifyInstance): Promise<void> 
     void reply.header('cache-control', 'public, max-age=86400')
     return reply.type('text/css; charset=utf-8').send('.loading{display:none}\n')
   })
+  await app.register(brandRoutes)
   app.get('/embed.js', { config, schema: { hide: true } }, async (req, reply) =>
     sendAsset(reply, req.headers['accept-encoding'], assets['embed.js'], { crossOrigin: true }),
   )

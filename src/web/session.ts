@@ -168,7 +168,14 @@ export function embedOriginOf(verification: Verification): string | null {
 /** What the page needs to draw itself; nothing personal (no names, no document fields). */
 export interface PageState {
   sessionId: string
-  tenant: { name: string; brandColor: string | null }
+  tenant: {
+    name: string
+    brandColor: string | null
+    /** Who the intro says is responsible for the person's data (null: the tenant's name). */
+    controllerName: string | null
+    controllerContactUrl: string | null
+    privacyNoticeUrl: string | null
+  }
   verificationType: VerificationType
   requireSelfie: boolean
   /** What the selfie the page will ask for is used for (null: it asks for none). */
@@ -221,7 +228,13 @@ export async function pageState(deps: Deps, session: PageSession): Promise<PageS
         ) ?? null)
   return {
     sessionId: verification.id,
-    tenant: { name: tenant.name, brandColor: tenant.brandColor },
+    tenant: {
+      name: tenant.name,
+      brandColor: tenant.brandColor,
+      controllerName: tenant.controllerName,
+      controllerContactUrl: tenant.controllerContactUrl,
+      privacyNoticeUrl: tenant.privacyNoticeUrl,
+    },
     verificationType: verification.verificationType,
     requireSelfie: verification.settings.requireSelfie,
     faceCheck: askedFaceCheck(verification),

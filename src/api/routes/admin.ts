@@ -1,11 +1,17 @@
 // The operator's API: tenants, keys, metrics, request log. Auth: x-admin-key.
 import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
-import type { Static } from 'typebox'
 import { typed } from '../typed.ts'
 import { Nullable, Text } from '../schemas.ts'
-import { DEFAULT_PLAN, PLANS, effectiveLimits } from '../../domain/tenants.ts'
-import type { ApiKey, Tenant } from '../../domain/tenants.ts'
+import {
+  CONTROLLER_CONTACT_URL_PATTERN,
+  DEFAULT_PLAN,
+  MAX_CONTROLLER_NAME_LENGTH,
+  MAX_URL_LENGTH,
+  PRIVACY_NOTICE_URL_PATTERN,
+} from '../../domain/tenants.ts'
+import { ApiKeyView, PlanSchema, TenantView, keyView, tenantView } from './tenant-view.ts'
+import { tenantLogoRoutes } from './tenant-logo.ts'
 import {
   addKey,
   addTenant,
@@ -21,7 +27,6 @@ import {
 import { UsageView } from './usage.ts'
 import { currentMonth, usageFor } from '../../services/usage.ts'
 
-const PlanSchema = Type.Enum(PLANS)
 const TenantSettings = {
   plan: Type.Optional(PlanSchema),
   isActive: Type.Optional(Type.Boolean()),
@@ -36,6 +41,36 @@ const TenantSettings = {
       Type.String({
         pattern: '^#[0-9a-fA-F]{6}$',
         description: 'Colour of the hosted page, as #rrggbb',
+      }),
+    ),
+  ),
+  privacyNoticeUrl: Type.Optional(
+    Nullable(
+      Type.String({
+        maxLength: MAX_URL_LENGTH,
+        pattern: PRIVACY_NOTICE_URL_PATTERN,
+        format: 'uri',
+        description:
+          'The tenant’s privacy notice (https), linked from the hosted page next to the consent box; null: no link',
+      }),
+    ),
+  ),
+  controllerName: Type.Optional(
+    Nullable(
+      Text(MAX_CONTROLLER_NAME_LENGTH, {
+        description:
+          'Legal name of the data controller, which the hosted page says is responsible for the person’s data; null: the tenant’s name',
+      }),
+    ),
+  ),
+  controllerContactUrl: Type.Optional(
+    Nullable(
+      Type.String({
+        maxLength: MAX_URL_LENGTH,
+        pattern: CONTROLLER_CONTACT_URL_PATTERN,
+        format: 'uri',
+        description:
+          'How to reach the controller (https or mailto:); the hosted page links the controller’s name to it; null: no link',
       }),
     ),
   ),
@@ -54,46 +89,6 @@ const PatchTenantBody = Type.Object(
   { name: Type.Optional(Text(200)), ...TenantSettings },
   { additionalProperties: false, minProperties: 1 },
 )
-
-const ApiKeyView = Type.Object({
-  id: Type.String(),
-  mode: Type.Union([Type.Literal('live'), Type.Literal('test')]),
-  prefix: Type.String({ description: 'First characters of the key, to recognise it' }),
-  name: Nullable(Type.String()),
-  createdAt: Type.String(),
-  lastUsedAt: Nullable(Type.String()),
-  revokedAt: Nullable(Type.String()),
-})
-
-const Billing = Type.Object({
-  plan: PlanSchema,
-  rateLimitPerMinute: Type.Integer(),
-  monthlyQuota: Type.Integer(),
-  hardLimit: Nullable(Type.Integer()),
-  allowOverage: Type.Boolean(),
-})
-
-const TenantView = Type.Object({
-  id: Type.String(),
-  name: Type.String(),
-  isActive: Type.Boolean(),
-  plan: PlanSchema,
-  apiKey: Nullable(
-    Type.String({ description: 'Prefix of the newest active key (full keys are shown only once)' }),
-  ),
-  rateLimitPerMinute: Nullable(Type.Integer({ description: "Tenant's override; null = plan's" })),
-  monthlyQuota: Nullable(Type.Integer()),
-  hardLimit: Nullable(Type.Integer()),
-  allowOverage: Type.Boolean(),
-  tokenTtlSeconds: Nullable(Type.Integer()),
-  dataTtlDays: Nullable(Type.Integer()),
-  brandColor: Nullable(Type.String()),
-  submitAllowed: Type.Boolean(),
-  defaultWorkflowId: Nullable(Type.String()),
-  billing: Billing,
-  createdAt: Type.String(),
-  updatedAt: Type.String(),
-})
 
 const TenantDetail = Type.Object({
   ...TenantView.properties,
@@ -173,42 +168,6 @@ const errors = {
   401: { $ref: 'NativeError#' },
   404: { $ref: 'NativeError#' },
 } as const
-
-function tenantView(tenant: Tenant, keys: ApiKey[]): Static<typeof TenantView> {
-  const limits = effectiveLimits(tenant)
-  const newestActive = keys.find((k) => k.revokedAt === null && k.mode === 'live') ?? null
-  return {
-    id: tenant.id,
-    name: tenant.name,
-    isActive: tenant.isActive,
-    plan: tenant.plan,
-    apiKey: newestActive ? `${newestActive.prefix}…` : null,
-    rateLimitPerMinute: tenant.rateLimitPerMinute,
-    monthlyQuota: tenant.monthlyQuota,
-    hardLimit: tenant.hardLimit,
-    allowOverage: tenant.allowOverage,
-    tokenTtlSeconds: tenant.tokenTtlSeconds,
-    dataTtlDays: tenant.dataTtlDays,
-    brandColor: tenant.brandColor,
-    submitAllowed: tenant.submitAllowed,
-    defaultWorkflowId: tenant.defaultWorkflowId,
-    billing: { plan: tenant.plan, ...limits },
-    createdAt: tenant.createdAt,
-    updatedAt: tenant.updatedAt,
-  }
-}
-
-function keyView(key: ApiKey): Static<typeof ApiKeyView> {
-  return {
-    id: key.id,
-    mode: key.mode,
-    prefix: key.prefix,
-    name: key.name,
-    createdAt: key.createdAt,
-    lastUsedAt: key.lastUsedAt,
-    revokedAt: key.revokedAt,
-  }
-}
 
 /** Routes under /admin. */
 export async function adminRoutes(fastify: FastifyInstance): Promise<void> {
@@ -291,7 +250,8 @@ export async function adminRoutes(fastify: FastifyInstance): Promise<void> {
       schema: {
         tags: ['admin'],
         security,
-        summary: 'Change a tenant (name, plan, active, limits, lifetimes)',
+        summary:
+          'Change a tenant (name, plan, active, limits, lifetimes, hosted page branding and privacy information)',
         params: TenantParams,
         body: PatchTenantBody,
         response: { 200: TenantView, ...errors },
@@ -304,6 +264,8 @@ export async function adminRoutes(fastify: FastifyInstance): Promise<void> {
       return tenantView(tenant, keys)
     },
   )
+
+  await fastify.register(tenantLogoRoutes)
 
   app.get(
     '/tenants/:id/keys',

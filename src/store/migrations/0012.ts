@@ -1,6 +1,5 @@
 // Migrations from 0012: console accounts belong to a tenant, so one email may have an account in
-// several tenants; short handoff links (later migrations join this file until it holds an era of
-// its own).
+// several tenants (later migrations join this file until it holds an era of its own).
 import type { Kysely, Migration } from 'kysely'
 
 // Migrations receive an untyped Kysely: the schema they create is the one of their time.
@@ -24,25 +23,6 @@ export const migrationsFrom0012: Record<string, Migration> = {
         .createIndex('console_users_email')
         .on('console_users')
         .column('email')
-        .execute()
-    },
-  },
-  '0014_handoff_codes': {
-    async up(db: AnyDb) {
-      // Short links a person types on a phone to continue a session begun on a computer. A code
-      // names a verification and ends with the page link it stands for; it holds no personal
-      // data and the worker drops it once expired.
-      await db.schema
-        .createTable('handoff_codes')
-        .addColumn('code', 'text', (c) => c.primaryKey())
-        .addColumn('verification_id', 'text', (c) => c.notNull())
-        .addColumn('created_at', 'text', (c) => c.notNull())
-        .addColumn('expires_at', 'text', (c) => c.notNull())
-        .execute()
-      await db.schema
-        .createIndex('handoff_codes_verification')
-        .on('handoff_codes')
-        .column('verification_id')
         .execute()
     },
   },

@@ -26,6 +26,9 @@ export const de: Messages = {
   'intro.consent.age': 'Ich bin einverstanden, dass {tenant} mein Alter anhand dieser Fotos prüft.',
   'intro.consent.identity':
     'Ich bin einverstanden, dass {tenant} meine Identität anhand dieser Fotos prüft.',
+  'intro.controller': '{controller} ist für Ihre Daten verantwortlich.',
+  'intro.privacy_notice': 'Datenschutzhinweise',
+  'intro.new_tab': '(öffnet in einem neuen Tab)',
   'intro.consent_required': 'Setzen Sie das Häkchen, um vor dem Start zuzustimmen.',
   'intro.face_consent.face_match':
     'Ich bin einverstanden, dass {tenant} mein Gesicht auf dem Selfie mit biometrischer Technik mit dem Foto auf meinem Dokument vergleicht. Es wird kein Gesichtsmodell gespeichert: Das Selfie wird verschlüsselt gespeichert und mit meinen anderen Fotos gelöscht, wenn die Aufbewahrungsfrist endet.',

@@ -25,6 +25,9 @@ export const en = {
     'Your photos are sent and stored encrypted, used only for this check, and deleted when the retention period set by {tenant} ends.',
   'intro.consent.age': 'I agree that {tenant} checks my age with these photos.',
   'intro.consent.identity': 'I agree that {tenant} checks my identity with these photos.',
+  'intro.controller': '{controller} is responsible for your data.',
+  'intro.privacy_notice': 'Privacy notice',
+  'intro.new_tab': '(opens in a new tab)',
   'intro.consent_required': 'Please tick the box to agree before you start.',
   'intro.face_consent.face_match':
     'I agree that {tenant} uses biometric technology to compare my face in the selfie with the photo on my document. No face template is kept: the selfie is stored encrypted and deleted with my other photos when the retention period ends.',

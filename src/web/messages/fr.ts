@@ -25,6 +25,9 @@ export const fr: Messages = {
     'Vos photos sont transmises et conservées chiffrées, utilisées uniquement pour cette vérification, et supprimées à la fin de la durée de conservation fixée par {tenant}.',
   'intro.consent.age': 'J’accepte que {tenant} vérifie mon âge à l’aide de ces photos.',
   'intro.consent.identity': 'J’accepte que {tenant} vérifie mon identité à l’aide de ces photos.',
+  'intro.controller': '{controller} est responsable de vos données.',
+  'intro.privacy_notice': 'Politique de confidentialité',
+  'intro.new_tab': '(s’ouvre dans un nouvel onglet)',
   'intro.consent_required': 'Cochez la case pour donner votre accord avant de commencer.',
   'intro.face_consent.face_match':
     'J’accepte que {tenant} compare, par une technologie biométrique, mon visage sur le selfie avec la photo de mon document. Aucun gabarit du visage n’est conservé : le selfie est stocké chiffré et supprimé avec mes autres photos à la fin de la durée de conservation.',

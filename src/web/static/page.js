@@ -291,6 +291,7 @@ function showIntro() {
     ),
     h('p', { class: 'muted' }, t('intro.no_camera')),
     h('p', { class: 'muted' }, t('intro.privacy')),
+    privacyNotice(),
     label,
     error,
     face?.label,
@@ -300,6 +301,28 @@ function showIntro() {
   ])
   if (box.checked) void loadCapture()
   return face
+}
+
+/** Who is responsible for the person's data, linked to how to reach them and their notice. */
+function privacyNotice() {
+  const { name, controllerName, controllerContactUrl, privacyNoticeUrl } = app.state.tenant
+  const link = (href, text) =>
+    h(
+      'a',
+      { href, target: '_blank', rel: 'noopener noreferrer' },
+      text,
+      h('span', { class: 'visually-hidden' }, ` ${t('intro.new_tab')}`),
+    )
+  const controller = controllerName || name
+  const [before, after = ''] = t('intro.controller').split('{controller}')
+  return h(
+    'p',
+    { class: 'muted privacy-notice' },
+    before,
+    controllerContactUrl ? link(controllerContactUrl, controller) : controller,
+    after,
+    privacyNoticeUrl ? [' ', link(privacyNoticeUrl, t('intro.privacy_notice'))] : null,
+  )
 }
 
 const TWO_SIDED = ['id_card', 'drivers_license', 'residence_permit']
