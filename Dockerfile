@@ -31,6 +31,10 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The hosted page's and the console's browser files are served as written (not compiled): beside
+# the compiled modules that read them.
+COPY --from=build /app/src/web/static ./dist/web/static
+COPY --from=build /app/src/console/static ./dist/console/static
 COPY --from=build /app/bin ./bin
 # The face recognition network (read at run time from models/, beside dist/).
 COPY models ./models
