@@ -379,8 +379,18 @@ export function install(app, steps) {
         h(
           'div',
           { class: 'actions' },
-          button(t('review.use'), () => steps.send(kind, blob, 'camera'), true),
-          button(t('review.retake'), () => open(kind)),
+          button(
+            t('review.use'),
+            () => {
+              URL.revokeObjectURL(url)
+              steps.send(kind, blob, 'camera')
+            },
+            true,
+          ),
+          button(t('review.retake'), () => {
+            URL.revokeObjectURL(url)
+            open(kind)
+          }),
         ),
       ],
       steps.progressText(),
