@@ -120,6 +120,10 @@ describe.skipIf(!haveChromium)('hosted page hands off from a computer to a phone
       expect(await desk.page.evaluate('navigator.clipboard.readText()')).toBe(link)
       expect(await axeUnderCsp(desk.page)).toEqual([])
       await snap('code')
+      // A reload of this screen comes back to it, with the same short link.
+      await desk.page.reload()
+      await heading(desk.page, en['handoff.title'])
+      await expect.poll(() => desk.page.locator('#handoff-url').textContent()).toBe(link)
       // "Use this device instead" goes back to the photo here; the phone can still be chosen.
       await desk.page.getByRole('button', { name: en['handoff.use_this_device'] }).click()
       await heading(desk.page, en['capture.front.drivers_license.title'])

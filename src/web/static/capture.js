@@ -415,7 +415,9 @@ export async function install(app) {
     }
     if (step === 'intro') return state.doneImages.length > 0 ? showDone(step) : app.showIntro()
     if (step === 'choose') return canChoose() ? showDocumentChoice() : showDone(step)
-    return state.missingImages.includes(step) ? next() : showDone(step)
+    if (!state.missingImages.includes(step)) return showDone(step)
+    // The photos were being taken on a phone: back to following it.
+    return app.place().handoff === true ? handOff() : next()
   }
 
   /** A step already done: it says so and leads on to what is missing. */

@@ -16,6 +16,8 @@ export function showHandoff(app, capture) {
   const { t, h, button, announce, main, boot } = app
   app.resume = () => showHandoff(app, capture)
   app.handingOff = true
+  // A reload of this screen comes back to it (the phone may be half way through).
+  app.keep({ handoff: true })
   // The full link until the short one (typed more easily on a phone) arrives.
   let url = boot.handoffUrl
   const code = h('img', {

@@ -53,6 +53,9 @@ const app = {
   stopCamera,
   capitalized,
   documentName,
+  /** This link's saved place (step, consent, a handoff to a phone), kept across a reload. */
+  place: () => place(),
+  keep: (patch) => keep(patch),
 }
 
 /** A message in the page's language, with {tenant} and other {names} filled in. */
@@ -175,7 +178,7 @@ let travelling = false
 function enter(step) {
   // A step drawn here means the person takes the photos on this device again.
   app.handingOff = false
-  keep({ step })
+  keep({ step, handoff: false })
   const entry = { loom: step }
   const current = window.history.state
   if (current && current.loom === step) return
