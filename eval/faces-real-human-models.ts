@@ -69,7 +69,7 @@ function packageModels(pkgs: string): { dir: string; version: string } {
 }
 
 /** A tfjs handler reading a model.json and its shards as shipped (no fusion). */
-function modelHandler(file: string): TfCore.io.IOHandler {
+export function modelHandler(file: string): TfCore.io.IOHandler {
   return {
     async load() {
       const json = JSON.parse(await readFile(file, 'utf8'))
@@ -156,6 +156,7 @@ export async function humanModelsPipeline(pkgs: string): Promise<{
   const tf = require('@tensorflow/tfjs-core') as typeof TfCore
   // Loom's template; imported here, not at the top, so that only this worker loads onnxruntime.
   const { ARCFACE_TEMPLATE } = await import('../src/engine/face/recognize.ts')
+  const { FACE_DETECTOR } = await import('../src/engine/face/models.ts')
   const converter = require('@tensorflow/tfjs-converter') as typeof Converter
   const humanDist = path.dirname(require.resolve('@vladmandic/human'))
   const humanModels = path.join(humanDist, '..', 'models')
@@ -168,7 +169,7 @@ export async function humanModelsPipeline(pkgs: string): Promise<{
     return modelHandler(fileOf(path.basename(url.slice(scheme.length))))
   }) as Parameters<typeof tf.io.registerLoadRouter>[0])
   const { Human } = require(path.join(humanDist, 'human.node-wasm.js'))
-  // Loom's detector settings (src/engine/face/models.ts), plus the face crop returned and
+  // Loom's detector settings (FACE_DETECTOR), plus the face crop returned and
   // faceres-deep as Human's description model; anti-spoof and liveness do not touch descriptors.
   const human = new Human({
     backend: 'wasm',
@@ -181,21 +182,7 @@ export async function humanModelsPipeline(pkgs: string): Promise<{
     cacheSensitivity: 0,
     face: {
       enabled: true,
-      detector: {
-        enabled: true,
-        modelPath: 'blazeface.json',
-        rotation: false,
-        maxDetected: 8,
-        minConfidence: 0.3,
-        minSize: 0,
-        iouThreshold: 0.1,
-        skipFrames: 0,
-        skipTime: 0,
-        scale: 1.4,
-        square: false,
-        mask: false,
-        return: true,
-      },
+      detector: { ...FACE_DETECTOR, return: true },
       mesh: { enabled: true, modelPath: 'facemesh.json', keepInvalid: false },
       attention: { enabled: false },
       iris: { enabled: false },

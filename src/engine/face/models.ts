@@ -124,6 +124,26 @@ function fileModelHandler(file: string, onFused: (fused: number) => void): TfCor
   }
 }
 
+/** Human's face detector settings for still images (the real-photo eval uses them too). */
+export const FACE_DETECTOR = {
+  enabled: true,
+  modelPath: 'blazeface.json',
+  // Rotation correction re-crops the face upright before the mesh and descriptor. On
+  // eval/faces.ts it cost ~40 ms a pair and lost accuracy (FNMR 3.6 % against 1.0 %); a
+  // selfie rolled 15° still matched without it, at 25° two of 28 fell below the threshold.
+  rotation: false,
+  maxDetected: 8,
+  minConfidence: 0.3,
+  minSize: 0,
+  iouThreshold: 0.1,
+  skipFrames: 0,
+  skipTime: 0,
+  scale: 1.4,
+  square: false,
+  mask: false,
+  return: false,
+} satisfies NonNullable<Config['face']>['detector']
+
 /** Human's configuration for still images: faces only, no frame-to-frame caching. */
 const HUMAN_CONFIG: Partial<Config> = {
   backend: 'wasm',
@@ -137,24 +157,7 @@ const HUMAN_CONFIG: Partial<Config> = {
   cacheSensitivity: 0,
   face: {
     enabled: true,
-    detector: {
-      enabled: true,
-      modelPath: 'blazeface.json',
-      // Rotation correction re-crops the face upright before the mesh and descriptor. On
-      // eval/faces.ts it cost ~40 ms a pair and lost accuracy (FNMR 3.6 % against 1.0 %); a
-      // selfie rolled 15° still matched without it, at 25° two of 28 fell below the threshold.
-      rotation: false,
-      maxDetected: 8,
-      minConfidence: 0.3,
-      minSize: 0,
-      iouThreshold: 0.1,
-      skipFrames: 0,
-      skipTime: 0,
-      scale: 1.4,
-      square: false,
-      mask: false,
-      return: false,
-    },
+    detector: FACE_DETECTOR,
     mesh: { enabled: true, modelPath: 'facemesh.json', keepInvalid: false },
     attention: { enabled: false },
     iris: { enabled: false },
