@@ -18,12 +18,15 @@
 
 import { createRequire } from 'node:module'
 import { readFileSync } from 'node:fs'
-import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { parentPort, workerData } from 'node:worker_threads'
 import type { RgbImage } from '../src/engine/face/detect.ts'
 import { warpToTemplate } from '../src/engine/face/align.ts'
-import { HUMAN_MODELS_CANDIDATES, humanModelsPipeline } from './faces-real-human-models.ts'
+import {
+  HUMAN_MODELS_CANDIDATES,
+  humanModelsPipeline,
+  modelHandler,
+} from './faces-real-human-models.ts'
 
 /** One face found by a pipeline, in the sent image's pixels. */
 export interface FoundFace {
@@ -158,29 +161,7 @@ async function humanDefaultPipeline(): Promise<Pipeline> {
   const scheme = 'eval-human-models://'
   tf.io.registerLoadRouter((url: unknown) => {
     if (typeof url !== 'string' || !url.startsWith(scheme)) return null
-    const file = path.join(modelsDir, path.basename(url.slice(scheme.length)))
-    return {
-      async load() {
-        const json = JSON.parse(await readFile(file, 'utf8'))
-        const shards: Buffer[] = []
-        const weightSpecs = []
-        for (const group of json.weightsManifest) {
-          for (const p of group.paths) shards.push(await readFile(path.join(modelsDir, p)))
-          weightSpecs.push(...group.weights)
-        }
-        const w = Buffer.concat(shards)
-        return {
-          modelTopology: json.modelTopology,
-          format: json.format,
-          generatedBy: json.generatedBy,
-          convertedBy: json.convertedBy,
-          signature: json.signature,
-          userDefinedMetadata: json.userDefinedMetadata,
-          weightSpecs,
-          weightData: w.buffer.slice(w.byteOffset, w.byteOffset + w.byteLength),
-        }
-      },
-    }
+    return modelHandler(path.join(modelsDir, path.basename(url.slice(scheme.length))))
   })
   const { Human } = require(path.join(humanDist, 'human.node-wasm.js'))
   // Human's defaults for the face pipeline, as shipped. Changed only: where models and wasm come
