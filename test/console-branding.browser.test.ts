@@ -1,29 +1,15 @@
 // The console's branding page in Chromium: a developer uploads a logo through the file input,
 // sees it in the preview (loaded under the console's own CSP), saves the privacy information and
 // removes the logo; the page is axe-clean throughout.
-import { createRequire } from 'node:module'
-import { readFileSync } from 'node:fs'
 import sharp from 'sharp'
-import type { Browser, Page } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { admin, createTenant, startTestApp } from './helpers.ts'
 import type { TestApp } from './helpers.ts'
 import { consoleEn } from '../src/console/messages-en.ts'
-import { haveChromium, launch } from './hosted-page-browser.ts'
+import { axeViolations, haveChromium, launch } from './hosted-page-browser.ts'
 
 const PASSWORD = 'correct horse battery staple'
-const axeSource = readFileSync(
-  createRequire(import.meta.url).resolve('axe-core/axe.min.js'),
-  'utf8',
-)
-
-async function axeViolations(page: Page): Promise<string[]> {
-  await page.addScriptTag({ content: axeSource })
-  return page.evaluate<string[]>(
-    'window.axe.run().then((result) => result.violations.flatMap((v) => v.nodes.map((n) => v.id + ": " + n.target.join(" "))))',
-  )
-}
-
 describe.skipIf(!haveChromium)('console branding page in Chromium', () => {
   let t: TestApp
   let loom: string

@@ -2,8 +2,6 @@
 // computer without a camera shows the QR code and the link for the phone (axe-clean, under the
 // page's CSP); a phone opens that link and sends the photos; the computer shows each photo as it
 // arrives and then finishes on its own, back at the tenant's site; the phone says to go back.
-import { readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import sharp from 'sharp'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -12,6 +10,7 @@ import { generateLicenceImage } from '../src/specimen/licence-image.ts'
 import { en } from '../src/web/messages/en.ts'
 import {
   WAIT,
+  axeUnderCsp,
   chooseDocument,
   groupFace,
   haveChromium,
@@ -27,23 +26,6 @@ import type { PageHarness } from './hosted-page-browser.ts'
 
 const INTRO = en['intro.title.age'].replace('{tenant}', 'Northwind Cellars')
 const IDENTITY_INTRO = en['intro.title.identity'].replace('{tenant}', 'Northwind Cellars')
-const axeSource = readFileSync(
-  createRequire(import.meta.url).resolve('axe-core/axe.min.js'),
-  'utf8',
-)
-
-/**
- * axe-core's violations on a page whose CSP is enforced: evaluated through the DevTools
- * protocol, which the page's CSP does not govern (axeViolations adds a script tag, which it does).
- */
-async function axeUnderCsp(page: Page): Promise<string[]> {
-  if (!(await page.evaluate('typeof window.axe === "object"'))) await page.evaluate(axeSource)
-  return page.evaluate<string[]>(
-    `window.axe.run(document, { iframes: false }).then((result) =>
-      result.violations.flatMap((v) => v.nodes.map((n) => v.id + ': ' + n.target.join(' '))))`,
-  )
-}
-
 describe.skipIf(!haveChromium)('hosted page hands off from a computer to a phone', () => {
   let h: PageHarness
 
