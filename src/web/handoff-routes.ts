@@ -6,7 +6,7 @@ import QRCode from 'qrcode'
 import { Type } from 'typebox'
 import { typed } from '../api/typed.ts'
 import { sendCompressed } from './compressed.ts'
-import { handoffCodeFor, handoffShortUrl } from './handoff.ts'
+import { displayHandoffCode, handoffCodeFor, handoffShortUrl } from './handoff.ts'
 import { PAGE_COST, spendSessionBudget } from './session.ts'
 import { handoffUrlOf, pageErrors, pageHeaders, sessionFor, TokenParams } from './routes.ts'
 
@@ -54,7 +54,7 @@ export async function handoffRoutes(fastify: FastifyInstance): Promise<void> {
       const session = await sessionFor(deps, req, req.params.token)
       await spendSessionBudget(deps, session.verification.id, PAGE_COST.read)
       const code = await handoffCodeFor(deps, session)
-      return { shortUrl: handoffShortUrl(deps, code), code: `${code.slice(0, 4)}-${code.slice(4)}` }
+      return { shortUrl: handoffShortUrl(deps, code), code: displayHandoffCode(code) }
     },
   )
 }

@@ -23,9 +23,14 @@ export function normalizeHandoffCode(typed: string): string | null {
   return code.length === LENGTH && [...code].every((c) => ALPHABET.includes(c)) ? code : null
 }
 
-/** The short link as people read it: the public URL, `/h/`, and the code in two groups of four. */
+/** A code as people read it: two groups of four. */
+export function displayHandoffCode(code: string): string {
+  return `${code.slice(0, 4)}-${code.slice(4)}`
+}
+
+/** The short link as people read it: the public URL, `/h/`, and the code. */
 export function handoffShortUrl(deps: Deps, code: string): string {
-  return `${deps.config.publicUrl}/h/${code.slice(0, 4)}-${code.slice(4)}`
+  return `${deps.config.publicUrl}/h/${displayHandoffCode(code)}`
 }
 
 /** The session's code: the one already given while its link lasts, or a new one. */
