@@ -9,6 +9,7 @@ import { keysOf } from '../../services/admin.ts'
 import { MAX_LOGO_BYTES, removeTenantLogo, setTenantLogo } from '../../services/tenant-logos.ts'
 
 export const LOGO_MEDIA_TYPES = ['image/png', 'image/jpeg', 'image/webp'] as const
+const WRONG_TYPE = `Send the logo as ${LOGO_MEDIA_TYPES.join(', ')} (SVG is not accepted)`
 
 const TenantParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
 const errors = {
@@ -33,12 +34,7 @@ export async function tenantLogoRoutes(fastify: FastifyInstance): Promise<void> 
   }
   // Any other type (SVG above all: it can carry script) is refused with a hint, not parsed.
   app.addContentTypeParser('*', (_req, _payload, done) =>
-    done(
-      new ApiError(
-        'UNSUPPORTED_MEDIA_TYPE',
-        `Send the logo as ${LOGO_MEDIA_TYPES.join(', ')} (SVG is not accepted)`,
-      ),
-    ),
+    done(new ApiError('UNSUPPORTED_MEDIA_TYPE', WRONG_TYPE)),
   )
 
   app.put(
@@ -70,10 +66,7 @@ export async function tenantLogoRoutes(fastify: FastifyInstance): Promise<void> 
     async (req) => {
       const bytes: unknown = req.body
       if (!Buffer.isBuffer(bytes)) {
-        throw new ApiError(
-          'UNSUPPORTED_MEDIA_TYPE',
-          `Send the logo as ${LOGO_MEDIA_TYPES.join(', ')} (SVG is not accepted)`,
-        )
+        throw new ApiError('UNSUPPORTED_MEDIA_TYPE', WRONG_TYPE)
       }
       if (bytes.length === 0)
         throw new ApiError('INVALID_REQUEST_BODY', 'Send the image as the body')
