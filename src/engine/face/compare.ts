@@ -265,7 +265,7 @@ export async function compareFaces(
             docImage.rgb,
             firstSelfie.rgb,
             { portrait: docFace?.box ?? null, selfie: selfieFaces[0]?.box ?? null },
-            await showsMrz(firstSelfie.rgb),
+            await showsMrz(firstSelfie.rgb, selfieFaces[0]?.pose ?? null),
           )
         : null,
     frames: self.frames.length,
@@ -389,8 +389,18 @@ export async function estimateAge(
   }
 }
 
-/** Whether an image shows a machine readable zone, read or not (a document, not a face). */
-async function showsMrz(img: RgbImage): Promise<boolean> {
+/**
+ * A face rolled less than this many degrees is upright; so is a document it is printed on, whose
+ * zone can then only be upright or upside down (the detector finds faces up to about 30° of roll).
+ */
+const UPRIGHT_ROLL = 45
+
+/**
+ * Whether an image shows a machine readable zone, read or not (a document, not a face). Only the
+ * templates look: a zone they cannot read counts as much as one they can. With an upright face
+ * in the picture, a document in it is upright too and sideways zones are not looked for.
+ */
+async function showsMrz(img: RgbImage, pose: DetectedFace['pose']): Promise<boolean> {
   const gray = new Uint8Array(img.width * img.height)
   for (let i = 0; i < gray.length; i++) {
     gray[i] = Math.round(
@@ -399,7 +409,11 @@ async function showsMrz(img: RgbImage): Promise<boolean> {
   }
   const read = await readMrz(
     { width: img.width, height: img.height, gray },
-    { asOf: new Date().toISOString().slice(0, 10) },
+    {
+      asOf: new Date().toISOString().slice(0, 10),
+      reader: 'templates',
+      sideways: pose === null || Math.abs(pose.roll) >= UPRIGHT_ROLL,
+    },
   )
   return read.ok || read.code === 'MRZ_UNREADABLE'
 }

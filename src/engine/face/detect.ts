@@ -405,6 +405,34 @@ async function detectIn(rgb: RgbImage, live: boolean, region?: Region): Promise<
     .sort((a, b) => b.box[2] * b.box[3] - a.box[2] * a.box[3])
 }
 
+/**
+ * A face at least this tall against the side of the window it was found in is a document's main
+ * portrait (on an ID-1 card or a passport page filling the frame, 0.25–0.4), not its ghost image
+ * (printed at about half the size): the search stops at the first window that shows one.
+ */
+const PORTRAIT_SHARE = 0.2
+
+/**
+ * The faces on a document photo. The portrait is a small part of it and the detector sees the
+ * whole frame at 256 px, so square windows across the long side, where the face is larger, are
+ * searched first, in reading order (ICAO's and AAMVA's layouts put the main portrait on the
+ * left), up
+ * to the first that shows a portrait-sized face with a mesh; without one, the whole frame too.
+ */
+async function findPortrait(rgb: RgbImage): Promise<DetectedFace[]> {
+  const faces: DetectedFace[] = []
+  for (const window of squareWindows(rgb.width, rgb.height)) {
+    const found = await detectIn(rgb, false, window)
+    faces.push(...found)
+    const portrait = found.some(
+      (f) => f.box[3] >= PORTRAIT_SHARE * window.h && faceLandmarks(f) !== null,
+    )
+    if (portrait) return withoutDuplicates(faces)
+  }
+  faces.push(...(await detectIn(rgb, false)))
+  return withoutDuplicates(faces)
+}
+
 /** Find faces in one still image and say whether it is usable as a document portrait or selfie. */
 export async function detectFaces(
   input: FaceImageInput,
@@ -428,16 +456,8 @@ export async function detectFaces(
   const detectStart = performance.now()
   const live = role === 'selfie'
   const withAge = opts.age ?? false
-  let faces = await detectIn(rgb, live)
   const image = { width: rgb.width, height: rgb.height }
-  if (role === 'document' && feedbackFor(faces, image, role) === 'no_face') {
-    // The portrait is a small part of a document photo and the detector sees the whole frame at
-    // 256 px; look again in square windows across the long side, where the face is larger.
-    for (const window of squareWindows(rgb.width, rgb.height)) {
-      faces.push(...(await detectIn(rgb, live, window)))
-    }
-    faces = withoutDuplicates(faces)
-  }
+  const faces = role === 'document' ? await findPortrait(rgb) : await detectIn(rgb, live)
   // Only the main (largest) face is compared or aged; the others are counted and measured.
   if (faces[0]) await describe(faces[0], withAge)
   const detectMs = performance.now() - detectStart

@@ -112,7 +112,7 @@ describe('unusable images are results, not exceptions', () => {
     const result = await detectFaces(new Uint8Array(groupPhoto), { role: 'selfie' })
     expect(result.faces.length).toBeGreaterThanOrEqual(2)
     expect(result.feedback).toBe('multiple_faces')
-    // The same image as a document takes the largest face.
+    // The same image as a document gives a portrait.
     const asDocument = await detectFaces(new Uint8Array(groupPhoto), { role: 'document' })
     expect(asDocument.feedback).toBeNull()
   }, 60_000)

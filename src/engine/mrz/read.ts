@@ -19,6 +19,12 @@ export interface MrzReadOptions {
   debug?: MrzDebug
   /** Which reader decides (default: both, by vote through the check digits). */
   reader?: MrzReaderMode
+  /**
+   * Also look for a zone turned a quarter either way when none is found upright or upside down
+   * (default true). A caller that knows the document's way up (e.g. from an upright face beside
+   * it) saves two thirds of a fruitless search.
+   */
+  sideways?: boolean
 }
 
 export type MrzRead =
@@ -62,7 +68,7 @@ const MAX_RECOGNITIONS = 3
  */
 export async function readMrz(image: GrayImage, opts: MrzReadOptions): Promise<MrzRead> {
   const first = await readUpright(image, opts)
-  if (first.ok || first.code !== 'MRZ_NOT_FOUND') return first
+  if (first.ok || first.code !== 'MRZ_NOT_FOUND' || opts.sideways === false) return first
   for (const clockwise of [true, false]) {
     const turned = await readUpright(quarterTurn(image, clockwise), opts)
     if (turned.ok || turned.code !== 'MRZ_NOT_FOUND') return turned
