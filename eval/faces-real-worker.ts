@@ -55,7 +55,7 @@ export type PipelineName = 'loom' | 'loom-variants' | 'human-default' | 'face-ap
 
 /** Candidates each pipeline reports (face-api's landmarks also drive the ONNX model). */
 export const PIPELINE_CANDIDATES: Record<PipelineName, string[]> = {
-  loom: ['loom', 'dlib'],
+  loom: ['loom', 'arcface', 'dlib'],
   'loom-variants': ['arcface-mirror', 'arcface-mirror-mean'],
   'human-default': ['human-default'],
   'face-api': ['face-api', 'faceplugin'],
@@ -82,14 +82,10 @@ export const ARCFACE_VARIANTS = {
 
 async function loomPipeline(variants: boolean): Promise<Pipeline> {
   const { detectFaces, faceLandmarks } = await import('../src/engine/face/detect.ts')
-  const { faceRuntime, FACE_API_MODELS } = await import('../src/engine/face/models.ts')
-  const { faceChip } = await import('../src/engine/face/align.ts')
-  const { arcfaceChip, runRecognizer, l2Normalised } =
+  const { faceRuntime } = await import('../src/engine/face/models.ts')
+  const { arcfaceChip, runRecognizer, l2Normalised, DESCRIPTOR_LENGTH } =
     await import('../src/engine/face/recognize.ts')
-  const { nets, tf } = await faceRuntime()
-  // dlib's ResNet, Loom's descriptor before the ONNX recognizer: the baseline row.
-  if (!variants) await nets.faceRecognitionNet.loadFromDisk(FACE_API_MODELS)
-  const dlibChip = { size: 150, padding: 0.25 }
+  await faceRuntime()
   return {
     versions: {
       '@vladmandic/human': pkgVersion('@vladmandic/human'),
@@ -112,28 +108,32 @@ async function loomPipeline(variants: boolean): Promise<Pipeline> {
           faces: d.faces.map((f, i) => ({ ...base[i]!, embedding: f.embedding })),
           ms: d.timingsMs.detect,
         },
+        // Loom's descriptor is the two networks' outputs end to end; each alone, as rows beside it.
+        arcface: {
+          faces: d.faces.map((f, i) => ({
+            ...base[i]!,
+            embedding: f.embedding.slice(0, DESCRIPTOR_LENGTH),
+          })),
+          ms: d.timingsMs.detect,
+        },
+        dlib: {
+          faces: d.faces.map((f, i) => ({
+            ...base[i]!,
+            embedding: f.embedding.slice(DESCRIPTOR_LENGTH),
+          })),
+          ms: d.timingsMs.detect,
+        },
       }
       const extra: Record<string, { faces: FoundFace[]; ms: number }> = {}
       if (variants) {
         for (const name of Object.keys(ARCFACE_VARIANTS)) extra[name] = { faces: [], ms: 0 }
-      } else extra.dlib = { faces: [], ms: 0 }
+      }
       for (const [i, f] of d.faces.entries()) {
         const at = faceLandmarks(f)
         const empty = (): FoundFace => ({ ...base[i]!, embedding: [] })
         if (!at) {
           for (const e of Object.values(extra)) e.faces.push(empty())
           continue
-        }
-        if (extra.dlib) {
-          const started = performance.now()
-          const chip = tf.tensor3d(faceChip(at.img, at.points, dlibChip), [150, 150, 3], 'float32')
-          try {
-            const desc = await nets.faceRecognitionNet.computeFaceDescriptor(chip)
-            extra.dlib.faces.push({ ...base[i]!, embedding: Array.from(desc) })
-          } finally {
-            chip.dispose()
-          }
-          extra.dlib.ms += performance.now() - started
         }
         if (!variants) continue
         for (const [name, chips] of Object.entries(ARCFACE_VARIANTS)) {

@@ -17,8 +17,8 @@ import {
   MATCH_THRESHOLD,
 } from './compare.ts'
 import { chipTemplate, faceChip, similarityTransform } from './align.ts'
-import { detectFaces, embeddingSimilarity, moireOf, sharpnessOf } from './detect.ts'
-import { ARCFACE_SIZE, ARCFACE_TEMPLATE, arcfaceChip } from './recognize.ts'
+import { detectFaces, DLIB_WEIGHT, embeddingSimilarity, moireOf, sharpnessOf } from './detect.ts'
+import { ARCFACE_SIZE, ARCFACE_TEMPLATE, arcfaceChip, DESCRIPTOR_LENGTH } from './recognize.ts'
 import { runEstimateAge, runFaceCompare } from './cli.ts'
 
 const require = createRequire(import.meta.url)
@@ -224,22 +224,33 @@ describe('texture measures', () => {
     expect(moireOf(noise)).toBeLessThan(0.3)
   })
 
-  it('similarity is the cosine of the descriptors', () => {
-    expect(embeddingSimilarity([0.1, 0.2, 0.3], [0.2, 0.4, 0.6])).toBeCloseTo(1)
-    expect(embeddingSimilarity([1, 0], [0, 2])).toBeCloseTo(0)
-    expect(embeddingSimilarity([3, 4], [-3, -4])).toBeCloseTo(-1)
-    expect(embeddingSimilarity([1, 1], [1, 0])).toBeCloseTo(Math.SQRT1_2)
-    expect(embeddingSimilarity([], [])).toBe(0)
-    expect(embeddingSimilarity([0, 0], [1, 0])).toBe(0)
+  it('similarity is the weighted mean of the ArcFace-style cosine and dlib’s score', () => {
+    /** A descriptor: ArcFace-style values on the first two of 512 axes, then dlib's 128. */
+    const descriptor = (arc: [number, number], dlib: number[]): number[] => {
+      const d = new Array<number>(DESCRIPTOR_LENGTH + 128).fill(0)
+      d[0] = arc[0]
+      d[1] = arc[1]
+      dlib.forEach((v, i) => (d[DESCRIPTOR_LENGTH + i] = v))
+      return d
+    }
+    const a = descriptor([0.6, 0.8], [0.1, 0.2])
+    expect(embeddingSimilarity(a, a)).toBeCloseTo(1)
+    // Orthogonal ArcFace-style parts (cosine 0), the same dlib part (score 1): 0.5 / 1.5.
+    expect(embeddingSimilarity(a, descriptor([0.8, -0.6], [0.1, 0.2]))).toBeCloseTo(1 / 3)
+    // Opposite (−1), and dlib descriptors 1 apart (score 0): −1 / 1.5.
+    expect(embeddingSimilarity(a, descriptor([-0.6, -0.8], [0.1, 1.2]))).toBeCloseTo(-2 / 3)
+    expect(DLIB_WEIGHT).toBe(0.5)
+    expect(embeddingSimilarity([], a)).toBe(0)
+    expect(embeddingSimilarity(a, [])).toBe(0)
   })
 
-  it('describes a face with 512 values of unit length, the same for the same face', async () => {
+  it('describes a face with both networks, the same for the same face', async () => {
     const found = await detectFaces(new Uint8Array(await cropFace(0, 2.2)), { role: 'selfie' })
     const again = await detectFaces(new Uint8Array(await cropFace(0, 2.2)), { role: 'selfie' })
     const other = await detectFaces(new Uint8Array(await cropFace(1, 2.2)), { role: 'selfie' })
     const e = found.faces[0]!.embedding
-    expect(e).toHaveLength(512)
-    expect(Math.hypot(...e)).toBeCloseTo(1, 5)
+    expect(e).toHaveLength(DESCRIPTOR_LENGTH + 128)
+    expect(Math.hypot(...e.slice(0, DESCRIPTOR_LENGTH))).toBeCloseTo(1, 5)
     expect(embeddingSimilarity(e, again.faces[0]!.embedding)).toBeCloseTo(1, 5)
     expect(embeddingSimilarity(e, other.faces[0]!.embedding)).toBeLessThan(MATCH_THRESHOLD)
   }, 60_000)

@@ -41,8 +41,8 @@ type HumanModule = typeof HumanPackage
 /** The part of face-api's networks Loom uses (its typings describe more than this). */
 export interface FaceApiNets {
   /**
-   * dlib's ResNet: a 150 × 150 aligned chip (RGB 0–255) → 128-D descriptor. Not loaded by Loom
-   * (the ONNX recognizer replaced it); the real-photo eval loads it as a baseline.
+   * dlib's ResNet: a 150 × 150 aligned chip (RGB 0–255) → 128-D descriptor, scored beside the
+   * ONNX recognizer (detect.ts, embeddingSimilarity).
    */
   faceRecognitionNet: {
     computeFaceDescriptor(input: TfCore.Tensor3D): Promise<Float32Array>
@@ -215,14 +215,18 @@ async function load(): Promise<FaceRuntime> {
     throw new Error('face-api runs on another copy of tfjs-core than Human (check the install)')
   }
   await faceapi.nets.ageGenderNet.loadFromDisk(faceApiModels)
+  await faceapi.nets.faceRecognitionNet.loadFromDisk(faceApiModels)
   await recognizerSession()
   // One pass through each network at load: the first run of a graph allocates and compiles
   // (seconds on the WebAssembly backend), which must not land on the first person's request.
   const small = tf.zeros<TfCore.Rank.R3>([112, 112, 3])
+  const chip = tf.zeros<TfCore.Rank.R3>([150, 150, 3])
   try {
     await faceapi.nets.ageGenderNet.predictAgeAndGender([small, small, small, small])
+    await faceapi.nets.faceRecognitionNet.computeFaceDescriptor(chip)
   } finally {
     small.dispose()
+    chip.dispose()
   }
   await runRecognizer(new Float32Array(3 * ARCFACE_SIZE * ARCFACE_SIZE))
   return { human, nets: faceapi.nets, tf, loadMs: Math.round(performance.now() - started), fused }
