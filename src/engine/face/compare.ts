@@ -24,7 +24,7 @@ export type SelfieInput = FaceImageInput | { frames: FaceImageInput[] }
 /**
  * Similarity (embeddingSimilarity) at and above which two faces are one person. Chosen by `npm run
  * eval -- faces-real` on the tuning half of real photos (LFW: the lowest threshold whose FMR is
- * at most 0.1 % with 95 % confidence was 0.3914, FMR 0.077 %, FNMR 4.2 %; rounded up); the held-out
+ * at most 0.1 % with 95 % confidence was 0.3914, FMR 0.077 %, FNMR 3.6 %; rounded up); the held-out
  * half's figures are in the README ("Evaluation on real photos").
  */
 export const MATCH_THRESHOLD = 0.392

@@ -385,13 +385,27 @@ const overlap = (a: DetectedFace['box'], b: DetectedFace['box']): number => {
   return (w * h) / (a[2] * a[3] + b[2] * b[3] - w * h)
 }
 
+/**
+ * Detector confidence from which a face can be the main one whatever its size. Below it are
+ * mostly false detections (a shoulder, a helmet) whose loose boxes can be the largest in the
+ * picture; on real photos such a box beside a face found at full confidence was taken as the
+ * face and the person was not recognised.
+ */
+const CONFIDENT_FACE = 0.5
+
+/** The order faces are reported in: confident ones first, then the largest first. */
+export function mainFirst(a: DetectedFace, b: DetectedFace): number {
+  const sure = Number(b.score >= CONFIDENT_FACE) - Number(a.score >= CONFIDENT_FACE)
+  return sure !== 0 ? sure : b.box[2] * b.box[3] - a.box[2] * a.box[3]
+}
+
 /** One face per place: of overlapping detections (from overlapping windows) keep the surer. */
 function withoutDuplicates(faces: DetectedFace[]): DetectedFace[] {
   const kept: DetectedFace[] = []
   for (const f of [...faces].sort((a, b) => b.score - a.score)) {
     if (kept.every((k) => overlap(k.box, f.box) < 0.3)) kept.push(f)
   }
-  return kept.sort((a, b) => b.box[2] * b.box[3] - a.box[2] * a.box[3])
+  return kept.sort(mainFirst)
 }
 
 interface Region {
@@ -419,9 +433,7 @@ async function detectIn(rgb: RgbImage, live: boolean, region?: Region): Promise<
     if (input !== whole) input.dispose()
     whole.dispose()
   }
-  return humanFaces
-    .map((f) => measure(f, rgb, region?.x ?? 0, region?.y ?? 0))
-    .sort((a, b) => b.box[2] * b.box[3] - a.box[2] * a.box[3])
+  return humanFaces.map((f) => measure(f, rgb, region?.x ?? 0, region?.y ?? 0)).sort(mainFirst)
 }
 
 /**

@@ -17,7 +17,15 @@ import {
   MATCH_THRESHOLD,
 } from './compare.ts'
 import { chipTemplate, faceChip, similarityTransform } from './align.ts'
-import { detectFaces, DLIB_WEIGHT, embeddingSimilarity, moireOf, sharpnessOf } from './detect.ts'
+import {
+  detectFaces,
+  DLIB_WEIGHT,
+  embeddingSimilarity,
+  mainFirst,
+  moireOf,
+  sharpnessOf,
+  type DetectedFace,
+} from './detect.ts'
 import { ARCFACE_SIZE, ARCFACE_TEMPLATE, arcfaceChip, DESCRIPTOR_LENGTH } from './recognize.ts'
 import { runEstimateAge, runFaceCompare } from './cli.ts'
 
@@ -242,6 +250,31 @@ describe('texture measures', () => {
     expect(DLIB_WEIGHT).toBe(0.5)
     expect(embeddingSimilarity([], a)).toBe(0)
     expect(embeddingSimilarity(a, [])).toBe(0)
+  })
+
+  it('takes a confident face as the main one before a larger doubtful box', () => {
+    const face = (box: DetectedFace['box'], score: number): DetectedFace => ({
+      box,
+      score,
+      sizeRatio: 0,
+      antispoof: null,
+      liveness: null,
+      age: null,
+      ageSpread: null,
+      gender: null,
+      pose: null,
+      sharpness: 0,
+      moire: 0,
+      embedding: [],
+    })
+    // A helmet beside a face, as a real press photo gave it: the loose box is the larger.
+    const helmet = face([81, 0, 68, 98], 0.32)
+    const person = face([38, 39, 79, 79], 1)
+    const ghost = face([300, 40, 30, 30], 0.9)
+    expect([helmet, ghost, person].sort(mainFirst)).toEqual([person, ghost, helmet])
+    // Among confident faces (and among doubtful ones) the larger comes first.
+    expect([ghost, person].sort(mainFirst)[0]).toBe(person)
+    expect([face([0, 0, 10, 10], 0.3), helmet].sort(mainFirst)[0]).toBe(helmet)
   })
 
   it('describes a face with both networks, the same for the same face', async () => {
