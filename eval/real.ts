@@ -13,12 +13,14 @@
 // number and the start of the first name where known.
 // Options: --split tuning|heldout|all (default all), --verbose (each miss with its code and
 // message), --mirror DIR (where fetched snapshots live, default /work/.mirror), --mrz-reader
-// templates|ppocr|vote (which MRZ reader decides; default vote, as Loom runs).
+// templates|ppocr|vote (which MRZ reader decides; default vote, as Loom runs), --turns (each
+// MRZ image read upright is read again turned 90°, 180° and 270°, without EXIF).
 
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import sharp from 'sharp'
 import { inspectAamvaText } from '../src/engine/aamva/inspect-text.ts'
 import { inspectImage } from '../src/engine/inspect.ts'
 import type { InspectResult } from '../src/engine/types.ts'
@@ -337,6 +339,49 @@ function printMissing(missing: Missing[]): void {
 }
 
 /** Runs the real-corpus evaluation (MRZ images, AAMVA payloads) and prints its tables. */
+/**
+ * `--turns`: every image read upright, turned a quarter, half and three quarters (re-encoded as
+ * JPEG 92 without EXIF, so the reader must find the way up itself), read again.
+ */
+async function printTurns(
+  mrz: Manifest<MrzItem & { group: string }>,
+  items: (MrzItem & { group: string })[],
+  outcomes: Outcome[],
+  mirror: string,
+  mrzReader: MrzReaderMode,
+  splits: Split[],
+): Promise<void> {
+  const read = new Set(outcomes.filter((o) => o.result === 'read').map((o) => o.id))
+  const rows: Record<string, Record<number, { read: number; n: number; ms: number[] }>> = {}
+  for (const item of items.filter((i) => read.has(i.id))) {
+    const bytes = readItem(mirror, mrz.sources, item)
+    if (!Buffer.isBuffer(bytes)) continue
+    for (const turn of [90, 180, 270]) {
+      const turned = await sharp(bytes).rotate().rotate(turn).jpeg({ quality: 92 }).toBuffer()
+      const t0 = performance.now()
+      const r = await inspectImage(turned, { asOf: mrz.asOf, mrzReader })
+      const ms = Math.round(performance.now() - t0)
+      const row = ((rows[item.split] ??= {})[turn] ??= { read: 0, n: 0, ms: [] })
+      row.n++
+      row.ms.push(ms)
+      if (judgeMrz(item, r).result === 'read') row.read++
+    }
+  }
+  console.log('\n## MRZ, real images read upright, turned (JPEG 92, no EXIF)\n')
+  console.log('| split | turn | read | median ms | p95 ms |')
+  console.log('|---|---:|---:|---:|---:|')
+  for (const split of splits) {
+    for (const turn of [90, 180, 270]) {
+      const row = rows[split]?.[turn]
+      if (!row) continue
+      const sorted = [...row.ms].sort((a, b) => a - b)
+      const at = (q: number): number =>
+        sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!
+      console.log(`| ${split} | ${turn}° | ${row.read} of ${row.n} | ${at(0.5)} | ${at(0.95)} |`)
+    }
+  }
+}
+
 export async function runRealEval(args: string[]): Promise<void> {
   const splitArg = args.find((a, i) => args[i - 1] === '--split') ?? 'all'
   if (!['tuning', 'heldout', 'all'].includes(splitArg)) {
@@ -345,6 +390,7 @@ export async function runRealEval(args: string[]): Promise<void> {
   const splits: Split[] = splitArg === 'all' ? ['tuning', 'heldout'] : [splitArg as Split]
   const mirror = args.find((a, i) => args[i - 1] === '--mirror') ?? DEFAULT_MIRROR
   const verbose = args.includes('--verbose')
+  const turns = args.includes('--turns')
   const readerArg = args.find((a, i) => args[i - 1] === '--mrz-reader') ?? 'vote'
   if (!['templates', 'ppocr', 'vote'].includes(readerArg)) {
     throw new Error(`--mrz-reader takes templates, ppocr or vote; got ${readerArg}`)
@@ -395,6 +441,7 @@ export async function runRealEval(args: string[]): Promise<void> {
       }
     }
     printTable('MRZ, real images (inspectImage)', outcomes, missing.slice(firstMissing), splits)
+    if (turns) await printTurns(mrz, items, outcomes, mirror, mrzReader, splits)
   }
 
   if (aamva) {
