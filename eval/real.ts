@@ -14,7 +14,8 @@
 // Options: --split tuning|heldout|all (default all), --verbose (each miss with its code and
 // message), --mirror DIR (where fetched snapshots live, default /work/.mirror), --mrz-reader
 // templates|ppocr|vote (which MRZ reader decides; default vote, as Loom runs), --turns (each
-// MRZ image read upright is read again turned 90°, 180° and 270°, without EXIF).
+// MRZ image read upright is read again turned 90°, 180° and 270°, without EXIF), --framed (and
+// again in a larger frame, taking 50 %, 25 % and 15 % of its area).
 
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
@@ -382,6 +383,64 @@ async function printTurns(
   }
 }
 
+/** Share of the frame's area the image takes in `--framed`. */
+const FRAME_SHARES = [0.5, 0.25, 0.15]
+
+/**
+ * `--framed`: every image read upright, at its own resolution, in the middle of a larger frame
+ * (a plain grey-brown desk, JPEG 92) so that it takes half, a quarter and 15 % of the frame's
+ * area, as a document photographed from further away with a sensor of more pixels.
+ */
+async function printFramed(
+  mrz: Manifest<MrzItem & { group: string }>,
+  items: (MrzItem & { group: string })[],
+  outcomes: Outcome[],
+  mirror: string,
+  mrzReader: MrzReaderMode,
+  splits: Split[],
+): Promise<void> {
+  const read = new Set(outcomes.filter((o) => o.result === 'read').map((o) => o.id))
+  const rows: Record<string, Record<number, { read: number; n: number; ms: number[] }>> = {}
+  for (const item of items.filter((i) => read.has(i.id))) {
+    const bytes = readItem(mirror, mrz.sources, item)
+    if (!Buffer.isBuffer(bytes)) continue
+    const upright = await sharp(bytes).rotate().png().toBuffer()
+    const { width = 0, height = 0 } = await sharp(upright).metadata()
+    for (const share of FRAME_SHARES) {
+      const k = Math.sqrt(1 / share)
+      const [fw, fh] = [Math.round(width * k), Math.round(height * k)]
+      const framed = await sharp({
+        create: { width: fw, height: fh, channels: 3, background: '#7d6e5f' },
+      })
+        .composite([{ input: upright, left: (fw - width) >> 1, top: (fh - height) >> 1 }])
+        .jpeg({ quality: 92 })
+        .toBuffer()
+      const t0 = performance.now()
+      const r = await inspectImage(framed, { asOf: mrz.asOf, mrzReader })
+      const ms = Math.round(performance.now() - t0)
+      const row = ((rows[item.split] ??= {})[share] ??= { read: 0, n: 0, ms: [] })
+      row.n++
+      row.ms.push(ms)
+      if (judgeMrz(item, r).result === 'read') row.read++
+    }
+  }
+  console.log('\n## MRZ, real images read upright, in a larger frame (JPEG 92)\n')
+  console.log('| split | share of the frame | read | median ms | p95 ms |')
+  console.log('|---|---:|---:|---:|---:|')
+  for (const split of splits) {
+    for (const share of FRAME_SHARES) {
+      const row = rows[split]?.[share]
+      if (!row) continue
+      const sorted = [...row.ms].sort((a, b) => a - b)
+      const at = (q: number): number =>
+        sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!
+      console.log(
+        `| ${split} | ${Math.round(share * 100)} % | ${row.read} of ${row.n} | ${at(0.5)} | ${at(0.95)} |`,
+      )
+    }
+  }
+}
+
 export async function runRealEval(args: string[]): Promise<void> {
   const splitArg = args.find((a, i) => args[i - 1] === '--split') ?? 'all'
   if (!['tuning', 'heldout', 'all'].includes(splitArg)) {
@@ -391,6 +450,7 @@ export async function runRealEval(args: string[]): Promise<void> {
   const mirror = args.find((a, i) => args[i - 1] === '--mirror') ?? DEFAULT_MIRROR
   const verbose = args.includes('--verbose')
   const turns = args.includes('--turns')
+  const framed = args.includes('--framed')
   const readerArg = args.find((a, i) => args[i - 1] === '--mrz-reader') ?? 'vote'
   if (!['templates', 'ppocr', 'vote'].includes(readerArg)) {
     throw new Error(`--mrz-reader takes templates, ppocr or vote; got ${readerArg}`)
@@ -442,6 +502,7 @@ export async function runRealEval(args: string[]): Promise<void> {
     }
     printTable('MRZ, real images (inspectImage)', outcomes, missing.slice(firstMissing), splits)
     if (turns) await printTurns(mrz, items, outcomes, mirror, mrzReader, splits)
+    if (framed) await printFramed(mrz, items, outcomes, mirror, mrzReader, splits)
   }
 
   if (aamva) {

@@ -64,14 +64,23 @@ const MAX_RECOGNITIONS = 3
 /**
  * Read the MRZ of a grayscale image of one document side. A zone the locator does not find is
  * looked for again with the image turned a quarter either way (a document photographed on its
- * side); right way up and upside down are the locator's own.
+ * side; right way up and upside down are the locator's own), and in a large image once more
+ * with the frame seen twice as large (a document small in a photo of many pixels).
  */
 export async function readMrz(image: GrayImage, opts: MrzReadOptions): Promise<MrzRead> {
   const first = await readUpright(image, opts)
-  if (first.ok || first.code !== 'MRZ_NOT_FOUND' || opts.sideways === false) return first
-  for (const clockwise of [true, false]) {
-    const turned = await readUpright(quarterTurn(image, clockwise), opts)
-    if (turned.ok || turned.code !== 'MRZ_NOT_FOUND') return turned
+  if (first.ok || first.code !== 'MRZ_NOT_FOUND') return first
+  if (opts.sideways !== false) {
+    for (const clockwise of [true, false]) {
+      const turned = await readUpright(quarterTurn(image, clockwise), opts)
+      if (turned.ok || turned.code !== 'MRZ_NOT_FOUND') return turned
+    }
+  }
+  // A document small in a large frame: its lines are too fine for the locator at WORK_SIDE.
+  // Look again with the frame seen twice as large (upright and upside down only).
+  if (Math.max(image.width, image.height) >= 1.6 * WORK_SIDE) {
+    const closer = await readUpright(image, opts, 2 * WORK_SIDE)
+    if (closer.ok || closer.code !== 'MRZ_NOT_FOUND') return closer
   }
   return first
 }
@@ -90,10 +99,14 @@ export function quarterTurn(image: GrayImage, clockwise: boolean): GrayImage {
   return { width: h, height: w, gray: out }
 }
 
-async function readUpright(image: GrayImage, opts: MrzReadOptions): Promise<MrzRead> {
+async function readUpright(
+  image: GrayImage,
+  opts: MrzReadOptions,
+  workSide = WORK_SIDE,
+): Promise<MrzRead> {
   const t0 = performance.now()
   const templates = await loadTemplates()
-  const scale = WORK_SIDE / Math.max(image.width, image.height)
+  const scale = workSide / Math.max(image.width, image.height)
   const work = await shrink(
     image,
     Math.round(image.width * scale),
