@@ -339,59 +339,43 @@ function printMissing(missing: Missing[]): void {
   for (const m of missing) console.log(`  ${m.id}: ${m.reason}`)
 }
 
-/** Runs the real-corpus evaluation (MRZ images, AAMVA payloads) and prints its tables. */
-/**
- * `--turns`: every image read upright, turned a quarter, half and three quarters (re-encoded as
- * JPEG 92 without EXIF, so the reader must find the way up itself), read again.
- */
-async function printTurns(
-  mrz: Manifest<MrzItem & { group: string }>,
-  items: (MrzItem & { group: string })[],
-  outcomes: Outcome[],
-  mirror: string,
-  mrzReader: MrzReaderMode,
-  splits: Split[],
-): Promise<void> {
-  const read = new Set(outcomes.filter((o) => o.result === 'read').map((o) => o.id))
-  const rows: Record<string, Record<number, { read: number; n: number; ms: number[] }>> = {}
-  for (const item of items.filter((i) => read.has(i.id))) {
-    const bytes = readItem(mirror, mrz.sources, item)
-    if (!Buffer.isBuffer(bytes)) continue
-    for (const turn of [90, 180, 270]) {
-      const turned = await sharp(bytes).rotate().rotate(turn).jpeg({ quality: 92 }).toBuffer()
-      const t0 = performance.now()
-      const r = await inspectImage(turned, { asOf: mrz.asOf, mrzReader })
-      const ms = Math.round(performance.now() - t0)
-      const row = ((rows[item.split] ??= {})[turn] ??= { read: 0, n: 0, ms: [] })
-      row.n++
-      row.ms.push(ms)
-      if (judgeMrz(item, r).result === 'read') row.read++
-    }
-  }
-  console.log('\n## MRZ, real images read upright, turned (JPEG 92, no EXIF)\n')
-  console.log('| split | turn | read | median ms | p95 ms |')
-  console.log('|---|---:|---:|---:|---:|')
-  for (const split of splits) {
-    for (const turn of [90, 180, 270]) {
-      const row = rows[split]?.[turn]
-      if (!row) continue
-      const sorted = [...row.ms].sort((a, b) => a - b)
-      const at = (q: number): number =>
-        sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!
-      console.log(`| ${split} | ${turn}° | ${row.read} of ${row.n} | ${at(0.5)} | ${at(0.95)} |`)
-    }
-  }
+/** One way of changing an image read upright before it is read again (`--turns`, `--framed`). */
+interface Variant {
+  label: string
+  make: (upright: Buffer) => Promise<Buffer>
 }
 
-/** Share of the frame's area the image takes in `--framed`. */
-const FRAME_SHARES = [0.5, 0.25, 0.15]
+/**
+ * `--turns`: turned a quarter, half and three quarters, re-encoded as JPEG 92 without EXIF, so
+ * the reader must find the way up itself.
+ */
+const TURNS: Variant[] = [90, 180, 270].map((turn) => ({
+  label: `${turn}°`,
+  make: (upright) => sharp(upright).rotate(turn).jpeg({ quality: 92 }).toBuffer(),
+}))
 
 /**
- * `--framed`: every image read upright, at its own resolution, in the middle of a larger frame
- * (a plain grey-brown desk, JPEG 92) so that it takes half, a quarter and 15 % of the frame's
- * area, as a document photographed from further away with a sensor of more pixels.
+ * `--framed`: at its own resolution in the middle of a larger frame (a plain grey-brown desk,
+ * JPEG 92), taking half, a quarter and 15 % of its area: a document photographed from further
+ * away with a sensor of more pixels.
  */
-async function printFramed(
+const FRAMES: Variant[] = [0.5, 0.25, 0.15].map((share) => ({
+  label: `${Math.round(share * 100)} %`,
+  make: async (upright) => {
+    const { width = 0, height = 0 } = await sharp(upright).metadata()
+    const k = Math.sqrt(1 / share)
+    const [fw, fh] = [Math.round(width * k), Math.round(height * k)]
+    return sharp({ create: { width: fw, height: fh, channels: 3, background: '#7d6e5f' } })
+      .composite([{ input: upright, left: (fw - width) >> 1, top: (fh - height) >> 1 }])
+      .jpeg({ quality: 92 })
+      .toBuffer()
+  },
+}))
+
+/** Every image read upright, changed by each variant and read again: a table per split. */
+async function printRereads(
+  title: string,
+  variants: Variant[],
   mrz: Manifest<MrzItem & { group: string }>,
   items: (MrzItem & { group: string })[],
   outcomes: Outcome[],
@@ -400,47 +384,37 @@ async function printFramed(
   splits: Split[],
 ): Promise<void> {
   const read = new Set(outcomes.filter((o) => o.result === 'read').map((o) => o.id))
-  const rows: Record<string, Record<number, { read: number; n: number; ms: number[] }>> = {}
+  const rows: Record<string, Record<string, { read: number; n: number; ms: number[] }>> = {}
   for (const item of items.filter((i) => read.has(i.id))) {
     const bytes = readItem(mirror, mrz.sources, item)
     if (!Buffer.isBuffer(bytes)) continue
     const upright = await sharp(bytes).rotate().png().toBuffer()
-    const { width = 0, height = 0 } = await sharp(upright).metadata()
-    for (const share of FRAME_SHARES) {
-      const k = Math.sqrt(1 / share)
-      const [fw, fh] = [Math.round(width * k), Math.round(height * k)]
-      const framed = await sharp({
-        create: { width: fw, height: fh, channels: 3, background: '#7d6e5f' },
-      })
-        .composite([{ input: upright, left: (fw - width) >> 1, top: (fh - height) >> 1 }])
-        .jpeg({ quality: 92 })
-        .toBuffer()
+    for (const v of variants) {
+      const changed = await v.make(upright)
       const t0 = performance.now()
-      const r = await inspectImage(framed, { asOf: mrz.asOf, mrzReader })
-      const ms = Math.round(performance.now() - t0)
-      const row = ((rows[item.split] ??= {})[share] ??= { read: 0, n: 0, ms: [] })
+      const r = await inspectImage(changed, { asOf: mrz.asOf, mrzReader })
+      const row = ((rows[item.split] ??= {})[v.label] ??= { read: 0, n: 0, ms: [] })
       row.n++
-      row.ms.push(ms)
+      row.ms.push(Math.round(performance.now() - t0))
       if (judgeMrz(item, r).result === 'read') row.read++
     }
   }
-  console.log('\n## MRZ, real images read upright, in a larger frame (JPEG 92)\n')
-  console.log('| split | share of the frame | read | median ms | p95 ms |')
+  console.log(`\n## MRZ, real images read upright, ${title}\n`)
+  console.log('| split | variant | read | median ms | p95 ms |')
   console.log('|---|---:|---:|---:|---:|')
   for (const split of splits) {
-    for (const share of FRAME_SHARES) {
-      const row = rows[split]?.[share]
+    for (const v of variants) {
+      const row = rows[split]?.[v.label]
       if (!row) continue
       const sorted = [...row.ms].sort((a, b) => a - b)
       const at = (q: number): number =>
         sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!
-      console.log(
-        `| ${split} | ${Math.round(share * 100)} % | ${row.read} of ${row.n} | ${at(0.5)} | ${at(0.95)} |`,
-      )
+      console.log(`| ${split} | ${v.label} | ${row.read} of ${row.n} | ${at(0.5)} | ${at(0.95)} |`)
     }
   }
 }
 
+/** Runs the real-corpus evaluation (MRZ images, AAMVA payloads) and prints its tables. */
 export async function runRealEval(args: string[]): Promise<void> {
   const splitArg = args.find((a, i) => args[i - 1] === '--split') ?? 'all'
   if (!['tuning', 'heldout', 'all'].includes(splitArg)) {
@@ -501,8 +475,15 @@ export async function runRealEval(args: string[]): Promise<void> {
       }
     }
     printTable('MRZ, real images (inspectImage)', outcomes, missing.slice(firstMissing), splits)
-    if (turns) await printTurns(mrz, items, outcomes, mirror, mrzReader, splits)
-    if (framed) await printFramed(mrz, items, outcomes, mirror, mrzReader, splits)
+    const rereads: [boolean, string, Variant[]][] = [
+      [turns, 'turned (JPEG 92, no EXIF)', TURNS],
+      [framed, 'in a larger frame (JPEG 92)', FRAMES],
+    ]
+    for (const [wanted, title, variants] of rereads) {
+      if (wanted) {
+        await printRereads(title, variants, mrz, items, outcomes, mirror, mrzReader, splits)
+      }
+    }
   }
 
   if (aamva) {
