@@ -4,7 +4,7 @@
 import sharp from 'sharp'
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { admin, createTenant, startTestApp } from './helpers.ts'
+import { admin, createTenant, startTestApp, listenLocally } from './helpers.ts'
 import type { TestApp } from './helpers.ts'
 import { consoleEn } from '../src/console/messages-en.ts'
 import { axeViolations, haveChromium, launch } from './hosted-page-browser.ts'
@@ -19,10 +19,7 @@ describe.skipIf(!haveChromium)('console branding page in Chromium', () => {
 
   beforeAll(async () => {
     t = await startTestApp('sqlite')
-    await t.app.listen({ port: 0, host: '127.0.0.1' })
-    const address = t.app.server.address()
-    if (address === null || typeof address === 'string') throw new Error('no port')
-    loom = `http://127.0.0.1:${address.port}`
+    loom = await listenLocally(t.app)
     tenantId = (await createTenant(t.app, { name: 'Northwind Cellars', brandColor: '#ffff66' })).id
     const user = await t.app.inject({
       method: 'POST',

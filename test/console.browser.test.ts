@@ -8,7 +8,7 @@ import http from 'node:http'
 import { chromium } from 'playwright-core'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { admin, createKey, createTenant, startTestApp } from './helpers.ts'
+import { admin, createKey, createTenant, startTestApp, listenLocally } from './helpers.ts'
 import type { TestApp } from './helpers.ts'
 import { passport } from './specimens.ts'
 import { startWorker } from '../src/jobs/worker.ts'
@@ -62,10 +62,7 @@ describe.skipIf(!haveChromium)('console in a browser', () => {
     if (receiverAddress === null || typeof receiverAddress === 'string') throw new Error('no port')
 
     t = await startTestApp('sqlite')
-    await t.app.listen({ port: 0, host: '127.0.0.1' })
-    const address = t.app.server.address()
-    if (address === null || typeof address === 'string') throw new Error('no port')
-    loom = `http://127.0.0.1:${address.port}`
+    loom = await listenLocally(t.app)
     worker = startWorker(t.deps, { maintenance: false })
 
     const tenant = await createTenant(t.app, { name: 'Northwind Cellars' })

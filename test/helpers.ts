@@ -75,6 +75,14 @@ export interface TestApp {
   close(): Promise<void>
 }
 
+/** Starts `app` listening on a free local port; its base URL, `http://127.0.0.1:PORT`. */
+export async function listenLocally(app: FastifyInstance): Promise<string> {
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const address = app.server.address()
+  if (address === null || typeof address === 'string') throw new Error('not listening')
+  return `http://127.0.0.1:${address.port}`
+}
+
 /** Builds deps and app on a fresh database; `close()` tears everything down. */
 export async function startTestApp(
   dialect: DialectName,

@@ -5,7 +5,7 @@
 import sharp from 'sharp'
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { admin, createTenant, startSession, startTestApp } from './helpers.ts'
+import { admin, createTenant, startSession, startTestApp, listenLocally } from './helpers.ts'
 import type { TestApp } from './helpers.ts'
 import { brandPalette } from '../src/web/brand-colours.ts'
 import { en } from '../src/web/messages/en.ts'
@@ -57,10 +57,7 @@ describe.skipIf(!haveChromium)('hosted page branding in Chromium', () => {
 
   beforeAll(async () => {
     t = await startTestApp('sqlite')
-    await t.app.listen({ port: 0, host: '127.0.0.1' })
-    const address = t.app.server.address()
-    if (address === null || typeof address === 'string') throw new Error('no port')
-    loom = `http://127.0.0.1:${address.port}`
+    loom = await listenLocally(t.app)
     for (const colour of ['#ffff66', '#111111']) keys.set(colour, await tenantWith(colour))
     browser = await launch(null)
   }, 120_000)

@@ -12,7 +12,7 @@ import { expect } from 'vitest'
 import { detectFaces } from '../src/engine/face/index.ts'
 import { en } from '../src/web/messages/en.ts'
 import { startWorker } from '../src/jobs/worker.ts'
-import { createTenant, startSession, startTestApp } from './helpers.ts'
+import { createTenant, startSession, startTestApp, listenLocally } from './helpers.ts'
 import { passport } from './specimens.ts'
 import type { TestApp } from './helpers.ts'
 
@@ -368,10 +368,7 @@ export async function startPageHarness(): Promise<PageHarness> {
   // A person waits up to WAIT for a screen here; the engine gets as long per image, so a read
   // slowed by a busy machine is not shown as a photo to retake.
   const t = await startTestApp('sqlite', { env: { LOOM_ENGINE_BUDGET_MS: String(WAIT) } })
-  await t.app.listen({ port: 0, host: '127.0.0.1' })
-  const address = t.app.server.address()
-  if (address === null || typeof address === 'string') throw new Error('no port')
-  const loom = `http://127.0.0.1:${address.port}`
+  const loom = await listenLocally(t.app)
   const worker = startWorker(t.deps, { maintenance: false })
   const site = await startTenantSite(loom)
   const { key } = await createTenant(t.app, { name: 'Northwind Cellars', brandColor: '#7a1f3d' })

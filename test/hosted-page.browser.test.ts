@@ -8,7 +8,7 @@ import path from 'node:path'
 import sharp from 'sharp'
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { TestClock, createTenant, startSession, startTestApp } from './helpers.ts'
+import { TestClock, createTenant, startSession, startTestApp, listenLocally } from './helpers.ts'
 import type { TestApp } from './helpers.ts'
 import { licenceFront, passport, today } from './specimens.ts'
 import { generateLicenceImage } from '../src/specimen/licence-image.ts'
@@ -52,10 +52,7 @@ describe.skipIf(!haveChromium)('hosted page in Chromium', () => {
   beforeAll(async () => {
     mkdirSync(files, { recursive: true })
     t = await startTestApp('sqlite', { clock })
-    await t.app.listen({ port: 0, host: '127.0.0.1' })
-    const address = t.app.server.address()
-    if (address === null || typeof address === 'string') throw new Error('no port')
-    loom = `http://127.0.0.1:${address.port}`
+    loom = await listenLocally(t.app)
     worker = startWorker(t.deps, { maintenance: false })
     site = await startTenantSite(loom)
     key = (await createTenant(t.app, { name: 'Northwind Cellars', brandColor: '#7a1f3d' })).key

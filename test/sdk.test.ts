@@ -12,7 +12,13 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest'
 import { Webhook } from 'standardwebhooks'
-import { TEST_ADMIN_KEY, createKey, startTestApp, startWebhookReceiver } from './helpers.ts'
+import {
+  TEST_ADMIN_KEY,
+  createKey,
+  startTestApp,
+  startWebhookReceiver,
+  listenLocally,
+} from './helpers.ts'
 import type { TestApp, WebhookReceiver } from './helpers.ts'
 import { passport } from './specimens.ts'
 import { startWorker } from '../src/jobs/worker.ts'
@@ -85,10 +91,7 @@ beforeAll(async () => {
   // Reading a document takes well under the 5 s default on a quiet machine; a test machine shared
   // with other suites can take longer, and a timed-out read is not what these tests are about.
   t = await startTestApp('sqlite', { env: { LOOM_ENGINE_BUDGET_MS: '60000' } })
-  await t.app.listen({ port: 0, host: '127.0.0.1' })
-  const address = t.app.server.address()
-  if (address === null || typeof address === 'string') throw new Error('not listening')
-  base = `http://127.0.0.1:${address.port}`
+  base = await listenLocally(t.app)
   worker = startWorker(t.deps, { maintenance: false })
   receiver = await startWebhookReceiver()
   const created = await fetch(`${base}/admin/tenants`, {

@@ -4,7 +4,13 @@
 // test says so and the README's Compatibility sections explain it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import sharp from 'sharp'
-import { TEST_ADMIN_KEY, createKey, startTestApp, startWebhookReceiver } from '../helpers.ts'
+import {
+  TEST_ADMIN_KEY,
+  createKey,
+  startTestApp,
+  startWebhookReceiver,
+  listenLocally,
+} from '../helpers.ts'
 import type { TestApp, WebhookReceiver } from '../helpers.ts'
 import { passport } from '../specimens.ts'
 import { startWorker } from '../../src/jobs/worker.ts'
@@ -44,10 +50,7 @@ const adminHeaders = { 'x-admin-key': TEST_ADMIN_KEY }
 
 beforeAll(async () => {
   t = await startTestApp('sqlite')
-  await t.app.listen({ port: 0, host: '127.0.0.1' })
-  const address = t.app.server.address()
-  if (address === null || typeof address === 'string') throw new Error('not listening')
-  base = `http://127.0.0.1:${address.port}`
+  base = await listenLocally(t.app)
   worker = startWorker(t.deps, { maintenance: false })
   receiver = await startWebhookReceiver()
   const created = await call('POST', '/admin/tenants', adminHeaders, {
