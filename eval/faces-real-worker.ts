@@ -5,9 +5,10 @@
 //
 // Pipelines (see eval/corpus/FACES.md for what each is):
 //   loom           src/engine/face as Loom runs it (Human's detector and mesh, the ONNX
-//                  ArcFace-style recognizer on the aligned face and its mirror, face-api's age
-//                  model over four crops); on the same landmarks, dlib's ResNet (Loom's earlier
-//                  descriptor, the baseline) and variants of the ArcFace chip
+//                  ArcFace-style recognizer and dlib's ResNet on the aligned face, face-api's
+//                  age model over four crops), every face described, not only Loom's main one;
+//                  each network alone; with the variants, the mirrored chip and a second
+//                  alignment (face-api's 68-point landmark network)
 //   human-default  Human 3.3.6 with its default face settings, unfused models
 //   face-api       @vladmandic/face-api: SSD MobileNet v1, 68 landmarks, ResNet-34 descriptor,
 //                  age/gender net; also feeds its landmarks to the ONNX model below
@@ -20,8 +21,15 @@ import { createRequire } from 'node:module'
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { parentPort, workerData } from 'node:worker_threads'
+import type * as TfCore from '@tensorflow/tfjs-core'
 import type { RgbImage } from '../src/engine/face/detect.ts'
-import { warpToTemplate } from '../src/engine/face/align.ts'
+import {
+  chipTemplate,
+  faceChip,
+  similarityTransform,
+  warpToTemplate,
+  type Point,
+} from '../src/engine/face/align.ts'
 import {
   HUMAN_MODELS_CANDIDATES,
   humanModelsPipeline,
@@ -55,8 +63,8 @@ export type PipelineName = 'loom' | 'loom-variants' | 'human-default' | 'face-ap
 
 /** Candidates each pipeline reports (face-api's landmarks also drive the ONNX model). */
 export const PIPELINE_CANDIDATES: Record<PipelineName, string[]> = {
-  loom: ['loom', 'arcface', 'dlib'],
-  'loom-variants': ['arcface-mirror', 'arcface-mirror-mean'],
+  loom: ['loom', 'arcface', 'dlib', 'loom-main-face'],
+  'loom-variants': ['arcface-mirror', 'arcface-mirror-mean', 'loom-landmark-net'],
   'human-default': ['human-default'],
   'face-api': ['face-api', 'faceplugin'],
   'human-models': HUMAN_MODELS_CANDIDATES,
@@ -80,12 +88,75 @@ export const ARCFACE_VARIANTS = {
   'arcface-mirror-mean': [{}, { mirror: true }],
 } as const
 
+/**
+ * Loom's descriptor (both networks) on another alignment, measured with the variants: the five
+ * points found again by face-api's 68-point landmark network on the face as Human's mesh aligns
+ * it. faces-real.ts also averages it with Loom's own (combineAlignments).
+ */
+export const ALIGNMENT_VARIANTS = ['loom-landmark-net'] as const
+
+/** face-api's landmark network's view: an upright chip framed as dlib frames a face. */
+const LANDMARK_CHIP = { size: 112, padding: 0.25 }
+
+interface LandmarkNet {
+  detectLandmarks(input: unknown): Promise<{ positions: { x: number; y: number }[] }>
+  loadFromDisk(dir: string): Promise<void>
+}
+
+/**
+ * The five points (eye centres as the mean of dlib's points 36–41 and 42–47, nose tip 30, mouth
+ * corners 48 and 54) found by face-api's 68-point landmark network on the face as `points`
+ * align it (upright and framed as the network expects a detected face), back in the image.
+ */
+async function landmarkNetPoints(
+  img: RgbImage,
+  points: Point[],
+  net: LandmarkNet,
+  tf: typeof TfCore,
+): Promise<Point[] | null> {
+  const { size, padding } = LANDMARK_CHIP
+  const chip = tf.tensor3d(faceChip(img, points, LANDMARK_CHIP), [size, size, 3], 'float32')
+  let pos: { x: number; y: number }[]
+  try {
+    pos = (await net.detectLandmarks(chip)).positions
+  } finally {
+    chip.dispose()
+  }
+  if (pos.length < 68) return null
+  // Chip → image: the inverse of the similarity transform that cut the chip.
+  const [a, b, tx, ty] = similarityTransform(points, chipTemplate(size, padding))
+  const det = a * a + b * b
+  const back = (u: number, v: number): Point => [
+    (a * (u - tx) + b * (v - ty)) / det,
+    (-b * (u - tx) + a * (v - ty)) / det,
+  ]
+  const mean = (from: number, to: number): Point => {
+    let x = 0
+    let y = 0
+    for (let i = from; i <= to; i++) {
+      x += pos[i]!.x / (to - from + 1)
+      y += pos[i]!.y / (to - from + 1)
+    }
+    return back(x, y)
+  }
+  const at = (i: number): Point => back(pos[i]!.x, pos[i]!.y)
+  return [mean(36, 41), mean(42, 47), at(30), at(48), at(54)]
+}
+
 async function loomPipeline(variants: boolean): Promise<Pipeline> {
-  const { detectFaces, faceLandmarks } = await import('../src/engine/face/detect.ts')
-  const { faceRuntime } = await import('../src/engine/face/models.ts')
-  const { arcfaceChip, runRecognizer, l2Normalised, DESCRIPTOR_LENGTH } =
+  const { detectFaces, faceLandmarks, dlibDescriptor } =
+    await import('../src/engine/face/detect.ts')
+  const { faceRuntime, FACE_API_MODELS } = await import('../src/engine/face/models.ts')
+  const { arcfaceChip, runRecognizer, l2Normalised, DESCRIPTOR_LENGTH, faceDescriptor } =
     await import('../src/engine/face/recognize.ts')
-  await faceRuntime()
+  const { tf } = await faceRuntime()
+  // The landmark network is not one Loom loads; the variants load it from face-api's models.
+  const landmarkNet = (
+    require('@vladmandic/face-api/dist/face-api.node-wasm.js') as {
+      nets: { faceLandmark68Net: LandmarkNet }
+    }
+  ).nets.faceLandmark68Net
+  if (variants) await landmarkNet.loadFromDisk(FACE_API_MODELS)
   return {
     versions: {
       '@vladmandic/human': pkgVersion('@vladmandic/human'),
@@ -102,31 +173,51 @@ async function loomPipeline(variants: boolean): Promise<Pipeline> {
         ageSpread: f.ageSpread,
         gender: f.gender,
       }))
+      // Loom describes only the face it takes as the main one (the largest of the confident);
+      // a press photo's subject is the face nearest its centre (faces-real.ts, mainFace), which
+      // a larger neighbour can outrank. Every other face with landmarks is described here too,
+      // with the same networks on the same alignment, so the rows measure recognition of the
+      // photo's subject; `loom-main-face` keeps Loom's own choice.
+      const described: number[][] = []
+      for (const f of d.faces) {
+        const at = faceLandmarks(f)
+        described.push(
+          f.embedding.length > 0 || !at
+            ? f.embedding
+            : [
+                ...(await faceDescriptor(at.img, at.points)),
+                ...(await dlibDescriptor(at.img, at.points)),
+              ],
+        )
+      }
       const answer: PipelineAnswer = {
         // Detection, mesh, alignment, the descriptor and the age model, as Loom runs them.
         loom: {
+          faces: described.map((embedding, i) => ({ ...base[i]!, embedding })),
+          ms: d.timingsMs.detect,
+        },
+        'loom-main-face': {
           faces: d.faces.map((f, i) => ({ ...base[i]!, embedding: f.embedding })),
           ms: d.timingsMs.detect,
         },
         // Loom's descriptor is the two networks' outputs end to end; each alone, as rows beside it.
         arcface: {
-          faces: d.faces.map((f, i) => ({
+          faces: described.map((e, i) => ({
             ...base[i]!,
-            embedding: f.embedding.slice(0, DESCRIPTOR_LENGTH),
+            embedding: e.slice(0, DESCRIPTOR_LENGTH),
           })),
           ms: d.timingsMs.detect,
         },
         dlib: {
-          faces: d.faces.map((f, i) => ({
-            ...base[i]!,
-            embedding: f.embedding.slice(DESCRIPTOR_LENGTH),
-          })),
+          faces: described.map((e, i) => ({ ...base[i]!, embedding: e.slice(DESCRIPTOR_LENGTH) })),
           ms: d.timingsMs.detect,
         },
       }
       const extra: Record<string, { faces: FoundFace[]; ms: number }> = {}
       if (variants) {
-        for (const name of Object.keys(ARCFACE_VARIANTS)) extra[name] = { faces: [], ms: 0 }
+        for (const name of [...Object.keys(ARCFACE_VARIANTS), ...ALIGNMENT_VARIANTS]) {
+          extra[name] = { faces: [], ms: 0 }
+        }
       }
       for (const [i, f] of d.faces.entries()) {
         const at = faceLandmarks(f)
@@ -136,6 +227,15 @@ async function loomPipeline(variants: boolean): Promise<Pipeline> {
           continue
         }
         if (!variants) continue
+        {
+          const started = performance.now()
+          const points = await landmarkNetPoints(at.img, at.points, landmarkNet, tf)
+          const net = points
+            ? [...(await faceDescriptor(at.img, points)), ...(await dlibDescriptor(at.img, points))]
+            : []
+          extra['loom-landmark-net']!.ms += performance.now() - started
+          extra['loom-landmark-net']!.faces.push({ ...base[i]!, embedding: net })
+        }
         for (const [name, chips] of Object.entries(ARCFACE_VARIANTS)) {
           const started = performance.now()
           const sum = new Array<number>(512).fill(0)

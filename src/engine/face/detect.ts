@@ -239,8 +239,8 @@ const AGE_CHIPS = [
 /** dlib's ResNet takes a 150 px chip of the face with a quarter of padding (face-api's layout). */
 const DLIB_CHIP = { size: 150, padding: 0.25 }
 
-/** dlib's ResNet descriptor (128 values) of an aligned face, through face-api. */
-async function dlibDescriptor(img: RgbImage, points: Point[]): Promise<number[]> {
+/** dlib's ResNet descriptor (128 values) of an aligned face, through face-api (exported for the evals). */
+export async function dlibDescriptor(img: RgbImage, points: Point[]): Promise<number[]> {
   const { nets, tf } = await faceRuntime()
   const { size } = DLIB_CHIP
   const chip = tf.tensor3d(faceChip(img, points, DLIB_CHIP), [size, size, 3], 'float32')
