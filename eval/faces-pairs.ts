@@ -2,14 +2,17 @@
 // describe, presentation and reuse checks) on document-portrait-versus-selfie pairs built from
 // real photos, and how long a pair takes with the models loaded.
 //
-// For each of the first N held-out LFW people (eval/corpus/faces-lfw.json; FACES.md says how to
+// For each of the first N held-out LFW people (`--split tuning`: tuning people, to study misses
+// without looking at the held-out ones; eval/corpus/faces-lfw.json; FACES.md says how to
 // fetch the snapshot), the portrait of a generated specimen passport (src/specimen) is one photo
 // of the person and the selfie is the central part of a different photo of the same person,
 // enlarged to 480 px and mirrored as a front camera does. Impostor pairs: the same document against the selfies of the
 // next two people in the list (any sex or age). The threshold and review band are Loom's own
-// (compare.ts), chosen on the tuning half of LFW; these people are all from the held-out half.
+// (compare.ts), chosen on the tuning half of LFW; by default these people are all from the
+// held-out half.
 //
-// Options: --limit N (people, default 100), --mirrors DIR (default /work/.mirror).
+// Options: --limit N (people, default 100), --split heldout|tuning (default heldout), --mirrors
+// DIR (default /work/.mirror).
 
 import os from 'node:os'
 import path from 'node:path'
@@ -85,9 +88,13 @@ export async function runFacesPairsEval(args: string[]): Promise<void> {
   const reader = new SnapshotReader(value('--mirrors') ?? '/work/.mirror')
   const manifest = readManifest<IdentityManifest>('faces-lfw.json')
   const src: SnapshotSource = manifest.source
-  const people = manifest.people.filter((p) => p.split === 'heldout').slice(0, limit)
+  const split = value('--split') ?? 'heldout'
+  if (split !== 'heldout' && split !== 'tuning') {
+    throw new Error(`--split must be heldout or tuning, not ${split}`)
+  }
+  const people = manifest.people.filter((p) => p.split === split).slice(0, limit)
   console.log(
-    `## faces-pairs: specimen-passport portrait vs selfie, ${people.length} held-out LFW people\n`,
+    `## faces-pairs: specimen-passport portrait vs selfie, ${people.length} ${split === 'heldout' ? 'held-out' : 'tuning'} LFW people\n`,
   )
   try {
     const runtime = await faceRuntime()
@@ -117,6 +124,8 @@ export async function runFacesPairsEval(args: string[]): Promise<void> {
     // CPU time too: on a shared machine the wall time mostly measures the other work.
     const cpuMs: number[] = []
     const retakes: string[] = []
+    // Genuine pairs below the floor, and impostors at or above the threshold, by name.
+    const outliers: string[] = []
     const n = people.length
     for (let i = 0; i < n; i++) {
       for (const [kind, j] of [
@@ -140,6 +149,9 @@ export async function runFacesPairsEval(args: string[]): Promise<void> {
           continue
         }
         ;(kind === 'genuine' ? genuine : impostor).push(r.similarity)
+        if (kind === 'genuine' ? r.similarity < GENUINE_FLOOR : r.similarity >= MATCH_THRESHOLD) {
+          outliers.push(`${kind} ${people[i]!.person} / ${people[j]!.person}: ${r.similarity}`)
+        }
       }
     }
     const low = MATCH_THRESHOLD - REVIEW_BAND
@@ -173,6 +185,10 @@ export async function runFacesPairsEval(args: string[]): Promise<void> {
     console.log(
       `\ntime per pair (compareFaces, models loaded; ${ms.length} pairs): median ${quantile(ms, 0.5)} ms, p90 ${quantile(ms, 0.9)} ms, max ${Math.max(...ms)} ms; CPU time of this process per pair: median ${quantile(cpuMs, 0.5)} ms, p90 ${quantile(cpuMs, 0.9)} ms (load average ${os.loadavg()[0]!.toFixed(1)} on ${os.availableParallelism()} cores); of which the document median ${quantile(docMs, 0.5)} ms, the selfie median ${quantile(selfieMs, 0.5)} ms`,
     )
+    if (outliers.length > 0) {
+      console.log(`\ngenuine below ${GENUINE_FLOOR} or impostor at or above the threshold:`)
+      for (const o of outliers) console.log(`- ${o}`)
+    }
     if (retakes.length > 0) {
       console.log(`\nno usable face (${retakes.length}):`)
       for (const r of retakes.slice(0, 20)) console.log(`- ${r}`)
