@@ -144,10 +144,9 @@ async function landmarkNetPoints(
 }
 
 async function loomPipeline(variants: boolean): Promise<Pipeline> {
-  const { detectFaces, faceLandmarks, dlibDescriptor } =
-    await import('../src/engine/face/detect.ts')
+  const { detectFaces, faceLandmarks, faceEmbedding } = await import('../src/engine/face/detect.ts')
   const { faceRuntime, FACE_API_MODELS } = await import('../src/engine/face/models.ts')
-  const { arcfaceChip, runRecognizer, l2Normalised, DESCRIPTOR_LENGTH, faceDescriptor } =
+  const { arcfaceChip, runRecognizer, l2Normalised, DESCRIPTOR_LENGTH } =
     await import('../src/engine/face/recognize.ts')
   const { tf } = await faceRuntime()
   // The landmark network is not one Loom loads; the variants load it from face-api's models.
@@ -182,12 +181,7 @@ async function loomPipeline(variants: boolean): Promise<Pipeline> {
       for (const f of d.faces) {
         const at = faceLandmarks(f)
         described.push(
-          f.embedding.length > 0 || !at
-            ? f.embedding
-            : [
-                ...(await faceDescriptor(at.img, at.points)),
-                ...(await dlibDescriptor(at.img, at.points)),
-              ],
+          f.embedding.length > 0 || !at ? f.embedding : await faceEmbedding(at.img, at.points),
         )
       }
       const answer: PipelineAnswer = {
@@ -230,9 +224,7 @@ async function loomPipeline(variants: boolean): Promise<Pipeline> {
         {
           const started = performance.now()
           const points = await landmarkNetPoints(at.img, at.points, landmarkNet, tf)
-          const net = points
-            ? [...(await faceDescriptor(at.img, points)), ...(await dlibDescriptor(at.img, points))]
-            : []
+          const net = points ? await faceEmbedding(at.img, points) : []
           extra['loom-landmark-net']!.ms += performance.now() - started
           extra['loom-landmark-net']!.faces.push({ ...base[i]!, embedding: net })
         }

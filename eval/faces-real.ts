@@ -35,6 +35,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import sharp, { type Sharp } from 'sharp'
 import { embeddingSimilarity, type RgbImage } from '../src/engine/face/detect.ts'
+import { DESCRIPTOR_LENGTH, l2Normalised } from '../src/engine/face/recognize.ts'
 import { AGE_SPREAD_LIMIT, MATCH_THRESHOLD, REVIEW_BAND } from '../src/engine/face/compare.ts'
 import {
   PIPELINE_CANDIDATES,
@@ -483,20 +484,20 @@ const SIMILARITY: Record<string, { how: string; score: (a: number[], b: number[]
  * (`loom-mean-arcface`: Loom's, `loom-mean-arcface-dlib-net`: the landmark network's).
  */
 function combineAlignments(photos: Photo[]): void {
-  const unit = (v: number[]): number[] => {
-    const n = Math.hypot(...v)
-    return v.map((x) => x / n)
-  }
   for (const p of photos) {
     const mesh = p.face.loom
     const net = p.face['loom-landmark-net']
     if (!mesh || !net || mesh.embedding.length === 0 || net.embedding.length === 0) continue
-    const arcface = unit(mesh.embedding.slice(0, 512).map((x, i) => x + net.embedding[i]!))
-    const dlibMean = mesh.embedding.slice(512).map((x, i) => (x + net.embedding[512 + i]!) / 2)
+    const arcface = l2Normalised(
+      mesh.embedding.slice(0, DESCRIPTOR_LENGTH).map((x, i) => x + net.embedding[i]!),
+    )
+    const dlibMean = mesh.embedding
+      .slice(DESCRIPTOR_LENGTH)
+      .map((x, i) => (x + net.embedding[DESCRIPTOR_LENGTH + i]!) / 2)
     const withDlib = (dlib: number[]): FoundFace => ({ ...mesh, embedding: [...arcface, ...dlib] })
     p.face['loom-mean-both'] = withDlib(dlibMean)
-    p.face['loom-mean-arcface'] = withDlib(mesh.embedding.slice(512))
-    p.face['loom-mean-arcface-dlib-net'] = withDlib(net.embedding.slice(512))
+    p.face['loom-mean-arcface'] = withDlib(mesh.embedding.slice(DESCRIPTOR_LENGTH))
+    p.face['loom-mean-arcface-dlib-net'] = withDlib(net.embedding.slice(DESCRIPTOR_LENGTH))
   }
 }
 

@@ -239,8 +239,8 @@ const AGE_CHIPS = [
 /** dlib's ResNet takes a 150 px chip of the face with a quarter of padding (face-api's layout). */
 const DLIB_CHIP = { size: 150, padding: 0.25 }
 
-/** dlib's ResNet descriptor (128 values) of an aligned face, through face-api (exported for the evals). */
-export async function dlibDescriptor(img: RgbImage, points: Point[]): Promise<number[]> {
+/** dlib's ResNet descriptor (128 values) of an aligned face, through face-api. */
+async function dlibDescriptor(img: RgbImage, points: Point[]): Promise<number[]> {
   const { nets, tf } = await faceRuntime()
   const { size } = DLIB_CHIP
   const chip = tf.tensor3d(faceChip(img, points, DLIB_CHIP), [size, size, 3], 'float32')
@@ -251,13 +251,22 @@ export async function dlibDescriptor(img: RgbImage, points: Point[]): Promise<nu
   }
 }
 
+/**
+ * Loom's descriptor of the face at five landmarks: the ArcFace-style network's 512 values, then
+ * dlib's 128 (see embeddingSimilarity). Exported for the evals, which describe other faces and
+ * other alignments the same way.
+ */
+export async function faceEmbedding(img: RgbImage, points: Point[]): Promise<number[]> {
+  return [...(await faceDescriptor(img, points)), ...(await dlibDescriptor(img, points))]
+}
+
 /** The descriptor of an aligned face, and (when asked) its age estimates. */
 async function describeFace(
   img: RgbImage,
   points: Point[],
   withAge: boolean,
 ): Promise<{ embedding: number[]; ages: number[]; gender: DetectedFace['gender'] }> {
-  const embedding = [...(await faceDescriptor(img, points)), ...(await dlibDescriptor(img, points))]
+  const embedding = await faceEmbedding(img, points)
   if (!withAge) return { embedding, ages: [], gender: null }
   const { nets, tf } = await faceRuntime()
   const crops = AGE_CHIPS.map((c) =>
