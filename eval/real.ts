@@ -276,17 +276,18 @@ function judgeBarcode(item: BarcodeItem, r: InspectResult): { result: Result; wh
   const e = item.expected
   const wrong: string[] = []
   if (r.source !== 'aamva') wrong.push('source')
-  if (r.aamva?.jurisdiction !== e.jurisdiction) {
-    // A payload whose IIN names another issuer than its own jurisdiction element, reported with
-    // that check failed, is flagged, not silently wrong.
-    if (r.checks?.iinMatchesJurisdiction === false)
-      return { result: 'flagged', why: ['iinMatchesJurisdiction'] }
-    wrong.push('jurisdiction')
-  }
   if (e.documentNumber !== null && r.document.number !== e.documentNumber)
     wrong.push('documentNumber')
   if (e.firstNamePrefix !== null && !(r.person.firstName ?? '').startsWith(e.firstNamePrefix)) {
     wrong.push('firstName')
+  }
+  if (r.aamva?.jurisdiction !== e.jurisdiction) {
+    // A payload whose IIN names another issuer than its own jurisdiction element, reported with
+    // that check failed and every other known field right, is flagged, not silently wrong.
+    if (wrong.length === 0 && r.checks?.iinMatchesJurisdiction === false) {
+      return { result: 'flagged', why: ['iinMatchesJurisdiction'] }
+    }
+    wrong.push('jurisdiction')
   }
   return wrong.length === 0 ? { result: 'read', why: [] } : { result: 'wrong', why: wrong }
 }
@@ -443,10 +444,9 @@ async function printRereads(
     for (const v of variants) {
       const row = rows[split]?.[v.label]
       if (!row) continue
-      const sorted = [...row.ms].sort((a, b) => a - b)
-      const at = (q: number): number =>
-        sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!
-      console.log(`| ${split} | ${v.label} | ${row.read} of ${row.n} | ${at(0.5)} | ${at(0.95)} |`)
+      console.log(
+        `| ${split} | ${v.label} | ${row.read} of ${row.n} | ${quantile(row.ms, 0.5)} | ${quantile(row.ms, 0.95)} |`,
+      )
     }
   }
 }
