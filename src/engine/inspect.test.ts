@@ -144,6 +144,20 @@ describe('inspectImage', () => {
       expect((await inspectImage(await passportAt(8, 1.4), { asOf })).ok).toBe(true)
     })
 
+    it('reads a machine readable zone cut out of the page, a strip a few letters tall', async () => {
+      const s = await generateMrzSpecimen(5, { format: 'TD3', asOf, pxPerMm: 8 })
+      const { width, height } = await sharp(s.image).metadata()
+      // The bottom of a TD3 page holds the MRZ: its two lines in the last 14 % of the height.
+      const top = Math.round(height * 0.84)
+      const strip = await sharp(s.image)
+        .extract({ left: 0, top, width: width, height: height - top })
+        .png()
+        .toBuffer()
+      expect(height - top).toBeLessThan(160)
+      const r = await inspectImage(strip, { asOf })
+      expect(r.ok && r.mrz?.lines).toEqual(s.lines)
+    })
+
     it('refuses letters too small to trust even when the check digits hold', async () => {
       // A 375×264 scan of a passport page: the letters are under 8 px.
       const r = await inspectImage(await passportAt(3), { asOf })

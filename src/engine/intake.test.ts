@@ -123,21 +123,32 @@ describe('decodeDocumentImage', () => {
   })
 
   it('refuses images under the minimum size as too small', async () => {
-    const r = await decodeDocumentImage(await card(150, 400, 'png'))
-    expect(r).toMatchObject({
-      ok: false,
-      error: { code: 'DOCUMENT_QUALITY_LOW', quality: ['too_small'] },
-    })
-    const lenient = await decodeDocumentImage(await card(150, 400, 'png'), { minSide: 100 })
+    // A thumbnail, and a sliver: neither holds an MRZ line or a licence barcode.
+    for (const [w, h] of [
+      [150, 150],
+      [400, 40],
+    ] as const) {
+      const r = await decodeDocumentImage(await card(w, h, 'png'))
+      expect(r).toMatchObject({
+        ok: false,
+        error: { code: 'DOCUMENT_QUALITY_LOW', quality: ['too_small'] },
+      })
+      if (!r.ok) expect(r.error.message).toContain(`${w}×${h}`)
+    }
+    const strict = await decodeDocumentImage(await card(150, 400, 'png'), { minSide: 200 })
+    expect(strict.ok).toBe(false)
+    const lenient = await decodeDocumentImage(await card(150, 150, 'png'), { minLongSide: 100 })
     expect(lenient.ok).toBe(true)
   })
 
-  it('takes a tight scan or a barcode crop whose shorter side is small but not tiny', async () => {
-    // A document scanned edge to edge, and a licence's barcode cut out of a photo.
+  it('takes a tight scan, a barcode crop or an MRZ strip whose shorter side is small but not tiny', async () => {
+    // A document scanned edge to edge, a licence's barcode cut out of a photo, an MRZ cut out.
     for (const [w, h] of [
       [376, 265],
       [1160, 204],
       [400, 160],
+      [1100, 146],
+      [1000, 60],
     ] as const) {
       const r = await decodeDocumentImage(await card(w, h, 'png'))
       expect(r).toMatchObject({ ok: true, image: { width: w, height: h } })

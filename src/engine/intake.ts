@@ -14,11 +14,15 @@ export interface IntakeOptions {
   /** Largest accepted file, bytes (default 10 MB). */
   maxBytes?: number
   /**
-   * Smallest accepted width and height after orientation, pixels (default 160). Whether a
-   * document is big enough to read is judged on what the readers find (the MRZ's letter height,
-   * the PDF417's module width), not on the frame: a tight, sharp scan may be small.
+   * Smallest accepted shorter and longer side after orientation, pixels (defaults 48 and 160):
+   * only a floor against thumbnails and icons. Whether a document is big enough to read is
+   * judged on what the readers find (the MRZ's letter height, the PDF417's module width), not on
+   * the frame: a tight, sharp scan may be small, and an MRZ or a barcode cut out of a page is a
+   * strip (two lines of 8-px letters, the readers' floor, stand under 48 px; no MRZ line or
+   * licence barcode fits in under 160 px).
    */
   minSide?: number
+  minLongSide?: number
   /** Largest pixel count read from the header before decoding (default 64 megapixels). */
   maxPixels?: number
   /** Largest side read from the header before decoding (default 20 000 px). */
@@ -53,7 +57,8 @@ type RasterResult = { ok: true; image: Raster } | IntakeFailure
 const MB = 1024 * 1024
 const DEFAULTS = {
   maxBytes: 10 * MB,
-  minSide: 160,
+  minSide: 48,
+  minLongSide: 160,
   maxPixels: 64_000_000,
   maxDimension: 20_000,
   maxWorkingSide: 4096,
@@ -232,7 +237,7 @@ async function decodeRaster(
     const swap = (oriented.orientation ?? 1) >= 5
     const sw = swap ? (oriented.height ?? 0) : (oriented.width ?? 0)
     const sh = swap ? (oriented.width ?? 0) : (oriented.height ?? 0)
-    const small = tooSmall(sw, sh, o.minSide)
+    const small = tooSmall(sw, sh, o)
     if (small) return small
     const scale = Math.min(1, o.maxWorkingSide / Math.max(sw, sh))
     const resized =
@@ -264,13 +269,25 @@ async function decodeRaster(
   }
 }
 
-function tooSmall(width: number, height: number, minSide: number): IntakeFailure | null {
-  if (width >= minSide && height >= minSide) return null
+function tooSmall(
+  width: number,
+  height: number,
+  o: { minSide: number; minLongSide: number },
+): IntakeFailure | null {
+  if (!isTooSmall(width, height, o)) return null
   return fail(
     'DOCUMENT_QUALITY_LOW',
-    `The image is ${width}×${height} pixels; at least ${minSide} on the shorter side is needed. Move closer or use a higher resolution.`,
+    `The image is ${width}×${height} pixels; at least ${o.minSide} on the shorter side and ${o.minLongSide} on the longer are needed. Move closer or use a higher resolution.`,
     ['too_small'],
   )
+}
+
+function isTooSmall(
+  width: number,
+  height: number,
+  o: { minSide: number; minLongSide: number },
+): boolean {
+  return Math.min(width, height) < o.minSide || Math.max(width, height) < o.minLongSide
 }
 
 type Mupdf = typeof MupdfModule
@@ -299,7 +316,7 @@ async function decodePdf(
     const height = pix.getHeight()
     const stride = pix.getStride()
     const px = pix.getPixels()
-    const small = tooSmall(width, height, o.minSide)
+    const small = tooSmall(width, height, o)
     if (small) return small
     const gray = channels === 'gray'
     const pixels = new Uint8Array(width * height * (gray ? 1 : 3))
@@ -349,7 +366,7 @@ const GLARE_RING = 6
 export function assessQuality(image: GrayImage): QualityReport {
   const { width, height, gray } = image
   const issues: QualityIssue[] = []
-  if (width < DEFAULTS.minSide || height < DEFAULTS.minSide) issues.push('too_small')
+  if (isTooSmall(width, height, DEFAULTS)) issues.push('too_small')
   // Work on a grid of about 512 px across so the figures do not depend on resolution.
   const step = Math.max(1, Math.floor(Math.max(width, height) / 512))
   const hist = new Uint32Array(256)

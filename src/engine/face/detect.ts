@@ -122,6 +122,7 @@ export async function decodeFaceImage(
   }
   const decoded = await decodeColorImage(input, {
     minSide: MIN_IMAGE_SIDE,
+    minLongSide: MIN_IMAGE_SIDE,
     maxWorkingSide: WORKING_SIDE,
     acceptPdf: role === 'document',
   })

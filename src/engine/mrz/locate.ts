@@ -52,7 +52,10 @@ export function locate(
   if (debug) {
     debug(pass ? `ink-${pass}` : 'ink', { ...work, gray: mask.map((m) => (m ? 0 : 255)) })
   }
-  const maxH = work.height / 6
+  // A glyph is far shorter than its line of 30–44 cells, which runs along the image; a sixth of
+  // the height keeps large shapes out of a document photo, and an MRZ cut out tight (a strip
+  // a few glyphs tall) keeps its glyphs by the length of its lines.
+  const maxH = Math.max(work.height / 6, Math.max(work.width, work.height) / 20)
   const charLike = comps.map((c) => {
     const h = c.y1 - c.y0 + 1
     const w = c.x1 - c.x0 + 1
