@@ -7,6 +7,7 @@
 // that each satisfy their check digits but differ are unreadable too: never a wrong field.
 
 import { MRZ_CHARSET, type LineRead } from './glyphs.ts'
+import { mrzCharValue } from './check-digit.ts'
 import { isMrzCountryCode } from './countries.ts'
 import { parseMrz, type ParsedMrz } from './parse.ts'
 import {
@@ -61,6 +62,25 @@ function ppBest(q: PpChar, ok: (c: string) => boolean): { ch: string; s: number 
   const ranked = bestAllowed(q.scores, ok)
   const sum = ranked.reduce((a, x) => a + x.s, 0)
   return { ch: ranked[0]!.ch, s: sum > 0 ? ranked[0]!.s / sum : 0 }
+}
+
+/**
+ * Whether a check digit can tell two characters apart. It cannot when their values are equal
+ * modulo 10 (the weights 7, 3, 1 are prime to 10): K (20), U (30), A (10), 0 and the filler '<'
+ * all count alike, as do B, L, V and 1, and so on. There a "checked" position is unchecked.
+ */
+function checkDistinguishes(a: string, b: string): boolean {
+  return mrzCharValue(a) % 10 !== mrzCharValue(b) % 10
+}
+
+/**
+ * At a checked position, the recognizer's best character is sure enough to stand alone only if it
+ * holds MIN_PP_UNCHECKED of the probability among the characters the check digit cannot tell
+ * from it (its value modulo 10): a K read as '<' passes every check digit.
+ */
+function ppSureAmongAlike(q: PpChar, ok: (c: string) => boolean): boolean {
+  const best = ppBest(q, ok).ch
+  return ppBest(q, (c) => ok(c) && !checkDistinguishes(c, best)).s >= MIN_PP_UNCHECKED
 }
 
 /**
@@ -132,7 +152,10 @@ export function readPpAlone(pp: PpChar[][], n: number, asOf: string): VoteResult
     const row: string[][] = []
     for (const [p, c] of line.entries()) {
       const best = ppBest(c, filters[l]![p]!)
-      if (!checked[l]![p] && best.s < MIN_PP_UNCHECKED) {
+      const sure = checked[l]![p]
+        ? ppSureAmongAlike(c, filters[l]![p]!)
+        : best.s >= MIN_PP_UNCHECKED
+      if (!sure) {
         return { ok: false, message: `Character ${p + 1} of line ${l + 1} is illegible.` }
       }
       row.push([best.ch])
@@ -185,7 +208,9 @@ export function vote(
       const near = ranked.filter((x) => best.s - x.s < NEAR).map((x) => x.ch)
       const q = pp[l]![p]
       const qBest = q ? ppBest(q, ok) : null
-      if (checked[l]![p]) {
+      // A check digit settles a disagreement only between characters it can tell apart.
+      const settledByCheck = !qBest || checkDistinguishes(best.ch, qBest.ch)
+      if (checked[l]![p] && settledByCheck) {
         if (!qBest) row.push(near.slice(0, 2))
         else if (qBest.ch === best.ch) row.push([best.ch])
         else if (near.includes(qBest.ch) && qBest.s >= MIN_PP_TIEBREAK) row.push([qBest.ch])
