@@ -12,6 +12,14 @@ export function mrzCharValue(ch: string): number {
   return -1
 }
 
+/**
+ * Whether a check digit can tell two characters apart: not when their values are equal modulo 10
+ * (the weights 7, 3, 1 are prime to 10), as 0, <, A, K, U are, or 1, B, L, V, and so on.
+ */
+export function checkDigitTellsApart(a: string, b: string): boolean {
+  return mrzCharValue(a) % 10 !== mrzCharValue(b) % 10
+}
+
 /** ICAO 9303-3 §4.9 check digit of a field (weights 7,3,1; '<' = 0), or -1 on a foreign character. */
 export function mrzCheckDigit(field: string): number {
   let sum = 0

@@ -3,7 +3,7 @@
 // reading accepted only when the check digits hold and no other reading would also pass.
 
 import { MRZ_CHARSET, type LineRead } from './glyphs.ts'
-import { mrzCharValue } from './check-digit.ts'
+import { checkDigitTellsApart } from './check-digit.ts'
 import { isMrzCountryCode } from './countries.ts'
 import { parseMrz, type ParsedMrz } from './parse.ts'
 import {
@@ -144,7 +144,7 @@ export function interpret(
       // (0, <, A, K, U; 1, B, L, V; …), nor any substitution where no check digit looks: there
       // the glyph match alone must be clear.
       const blind = (x: { ch: string }): boolean =>
-        !checked?.[l]?.[p] || mrzCharValue(x.ch) % 10 === mrzCharValue(best.ch) % 10
+        !checked?.[l]?.[p] || !checkDigitTellsApart(x.ch, best.ch)
       const rival = rest.find((x) => blind(x) && !(decided && CONFUSABLE_PAIR(best.ch, x.ch)))
       if (checked?.[l]?.[p]) {
         const near = rest.filter(

@@ -7,7 +7,7 @@
 // that each satisfy their check digits but differ are unreadable too: never a wrong field.
 
 import { MRZ_CHARSET, type LineRead } from './glyphs.ts'
-import { mrzCharValue } from './check-digit.ts'
+import { checkDigitTellsApart } from './check-digit.ts'
 import { isMrzCountryCode } from './countries.ts'
 import { parseMrz, type ParsedMrz } from './parse.ts'
 import {
@@ -65,22 +65,13 @@ function ppBest(q: PpChar, ok: (c: string) => boolean): { ch: string; s: number 
 }
 
 /**
- * Whether a check digit can tell two characters apart. It cannot when their values are equal
- * modulo 10 (the weights 7, 3, 1 are prime to 10): K (20), U (30), A (10), 0 and the filler '<'
- * all count alike, as do B, L, V and 1, and so on. There a "checked" position is unchecked.
- */
-function checkDistinguishes(a: string, b: string): boolean {
-  return mrzCharValue(a) % 10 !== mrzCharValue(b) % 10
-}
-
-/**
  * At a checked position, the recognizer's best character is sure enough to stand alone only if it
  * holds MIN_PP_UNCHECKED of the probability among the characters the check digit cannot tell
  * from it (its value modulo 10): a K read as '<' passes every check digit.
  */
 function ppSureAmongAlike(q: PpChar, ok: (c: string) => boolean): boolean {
   const best = ppBest(q, ok).ch
-  return ppBest(q, (c) => ok(c) && !checkDistinguishes(c, best)).s >= MIN_PP_UNCHECKED
+  return ppBest(q, (c) => ok(c) && !checkDigitTellsApart(c, best)).s >= MIN_PP_UNCHECKED
 }
 
 /**
@@ -209,7 +200,7 @@ export function vote(
       const q = pp[l]![p]
       const qBest = q ? ppBest(q, ok) : null
       // A check digit settles a disagreement only between characters it can tell apart.
-      const settledByCheck = !qBest || checkDistinguishes(best.ch, qBest.ch)
+      const settledByCheck = !qBest || checkDigitTellsApart(best.ch, qBest.ch)
       if (checked[l]![p] && settledByCheck) {
         if (!qBest) row.push(near.slice(0, 2))
         else if (qBest.ch === best.ch) row.push([best.ch])
