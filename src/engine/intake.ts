@@ -22,6 +22,7 @@ export interface IntakeOptions {
    * licence barcode fits in under 160 px).
    */
   minSide?: number
+  /** Smallest accepted longer side after orientation, pixels (default 160; see `minSide`). */
   minLongSide?: number
   /** Largest pixel count read from the header before decoding (default 64 megapixels). */
   maxPixels?: number

@@ -208,8 +208,9 @@ export function vote(
         else row.push([best.ch, qBest.ch])
         continue
       }
-      // No check digit looks here: the readers must agree, or one must be sure and the other
-      // unable to say (the recognizer's best under half the probability). Otherwise both stay candidates and only the field syntax can choose: a
+      // No check digit looks here, or none can tell the two characters apart: the readers must
+      // agree, or one must be sure and the other unable to say (the recognizer's best under half
+      // the probability). Otherwise both stay candidates and only the field syntax can choose: a
       // letter in the fillers after the names, a country code that is not one, a document code
       // ICAO does not know. Two readings that both fit (a letter for another in a name, M for F)
       // leave two valid combinations, which settle refuses.
