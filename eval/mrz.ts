@@ -3,11 +3,15 @@
 //   read       every field right (the corrected MRZ lines equal the printed ones); a birth year
 //              that fits two centuries counts as right when the true date is one of the two
 //              given (and the count of those is printed: a decision sends them to review)
+//   unresolved every field given right, but a name left unresolved between the two readers'
+//              valid readings, the true one among them (a decision needing the name reviews it);
+//              unresolved optional data alone, the rest right, counts as read (and is counted)
 //   wrong      a reading that passed its check digits but has a wrong field — the worst outcome
 //   unreadable no reading (MRZ_NOT_FOUND, MRZ_UNREADABLE, DOCUMENT_QUALITY_LOW, …)
 // Times are per document, decoding included, on this machine.
 
 import { inspectImage } from '../src/engine/inspect.ts'
+import { linesAgree, nameUnresolved } from './mrz-judge.ts'
 import type { MrzFormat } from '../src/engine/types.ts'
 import {
   DEGRADATIONS,
@@ -55,9 +59,11 @@ function corpus(perCell: number, seed: number): Case[] {
 
 interface Outcome {
   c: Case
-  result: 'read' | 'wrong' | 'unreadable'
+  result: 'read' | 'unresolved' | 'wrong' | 'unreadable'
   /** The reading gave two candidate birth dates instead of one. */
   centuryUndecided: boolean
+  /** Fields the readers left unresolved (the true reading among the candidates when read). */
+  unresolvedFields: string[]
   ms: number
   detail: string
 }
@@ -65,7 +71,7 @@ interface Outcome {
 function judge(spec: MrzSpecimen, r: Awaited<ReturnType<typeof inspectImage>>): Outcome['result'] {
   if (!r.ok) return 'unreadable'
   const id = spec.identity
-  const linesRight = JSON.stringify(r.mrz?.lines) === JSON.stringify(spec.lines)
+  const linesRight = linesAgree(r.mrz, spec.lines, AS_OF)
   const birthRight =
     r.person.dateOfBirth === id.dateOfBirth ||
     (r.person.dateOfBirth === null &&
@@ -75,7 +81,8 @@ function judge(spec: MrzSpecimen, r: Awaited<ReturnType<typeof inspectImage>>): 
     (spec.format === 'FRA_ID' || r.document.expiryDate === id.expiryDate) &&
     (spec.format === 'FRA_ID' || r.document.number === id.documentNumber) &&
     r.person.sex === (spec.format === 'FRA_ID' ? (id.sex === 'F' ? 'F' : 'M') : id.sex)
-  return linesRight && fieldsRight ? 'read' : 'wrong'
+  if (!linesRight || !fieldsRight) return 'wrong'
+  return nameUnresolved(r.mrz) ? 'unresolved' : 'read'
 }
 
 const pct = (k: number, n: number): string => (n ? `${((100 * k) / n).toFixed(1)} %` : '-')
@@ -93,6 +100,7 @@ function table(title: string, key: (o: Outcome) => string, outcomes: Outcome[]):
     k,
     String(os.length),
     pct(os.filter((o) => o.result === 'read').length, os.length),
+    pct(os.filter((o) => o.result === 'unresolved').length, os.length),
     pct(os.filter((o) => o.result === 'wrong').length, os.length),
     pct(os.filter((o) => o.result === 'unreadable').length, os.length),
     `${quantile(
@@ -108,6 +116,7 @@ function table(title: string, key: (o: Outcome) => string, outcomes: Outcome[]):
     'all',
     String(outcomes.length),
     pct(outcomes.filter((o) => o.result === 'read').length, outcomes.length),
+    pct(outcomes.filter((o) => o.result === 'unresolved').length, outcomes.length),
     pct(outcomes.filter((o) => o.result === 'wrong').length, outcomes.length),
     pct(outcomes.filter((o) => o.result === 'unreadable').length, outcomes.length),
     `${quantile(
@@ -119,7 +128,7 @@ function table(title: string, key: (o: Outcome) => string, outcomes: Outcome[]):
       0.95,
     )} ms`,
   ]
-  const head = [title, 'n', 'read', 'wrong', 'unreadable', 'median', 'p95']
+  const head = [title, 'n', 'read', 'unresolved', 'wrong', 'unreadable', 'median', 'p95']
   const body = [head, ...rows, all]
   const widths = head.map((_, i) => Math.max(...body.map((r) => r[i]!.length)))
   const fmt = (r: string[]): string =>
@@ -169,8 +178,9 @@ export async function runMrzEval(args: string[]): Promise<void> {
     const result = judge(spec, r)
     const detail = r.ok ? (r.mrz?.lines.join(' / ') ?? '') : `${r.error.code}: ${r.error.message}`
     const centuryUndecided = r.ok && r.person.dateOfBirthCandidates !== undefined
-    outcomes.push({ c, result, centuryUndecided, ms, detail })
-    if (verbose && result !== 'read') {
+    const unresolvedFields = r.ok ? (r.mrz?.unresolved ?? []).map((u) => u.field) : []
+    outcomes.push({ c, result, centuryUndecided, unresolvedFields, ms, detail })
+    if (verbose && (result !== 'read' || unresolvedFields.length > 0)) {
       console.log(
         `${result.padEnd(10)} ${c.format} ${c.degradations.join('+')} seed=${c.seed} ${JSON.stringify(spec.parameters)}\n  truth ${spec.lines.join(' / ')}\n  got   ${detail}`,
       )
@@ -181,7 +191,10 @@ export async function runMrzEval(args: string[]): Promise<void> {
   const total = outcomes.length
   const wrong = outcomes.filter((o) => o.result === 'wrong').length
   const undecided = outcomes.filter((o) => o.result === 'read' && o.centuryUndecided).length
+  const optionalOpen = outcomes.filter(
+    (o) => o.result === 'read' && o.unresolvedFields.length > 0,
+  ).length
   console.log(
-    `wrong reads: ${wrong} of ${total} (${pct(wrong, total)}); read with the birth century undecided (two dates given, the true one among them): ${undecided}; run time ${Math.round((performance.now() - t0) / 1000)} s`,
+    `wrong reads: ${wrong} of ${total} (${pct(wrong, total)}); read with the birth century undecided (two dates given, the true one among them): ${undecided}; read with optional data unresolved (the true reading among the candidates): ${optionalOpen}; run time ${Math.round((performance.now() - t0) / 1000)} s`,
   )
 }

@@ -33,6 +33,7 @@ import { inspectImage } from '../src/engine/inspect.ts'
 import { createEnginePool } from '../src/engine/pool.ts'
 import type { InspectResult } from '../src/engine/types.ts'
 import type { MrzReaderMode } from '../src/engine/mrz/vote.ts'
+import { linesAgree, nameUnresolved } from './mrz-judge.ts'
 
 const CORPUS = new URL('./corpus/', import.meta.url)
 const DEFAULT_MIRROR = '/work/.mirror'
@@ -219,11 +220,11 @@ export function payloadOf(bytes: Buffer, extract: PayloadExtract): Uint8Array | 
 }
 
 /** Key fields of an MRZ reading that differ from the truth ('birthCentury' when only the century does). */
-function mrzFieldsWrong(item: MrzItem, r: InspectResult & { ok: true }): string[] {
+function mrzFieldsWrong(item: MrzItem, r: InspectResult & { ok: true }, asOf: string): string[] {
   const e = item.expected
   const wrong: string[] = []
   if (r.source !== 'mrz') return ['source']
-  if (JSON.stringify(r.mrz?.lines) !== JSON.stringify(item.lines)) wrong.push('lines')
+  if (!linesAgree(r.mrz, item.lines, asOf)) wrong.push('lines')
   if (r.document.number !== e.documentNumber) wrong.push('documentNumber')
   if (r.person.dateOfBirth !== e.birthDate) {
     const sameDay = r.person.dateOfBirth?.slice(2) === e.birthDate?.slice(2)
@@ -233,12 +234,18 @@ function mrzFieldsWrong(item: MrzItem, r: InspectResult & { ok: true }): string[
   if (r.person.sex !== e.sex) wrong.push('sex')
   if (r.person.nationality !== e.nationality) wrong.push('nationality')
   if (r.document.issuer !== e.issuer) wrong.push('issuer')
-  if (r.person.lastName !== e.surname) wrong.push('surname')
-  if (r.person.firstName !== e.givenNames) wrong.push('givenNames')
+  // A name left unresolved is null; its readings were judged with the lines.
+  const open = new Set((r.mrz?.unresolved ?? []).map((u) => u.field))
+  if (r.person.lastName !== e.surname && !open.has('lastName')) wrong.push('surname')
+  if (r.person.firstName !== e.givenNames && !open.has('firstName')) wrong.push('givenNames')
   return wrong
 }
 
-function judgeMrz(item: MrzItem, r: InspectResult): { result: Result; why: string[] } {
+function judgeMrz(
+  item: MrzItem,
+  r: InspectResult,
+  asOf: string,
+): { result: Result; why: string[] } {
   if (item.printedCheckDigitsInvalid || item.printedLinesMalformed) {
     const reportedValid = r.ok && r.mrz?.valid === true
     return reportedValid
@@ -247,7 +254,7 @@ function judgeMrz(item: MrzItem, r: InspectResult): { result: Result; why: strin
   }
   if (!r.ok) return { result: 'flagged', why: [r.error.code] }
   if (r.mrz && !r.mrz.valid) return { result: 'flagged', why: ['reported_invalid'] }
-  const wrong = mrzFieldsWrong(item, r)
+  const wrong = mrzFieldsWrong(item, r, asOf)
   // Two candidate birth dates, the true one among them, and every other field right: the reader
   // declined to guess the century (a decision sends it to review), which is not a wrong reading.
   const candidates = r.person.dateOfBirthCandidates ?? []
@@ -259,7 +266,11 @@ function judgeMrz(item: MrzItem, r: InspectResult): { result: Result; why: strin
   ) {
     return { result: 'flagged', why: ['birthCentury_undecided'] }
   }
-  return wrong.length === 0 ? { result: 'read', why: [] } : { result: 'wrong', why: wrong }
+  if (wrong.length > 0) return { result: 'wrong', why: wrong }
+  // A name left unresolved between two valid readings, the true one among them: not read (a
+  // decision that needs the name reviews it), not wrong.
+  if (nameUnresolved(r.mrz)) return { result: 'flagged', why: ['name_unresolved'] }
+  return { result: 'read', why: r.mrz?.unresolved ? ['optionalData_unresolved'] : [] }
 }
 
 function judgeAamva(item: AamvaItem, r: InspectResult): { result: Result; why: string[] } {
@@ -440,7 +451,7 @@ async function printRereads(
       const row = ((rows[item.split] ??= {})[v.label] ??= { read: 0, n: 0, ms: [] })
       row.n++
       row.ms.push(Math.round(performance.now() - t0))
-      if (judgeMrz(item, r).result === 'read') row.read++
+      if (judgeMrz(item, r, mrz.asOf).result === 'read') row.read++
     }
   }
   console.log(`\n## MRZ, real images read upright, ${title}\n`)
@@ -560,7 +571,7 @@ export async function runRealEval(args: string[]): Promise<void> {
       const t0 = performance.now()
       const r = await inspectImage(bytes, { asOf: mrz.asOf, mrzReader })
       const ms = Math.round(performance.now() - t0)
-      const { result, why } = judgeMrz(item, r)
+      const { result, why } = judgeMrz(item, r, mrz.asOf)
       outcomes.push({
         id: item.id,
         split: item.split,

@@ -104,6 +104,47 @@ describe('decideFromEvidence', () => {
     expect(sure.checks.map((c) => c.name)).not.toContain('birth_century')
   })
 
+  it('an age check goes on when the readers leave a name unresolved; a full verification goes to review', () => {
+    const split = mrzRead({
+      mrz: {
+        format: 'TD3',
+        lines: [],
+        valid: true,
+        checks: {},
+        unresolved: [{ field: 'lastName', candidates: ['DOE', 'D0E'] }],
+      },
+      person: { ...mrzRead().person, lastName: null },
+    })
+    const age = decideFromEvidence(ageOnly, [front(split)], null)
+    expect(age.status).toBe('approved')
+    expect(age.checks.map((c) => [c.name, c.outcome])).toContainEqual([
+      'name_read',
+      'not_applicable',
+    ])
+    const full: Workflow = {
+      ...ageOnly,
+      verificationType: 'full_verification',
+      requireFaceMatch: true,
+    }
+    const match = { decision: 'match' as const, similarity: 0.8, attackSuspected: false }
+    const d = decideFromEvidence(full, [front(split)], match)
+    expect(d).toMatchObject({ status: 'review', reasons: ['low_confidence'] })
+    expect(d.checks.map((c) => [c.name, c.outcome])).toContainEqual(['name_read', 'review'])
+    // Unresolved optional data is no name: nothing to review, no check added.
+    const optional = mrzRead({
+      mrz: {
+        format: 'TD3',
+        lines: [],
+        valid: true,
+        checks: {},
+        unresolved: [{ field: 'optionalData', candidates: ['4OR6', '40R6'] }],
+      },
+    })
+    const d2 = decideFromEvidence(full, [front(optional)], match)
+    expect(d2.status).toBe('approved')
+    expect(d2.checks.map((c) => c.name)).not.toContain('name_read')
+  })
+
   it('rejects unreadable documents and failed check digits', () => {
     expect(decideFromEvidence(ageOnly, [front(fail('MRZ_NOT_FOUND'))], null)).toMatchObject({
       status: 'rejected',
@@ -271,6 +312,39 @@ describe('specimen documents', () => {
       // Test mode takes the same document as read.
       expect(decideFromEvidence(ageOnly, [r], null).status, JSON.stringify(over)).toBe('approved')
     }
+  })
+
+  it('are refused when any reading of an unresolved name is a specimen’s', () => {
+    const split = (field: 'lastName' | 'firstName', candidates: string[]): DocumentRead =>
+      read({
+        mrz: {
+          format: 'TD3',
+          lines: [],
+          valid: true,
+          checks: {},
+          unresolved: [{ field, candidates }],
+        },
+        person: { ...real.person, [field]: null },
+      })
+    for (const r of [
+      split('firstName', ['SPECIMEN ANNA', 'SPECIMEN ANNE']),
+      split('firstName', ['SPECIMEN ANNA', 'SPECLMEN ANNA']),
+      read({
+        mrz: {
+          format: 'TD3',
+          lines: [],
+          valid: true,
+          checks: {},
+          unresolved: [{ field: 'lastName', candidates: ['MUSTERMANN', 'MUSTERMANM'] }],
+        },
+        person: { ...real.person, lastName: null, firstName: 'ERIKA' },
+      }),
+    ]) {
+      expect(decideFromEvidence(live, [r], null).reasons).toEqual(['specimen_document'])
+    }
+    expect(decideFromEvidence(live, [split('lastName', ['NOWAK', 'N0WAK'])], null).status).toBe(
+      'approved',
+    )
   })
 
   it('leave real documents alone, names that merely contain the words included', () => {

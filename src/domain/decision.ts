@@ -158,6 +158,20 @@ export function decideFromEvidence(
   if (specimen.length > 0 && !workflow.acceptSpecimens) {
     return rejected(['specimen_document'], primary, confidence)
   }
+  // The two MRZ readers may leave a name unresolved (two valid readings, no check digit to choose
+  // between them): an age check does not need it; a full verification, which reports who the
+  // holder is, goes to a person who reads the name in the visual zone.
+  const nameUnresolved = (primary.mrz?.unresolved ?? []).some((u) => u.field !== 'optionalData')
+  const needsName = workflow.verificationType === 'full_verification'
+  if (nameUnresolved) {
+    checks.push({
+      name: 'name_read',
+      outcome: needsName ? 'review' : 'not_applicable',
+      detail: needsName
+        ? 'the two readers disagree on the name; read the visual zone'
+        : 'the two readers disagree on the name; an age check does not need it',
+    })
+  }
   if (primary.aamva?.repairs && primary.aamva.repairs.length > 0) confidence *= 0.95
   const failedConsistency = Object.entries(primary.checks ?? {})
     .filter(([, ok]) => !ok)
@@ -233,6 +247,7 @@ export function decideFromEvidence(
 
   const reviewReasons: string[] = []
   if (age === null || primary.expired === null) reviewReasons.push('low_confidence')
+  if (nameUnresolved && needsName) reviewReasons.push('low_confidence')
 
   if (workflow.requireFaceMatch || face !== null) {
     if (face === null) {

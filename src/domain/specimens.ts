@@ -40,11 +40,18 @@ export function specimenSigns(read: InspectSuccess): string[] {
   if (document.issuer === SPECIMEN_STATE || person.nationality === SPECIMEN_STATE) {
     signs.push('issued by Utopia (UTO), ICAO’s specimen state')
   }
-  const last = words(person.lastName)
-  const first = words(person.firstName)
-  if (SPECIMEN_WORDS.test(last) || SPECIMEN_WORDS.test(first)) {
+  // A name the MRZ readers left unresolved is null: each of its readings is looked at instead.
+  const readings = (field: 'lastName' | 'firstName'): string[] =>
+    (read.mrz?.unresolved?.find((u) => u.field === field)?.candidates ?? [person[field]]).map(words)
+  const lasts = readings('lastName')
+  const firsts = readings('firstName')
+  if ([...lasts, ...firsts].some((name) => SPECIMEN_WORDS.test(name))) {
     signs.push('the name says it is a specimen')
-  } else if (SPECIMEN_NAMES.some(([l, f]) => last === l && first.startsWith(f))) {
+  } else if (
+    SPECIMEN_NAMES.some(
+      ([l, f]) => lasts.includes(l) && firsts.some((first) => first.startsWith(f)),
+    )
+  ) {
     signs.push('the holder is a published specimen person')
   }
   const number = (document.number ?? '').toUpperCase()

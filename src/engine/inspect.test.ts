@@ -117,6 +117,24 @@ describe('inspectImage', () => {
     expect(r).toMatchObject({ ok: false, error: { code: 'MRZ_UNREADABLE' } })
   })
 
+  it('reports a visa whose readers settle every checked field but not its optional data', async () => {
+    // A generated visa whose optional data (no check digit) holds O and 0, where the template
+    // reader and the recognizer each read a valid but different zone: the result says which
+    // field is open and gives both readings; everything else is read.
+    const s = await generateMrzSpecimen(1137151743, { format: 'MRVA', asOf: '2026-06-01' })
+    expect(s.lines[1]!.slice(28, 35)).toBe('0549O3O')
+    const r = await inspectImage(s.image, { asOf: '2026-06-01' })
+    expect(r.ok).toBe(true)
+    if (!r.ok) return
+    expect(r.mrz?.valid).toBe(true)
+    expect(r.mrz?.unresolved).toEqual([
+      { field: 'optionalData', candidates: ['0549O3O', '0549030'] },
+    ])
+    expect(r.mrz?.lines[1]).toBe(s.lines[1]!.slice(0, 32) + '?3?' + s.lines[1]!.slice(35))
+    expect(r.person).toMatchObject({ lastName: 'QUINTERO', dateOfBirth: s.identity.dateOfBirth })
+    expect(r.document.number).toBe(s.identity.documentNumber)
+  })
+
   describe('letter height of the machine readable zone', () => {
     const asOf = '2026-06-01'
     const passportAt = async (pxPerMm: number, blur = 0): Promise<Buffer> => {

@@ -50,7 +50,13 @@ export function mrzToInspect(m: ParsedMrz, asOf: string, timingsMs: Timings): In
     ok: true,
     source: 'mrz',
     documentType: m.documentType,
-    mrz: { format: m.format, lines: m.lines, valid: m.valid, checks: m.checks },
+    mrz: {
+      format: m.format,
+      lines: m.lines,
+      valid: m.valid,
+      checks: m.checks,
+      ...(m.unresolved?.length && { unresolved: m.unresolved }),
+    },
     person: {
       lastName: m.lastName,
       firstName: m.firstName,

@@ -39,11 +39,26 @@ export type DocumentType =
 
 export type MrzFormat = 'TD1' | 'TD2' | 'TD3' | 'MRVA' | 'MRVB' | 'FRA_ID'
 
+/**
+ * A field no check digit protects (a name, optional data) on which the two MRZ readers support
+ * different readings that each satisfy every check digit and field rule: each such reading.
+ */
+export interface MrzUnresolved {
+  field: 'lastName' | 'firstName' | 'optionalData'
+  candidates: string[]
+}
+
 export interface MrzBlock {
   format: MrzFormat
+  /** As read; a character the readers could not settle (see `unresolved`) is `?`. */
   lines: string[]
   valid: boolean
   checks: Record<string, boolean>
+  /**
+   * Present only when some field is unresolved: the field is then null in `person`, and a
+   * decision that needs it goes to review.
+   */
+  unresolved?: MrzUnresolved[]
   /** Informational, when read from an image: capital height of the zone (px of the image sent). */
   glyphHeightPx?: number
 }

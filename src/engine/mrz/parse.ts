@@ -3,7 +3,7 @@
 // 1988–2021 (2×36, not an ICAO layout). Check digits decide every correction of a typical OCR
 // confusion; when two corrections both satisfy a check digit the reading is refused, not guessed.
 
-import type { DocumentType, MrzFormat } from '../types.ts'
+import type { DocumentType, MrzFormat, MrzUnresolved } from '../types.ts'
 import { checkDigitMatches } from './check-digit.ts'
 import {
   allowed,
@@ -55,6 +55,12 @@ export interface ParsedMrz {
   valid: boolean
   /** Characters changed from the input to satisfy field types and check digits. */
   corrections: number
+  /**
+   * Set by the vote of two readers, never by the parser: fields no check digit protects on which
+   * the readers support different valid readings (those fields are then null, and their
+   * characters `?` in `lines`).
+   */
+  unresolved?: MrzUnresolved[]
 }
 
 export type MrzParse =

@@ -3,8 +3,10 @@
 // Where the readers agree a character stands; where they differ both characters stay candidates,
 // and exactly one combination must satisfy every check digit and the field syntax (names, country
 // codes, document code); where no check digit looks only that syntax can tell them apart, so a
-// difference inside a name leaves two valid readings and the zone is unreadable. Two readings
-// that each satisfy their check digits but differ are unreadable too: never a wrong field.
+// difference inside a name or optional data can leave several valid readings. Those are reported
+// as they are — the field null and unresolved, with each reading — when every field a check digit
+// protects or a decision rests on is the same in all of them; otherwise the zone is unreadable.
+// Never a wrong field, never a guess.
 
 import { MRZ_CHARSET, type LineRead } from './glyphs.ts'
 import { checkDigitTellsApart } from './check-digit.ts'
@@ -91,7 +93,7 @@ function settle(candidates: string[][][], asOf: string): VoteResult {
   }
   const sizes = open.map(([l, p]) => candidates[l]![p]!.length)
   const total = sizes.reduce((a, b) => a * b, 1)
-  let found: ParsedMrz | null = null
+  const found: ParsedMrz[] = []
   for (let k = 0; k < total; k++) {
     const rows = candidates.map((line) => line.map((c) => c[0]!))
     let rest = k
@@ -106,12 +108,67 @@ function settle(candidates: string[][][], asOf: string): VoteResult {
     if (!namesWellFormed(parsed.mrz.format, lines)) continue
     if (!countryFieldStarts(lines).every(([l, s]) => isMrzCountryCode(lines[l]!.slice(s, s + 3))))
       continue
-    if (found) return { ok: false, message: twoReadings(found.lines, lines) }
-    found = parsed.mrz
+    if (found.length === MAX_READINGS) {
+      return { ok: false, message: 'Too many readings fit every check digit; refusing to guess.' }
+    }
+    found.push(parsed.mrz)
   }
-  return found
-    ? { ok: true, mrz: found }
-    : { ok: false, message: 'No combination of the two readings satisfies the check digits.' }
+  if (found.length === 0) {
+    return { ok: false, message: 'No combination of the two readings satisfies the check digits.' }
+  }
+  const merged = withUnresolved(found)
+  return merged
+    ? { ok: true, mrz: merged }
+    : { ok: false, message: twoReadings(found[0]!.lines, found[1]!.lines) }
+}
+
+/** Fields every valid reading must give alike: those check digits protect and those decisions rest on. */
+const SETTLED_FIELDS = [
+  'format',
+  'documentCode',
+  'documentType',
+  'issuer',
+  'documentNumber',
+  'sex',
+  'dateOfBirth',
+  'nationality',
+  'expiryDate',
+] as const
+/** Fields no check digit protects, which may be left unresolved between valid readings. */
+const OPEN_FIELDS = ['lastName', 'firstName', 'optionalData'] as const
+/** More valid readings than this and the zone is refused rather than reported unresolved. */
+const MAX_READINGS = 8
+
+/**
+ * One reading from several that each satisfy every check digit and field rule: the only one, or,
+ * when they differ only in names or optional data, those fields null and listed as unresolved
+ * with their readings (the differing characters `?` in the lines). Null when they differ in
+ * anything else (a birth date, a document number, the sex, a country): no guess is made.
+ */
+export function withUnresolved(readings: ParsedMrz[]): ParsedMrz | null {
+  const first = readings[0]!
+  if (readings.length === 1) return first
+  const same = (r: ParsedMrz): boolean =>
+    SETTLED_FIELDS.every((f) => r[f] === first[f]) &&
+    (r.dateOfBirthCandidates ?? []).join() === (first.dateOfBirthCandidates ?? []).join()
+  if (!readings.every(same)) return null
+  const merged: ParsedMrz = { ...first, unresolved: [] }
+  for (const field of OPEN_FIELDS) {
+    const values = [
+      ...new Set(
+        readings.flatMap(
+          (r) => r.unresolved?.find((u) => u.field === field)?.candidates ?? [r[field] ?? ''],
+        ),
+      ),
+    ]
+    if (values.length < 2) continue
+    merged[field] = null
+    merged.unresolved!.push({ field, candidates: values })
+  }
+  merged.lines = first.lines.map((line, l) =>
+    [...line].map((c, p) => (readings.every((r) => r.lines[l]![p] === c) ? c : '?')).join(''),
+  )
+  return merged
 }
 
 /** Where two valid readings differ, without the rest of the lines (they are a person's data). */
@@ -170,14 +227,13 @@ export function vote(
   const n = reads[0]!.cells.length
   const raw = reads.map((r) => r.cells.map((c) => c.ch).join(''))
   if (templates.ok) {
-    // The recognizer may only veto: a reading of its own that satisfies the check digits and
-    // differs.
+    // The recognizer may only object: a reading of its own that satisfies the check digits and
+    // differs makes the zone unreadable, or leaves the fields they differ in unresolved.
     const alone = readPpAlone(pp, n, asOf)
     if (alone.ok && alone.mrz.lines.join('\n') !== templates.mrz.lines.join('\n')) {
-      return {
-        ok: false,
-        message: `The two readers read different zones that each satisfy the check digits (${templates.mrz.lines.join(' / ')} and ${alone.mrz.lines.join(' / ')}).`,
-      }
+      const merged = withUnresolved([templates.mrz, alone.mrz])
+      if (merged) return { ok: true, mrz: merged }
+      return { ok: false, message: twoReadings(templates.mrz.lines, alone.mrz.lines) }
     }
     return templates
   }
