@@ -71,6 +71,7 @@ export function mrzToInspect(m: ParsedMrz, asOf: string, timingsMs: Timings): In
       expiryDate: m.expiryDate,
       issueDate: null, // no MRZ layout carries a full issue date
     },
+    ...(m.birthCenturyFromViz && { checks: { vizBirthDate: true } }),
     ageYears: m.dateOfBirth ? ageOn(m.dateOfBirth, asOf) : null,
     // A document is valid through its expiry day.
     expired: m.expiryDate ? m.expiryDate < asOf : null,

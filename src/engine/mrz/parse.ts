@@ -61,6 +61,11 @@ export interface ParsedMrz {
    * characters `?` in `lines`).
    */
   unresolved?: MrzUnresolved[]
+  /**
+   * Set by the image reader, never by the parser: the birth century was settled by the date the
+   * visual zone prints (its day, month and two-digit year the MRZ's own).
+   */
+  birthCenturyFromViz?: boolean
 }
 
 export type MrzParse =

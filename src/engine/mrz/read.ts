@@ -11,6 +11,7 @@ import { interpret } from './interpret.ts'
 import { readAtCells, recognize, toRecognizerCrop } from './ppocr.ts'
 import { PITCH_PX } from './cells.ts'
 import { readPpAlone, vote, type MrzReaderMode, type VoteResult } from './vote.ts'
+import { birthDateFromViz } from './viz.ts'
 
 export interface MrzReadOptions {
   /** Day the dates are resolved against (YYYY-MM-DD). */
@@ -163,15 +164,38 @@ async function readUpright(
           }
           if (parsed.ok) {
             if (opts.debug) opts.debug('mrz-crop', stack(reads.map((r) => r.image)))
+            let mrz = parsed.mrz
+            let vizMs = 0
+            const candidates = mrz.dateOfBirthCandidates
+            if (candidates && mode !== 'templates') {
+              // The two-digit year fits two centuries: the visual zone may print the year whole.
+              const tViz = performance.now()
+              const top = reads[0]!
+              const date = await birthDateFromViz(
+                image,
+                { first: top.first, last: top.last, cells: n },
+                candidates,
+              )
+              vizMs = performance.now() - tViz
+              if (date) {
+                mrz = {
+                  ...mrz,
+                  dateOfBirth: date,
+                  dateOfBirthCandidates: null,
+                  birthCenturyFromViz: true,
+                }
+              }
+            }
             return {
               ok: true,
-              mrz: parsed.mrz,
+              mrz,
               confidence: { min: Math.min(...all.map((c) => c.score)), mean },
               glyphHeightPx: capitalHeightPx(reads),
               timingsMs: {
                 locate: Math.round(locateMs),
-                read: Math.round(performance.now() - t0 - locateMs - recognizeMs),
+                read: Math.round(performance.now() - t0 - locateMs - recognizeMs - vizMs),
                 ...(mode !== 'templates' && { recognize: Math.round(recognizeMs) }),
+                ...(vizMs > 0 && { visualZone: Math.round(vizMs) }),
               },
             }
           }

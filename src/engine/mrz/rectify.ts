@@ -6,8 +6,16 @@ import { findCells, PITCH_PX, type Band } from './cells.ts'
 import { readCells, type LineRead, type Templates } from './glyphs.ts'
 import type { MrzDebug, TextLine } from './locate.ts'
 
-/** A line read, its rectified image, and its character pitch in the image it was read from (px). */
-export type RectifiedLine = LineRead & { image: GrayImage; pitchPx: number }
+/**
+ * A line read, its rectified image, its character pitch in the image it was read from (px), and
+ * the centres of its first and last glyphs there (in reading order).
+ */
+export type RectifiedLine = LineRead & {
+  image: GrayImage
+  pitchPx: number
+  first: [number, number]
+  last: [number, number]
+}
 
 /** Rectify and classify each line of a zone; lines in reading order. Null when a line does not segment. */
 export async function readGroup(
@@ -97,6 +105,8 @@ export async function readGroup(
       ...read,
       image: rect.img,
       pitchPx: Math.hypot(b[0] - a[0], b[1] - a[1]) / (n - 1),
+      first: a,
+      last: b,
     })
   }
   return reads
