@@ -588,6 +588,11 @@ export async function runRealEval(args: string[]): Promise<void> {
       }
     }
     printTable('MRZ, real images (inspectImage)', outcomes, missing.slice(firstMissing), splits)
+    // Where the time goes: the slowest items by id, result and time only.
+    const slowest = [...outcomes].sort((a, b) => b.ms - a.ms).slice(0, 5)
+    console.log(
+      `slowest: ${slowest.map((o) => `${o.id} (${o.split}, ${o.result}) ${o.ms} ms`).join('; ')}\n`,
+    )
     const rereads: [boolean, string, Variant[]][] = [
       [turns, 'turned (JPEG 92, no EXIF)', TURNS],
       [framed, 'in a larger frame (JPEG 92)', FRAMES],

@@ -55,3 +55,28 @@ describe('readMrz on a document small in a large frame', () => {
     expect(r.ok && r.mrz.lines).toEqual(specimen.lines)
   }, 120_000)
 })
+
+describe('readMrz on a zone with a line crossed out', () => {
+  // A pen stroke through the first glyphs of one line of an ID card's zone joins them into one
+  // shape: that line no longer segments into its 30 cells. Its neighbours say where they are.
+  const asOf = '2026-06-01'
+  for (const [line, path] of [
+    [1, 'M 30 420 Q 120 395 230 415'],
+    [2, 'M 30 462 Q 120 440 230 458'],
+    [3, 'M 30 505 Q 120 485 230 500'],
+  ] as const) {
+    it(`reads it when line ${line} is struck through`, async () => {
+      const s = await generateMrzSpecimen(5, { format: 'TD1', asOf })
+      const { width, height } = await sharp(s.image).metadata()
+      const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><path d="${path}" fill="none" stroke="#c0108a" stroke-width="3"/></svg>`
+      const struck = await sharp(s.image)
+        .composite([{ input: Buffer.from(svg), left: 0, top: 0 }])
+        .png()
+        .toBuffer()
+      const decoded = await decodeDocumentImage(struck)
+      if (!decoded.ok) throw new Error('specimen did not decode')
+      const r = await readMrz(decoded.image, { asOf })
+      expect(r.ok && r.mrz.lines).toEqual(s.lines)
+    }, 60_000)
+  }
+})

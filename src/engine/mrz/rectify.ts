@@ -38,7 +38,9 @@ export async function readGroup(
   const U0 = Math.min(...group.map((l) => l.umin))
   const U1 = Math.max(...group.map((l) => l.umax))
   const ordered = flipped ? [...group].reverse() : group
-  const reads: RectifiedLine[] = []
+  const reads: (RectifiedLine | null)[] = []
+  /** Per line segmented: the sampled level and the band its cells were found in. */
+  const found: ({ src: GrayImage; level: number; band: Band } | null)[] = []
   let k = 0
   const longest = Math.max(...group.map((l) => l.umax - l.umin))
   const zonePitch = Math.max(...group.map((l) => l.pitch))
@@ -74,42 +76,100 @@ export async function readGroup(
     }
     let rect = rectify(src, level, c0, c1, cells, 0, pad)
     let band = findCells(rect.img, n)
-    if (!band) return null
-    // Glyph middles sit half a capital above the baseline.
-    const mid = (x: number): number => band!.baseline[0] + band!.baseline[1] * x - 0.45 * PITCH_PX
-    const xa = band.centers[0]!
-    const xb = band.centers[n - 1]!
-    const a = rect.toSrc(xa, mid(xa))
-    const b = rect.toSrc(xb, mid(xb))
-    rect = rectify(src, level, a, b, n)
-    band = findCells(rect.img, n)
-    if (!band) return null
-    // Perspective also slants the glyphs; sample along their slanted verticals when it does.
-    const shear = estimateShear(rect.img, band)
-    if (Math.abs(shear) >= 0.05) {
-      const sheared = rectify(src, level, a, b, n, shear)
-      const band2 = findCells(sheared.img, n)
-      if (band2) {
-        rect = sheared
-        band = band2
+    if (band) {
+      // Glyph middles sit half a capital above the baseline.
+      const b0 = band
+      const mid = (x: number): number => b0.baseline[0] + b0.baseline[1] * x - 0.45 * PITCH_PX
+      const xa = band.centers[0]!
+      const xb = band.centers[n - 1]!
+      const a = rect.toSrc(xa, mid(xa))
+      const b = rect.toSrc(xb, mid(xb))
+      rect = rectify(src, level, a, b, n)
+      band = findCells(rect.img, n)
+      if (band) {
+        // Perspective also slants the glyphs; sample along their slanted verticals when it does.
+        const shear = estimateShear(rect.img, band)
+        if (Math.abs(shear) >= 0.05) {
+          const sheared = rectify(src, level, a, b, n, shear)
+          const band2 = findCells(sheared.img, n)
+          if (band2) {
+            rect = sheared
+            band = band2
+          }
+        }
+        reads.push(finish(rect, band, a, b, `${k++}`))
+        found.push({ src, level, band })
+        continue
       }
     }
-    debug?.(`mrz-line-${k++}${flipped ? '-flipped' : ''}-n${n}`, rect.img)
+    debug?.(`mrz-line-${k++}${flipped ? '-flipped' : ''}-n${n}-unsegmented`, rect.img)
+    reads.push(null)
+    found.push(null)
+  }
+  // A line that did not segment — a stamp, a signature or an overprint's outline crossing its
+  // glyphs joins them to the clutter — lies where its neighbours say: every line of a zone starts
+  // at the same place, with the same pitch, one line spacing apart (ICAO 9303-3 §4.2). One such
+  // line per zone is read at the cells its neighbours give it; the check digits judge the rest.
+  const missing = reads.flatMap((r, i) => (r === null ? [i] : []))
+  if (missing.length === 0) return reads as RectifiedLine[]
+  const have = reads.flatMap((r, i) => (r === null ? [] : [i]))
+  if (missing.length > 1 || have.length === 0) return null
+  const f = missing[0]!
+  const j = have.reduce((best, i) => (Math.abs(i - f) < Math.abs(best - f) ? i : best))
+  const near = reads[j]!
+  let step: [number, number]
+  if (have.length >= 2) {
+    const [i0, i1] = [have[0]!, have.at(-1)!]
+    const r0 = reads[i0]!
+    const r1 = reads[i1]!
+    step = [
+      (r1.first[0] - r0.first[0] + r1.last[0] - r0.last[0]) / (2 * (i1 - i0)),
+      (r1.first[1] - r0.first[1] + r1.last[1] - r0.last[1]) / (2 * (i1 - i0)),
+    ]
+  } else {
+    // Two lines: the spacing the locator measured between their glyph centres.
+    const u = (U0 + U1) / 2
+    const at = (l: TextLine): [number, number] => toSrc(u, l.a + l.b * u)
+    const [pf, pj] = [at(ordered[f]!), at(ordered[j]!)]
+    step = [(pf[0] - pj[0]) / (f - j), (pf[1] - pj[1]) / (f - j)]
+  }
+  const a: [number, number] = [near.first[0] + (f - j) * step[0], near.first[1] + (f - j) * step[1]]
+  const b: [number, number] = [near.last[0] + (f - j) * step[0], near.last[1] + (f - j) * step[1]]
+  const { src, level, band: nearBand } = found[j]!
+  const rect = rectify(src, level, a, b, n)
+  // The neighbour's band, level (its line is straight in its own rectified image too), with the
+  // cells where rectify put them: 1.5 pitches in, one pitch apart.
+  const band: Band = {
+    top: nearBand.top,
+    bottom: nearBand.bottom,
+    baseline: [nearBand.baseline[0] + nearBand.baseline[1] * (rect.img.width / 2), 0],
+    centers: Array.from({ length: n }, (_, i) => (1.5 + i) * PITCH_PX),
+  }
+  reads[f] = finish(rect, band, a, b, `${f}-borrowed`)
+  return reads as RectifiedLine[]
+
+  function finish(
+    rect: { img: GrayImage; toSrc: (x: number, y: number) => [number, number] },
+    band: Band,
+    a: [number, number],
+    b: [number, number],
+    label: string,
+  ): RectifiedLine {
+    debug?.(`mrz-line-${label}${flipped ? '-flipped' : ''}-n${n}`, rect.img)
     let read = readCells(rect.img, band, templates)
     // Perspective can stretch glyphs across the line more than along it: measure the capitals
     // against the templates' and read again around the glyphs' own height when it lies beyond
     // the scales readCells searched.
     const vScale = capitalScale(read, templates)
     if (Math.abs(vScale - 1) > 0.08) read = readCells(rect.img, band, templates, vScale)
-    reads.push({
+    return {
       ...read,
       image: rect.img,
       pitchPx: Math.hypot(b[0] - a[0], b[1] - a[1]) / (n - 1),
       first: a,
       last: b,
-    })
+    }
   }
-  return reads
 }
 
 /**

@@ -27,8 +27,10 @@ const DB_BOX_THRESH = 0.6
 const DB_UNCLIP = 1.5
 /** A digit of the century must be read at least this surely. */
 const MIN_DIGIT_P = 0.8
-/** At most this many text lines are recognized (the largest first). */
+/** At most this many text lines are recognized. */
 const MAX_LINES = 40
+/** Text lines recognized in one batch. */
+const BATCH = 8
 
 let detector: Promise<ort.InferenceSession> | null = null
 
@@ -189,14 +191,21 @@ export async function birthDateFromViz(
   candidates: [string, string],
 ): Promise<string | null> {
   const page = pageAbove(image, line)
-  // A date is at least six characters ("8.6.2015"): a box less than three times as wide as tall
-  // cannot hold one.
+  // A date is six to about twenty characters ("8.6.2015", "08 AUG/AOÛT 2015"): a box less than
+  // three or more than fourteen times as wide as tall (its box included) holds none.
   const boxes = (await detectTextLines(page))
-    .filter((b) => b.x1 - b.x0 >= 3 * (b.y1 - b.y0))
-    .sort((a, b) => (b.x1 - b.x0) * (b.y1 - b.y0) - (a.x1 - a.x0) * (a.y1 - a.y0))
+    .filter((b) => {
+      const aspect = (b.x1 - b.x0 + 1) / (b.y1 - b.y0 + 1)
+      return aspect >= 3 && aspect <= 14
+    })
     .slice(0, MAX_LINES)
   if (boxes.length === 0) return null
-  const reads = await recognizeText(boxes.map((b) => crop(page, b)))
+  // Crops of similar width in one batch: the recognizer pads a batch to its widest.
+  const crops = boxes.map((b) => crop(page, b)).sort((a, b) => a.width - b.width)
+  const reads: Awaited<ReturnType<typeof recognizeText>> = []
+  for (let i = 0; i < crops.length; i += BATCH) {
+    reads.push(...(await recognizeText(crops.slice(i, i + BATCH))))
+  }
   // Lines whose every digit was read surely; others could hide a misread century.
   const sure = reads
     .filter((r) => [...r.text].every((c, i) => !/\d/.test(c) || (r.probs[i] ?? 0) >= MIN_DIGIT_P))
