@@ -63,6 +63,8 @@ interface MrzItem extends ItemRef {
   printedCheckDigitsInvalid: boolean
   /** The zone is printed with lines of the wrong length: not an ICAO MRZ, whatever it says. */
   printedLinesMalformed?: boolean
+  /** The issuer code is not one ICAO 9303-3 lists (a printer's fictional state): not valid either. */
+  issuerNotIcao?: boolean
   expected: {
     documentNumber: string | null
     birthDate: string | null
@@ -246,7 +248,7 @@ function judgeMrz(
   r: InspectResult,
   asOf: string,
 ): { result: Result; why: string[] } {
-  if (item.printedCheckDigitsInvalid || item.printedLinesMalformed) {
+  if (item.printedCheckDigitsInvalid || item.printedLinesMalformed || item.issuerNotIcao) {
     const reportedValid = r.ok && r.mrz?.valid === true
     return reportedValid
       ? { result: 'invalid_reported_valid', why: ['valid'] }

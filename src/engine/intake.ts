@@ -18,7 +18,7 @@ export interface IntakeOptions {
    * only a floor against thumbnails and icons. Whether a document is big enough to read is
    * judged on what the readers find (the MRZ's letter height, the PDF417's module width), not on
    * the frame: a tight, sharp scan may be small, and an MRZ or a barcode cut out of a page is a
-   * strip (two lines of 8-px letters, the readers' floor, stand under 48 px; no MRZ line or
+   * strip (two lines of 7-px letters, the readers' floor, stand under 48 px; no MRZ line or
    * licence barcode fits in under 160 px).
    */
   minSide?: number
