@@ -180,9 +180,9 @@ export async function runMrzEval(args: string[]): Promise<void> {
     const centuryUndecided = r.ok && r.person.dateOfBirthCandidates !== undefined
     const unresolvedFields = r.ok ? (r.mrz?.unresolved ?? []).map((u) => u.field) : []
     outcomes.push({ c, result, centuryUndecided, unresolvedFields, ms, detail })
-    if (verbose && (result !== 'read' || unresolvedFields.length > 0)) {
+    if (verbose && (result !== 'read' || unresolvedFields.length > 0 || centuryUndecided)) {
       console.log(
-        `${result.padEnd(10)} ${c.format} ${c.degradations.join('+')} seed=${c.seed} ${JSON.stringify(spec.parameters)}\n  truth ${spec.lines.join(' / ')}\n  got   ${detail}`,
+        `${result.padEnd(10)} ${c.format} ${c.degradations.join('+')} seed=${c.seed} ${JSON.stringify(spec.parameters)}${centuryUndecided ? ' (birth century undecided)' : ''}${unresolvedFields.length > 0 ? ` (unresolved: ${unresolvedFields.join(', ')})` : ''}\n  truth ${spec.lines.join(' / ')}\n  got   ${detail}`,
       )
     }
   }
