@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { decideFromAgeEstimate, decideFromEvidence, issuingCountry } from './decision.ts'
 import type { DocumentRead, Workflow } from './decision.ts'
-import type { InspectResult, InspectSuccess } from '../engine/types.ts'
+import type { InspectResult, InspectSuccess, MrzBlock, MrzUnresolved } from '../engine/types.ts'
 
 // The readings below are ICAO's Utopia specimen: taken as real here, as test mode does.
 const ageOnly: Workflow = {
@@ -32,6 +32,15 @@ function mrzRead(over: Partial<InspectSuccess> = {}): InspectSuccess {
     ...over,
   }
 }
+
+/** An MRZ block whose two readers left `field` unresolved between `candidates`. */
+const openMrz = (field: MrzUnresolved['field'], candidates: string[]): MrzBlock => ({
+  format: 'TD3',
+  lines: [],
+  valid: true,
+  checks: {},
+  unresolved: [{ field, candidates }],
+})
 
 const front = (result: InspectResult): DocumentRead => ({ kind: 'document_front', result })
 const back = (result: InspectResult): DocumentRead => ({ kind: 'document_back', result })
@@ -106,13 +115,7 @@ describe('decideFromEvidence', () => {
 
   it('an age check goes on when the readers leave a name unresolved; a full verification goes to review', () => {
     const split = mrzRead({
-      mrz: {
-        format: 'TD3',
-        lines: [],
-        valid: true,
-        checks: {},
-        unresolved: [{ field: 'lastName', candidates: ['DOE', 'D0E'] }],
-      },
+      mrz: openMrz('lastName', ['DOE', 'D0E']),
       person: { ...mrzRead().person, lastName: null },
     })
     const age = decideFromEvidence(ageOnly, [front(split)], null)
@@ -131,15 +134,7 @@ describe('decideFromEvidence', () => {
     expect(d).toMatchObject({ status: 'review', reasons: ['low_confidence'] })
     expect(d.checks.map((c) => [c.name, c.outcome])).toContainEqual(['name_read', 'review'])
     // Unresolved optional data is no name: nothing to review, no check added.
-    const optional = mrzRead({
-      mrz: {
-        format: 'TD3',
-        lines: [],
-        valid: true,
-        checks: {},
-        unresolved: [{ field: 'optionalData', candidates: ['4OR6', '40R6'] }],
-      },
-    })
+    const optional = mrzRead({ mrz: openMrz('optionalData', ['4OR6', '40R6']) })
     const d2 = decideFromEvidence(full, [front(optional)], match)
     expect(d2.status).toBe('approved')
     expect(d2.checks.map((c) => c.name)).not.toContain('name_read')
@@ -315,30 +310,19 @@ describe('specimen documents', () => {
   })
 
   it('are refused when any reading of an unresolved name is a specimen’s', () => {
-    const split = (field: 'lastName' | 'firstName', candidates: string[]): DocumentRead =>
+    const split = (
+      field: 'lastName' | 'firstName',
+      candidates: string[],
+      person: Partial<InspectSuccess['person']> = {},
+    ): DocumentRead =>
       read({
-        mrz: {
-          format: 'TD3',
-          lines: [],
-          valid: true,
-          checks: {},
-          unresolved: [{ field, candidates }],
-        },
-        person: { ...real.person, [field]: null },
+        mrz: openMrz(field, candidates),
+        person: { ...real.person, ...person, [field]: null },
       })
     for (const r of [
       split('firstName', ['SPECIMEN ANNA', 'SPECIMEN ANNE']),
       split('firstName', ['SPECIMEN ANNA', 'SPECLMEN ANNA']),
-      read({
-        mrz: {
-          format: 'TD3',
-          lines: [],
-          valid: true,
-          checks: {},
-          unresolved: [{ field: 'lastName', candidates: ['MUSTERMANN', 'MUSTERMANM'] }],
-        },
-        person: { ...real.person, lastName: null, firstName: 'ERIKA' },
-      }),
+      split('lastName', ['MUSTERMANN', 'MUSTERMANM'], { firstName: 'ERIKA' }),
     ]) {
       expect(decideFromEvidence(live, [r], null).reasons).toEqual(['specimen_document'])
     }

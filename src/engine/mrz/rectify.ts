@@ -17,7 +17,10 @@ export type RectifiedLine = LineRead & {
   last: [number, number]
 }
 
-/** Rectify and classify each line of a zone; lines in reading order. Null when a line does not segment. */
+/**
+ * Rectify and classify each line of a zone; lines in reading order. One line that does not
+ * segment is read at the cells its neighbours give it; null when more do.
+ */
 export async function readGroup(
   image: GrayImage,
   pyramid: Map<number, GrayImage>,

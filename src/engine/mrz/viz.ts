@@ -46,7 +46,7 @@ function loadDetector(): Promise<ort.InferenceSession> {
 }
 
 /** The page above a zone, upright, PX_PER_PITCH to a pitch; width and height multiples of 32. */
-export function pageAbove(image: GrayImage, line: ZoneLine): GrayImage {
+function pageAbove(image: GrayImage, line: ZoneLine): GrayImage {
   const [x0, y0] = line.first
   const [x1, y1] = line.last
   const len = Math.hypot(x1 - x0, y1 - y0)
@@ -80,7 +80,7 @@ interface Box {
 }
 
 /** PP-OCRv4 text detection on an image whose sides are multiples of 32: upright text-line boxes. */
-export async function detectTextLines(page: GrayImage): Promise<Box[]> {
+async function detectTextLines(page: GrayImage): Promise<Box[]> {
   const session = await loadDetector()
   const { width: w, height: h, gray } = page
   const plane = w * h

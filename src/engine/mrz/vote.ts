@@ -268,8 +268,8 @@ export function vote(
       // agree, or one must be sure and the other unable to say (the recognizer's best under half
       // the probability). Otherwise both stay candidates and only the field syntax can choose: a
       // letter in the fillers after the names, a country code that is not one, a document code
-      // ICAO does not know. Two readings that both fit (a letter for another in a name, M for F)
-      // leave two valid combinations, which settle refuses.
+      // ICAO does not know. Two readings that both fit leave two valid combinations: settle leaves
+      // a name or optional data between them unresolved and refuses anything else (M for F).
       const rival = ranked[1]
       const templateSure =
         best.s >= MIN_TEMPLATE_UNCHECKED && (!rival || best.s - rival.s >= SAFE_LEAD)
