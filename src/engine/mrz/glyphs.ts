@@ -12,7 +12,7 @@ export const MRZ_CHARSET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<'
 /** Feature grid per character cell. */
 const GW = 10
 const GH = 18
-const DIM = GW * GH
+export const DIM = GW * GH
 /** Sub-cell offsets tried when matching, in fractions of the cell (absorbs segmentation jitter). */
 const SHIFTS: [number, number][] = [[0, 0]]
 for (const dx of [0, -0.08, 0.08, -0.16, 0.16]) {
@@ -33,6 +33,11 @@ export interface CellRead {
   score: number
   /** Score of every character of MRZ_CHARSET, same order. */
   scores: Float32Array
+  /**
+   * The cell's own feature vectors (unit norm) at each of SHIFTS, the unshifted first, to compare
+   * cells of one zone with each other. Empty when only a sample of cells was matched.
+   */
+  features: Float32Array[]
 }
 
 export interface LineRead {
@@ -224,7 +229,13 @@ function matchCells(
     }
     let best = 0
     for (let c = 1; c < scores.length; c++) if (scores[c]! > scores[best]!) best = c
-    cells.push({ ch: MRZ_CHARSET[best]!, score: scores[best]!, scores })
+    const features =
+      every === 1
+        ? SHIFTS.map(([dx, dy], k) =>
+            k === 0 ? f0 : cellFeature(line, centers[i]!, base, pitch, dx, dy, vScale),
+          )
+        : []
+    cells.push({ ch: MRZ_CHARSET[best]!, score: scores[best]!, scores, features })
   }
   return cells
 }

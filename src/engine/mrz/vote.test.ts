@@ -37,7 +37,22 @@ function misreadTemplate(reads: LineRead[], line: number, pos: number, ch: strin
   const cell = reads[line]!.cells[pos]!
   const scores = new Float32Array(cell.scores).map((s) => Math.min(s, 0.5))
   scores[MRZ_CHARSET.indexOf(ch)] = 0.95
-  reads[line]!.cells[pos] = { ch, score: 0.95, scores }
+  reads[line]!.cells[pos] = { ...cell, ch, score: 0.95, scores }
+}
+
+/** Make the template reader hesitate at a position: `ch` barely ahead of `rival`. */
+function hesitateTemplate(
+  reads: LineRead[],
+  line: number,
+  pos: number,
+  ch: string,
+  rival: string,
+): void {
+  const cell = reads[line]!.cells[pos]!
+  const scores = new Float32Array(cell.scores).map((s) => Math.min(s, 0.5))
+  scores[MRZ_CHARSET.indexOf(ch)] = 0.9
+  scores[MRZ_CHARSET.indexOf(rival)] = 0.88
+  reads[line]!.cells[pos] = { ...cell, ch, score: 0.9, scores }
 }
 
 /** Make the recognizer read `ch` at a position, surely. */
@@ -153,6 +168,22 @@ describe('the second reader and the vote', () => {
     expect(split.ok && split.mrz.unresolved).toEqual([
       { field: 'lastName', candidates: ['ERIKSSON', 'ERI SSON'] },
     ])
+  }, 60_000)
+
+  it('fillers neither reader is sure of are settled by the zone’s own fillers', async () => {
+    const { reads, pp } = await readBoth(UTOPIA)
+    misreadTemplate(reads, 1, 1, '3')
+    // A print whose '<' the recognizer does not know (it reads E, without conviction) and the
+    // templates hardly tell from K: every filler after the names has two candidates, too many
+    // for the check digits to try, and none of them looks at line 1 anyway.
+    for (let p = 26; p < 44; p++) {
+      hesitateTemplate(reads, 0, p, '<', 'K')
+      unsurePp(pp, 0, p, 'E', 0.4)
+    }
+    // Line 2's fillers, read alike by both, show what '<' looks like in this zone; the E of
+    // ERIKSSON what E does. Each hesitant cell is plainly the former.
+    const voted = vote(reads, pp, interpret(reads, AS_OF), AS_OF)
+    expect(voted.ok && voted.mrz.lines).toEqual(UTOPIA)
   }, 60_000)
 
   it('a check digit does not settle characters of equal value modulo 10 (L, B, V, 1)', async () => {

@@ -19,6 +19,7 @@ import {
   positionFilters,
 } from './positions.ts'
 import type { PpChar } from './ppocr.ts'
+import { zoneLikeness, zoneSides } from './zone-glyphs.ts'
 
 export type VoteResult = { ok: true; mrz: ParsedMrz } | { ok: false; message: string }
 
@@ -44,6 +45,12 @@ const SAFE_LEAD = 0.04
 const MIN_TEMPLATE_UNCHECKED = 0.5
 /** At most this many positions may be left to the check digits (2^n combinations are tried). */
 const MAX_OPEN = 10
+
+/** The two readers' characters as candidates, or the one the zone's own glyphs side with. */
+function sided(likeness: Map<string, number> | null, a: string, b: string): string[] {
+  const side = zoneSides(likeness, a, b)
+  return side ? [side] : [a, b]
+}
 
 /** The best character of a score vector among those a position allows. */
 function bestAllowed(
@@ -245,6 +252,7 @@ export function vote(
   const filters = positionFilters(layoutLines)
   const checked = checkedPositions(layoutLines)
   if (!filters || !checked) return templates
+  const zone = zoneLikeness(reads, pp)
   const candidates: string[][][] = []
   for (const [l, r] of reads.entries()) {
     const row: string[][] = []
@@ -261,7 +269,7 @@ export function vote(
         if (!qBest) row.push(near.slice(0, 2))
         else if (qBest.ch === best.ch) row.push([best.ch])
         else if (near.includes(qBest.ch) && qBest.s >= MIN_PP_TIEBREAK) row.push([qBest.ch])
-        else row.push([best.ch, qBest.ch])
+        else row.push(sided(zone[l]![p]!, best.ch, qBest.ch))
         continue
       }
       // No check digit looks here, or none can tell the two characters apart: the readers must
@@ -276,7 +284,7 @@ export function vote(
       if (qBest && qBest.ch === best.ch) row.push([best.ch])
       else if (templateSure && (!qBest || qBest.s < MAX_PP_UNSURE)) row.push([best.ch])
       else if (qBest && qBest.s >= MIN_PP_UNCHECKED && near.includes(qBest.ch)) row.push([qBest.ch])
-      else if (qBest) row.push([best.ch, qBest.ch])
+      else if (qBest) row.push(sided(zone[l]![p]!, best.ch, qBest.ch))
       else {
         return {
           ok: false,
