@@ -4,7 +4,8 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { TestClock, createTenant, dialects, errorCode, startTestApp } from './helpers.ts'
 import type { TestApp } from './helpers.ts'
-import { idCardBack, passport, today } from './specimens.ts'
+import { birthCenturyCertain, idCardBack, passport, today } from './specimens.ts'
+import { generateMrzSpecimen, type MrzSpecimen } from '../src/specimen/index.ts'
 import { generateLicenceImage } from '../src/specimen/licence-image.ts'
 import { ageOn } from '../src/engine/types.ts'
 import { purgeExpiredData } from '../src/services/retention.ts'
@@ -179,6 +180,54 @@ describe.each(dialects())('documents on the native surface on %s', (dialect) => 
       result: { reason: 'underage' },
     })
   })
+
+  it('settles an ID card holder’s birth century from the card’s front', async () => {
+    // A child's ID card: the back's MRZ gives the birth year in two digits, which fit a holder
+    // a century older too; the front prints the date in full.
+    const asOf = today()
+    let back: MrzSpecimen | null = null
+    let seed = 1
+    for (; seed < 2000; seed++) {
+      const s = await generateMrzSpecimen(seed * 7, { format: 'TD1', asOf })
+      const child = ageOn(s.identity.dateOfBirth, asOf) < 16
+      if (child && s.identity.expiryDate >= asOf && !birthCenturyCertain(s, asOf)) {
+        back = s
+        break
+      }
+    }
+    if (back === null) throw new Error('no child’s ID card')
+    const front = await generateMrzSpecimen(seed * 7, { format: 'TD1', side: 'front', asOf })
+    const id = await start()
+    const first = await upload(id, 'document_front', front.image)
+    expect(first.json().missingImages).toEqual(['document_back'])
+    await upload(id, 'document_back', back.image)
+    expect((await complete(id)).json()).toMatchObject({
+      status: 'rejected',
+      result: { reason: 'underage' },
+    })
+    const result = await t.app.inject({
+      method: 'GET',
+      url: `/verify/result?verificationId=${id}`,
+      headers: headers(),
+    })
+    expect(result.json().person.dateOfBirth).toBe(back.identity.dateOfBirth)
+    // Without a front that prints it, the century stays open: a person reads the date.
+    const open = await start()
+    await upload(open, 'document_front', await sharpBlank())
+    await upload(open, 'document_back', back.image)
+    const undecided = (await complete(open)).json()
+    expect(undecided.status).toBe('review')
+    const checks = (
+      await t.app.inject({
+        method: 'GET',
+        url: `/verify/result?verificationId=${open}`,
+        headers: headers(),
+      })
+    ).json().checks as { name: string; outcome: string }[]
+    expect(checks).toContainEqual(
+      expect.objectContaining({ name: 'birth_century', outcome: 'review' }),
+    )
+  }, 120_000)
 
   it('rejects the two sides of an ID card when they belong to different people', async () => {
     const a = await idCardBack(1)

@@ -15,6 +15,7 @@ import type { GrayImage } from './image.ts'
 import { parseMrz, splitMrzText, type ParsedMrz } from './mrz/parse.ts'
 import { detectLayout } from './mrz/layouts.ts'
 import { readMrz } from './mrz/read.ts'
+import { birthDateOnPage } from './mrz/viz.ts'
 import type { MrzReaderMode } from './mrz/vote.ts'
 import { readAamvaFromImage } from './aamva/index.ts'
 import {
@@ -312,4 +313,20 @@ async function writeDebugImages(
       .toBuffer()
     await writeFile(file, png)
   }
+}
+
+/**
+ * Settle a birth century the MRZ left open from another image of the same document: an ID
+ * card's front prints the date of birth in full while its MRZ, on the back, gives two digits of
+ * the year. The birth date among `candidates` that image prints, when it prints exactly one of
+ * them with every digit read surely; null otherwise (and for an image that does not decode).
+ */
+export async function birthDateOnImage(
+  bytes: Uint8Array,
+  candidates: [string, string],
+  opts: { intake?: IntakeOptions } = {},
+): Promise<string | null> {
+  const decoded = await decodeDocumentImage(bytes, opts.intake)
+  if (!decoded.ok) return null
+  return birthDateOnPage(decoded.image, candidates)
 }

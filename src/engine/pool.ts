@@ -30,6 +30,16 @@ export interface EnginePool {
   inspect(task: InspectTask, budgetMs: number): Promise<InspectResult>
   /** Decodes an image and judges its quality without reading it; within the budget too. */
   checkImage(bytes: Uint8Array, budgetMs: number): Promise<ImageCheck>
+  /**
+   * The birth date among `candidates` (a century the MRZ left open) another image of the same
+   * document prints, such as an ID card's front; null when it prints neither or both, when the
+   * image does not decode, or past the budget.
+   */
+  birthDateOnImage(
+    bytes: Uint8Array,
+    candidates: [string, string],
+    budgetMs: number,
+  ): Promise<string | null>
   /** Decodes a tenant's logo and re-encodes it as a small PNG without metadata; within the budget. */
   reencodeLogo(bytes: Uint8Array, budgetMs: number): Promise<LogoResult>
   /** Whether a thread can build what the readers need (templates); the message when not. */
@@ -70,6 +80,8 @@ export function createEnginePool(
   return {
     inspect: (task, budgetMs) => (pool ??= startPool()).inspect(task, budgetMs),
     checkImage: (bytes, budgetMs) => (pool ??= startPool()).checkImage(bytes, budgetMs),
+    birthDateOnImage: (bytes, candidates, budgetMs) =>
+      (pool ??= startPool()).birthDateOnImage(bytes, candidates, budgetMs),
     reencodeLogo: (bytes, budgetMs) => (pool ??= startPool()).reencodeLogo(bytes, budgetMs),
     selfCheck: (budgetMs) => (pool ??= startPool()).selfCheck(budgetMs),
     compareFaces: (document, selfie, budgetMs) =>
@@ -159,6 +171,18 @@ function startThreads(threads: number, observe: TaskObserver): EnginePool {
         )) as ImageCheck
       } catch (err) {
         return engineFailure(err, budgetMs)
+      }
+    },
+    async birthDateOnImage(bytes, candidates, budgetMs) {
+      try {
+        const found = (await run(
+          { kind: 'birthDateOnImage', bytes, candidates } satisfies EngineTask,
+          budgetMs,
+        )) as { dateOfBirth: string | null }
+        return found.dateOfBirth
+      } catch {
+        // Only a help: without it the century stays open and a person reads the date.
+        return null
       }
     },
     async reencodeLogo(bytes, budgetMs) {

@@ -2,7 +2,7 @@
 // face work stay off the event loop. Face models load once per thread, on the first face task.
 import os from 'node:os'
 import sharp from 'sharp'
-import { inspectImage } from './inspect.ts'
+import { birthDateOnImage, inspectImage } from './inspect.ts'
 import { loadTemplates } from './mrz/glyphs.ts'
 import { loadRecognizer } from './mrz/ppocr.ts'
 import { assessQuality, decodeDocumentImage } from './intake.ts'
@@ -44,6 +44,7 @@ export interface InspectTask {
 export type EngineTask =
   | ({ kind: 'inspect' } & InspectTask)
   | { kind: 'checkImage'; bytes: Uint8Array }
+  | { kind: 'birthDateOnImage'; bytes: Uint8Array; candidates: [string, string] }
   | { kind: 'reencodeLogo'; bytes: Uint8Array }
   | { kind: 'selfCheck' }
   | { kind: 'compareFaces'; document: Uint8Array; selfie: Uint8Array }
@@ -58,6 +59,7 @@ export type EngineTaskResult =
   | FaceDetection
   | AgeEstimate
   | { ok: true }
+  | { dateOfBirth: string | null }
 
 /** What the pool sends: a task and the control block it shares with this thread for it. */
 export type EngineMessage = EngineTask & { control?: TaskControl }
@@ -78,6 +80,8 @@ async function runTask(task: EngineTask): Promise<EngineTaskResult> {
       return inspectImage(task.bytes, { asOf: task.asOf, hint: task.hint ?? 'auto' })
     case 'checkImage':
       return checkImage(task.bytes)
+    case 'birthDateOnImage':
+      return { dateOfBirth: await birthDateOnImage(task.bytes, task.candidates) }
     case 'reencodeLogo':
       return reencodeLogo(task.bytes)
     case 'selfCheck':

@@ -13,9 +13,9 @@ import type {
   Workflow,
 } from '../domain/decision.ts'
 import { mockDecision } from '../domain/verification.ts'
-import type { InspectResult } from '../engine/types.ts'
+import { ageOn, type InspectResult } from '../engine/types.ts'
 import { enqueueJob } from '../store/jobs.ts'
-import { listImages, markImagePurged } from '../store/images.ts'
+import { listImages, markImagePurged, type StoredImage } from '../store/images.ts'
 import { getVerification } from '../store/verifications.ts'
 import type { Verification } from '../store/verifications.ts'
 import { completeVerification, decide, loadVerification } from './verifications.ts'
@@ -71,7 +71,7 @@ export async function processVerification(
       if (approved !== null) return decideWithPolicy(deps, tenant, verification, approved)
     }
   }
-  const reads: DocumentRead[] = []
+  const reads: (DocumentRead & { imageId: string })[] = []
   for (const image of images) {
     if (image.kind !== 'document_front' && image.kind !== 'document_back') continue
     if (image.purgedAt !== null) continue
@@ -96,8 +96,9 @@ export async function processVerification(
         .where('id', '=', image.id)
         .execute()
     }
-    reads.push({ kind: image.kind, result })
+    reads.push({ kind: image.kind, result, imageId: image.id })
   }
+  await settleBirthCenturies(deps, reads, images)
   const workflow = workflowOf(deps, verification)
   // A selfie sent without being required (the verification-sessions API takes one on any session) is compared too:
   // it must not be someone else's face, and its checks show in the result. (An age-estimation
@@ -120,6 +121,46 @@ export async function processVerification(
     policy,
     exhaustedReasonOf(verification, policy),
   )
+}
+
+/**
+ * An ID card's MRZ, on its back, gives the year of birth in two digits; where they fit two
+ * centuries (a child born in 2015 or a holder born in 1915) the card's front prints the date in
+ * full. Each such read is settled from the verification's other document images when one of them
+ * prints exactly one of the two dates; otherwise the century stays open and the decision goes to
+ * review, as before.
+ */
+async function settleBirthCenturies(
+  deps: Deps,
+  reads: (DocumentRead & { imageId: string })[],
+  images: StoredImage[],
+): Promise<void> {
+  const asOf = deps.clock.now().toISOString().slice(0, 10)
+  for (const read of reads) {
+    const r = read.result
+    const [older, newer] = (r.ok && r.person.dateOfBirthCandidates) || []
+    if (!r.ok || !older || !newer) continue
+    for (const other of images) {
+      if (other.id === read.imageId || other.purgedAt !== null || !other.blobKey) continue
+      if (other.kind !== 'document_front' && other.kind !== 'document_back') continue
+      const bytes = await deps.blobs.get(other.blobKey)
+      if (bytes === null) continue
+      const date = await deps.engine.birthDateOnImage(
+        new Uint8Array(bytes),
+        [older, newer],
+        deps.config.engineBudgetMs,
+      )
+      if (date === null) continue
+      const { dateOfBirthCandidates: _settled, ...person } = r.person
+      read.result = {
+        ...r,
+        person: { ...person, dateOfBirth: date },
+        checks: { ...r.checks, vizBirthDate: true },
+        ageYears: ageOn(date, asOf),
+      }
+      break
+    }
+  }
 }
 
 /**

@@ -3,7 +3,7 @@
 import sharp from 'sharp'
 import { describe, expect, it } from 'vitest'
 import { centuryFromText } from './viz.ts'
-import { inspectImage } from '../inspect.ts'
+import { birthDateOnImage, inspectImage } from '../inspect.ts'
 import { generateMrzSpecimen } from '../../specimen/index.ts'
 
 const CANDIDATES: [string, string] = ['1915-06-08', '2015-06-08']
@@ -74,5 +74,36 @@ describe('the visual zone on an image', () => {
     expect(open.ok && open.person.dateOfBirthCandidates).toEqual(['1915-06-08', '2015-06-08'])
     expect(open.ok && open.person.dateOfBirth).toBeNull()
     expect(open.ok && open.checks).toBeUndefined()
+  }, 60_000)
+
+  it('settles it from an ID card’s front, askew or upside down, and not from a blank page', async () => {
+    // The front of a generated ID card (no MRZ: that is on the back), turned a few degrees.
+    let front = null
+    for (let seed = 1; seed < 300; seed++) {
+      const s = await generateMrzSpecimen(seed * 31, {
+        format: 'TD1',
+        side: 'front',
+        asOf,
+        degradations: ['rotation'],
+      })
+      if (Math.abs(s.parameters.rotation ?? 0) >= 4) {
+        front = s
+        break
+      }
+    }
+    if (!front) throw new Error('no turned front')
+    const born = front.identity.dateOfBirth
+    const other = `${Number(born.slice(0, 4)) + (born < '2000' ? 100 : -100)}${born.slice(4)}`
+    const candidates = [born, other].sort() as [string, string]
+    expect(await birthDateOnImage(front.image, candidates)).toBe(born)
+    const upsideDown = await sharp(front.image).rotate(180).png().toBuffer()
+    expect(await birthDateOnImage(upsideDown, candidates)).toBe(born)
+    const blank = await sharp({
+      create: { width: 900, height: 600, channels: 3, background: '#ffffff' },
+    })
+      .png()
+      .toBuffer()
+    expect(await birthDateOnImage(blank, candidates)).toBeNull()
+    expect(await birthDateOnImage(Buffer.from('not an image'), candidates)).toBeNull()
   }, 60_000)
 })

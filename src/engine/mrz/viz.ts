@@ -4,6 +4,8 @@
 // lines, the recognizer reads them, and a printed date is taken only when its day, month and last
 // two digits of the year are the MRZ's own (which check digits protect): all it may add is the
 // century, and only one of the two candidates. Anything less certain leaves the century open.
+// An ID card prints the date on its front and the MRZ on its back: the front, another image of
+// the same verification, is searched whole the same way (birthDateOnPage).
 
 import * as ort from 'onnxruntime-node'
 import { components, resize, sampleRect, type GrayImage } from '../image.ts'
@@ -27,8 +29,11 @@ const DB_BOX_THRESH = 0.6
 const DB_UNCLIP = 1.5
 /** A digit of the century must be read at least this surely. */
 const MIN_DIGIT_P = 0.8
-/** At most this many text lines are recognized. */
+/** At most this many text lines are recognized above a zone… */
 const MAX_LINES = 40
+/** …and on a page of its own, seen at most this many px on its longer side. */
+const MAX_PAGE_LINES = 60
+const PAGE_SIDE = 1280
 /** Text lines recognized in one batch. */
 const BATCH = 8
 
@@ -72,14 +77,20 @@ function pageAbove(image: GrayImage, line: ZoneLine): GrayImage {
   )
 }
 
+/** A text line's box along its own direction: centre, unit direction of the text, extents (px). */
 interface Box {
-  x0: number
-  y0: number
-  x1: number
-  y1: number
+  cx: number
+  cy: number
+  ux: number
+  uy: number
+  length: number
+  thickness: number
 }
 
-/** PP-OCRv4 text detection on an image whose sides are multiples of 32: upright text-line boxes. */
+/**
+ * PP-OCRv4 text detection on an image whose sides are multiples of 32: a box per text line,
+ * turned with the line (a photo's tilt is the text's), as PaddleOCR's own post-processing does.
+ */
 async function detectTextLines(page: GrayImage): Promise<Box[]> {
   const session = await loadDetector()
   const { width: w, height: h, gray } = page
@@ -100,37 +111,80 @@ async function detectTextLines(page: GrayImage): Promise<Box[]> {
   const { comps, labels } = components(mask, w, h)
   const boxes: Box[] = []
   for (const [k, c] of comps.entries()) {
-    const bw = c.x1 - c.x0 + 1
-    const bh = c.y1 - c.y0 + 1
-    if (Math.min(bw, bh) < 3) continue
+    if (Math.min(c.x1 - c.x0 + 1, c.y1 - c.y0 + 1) < 3) continue
+    const pixels: number[] = []
+    for (let y = c.y0; y <= c.y1; y++) {
+      for (let x = c.x0; x <= c.x1; x++) if (labels[y * w + x] === k + 1) pixels.push(y * w + x)
+    }
     let sum = 0
-    for (let y = c.y0; y <= c.y1; y++)
-      for (let x = c.x0; x <= c.x1; x++) if (labels[y * w + x] === k + 1) sum += prob[y * w + x]!
-    if (sum / c.area < DB_BOX_THRESH) continue
+    let sx = 0
+    let sy = 0
+    for (const i of pixels) {
+      sum += prob[i]!
+      sx += i % w
+      sy += Math.floor(i / w)
+    }
+    if (sum / pixels.length < DB_BOX_THRESH) continue
+    // The text's direction: the principal axis of the kernel's pixels, pointing right.
+    const mx = sx / pixels.length
+    const my = sy / pixels.length
+    let sxx = 0
+    let syy = 0
+    let sxy = 0
+    for (const i of pixels) {
+      const dx = (i % w) - mx
+      const dy = Math.floor(i / w) - my
+      sxx += dx * dx
+      syy += dy * dy
+      sxy += dx * dy
+    }
+    const angle = 0.5 * Math.atan2(2 * sxy, sxx - syy)
+    let ux = Math.cos(angle)
+    let uy = Math.sin(angle)
+    if (ux < 0) [ux, uy] = [-ux, -uy]
+    let u0 = Infinity
+    let u1 = -Infinity
+    let v0 = Infinity
+    let v1 = -Infinity
+    for (const i of pixels) {
+      const dx = (i % w) - mx
+      const dy = Math.floor(i / w) - my
+      const u = dx * ux + dy * uy
+      const v = -dx * uy + dy * ux
+      u0 = Math.min(u0, u)
+      u1 = Math.max(u1, u)
+      v0 = Math.min(v0, v)
+      v1 = Math.max(v1, v)
+    }
+    const length = u1 - u0 + 1
+    const thickness = v1 - v0 + 1
     // DB's shrunk text kernel grown back by area × ratio / perimeter.
-    const d = (bw * bh * DB_UNCLIP) / (2 * (bw + bh))
+    const d = (length * thickness * DB_UNCLIP) / (2 * (length + thickness))
+    const uc = (u0 + u1) / 2
+    const vc = (v0 + v1) / 2
     boxes.push({
-      x0: Math.max(0, Math.floor(c.x0 - d)),
-      y0: Math.max(0, Math.floor(c.y0 - d)),
-      x1: Math.min(w - 1, Math.ceil(c.x1 + d)),
-      y1: Math.min(h - 1, Math.ceil(c.y1 + d)),
+      cx: mx + uc * ux - vc * uy,
+      cy: my + uc * uy + vc * ux,
+      ux,
+      uy,
+      length: length + 2 * d,
+      thickness: thickness + 2 * d,
     })
   }
   return boxes
 }
 
-/** A box of the page scaled to the recognizer's 48-px input height. */
+/** A box of the page, upright, scaled to the recognizer's 48-px input height. */
 function crop(page: GrayImage, b: Box): GrayImage {
-  const w = b.x1 - b.x0 + 1
-  const h = b.y1 - b.y0 + 1
-  const gray = new Uint8Array(w * h)
-  for (let y = 0; y < h; y++) {
-    gray.set(
-      page.gray.subarray((b.y0 + y) * page.width + b.x0, (b.y0 + y) * page.width + b.x1 + 1),
-      y * w,
-    )
-  }
-  return resize({ width: w, height: h, gray }, Math.max(8, Math.round((w * 48) / h)), 48)
+  const step = b.thickness / 48
+  const width = Math.max(8, Math.round(b.length / step))
+  // Down the text: (−uy, ux), a quarter turn clockwise from its direction in image coordinates.
+  const [vx, vy] = [-b.uy, b.ux]
+  const origin: [number, number] = [
+    b.cx - (b.length / 2) * b.ux - (b.thickness / 2) * vx,
+    b.cy - (b.length / 2) * b.uy - (b.thickness / 2) * vy,
+  ]
+  return sampleRect(page, origin, [b.ux * step, b.uy * step], [vx * step, vy * step], width, 48)
 }
 
 // Month names of visual zones (ICAO 9303-3 §4.1.4: the month as three letters of the issuing
@@ -190,15 +244,43 @@ export async function birthDateFromViz(
   line: ZoneLine,
   candidates: [string, string],
 ): Promise<string | null> {
-  const page = pageAbove(image, line)
+  return birthDateInText(pageAbove(image, line), candidates, MAX_LINES)
+}
+
+/**
+ * The birth date printed anywhere on a page of its own — an ID card's front, whose MRZ is on the
+ * back — if it settles the century between the candidates; null otherwise. The page is seen
+ * at most PAGE_SIDE px on its longer side, upright, then upside down.
+ */
+export async function birthDateOnPage(
+  image: GrayImage,
+  candidates: [string, string],
+): Promise<string | null> {
+  const scale = Math.min(1, PAGE_SIDE / Math.max(image.width, image.height))
+  const to32 = (n: number): number => Math.max(32, Math.round((n * scale) / 32) * 32)
+  const page = resize(image, to32(image.width), to32(image.height))
+  // A card photographed upside down reads right once turned (a half turn reverses the pixels).
+  const turned = (): GrayImage => ({ ...page, gray: page.gray.slice().reverse() })
+  return (
+    (await birthDateInText(page, candidates, MAX_PAGE_LINES)) ??
+    birthDateInText(turned(), candidates, MAX_PAGE_LINES)
+  )
+}
+
+/** The candidate a page's text lines print (see centuryFromText), every digit read surely. */
+async function birthDateInText(
+  page: GrayImage,
+  candidates: [string, string],
+  maxLines: number,
+): Promise<string | null> {
   // A date is six to about twenty characters ("8.6.2015", "08 AUG/AOÛT 2015"): a box less than
   // three or more than fourteen times as wide as tall (its box included) holds none.
   const boxes = (await detectTextLines(page))
     .filter((b) => {
-      const aspect = (b.x1 - b.x0 + 1) / (b.y1 - b.y0 + 1)
+      const aspect = b.length / b.thickness
       return aspect >= 3 && aspect <= 14
     })
-    .slice(0, MAX_LINES)
+    .slice(0, maxLines)
   if (boxes.length === 0) return null
   // Crops of similar width in one batch: the recognizer pads a batch to its widest.
   const crops = boxes.map((b) => crop(page, b)).sort((a, b) => a.width - b.width)
