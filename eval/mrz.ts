@@ -10,7 +10,7 @@
 //   unreadable no reading (MRZ_NOT_FOUND, MRZ_UNREADABLE, DOCUMENT_QUALITY_LOW, …)
 // Times are per document, decoding included, on this machine.
 
-import { inspectImage } from '../src/engine/inspect.ts'
+import { birthDateOnImage, inspectImage } from '../src/engine/inspect.ts'
 import { linesAgree, nameUnresolved } from './mrz-judge.ts'
 import type { MrzFormat } from '../src/engine/types.ts'
 import {
@@ -62,6 +62,11 @@ interface Outcome {
   result: 'read' | 'unresolved' | 'wrong' | 'unreadable'
   /** The reading gave two candidate birth dates instead of one. */
   centuryUndecided: boolean
+  /**
+   * For an ID card's back read with its century undecided: what the card's front (same identity,
+   * same degradations) settled it to — 'right', 'wrong', or 'open' when it did not.
+   */
+  front?: 'right' | 'wrong' | 'open'
   /** Fields the readers left unresolved (the true reading among the candidates when read). */
   unresolvedFields: string[]
   ms: number
@@ -179,7 +184,20 @@ export async function runMrzEval(args: string[]): Promise<void> {
     const detail = r.ok ? (r.mrz?.lines.join(' / ') ?? '') : `${r.error.code}: ${r.error.message}`
     const centuryUndecided = r.ok && r.person.dateOfBirthCandidates !== undefined
     const unresolvedFields = r.ok ? (r.mrz?.unresolved ?? []).map((u) => u.field) : []
-    outcomes.push({ c, result, centuryUndecided, unresolvedFields, ms, detail })
+    let front: Outcome['front']
+    const candidates = r.ok ? r.person.dateOfBirthCandidates : undefined
+    if (c.format === 'TD1' && candidates?.length === 2) {
+      // A verification takes the card's front too; it prints the date of birth in full.
+      const side = await generateMrzSpecimen(c.seed, {
+        format: c.format,
+        side: 'front',
+        asOf: AS_OF,
+        degradations: c.degradations,
+      })
+      const date = await birthDateOnImage(side.image, candidates as [string, string])
+      front = date === null ? 'open' : date === spec.identity.dateOfBirth ? 'right' : 'wrong'
+    }
+    outcomes.push({ c, result, centuryUndecided, unresolvedFields, ms, detail, front })
     if (verbose && (result !== 'read' || unresolvedFields.length > 0 || centuryUndecided)) {
       console.log(
         `${result.padEnd(10)} ${c.format} ${c.degradations.join('+')} seed=${c.seed} ${JSON.stringify(spec.parameters)}${centuryUndecided ? ' (birth century undecided)' : ''}${unresolvedFields.length > 0 ? ` (unresolved: ${unresolvedFields.join(', ')})` : ''}\n  truth ${spec.lines.join(' / ')}\n  got   ${detail}`,
@@ -194,7 +212,12 @@ export async function runMrzEval(args: string[]): Promise<void> {
   const optionalOpen = outcomes.filter(
     (o) => o.result === 'read' && o.unresolvedFields.length > 0,
   ).length
+  const fronts = outcomes.filter((o) => o.result === 'read' && o.front !== undefined)
+  const byFront = (k: Outcome['front']): number => fronts.filter((o) => o.front === k).length
   console.log(
     `wrong reads: ${wrong} of ${total} (${pct(wrong, total)}); read with the birth century undecided (two dates given, the true one among them): ${undecided}; read with optional data unresolved (the true reading among the candidates): ${optionalOpen}; run time ${Math.round((performance.now() - t0) / 1000)} s`,
+  )
+  console.log(
+    `ID card backs with the century undecided, settled by the card's front (same identity and degradations): ${byFront('right')} of ${fronts.length} right, ${byFront('wrong')} wrong, ${byFront('open')} left open`,
   )
 }
