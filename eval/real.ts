@@ -77,11 +77,15 @@ interface MrzItem extends ItemRef {
   }
 }
 
-/** Where a payload sits in a fetched file: the whole file, string literals on some lines, or a template literal. */
+/**
+ * Where a payload sits in a fetched file: the whole file, string literals on some lines, a
+ * template literal, or a URL-encoded string literal (C# tests that decode it with UrlDecode).
+ */
 type PayloadExtract =
   | { kind: 'file' }
   | { kind: 'string-literals'; fromLine: number; toLine: number }
   | { kind: 'template-literal'; line: number }
+  | { kind: 'url-encoded-literal'; line: number }
 
 interface AamvaItem extends ItemRef {
   extract: PayloadExtract
@@ -209,6 +213,26 @@ function templateLiteral(text: string, line: number): string {
   return unescape(text.slice(open + 1, close))
 }
 
+/**
+ * URL decoding as .NET's HttpUtility.UrlDecode does it: '+' is a space, each %XX a byte, and the
+ * bytes are read as UTF-8. A '%' not followed by two hex digits is kept as it is, not an error.
+ */
+function urlDecode(text: string): string {
+  // Split with a capturing group: the %XX escapes land at the odd indices.
+  const parts = text.replace(/\+/g, ' ').split(/(%[0-9a-fA-F]{2})/)
+  const bytes = parts.map((part, i) =>
+    i % 2 === 1 ? Buffer.of(parseInt(part.slice(1), 16)) : Buffer.from(part, 'utf8'),
+  )
+  return Buffer.concat(bytes).toString('utf8')
+}
+
+/** The first double-quoted string literal on `line` (1-based), escapes decoded, then URL-decoded. */
+function urlEncodedLiteral(text: string, line: number): string {
+  const m = /"((?:[^"\\]|\\.)*)"/.exec(text.split('\n')[line - 1] ?? '')
+  if (!m) throw new Error(`no string literal at line ${line}`)
+  return urlDecode(unescape(m[1] ?? ''))
+}
+
 /** The payload an item points at, cut out of the fetched file as its manifest says. */
 export function payloadOf(bytes: Buffer, extract: PayloadExtract): Uint8Array | string {
   switch (extract.kind) {
@@ -218,6 +242,8 @@ export function payloadOf(bytes: Buffer, extract: PayloadExtract): Uint8Array | 
       return stringLiterals(bytes.toString('utf8'), extract.fromLine, extract.toLine)
     case 'template-literal':
       return templateLiteral(bytes.toString('utf8'), extract.line)
+    case 'url-encoded-literal':
+      return urlEncodedLiteral(bytes.toString('utf8'), extract.line)
   }
 }
 
