@@ -324,9 +324,8 @@ async function writeDebugImages(
 export async function birthDateOnImage(
   bytes: Uint8Array,
   candidates: [string, string],
-  opts: { intake?: IntakeOptions } = {},
 ): Promise<string | null> {
-  const decoded = await decodeDocumentImage(bytes, opts.intake)
+  const decoded = await decodeDocumentImage(bytes)
   if (!decoded.ok) return null
   return birthDateOnPage(decoded.image, candidates)
 }

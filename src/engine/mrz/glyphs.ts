@@ -218,24 +218,28 @@ function matchCells(
         if (dot > scores[c]!) scores[c] = dot
       }
     }
-    const f0 = cellFeature(line, centers[i]!, base, pitch, 0, 0, vScale)
-    for (let c = 0; c < MRZ_CHARSET.length; c++) match(c, f0)
+    // Every shift's features of a cell kept (a zone's cells are compared with each other later),
+    // computed once whether or not the match is refined over them.
+    const at = ([dx, dy]: [number, number]): Float32Array =>
+      cellFeature(line, centers[i]!, base, pitch, dx, dy, vScale)
+    const features = every === 1 ? SHIFTS.map(at) : [at(SHIFTS[0]!)]
+    for (let c = 0; c < MRZ_CHARSET.length; c++) match(c, features[0]!)
     const top = [...scores.keys()].sort((a, b) => scores[b]! - scores[a]!).slice(0, TOP_K)
     if (scores[top[0]!]! - scores[top[1]!]! < CLEAR_LEAD) {
-      for (const [dx, dy] of SHIFTS.slice(1)) {
-        const f = cellFeature(line, centers[i]!, base, pitch, dx, dy, vScale)
+      for (const [k, shift] of SHIFTS.entries()) {
+        if (k === 0) continue
+        const f = features[k] ?? at(shift)
         for (const c of top) match(c, f)
       }
     }
     let best = 0
     for (let c = 1; c < scores.length; c++) if (scores[c]! > scores[best]!) best = c
-    const features =
-      every === 1
-        ? SHIFTS.map(([dx, dy], k) =>
-            k === 0 ? f0 : cellFeature(line, centers[i]!, base, pitch, dx, dy, vScale),
-          )
-        : []
-    cells.push({ ch: MRZ_CHARSET[best]!, score: scores[best]!, scores, features })
+    cells.push({
+      ch: MRZ_CHARSET[best]!,
+      score: scores[best]!,
+      scores,
+      features: every === 1 ? features : [],
+    })
   }
   return cells
 }

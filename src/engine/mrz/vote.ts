@@ -19,7 +19,7 @@ import {
   positionFilters,
 } from './positions.ts'
 import type { PpChar } from './ppocr.ts'
-import { zoneLikeness, zoneSides } from './zone-glyphs.ts'
+import { zoneGlyphs, type ZoneGlyphs } from './zone-glyphs.ts'
 
 export type VoteResult = { ok: true; mrz: ParsedMrz } | { ok: false; message: string }
 
@@ -46,9 +46,9 @@ const MIN_TEMPLATE_UNCHECKED = 0.5
 /** At most this many positions may be left to the check digits (2^n combinations are tried). */
 const MAX_OPEN = 10
 
-/** The two readers' characters as candidates, or the one the zone's own glyphs side with. */
-function sided(likeness: Map<string, number> | null, a: string, b: string): string[] {
-  const side = zoneSides(likeness, a, b)
+/** The two readers' characters as candidates at a cell, or the one the zone's own glyphs side with. */
+function sided(zone: ZoneGlyphs, l: number, p: number, a: string, b: string): string[] {
+  const side = zone.sides(l, p, a, b)
   return side ? [side] : [a, b]
 }
 
@@ -252,7 +252,7 @@ export function vote(
   const filters = positionFilters(layoutLines)
   const checked = checkedPositions(layoutLines)
   if (!filters || !checked) return templates
-  const zone = zoneLikeness(reads, pp)
+  const zone = zoneGlyphs(reads, pp)
   const candidates: string[][][] = []
   for (const [l, r] of reads.entries()) {
     const row: string[][] = []
@@ -269,7 +269,7 @@ export function vote(
         if (!qBest) row.push(near.slice(0, 2))
         else if (qBest.ch === best.ch) row.push([best.ch])
         else if (near.includes(qBest.ch) && qBest.s >= MIN_PP_TIEBREAK) row.push([qBest.ch])
-        else row.push(sided(zone[l]![p]!, best.ch, qBest.ch))
+        else row.push(sided(zone, l, p, best.ch, qBest.ch))
         continue
       }
       // No check digit looks here, or none can tell the two characters apart: the readers must
@@ -284,7 +284,7 @@ export function vote(
       if (qBest && qBest.ch === best.ch) row.push([best.ch])
       else if (templateSure && (!qBest || qBest.s < MAX_PP_UNSURE)) row.push([best.ch])
       else if (qBest && qBest.s >= MIN_PP_UNCHECKED && near.includes(qBest.ch)) row.push([qBest.ch])
-      else if (qBest) row.push(sided(zone[l]![p]!, best.ch, qBest.ch))
+      else if (qBest) row.push(sided(zone, l, p, best.ch, qBest.ch))
       else {
         return {
           ok: false,

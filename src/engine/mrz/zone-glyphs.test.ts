@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest'
 import { loadTemplates, readCells, renderOcrbLine } from './glyphs.ts'
 import { findCells, PITCH_PX } from './cells.ts'
 import { readAtCells, recognize, toRecognizerCrop } from './ppocr.ts'
-import { zoneLikeness, zoneSides } from './zone-glyphs.ts'
+import { zoneGlyphs } from './zone-glyphs.ts'
 
 // ICAO 9303-4 Appendix A: the Utopia specimen passport.
 const UTOPIA = [
@@ -25,17 +25,17 @@ async function readBoth(lines: string[]) {
 describe('the zone’s own glyphs', () => {
   it('side with the character a cell is, against a look-alike, when both were taught', async () => {
     const { reads, pp } = await readBoth(UTOPIA)
-    // Nothing the readers agreed on is asked: the cells taught are null.
-    expect(zoneLikeness(reads, pp)[1]![40]).toBeNull()
+    // A cell the readers agreed on taught a glyph and is not judged by it.
+    expect(zoneGlyphs(reads, pp).sides(1, 40, '<', 'E')).toBeNull()
     // Take the recognizer's word away from the fillers of line 1 and the A of ANNA.
     for (let p = 26; p < 44; p++) pp[0]![p] = { ...pp[0]![p]!, p: 0.3 }
     pp[0]![15] = { ...pp[0]![15]!, p: 0.3 }
-    const likeness = zoneLikeness(reads, pp)
+    const zone = zoneGlyphs(reads, pp)
     for (let p = 26; p < 44; p++) {
-      expect(zoneSides(likeness[0]![p]!, '<', 'E')).toBe('<')
-      expect(zoneSides(likeness[0]![p]!, 'A', '<')).toBe('<')
+      expect(zone.sides(0, p, '<', 'E')).toBe('<')
+      expect(zone.sides(0, p, 'A', '<')).toBe('<')
     }
-    expect(zoneSides(likeness[0]![15]!, 'A', '4')).toBe('A')
+    expect(zone.sides(0, 15, 'A', '4')).toBe('A')
   }, 60_000)
 
   it('say nothing where the character was taught nowhere else in the zone', async () => {
@@ -47,9 +47,9 @@ describe('the zone’s own glyphs', () => {
         if (ch === '2') pp[line]![p] = { ...pp[line]![p]!, p: 0.3 }
       }
     }
-    const likeness = zoneLikeness(reads, pp)
+    const zone = zoneGlyphs(reads, pp)
     const twos = [...UTOPIA[1]!].flatMap((ch, p) => (ch === '2' ? [p] : []))
     expect(twos.length).toBeGreaterThan(2)
-    for (const p of twos) expect(zoneSides(likeness[1]![p]!, 'Z', '2')).toBeNull()
+    for (const p of twos) expect(zone.sides(1, p, 'Z', '2')).toBeNull()
   }, 60_000)
 })

@@ -19,15 +19,23 @@ const TEACH_PP = 0.9
 const ZONE_MIN = 0.93
 const ZONE_LEAD = 0.05
 
-/** A cell's correlation with the glyph of each character the zone taught (null for a teaching cell). */
-export type ZoneLikeness = (Map<string, number> | null)[][]
+/** What the zone's own glyphs say of its cells. */
+export interface ZoneGlyphs {
+  /**
+   * Which of two characters the cell at (line, position) is: the one whose glyph in this zone it
+   * matches well and clearly better than the other's. Null when either was not taught (a
+   * character seen nowhere else in the zone cannot be told from a look-alike that was: 2 from
+   * Z, 8 from B) and for a cell that taught a glyph itself.
+   */
+  sides(line: number, pos: number, a: string, b: string): string | null
+}
 
 /**
- * For each cell, how much it looks like each character taught by the zone's agreed cells. Cells
- * are compared by their template-reader feature vectors: unit norm, zero mean, so a dot product
- * is their correlation; the cell's best over the sub-cell shifts, as the templates are matched.
+ * The glyphs the zone's agreed cells teach, averaged per character. Cells are compared by their
+ * template-reader feature vectors: unit norm, zero mean, so a dot product is their correlation;
+ * a cell's best over its sub-cell shifts, as the templates are matched.
  */
-export function zoneLikeness(reads: LineRead[], pp: PpChar[][]): ZoneLikeness {
+export function zoneGlyphs(reads: LineRead[], pp: PpChar[][]): ZoneGlyphs {
   const sums = new Map<string, Float32Array>()
   const taught = reads.map((r, l) =>
     r.cells.map((cell, p) => {
@@ -40,32 +48,21 @@ export function zoneLikeness(reads: LineRead[], pp: PpChar[][]): ZoneLikeness {
       return true
     }),
   )
-  const glyphs = [...sums].map(([ch, sum]) => [ch, unit(sum)] as const)
-  return reads.map((r, l) =>
-    r.cells.map((cell, p) =>
-      taught[l]![p]
-        ? null
-        : new Map(glyphs.map(([ch, g]) => [ch, Math.max(...cell.features.map((f) => dot(f, g)))])),
-    ),
-  )
-}
-
-/**
- * Which of two characters the zone says a cell is: the one whose glyph in this zone it matches
- * well and clearly better than the other's. Null when either was not taught (a character seen
- * nowhere else in the zone cannot be told from a look-alike that was: 2 from Z, 8 from B).
- */
-export function zoneSides(
-  likeness: Map<string, number> | null,
-  a: string,
-  b: string,
-): string | null {
-  const sa = likeness?.get(a)
-  const sb = likeness?.get(b)
-  if (sa === undefined || sb === undefined) return null
-  if (sa >= ZONE_MIN && sa - sb >= ZONE_LEAD) return a
-  if (sb >= ZONE_MIN && sb - sa >= ZONE_LEAD) return b
-  return null
+  const glyphs = new Map([...sums].map(([ch, sum]) => [ch, unit(sum)]))
+  return {
+    sides(line, pos, a, b) {
+      const cell = reads[line]?.cells[pos]
+      const ga = glyphs.get(a)
+      const gb = glyphs.get(b)
+      if (!cell || taught[line]![pos] || !ga || !gb) return null
+      const like = (g: Float32Array): number => Math.max(...cell.features.map((f) => dot(f, g)))
+      const sa = like(ga)
+      const sb = like(gb)
+      if (sa >= ZONE_MIN && sa - sb >= ZONE_LEAD) return a
+      if (sb >= ZONE_MIN && sb - sa >= ZONE_LEAD) return b
+      return null
+    },
+  }
 }
 
 function unit(v: Float32Array): Float32Array {
