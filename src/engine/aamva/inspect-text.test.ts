@@ -112,6 +112,42 @@ describe('inspectAamvaText: versions', () => {
     expect(r.person.firstName).toBeNull()
   })
 
+  it('reads a full name written given names first by an issuer known to do so', () => {
+    // Pennsylvania (636025) writes DAA as printed, first name first, without commas.
+    const pa = (name: string) =>
+      success(inspectAamvaText(v1(`DAA${name}\nDAQ1\nDBB19900101`, '636025'), { asOf: AS_OF }))
+    for (const [name, middle] of [
+      ['JOHN CHESTER DOE', 'CHESTER'],
+      ['JOHN CHESTER DOE JR', 'CHESTER'],
+      ['JOHN CHESTER LAUD DOE', 'CHESTER LAUD'],
+      ['JOHN DOE', null],
+    ] as const) {
+      const r = pa(name)
+      expect(r.person).toMatchObject({ lastName: 'DOE', firstName: 'JOHN' })
+      expect(r.aamva).toMatchObject({ middleName: middle, fullName: name })
+      expect(r.aamva?.repairs).toContain('full_name_given_first')
+    }
+    // The same order elsewhere is not read: the standard writes the family name first.
+    expect(
+      success(inspectAamvaText(v1('DAAJOHN CHESTER DOE\nDAQ1\nDBB19900101'), { asOf: AS_OF }))
+        .person,
+    ).toMatchObject({ lastName: null, firstName: null })
+  })
+
+  it('reads "LAST, FIRST MIDDLE" as first and middle name, and says so', () => {
+    const r = success(
+      inspectAamvaText(v1('DAADOE, JOHN CHESTER\nDAQ1\nDBB19900101'), { asOf: AS_OF }),
+    )
+    expect(r.person).toMatchObject({ lastName: 'DOE', firstName: 'JOHN' })
+    expect(r.aamva).toMatchObject({ middleName: 'CHESTER' })
+    expect(r.aamva?.repairs).toContain('given_names_in_first_name')
+    const plain = success(
+      inspectAamvaText(v1('DAADOE,JOHN,CHESTER\nDAQ1\nDBB19900101'), { asOf: AS_OF }),
+    )
+    expect(plain.aamva).toMatchObject({ middleName: 'CHESTER' })
+    expect(plain.aamva?.repairs).not.toContain('given_names_in_first_name')
+  })
+
   it('reads versions 02/03 given names (DCT)', () => {
     const payload = assemblePayload({
       fileType: 'ANSI',

@@ -107,7 +107,7 @@ export function aamvaInspectResult(
   const expiryDate = dates.get('DBA') ?? null
   const issueDate = dates.get('DBD') ?? null
 
-  const names = readNames(payload, repairs)
+  const names = readNames(payload, repairs, jurisdiction?.code ?? null)
   const ageYears = ageOn(dateOfBirth, asOf)
   const checks: Record<string, boolean> = {}
   checks.iinKnown = ofIin !== null
@@ -188,15 +188,17 @@ export function aamvaInspectResult(
 
 /**
  * The issuer when the IIN is not on the register (a sample's, a test card's, or a misprint): the
- * address jurisdiction DAJ, which on a licence is the issuer's own (D.12.5.1), provided nothing
+ * address jurisdiction DAJ (or the residence's, DAO, in DL/ID-2000), which on a licence is the
+ * issuer's own (D.12.5.1), provided nothing
  * in the payload says otherwise: the country (DCG) and every jurisdiction subfile's letter
  * (D.12.3: "Z" and the jurisdiction's initial) must agree with it. The IIN stays unknown in the
  * checks.
  */
 function jurisdictionOfAddress(payload: AamvaPayload, repairs: string[]): Jurisdiction | null {
   const el = payload.standard.elements
-  const code = el.get('DAJ')?.trim().toUpperCase()
-  if (code === undefined || code === '') return null
+  // DL/ID-2000 cards may give only the residence address (DAL…DAP; DAO its jurisdiction).
+  const code = (nonEmpty(el.get('DAJ')) ?? nonEmpty(el.get('DAO')))?.toUpperCase()
+  if (code === undefined) return null
   const jurisdiction = jurisdictionOfCode(code)
   if (jurisdiction === null) return null
   const country = el.get('DCG')?.trim()
@@ -261,10 +263,19 @@ interface Names {
   fullName: string | null
 }
 
+// Issuers that write the DL/ID-2000 full name (DAA) as printed on the card, given names first
+// and separated by spaces only ("JOHN CHESTER DOE"), where the standard has the family name
+// first with commas. Pennsylvania's cards do (a series of its payloads from 2017 to 2021).
+const FULL_NAME_GIVEN_FIRST: ReadonlySet<string> = new Set(['PA'])
+const SUFFIX = /^(JR|SR|II|III|IV|V|VI|2ND|3RD|4TH)\.?$/
+
 // Names moved between versions: DL/ID-2000 has DAA (full name, "LAST,FIRST,MIDDLE") and
 // optionally DAB/DAC/DAD; versions 02 and 03 have DCS (family name) and DCT (given names,
 // first then middle, comma separated); from version 04 on DCS, DAC and DAD (D.12.5.1).
-function readNames(payload: AamvaPayload, repairs: string[]): Names {
+// The first name is one name: when the first-name place holds several and no middle name is
+// given apart, the first is the first name and the rest the middle name, as DCT is read, and
+// the repair says so.
+function readNames(payload: AamvaPayload, repairs: string[], jurisdiction: string | null): Names {
   const el = payload.standard.elements
   const fullName = nonEmpty(el.get('DAA'))
   // A single name never ends with a comma; some issuers leave the one that separated it from
@@ -282,31 +293,48 @@ function readNames(payload: AamvaPayload, repairs: string[]): Names {
     return { lastName: null, firstName: null, middleName: null, fullName: null }
   }
   let lastName = name('DCS') ?? name('DAB')
-  let firstName = name('DAC') ?? name('DCT')
+  let firstName: string | null = null
   let middleName = name('DAD')
-  if (firstName !== null && el.get('DAC') !== undefined && firstName.includes(',')) {
-    // A comma separates given names (DCT, DAD: D.12.5.1); a first name holds none. Some
-    // issuers put first and middle names in DAC as DCT had them.
-    const [first = '', ...rest] = firstName.split(',').map((p) => p.trim())
-    firstName = nonEmpty(first)
-    middleName ??= nonEmpty(rest.join(' '))
+  // Several given names where one is due: the first, and the rest as the middle name.
+  const given = (names: string | null, separator: RegExp): void => {
+    const parts = (names ?? '').split(separator).filter((p) => p !== '')
+    firstName = parts[0] ?? null
+    if (parts.length < 2) return
+    if (middleName === null) middleName = parts.slice(1).join(' ')
     repairs.push('given_names_in_first_name')
   }
-  const given = nonEmpty(el.get('DCT'))
-  if (el.get('DAC') === undefined && given !== null) {
-    const parts = given.split(/\s*,\s*|\s+/).filter((p) => p !== '')
+  const first = name('DAC')
+  if (first !== null) {
+    // A comma separates given names (DCT, DAD: D.12.5.1); some issuers put first and middle
+    // names in DAC as DCT had them, with a comma or a space.
+    given(first, middleName === null ? /\s*,\s*|\s+/ : /\s*,\s*/)
+  } else if (nonEmpty(el.get('DCT')) !== null) {
+    // DCT holds the given names, first then middle: splitting it is no repair.
+    const parts = (nonEmpty(el.get('DCT')) ?? '').split(/\s*,\s*|\s+/).filter((p) => p !== '')
     firstName = parts[0] ?? null
     middleName ??= parts.length > 1 ? parts.slice(1).join(' ') : null
   }
   if (fullName !== null && (lastName === null || firstName === null)) {
     const separator = fullName.includes(',') ? ',' : fullName.includes('$') ? '$' : null
+    const words = fullName.split(/\s+/)
     if (separator !== null) {
       const parts = fullName.split(separator).map((p) => p.trim())
       lastName ??= nonEmpty(parts[0])
-      firstName ??= nonEmpty(parts[1])
+      if (firstName === null) {
+        // "LAST, FIRST MIDDLE": the middle name in the first name's place.
+        if (parts.length === 2) given(nonEmpty(parts[1]), /\s+/)
+        else firstName = nonEmpty(parts[1])
+      }
       middleName ??= nonEmpty(parts[2])
-    } else if (!fullName.includes(' ')) {
+    } else if (words.length === 1) {
       lastName ??= fullName
+    } else if (jurisdiction !== null && FULL_NAME_GIVEN_FIRST.has(jurisdiction)) {
+      // A generational suffix follows the family name ("JOHN CHESTER DOE JR").
+      if (words.length > 2 && SUFFIX.test(words[words.length - 1] ?? '')) words.pop()
+      lastName ??= words[words.length - 1] ?? null
+      firstName ??= words[0] ?? null
+      middleName ??= words.length > 2 ? words.slice(1, -1).join(' ') : null
+      repairs.push('full_name_given_first')
     }
   }
   return { lastName, firstName, middleName, fullName }

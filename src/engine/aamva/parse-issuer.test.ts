@@ -76,6 +76,12 @@ describe('an IIN outside the register', () => {
     expect(read(payload({ iin: '990029', z: null })).aamva?.jurisdiction).toBe('OR')
   })
 
+  it('takes the issuer from the residence jurisdiction (DAO) when DAJ is not given', () => {
+    const r = read(payload({ iin: '990029', dl: [...withDl('DAJ', null), ['DAO', 'OR']] }))
+    expect(r.aamva?.jurisdiction).toBe('OR')
+    expect(r.aamva?.repairs).toContain('jurisdiction_from_address')
+  })
+
   it('leaves the issuer unknown when anything disagrees with DAJ, or DAJ is no jurisdiction', () => {
     const unknown = [
       payload({ iin: '990029', z: 'ZW' }),

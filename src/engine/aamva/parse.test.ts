@@ -419,6 +419,31 @@ describe('elements', () => {
     expect(r.aamva?.repairs).toContain('given_names_in_first_name')
   })
 
+  it('reads first and middle names given with a space in DAC when DAD is empty, not otherwise', () => {
+    const withNames = (first: string, middle: string | null): string =>
+      licence(
+        DL_ELEMENTS.flatMap(([id, v]): [string, string][] =>
+          id === 'DAC'
+            ? [[id, first]]
+            : id !== 'DAD'
+              ? [[id, v]]
+              : middle === null
+                ? []
+                : [[id, middle]],
+        ),
+      )
+    for (const middle of [null, '']) {
+      const r = success(inspectAamvaText(withNames('AMARA JOY', middle), { asOf: AS_OF }))
+      expect(r.person.firstName).toBe('AMARA')
+      expect(r.aamva).toMatchObject({ middleName: 'JOY' })
+      expect(r.aamva?.repairs).toContain('given_names_in_first_name')
+    }
+    const given = success(inspectAamvaText(withNames('MARY ANN', 'JOY'), { asOf: AS_OF }))
+    expect(given.person.firstName).toBe('MARY ANN')
+    expect(given.aamva).toMatchObject({ middleName: 'JOY' })
+    expect(given.aamva?.repairs).not.toContain('given_names_in_first_name')
+  })
+
   it('drops the comma some issuers leave after a family name', () => {
     const elements = DL_ELEMENTS.map(([id, v]): [string, string] =>
       id === 'DCS' ? [id, 'OKAFOR,'] : [id, v],
