@@ -6,18 +6,22 @@
 // without looking at the held-out ones; eval/corpus/faces-lfw.json; FACES.md says how to
 // fetch the snapshot), the portrait of a generated specimen passport (src/specimen) is one photo
 // of the person and the selfie is the central part of a different photo of the same person,
-// enlarged to 480 px and mirrored as a front camera does. Impostor pairs: the same document against the selfies of the
-// next two people in the list (any sex or age). The threshold and review band are Loom's own
-// (compare.ts), chosen on the tuning half of LFW; by default these people are all from the
-// held-out half.
+// enlarged to 480 px and mirrored as a front camera does. A passport portrait faces the camera
+// (ICAO's portrait rules), so by default the portrait is the person's most frontal photo, and a
+// person with no photo frontal enough has no document and is left out (counted);
+// `--portrait first` takes the first photo whatever its pose. Impostor pairs: the same document
+// against the selfies of the next `--impostors` people in the list (default 10; any sex or
+// age). The threshold and review band are Loom's own (compare.ts), chosen on the tuning half of
+// LFW; by default these people are all from the held-out half.
 //
-// Options: --limit N (people, default 100), --split heldout|tuning (default heldout), --mirrors
-// DIR (default /work/.mirror).
+// Options: --limit N (people, default 100), --split heldout|tuning (default heldout),
+// --portrait frontal|first, --impostors K, --mirrors DIR (default /work/.mirror).
 
 import os from 'node:os'
 import path from 'node:path'
 import sharp from 'sharp'
 import { compareFaces, MATCH_THRESHOLD, REVIEW_BAND } from '../src/engine/face/compare.ts'
+import { detectFaces } from '../src/engine/face/detect.ts'
 import { faceRuntime } from '../src/engine/face/models.ts'
 import { createRng, randomIdentity } from '../src/specimen/identity.ts'
 import { renderDocument } from '../src/specimen/mrz-documents.ts'
@@ -31,6 +35,19 @@ import {
 
 /** Pixels per millimetre of the rendered passport (a 125 mm TD3 page is 1000 px wide). */
 const PX_PER_MM = 8
+/**
+ * Largest yaw or pitch (degrees, as the face engine measures them) of a photo taken as a document
+ * portrait. ICAO's portrait rules (ISO/IEC 19794-5) allow 5°; the head-pose estimate on LFW's
+ * 60-px faces is good to a few degrees, so twice that.
+ */
+const PORTRAIT_POSE = 10
+
+/** How far the main face of an image is turned: its larger of |yaw| and |pitch|. */
+async function poseOf(image: Buffer): Promise<number> {
+  const pose = (await detectFaces(image, { role: 'selfie' })).faces[0]?.pose
+  return pose ? Math.max(Math.abs(pose.yaw), Math.abs(pose.pitch)) : Infinity
+}
+
 /** Similarity below which a genuine pair counts as a plain miss for the goal below. */
 const GENUINE_FLOOR = 0.2
 
@@ -92,23 +109,54 @@ export async function runFacesPairsEval(args: string[]): Promise<void> {
   if (split !== 'heldout' && split !== 'tuning') {
     throw new Error(`--split must be heldout or tuning, not ${split}`)
   }
-  const people = manifest.people.filter((p) => p.split === split).slice(0, limit)
+  const portraitArg = value('--portrait') ?? 'frontal'
+  if (portraitArg !== 'frontal' && portraitArg !== 'first') {
+    throw new Error(`--portrait must be frontal or first, not ${portraitArg}`)
+  }
+  const frontal = portraitArg === 'frontal'
+  const impostorsPerDocument = Number(value('--impostors') ?? 10)
+  const candidates = manifest.people.filter((p) => p.split === split)
   console.log(
-    `## faces-pairs: specimen-passport portrait vs selfie, ${people.length} ${split === 'heldout' ? 'held-out' : 'tuning'} LFW people\n`,
+    `## faces-pairs: specimen-passport portrait vs selfie, up to ${limit} ${split === 'heldout' ? 'held-out' : 'tuning'} LFW people, portrait ${portraitArg}, ${impostorsPerDocument} impostor selfies per document\n`,
   )
   try {
     const runtime = await faceRuntime()
     console.log(`models loaded in ${runtime.loadMs} ms (not counted below)\n`)
     const docs: Buffer[] = []
     const selfies: Buffer[] = []
-    for (const [i, p] of people.entries()) {
-      const first = await reader.read(src, path.posix.join(p.person, p.photos[0]!))
-      const last = await reader.read(src, path.posix.join(p.person, p.photos.at(-1)!))
-      if (!Buffer.isBuffer(first) || !Buffer.isBuffer(last)) {
-        throw new Error(`${p.person}: photo missing from the snapshot (see eval/corpus/FACES.md)`)
+    const names: string[] = []
+    const notFrontal: string[] = []
+    for (const [i, p] of candidates.entries()) {
+      const photos: Buffer[] = []
+      for (const name of p.photos) {
+        const bytes = await reader.read(src, path.posix.join(p.person, name))
+        if (!Buffer.isBuffer(bytes)) {
+          throw new Error(`${p.person}: photo missing from the snapshot (see eval/corpus/FACES.md)`)
+        }
+        photos.push(bytes)
       }
-      docs.push(await documentWith(first, 1000 + i))
-      selfies.push(await selfieFrom(last))
+      let portrait = 0
+      if (frontal) {
+        // The most frontal photo within the limit is the portrait; none within it, no document.
+        const turns = await Promise.all(photos.map(async (b) => poseOf(await selfieFrom(b))))
+        const best = turns.reduce((a, t, k) => (t < turns[a]! ? k : a), 0)
+        if (!(turns[best]! <= PORTRAIT_POSE)) {
+          notFrontal.push(p.person)
+          continue
+        }
+        portrait = best
+      }
+      // The selfie: the last other photo (a different day, light and pose).
+      const selfie = portrait === photos.length - 1 ? 0 : photos.length - 1
+      docs.push(await documentWith(photos[portrait]!, 1000 + i))
+      selfies.push(await selfieFrom(photos[selfie]!))
+      names.push(p.person)
+      if (docs.length === limit) break
+    }
+    if (frontal) {
+      console.log(
+        `portraits: the most frontal photo of each person, within ${PORTRAIT_POSE}° of yaw and pitch; ${notFrontal.length} of the first ${names.length + notFrontal.length} people have none and are left out\n`,
+      )
     }
     // One pair before timing: the first pass of each graph through onnxruntime and the
     // WebAssembly backend allocates.
@@ -126,14 +174,13 @@ export async function runFacesPairsEval(args: string[]): Promise<void> {
     const retakes: string[] = []
     // Genuine pairs below the floor, and impostors at or above the threshold, by name.
     const outliers: string[] = []
-    const n = people.length
+    const n = names.length
     for (let i = 0; i < n; i++) {
-      for (const [kind, j] of [
-        ['genuine', i],
-        ['impostor', (i + 1) % n],
-        ['impostor', (i + 2) % n],
-      ] as const) {
-        if (kind === 'impostor' && j === i) continue
+      const pairs: ['genuine' | 'impostor', number][] = [['genuine', i]]
+      for (let k = 1; k <= Math.min(impostorsPerDocument, n - 1); k++) {
+        pairs.push(['impostor', (i + k) % n])
+      }
+      for (const [kind, j] of pairs) {
         const cpu = process.cpuUsage()
         const r = await compareFaces(docs[i]!, selfies[j]!)
         const used = process.cpuUsage(cpu)
@@ -143,14 +190,12 @@ export async function runFacesPairsEval(args: string[]): Promise<void> {
         cpuMs.push(Math.round((used.user + used.system) / 1000))
         decisions[kind]![r.decision] = (decisions[kind]![r.decision] ?? 0) + 1
         if (r.similarity === null) {
-          retakes.push(
-            `${kind} ${people[i]!.person} / ${people[j]!.person}: ${JSON.stringify(r.feedback)}`,
-          )
+          retakes.push(`${kind} ${names[i]} / ${names[j]}: ${JSON.stringify(r.feedback)}`)
           continue
         }
         ;(kind === 'genuine' ? genuine : impostor).push(r.similarity)
         if (kind === 'genuine' ? r.similarity < GENUINE_FLOOR : r.similarity >= MATCH_THRESHOLD) {
-          outliers.push(`${kind} ${people[i]!.person} / ${people[j]!.person}: ${r.similarity}`)
+          outliers.push(`${kind} ${names[i]} / ${names[j]}: ${r.similarity}`)
         }
       }
     }
