@@ -11,7 +11,9 @@ import {
   countryFieldStarts,
   namesWellFormed,
   positionFilters,
+  positionMisreads,
   secondReading,
+  strayCharacter,
   type CloseCall,
 } from './positions.ts'
 
@@ -78,6 +80,14 @@ function classHeights(r: LineRead): (h: number) => number | null {
   }
 }
 
+/** A zone with a character its field does not allow, read clearly: not an ICAO MRZ as printed. */
+export function strayRefusal(stray: string, l: number, p: number): { ok: false; message: string } {
+  return {
+    ok: false,
+    message: `Character ${p + 1} of line ${l + 1} reads '${stray}', which its field does not allow.`,
+  }
+}
+
 /** Turn cell scores into MRZ lines restricted to each position's field type, and parse. */
 export function interpret(
   reads: LineRead[],
@@ -94,6 +104,7 @@ export function interpret(
   const filters = positionFilters(raw)
   if (!filters) return { ok: false, message: 'The zone does not have an MRZ layout.' }
   const checked = checkedPositions(raw)
+  const misreads = positionMisreads(raw)
   const countries = countryFieldStarts(raw)
   const close = new Map<string, string[]>()
   const closeCalls: CloseCall[] = []
@@ -111,10 +122,16 @@ export function interpret(
         .sort((a, b) => b.s - a.s)
       let best = ranked[0]!
       let rest = ranked.slice(1)
-      // Where no check digit looks, a glyph that matches nothing well is not guessed at.
+      // Where no check digit looks, a glyph that matches nothing well is not guessed at, and a
+      // clear glyph the field does not allow is not replaced by one it does.
       if (!checked?.[l]?.[p] && best.s < MIN_UNCHECKED_SCORE) {
         return { ok: false, message: `Character ${p + 1} of line ${l + 1} is illegible.` }
       }
+      const stray =
+        checked?.[l]?.[p] || !misreads
+          ? null
+          : strayCharacter(cell.scores, ok, misreads[l]![p]!, best.ch, SAFE_MARGIN)
+      if (stray !== null) return strayRefusal(stray, l, p)
       // OCR-B digits stand taller than its capitals: settle a close letter/digit pair by glyph
       // match and height together.
       const second = rest[0]

@@ -3,7 +3,8 @@
 // are well formed, and whether a second reading would also pass every check digit.
 
 import type { MrzFormat } from '../types.ts'
-import { allowed, detectLayout, kindAt } from './layouts.ts'
+import { MRZ_CHARSET } from './glyphs.ts'
+import { allowed, coerce, detectLayout, kindAt } from './layouts.ts'
 import { parseMrz, type ParseOptions } from './parse.ts'
 
 /**
@@ -19,6 +20,46 @@ export function positionFilters(lines: string[]): ((c: string) => boolean)[][] |
       return (c: string) => allowed(kind, c)
     }),
   )
+}
+
+/**
+ * For a reader: at each position, whether a character the field does not allow may be a misread
+ * of the allowed one chosen in its place. The sex allows only F, M, X and '<', and no check digit
+ * covers it: a clear 0 there is the zone breaking the field's rule, and a reader must say so
+ * rather than put the field's likeliest character in its place; H for M or E for F are known
+ * confusions. Elsewhere any character may be a misread: names are judged by their structure and
+ * the other fields by their check digits. Null when the lines fit no layout.
+ */
+export function positionMisreads(
+  lines: string[],
+): ((seen: string, chosen: string) => boolean)[][] | null {
+  const layout = detectLayout(lines)
+  if (!layout) return null
+  return lines.map((_, l) =>
+    Array.from({ length: layout.lineLength }, (_, p) => {
+      const kind = kindAt(layout, l, p)
+      return (seen: string, chosen: string) => kind !== 'sex' || coerce(kind, seen) === chosen
+    }),
+  )
+}
+
+/**
+ * The character a cell shows clearly (`scores` over MRZ_CHARSET, ahead of the allowed `chosen` by
+ * at least `margin`) that its field does not allow and that is no known misread of `chosen`; null
+ * when there is none.
+ */
+export function strayCharacter(
+  scores: ArrayLike<number>,
+  ok: (c: string) => boolean,
+  misread: (seen: string, chosen: string) => boolean,
+  chosen: string,
+  margin: number,
+): string | null {
+  let top = 0
+  for (let i = 1; i < MRZ_CHARSET.length; i++) if (scores[i]! > scores[top]!) top = i
+  const seen = MRZ_CHARSET[top]!
+  const lead = scores[top]! - scores[MRZ_CHARSET.indexOf(chosen)]!
+  return !ok(seen) && lead >= margin && !misread(seen, chosen) ? seen : null
 }
 
 // ICAO 9303-3 §4.6: name components separated by one '<', primary and secondary identifiers by

@@ -82,6 +82,20 @@ describe('the second reader and the vote', () => {
     expect(voted.ok && voted.mrz.lines).toEqual(UTOPIA)
   }, 60_000)
 
+  it('a clear character the sex does not allow is refused by each reader and the vote, never replaced', async () => {
+    // The sex printed as 0 (as on a specimen card whose line 2 is all zeros): both readers,
+    // restricted to F, M, X and '<', would otherwise agree on the likeliest of those.
+    const lines = [UTOPIA[0]!, UTOPIA[1]!.slice(0, 20) + '0' + UTOPIA[1]!.slice(21)]
+    const { reads, pp } = await readBoth(lines)
+    const templates = interpret(reads, AS_OF)
+    expect(templates.ok).toBe(false)
+    expect(!templates.ok && templates.message).toMatch(/reads '0', which its field does not allow/)
+    expect(readPpAlone(pp, 44, AS_OF).ok).toBe(false)
+    const voted = vote(reads, pp, templates, AS_OF)
+    expect(voted.ok).toBe(false)
+    expect(!voted.ok && voted.message).toMatch(/does not allow/)
+  }, 60_000)
+
   it('where each reader misreads a different digit, the check digits pick the other reader', async () => {
     const { reads, pp } = await readBoth(UTOPIA)
     // Document number L898902C3: the template reader takes the first 8 for a 6, the recognizer

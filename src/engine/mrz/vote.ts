@@ -17,7 +17,10 @@ import {
   countryFieldStarts,
   namesWellFormed,
   positionFilters,
+  positionMisreads,
+  strayCharacter,
 } from './positions.ts'
+import { strayRefusal } from './interpret.ts'
 import type { PpChar } from './ppocr.ts'
 import { zoneGlyphs, type ZoneGlyphs } from './zone-glyphs.ts'
 
@@ -201,12 +204,19 @@ export function readPpAlone(pp: PpChar[][], n: number, asOf: string): VoteResult
   const raw = pp.map((line) => line.map((c) => c.ch).join(''))
   const filters = positionFilters(raw)
   const checked = checkedPositions(raw)
-  if (!filters || !checked) return { ok: false, message: 'The zone does not have an MRZ layout.' }
+  const misreads = positionMisreads(raw)
+  if (!filters || !checked || !misreads) {
+    return { ok: false, message: 'The zone does not have an MRZ layout.' }
+  }
   const candidates: string[][][] = []
   for (const [l, line] of pp.entries()) {
     const row: string[][] = []
     for (const [p, c] of line.entries()) {
       const best = ppBest(c, filters[l]![p]!)
+      const stray = checked[l]![p]
+        ? null
+        : strayCharacter(c.scores, filters[l]![p]!, misreads[l]![p]!, best.ch, MAX_PP_UNSURE)
+      if (stray !== null) return strayRefusal(stray, l, p)
       const sure = checked[l]![p]
         ? ppSureAmongAlike(c, filters[l]![p]!)
         : best.s >= MIN_PP_UNCHECKED
@@ -251,7 +261,8 @@ export function vote(
   const layoutLines = first ? [first.ch + raw[0]!.slice(1), ...raw.slice(1)] : raw
   const filters = positionFilters(layoutLines)
   const checked = checkedPositions(layoutLines)
-  if (!filters || !checked) return templates
+  const misreads = positionMisreads(layoutLines)
+  if (!filters || !checked || !misreads) return templates
   const zone = zoneGlyphs(reads, pp)
   const candidates: string[][][] = []
   for (const [l, r] of reads.entries()) {
@@ -278,6 +289,15 @@ export function vote(
       // letter in the fillers after the names, a country code that is not one, a document code
       // ICAO does not know. Two readings that both fit leave two valid combinations: settle leaves
       // a name or optional data between them unresolved and refuses anything else (M for F).
+      // A clear character the field does not allow, seen by either reader, is the zone breaking
+      // the field's rule (a 0 where the sex is due), not a misread to put right here.
+      if (!checked[l]![p]) {
+        const mis = misreads[l]![p]!
+        const stray =
+          strayCharacter(cell.scores, ok, mis, best.ch, SAFE_LEAD) ??
+          (q && qBest ? strayCharacter(q.scores, ok, mis, qBest.ch, MAX_PP_UNSURE) : null)
+        if (stray !== null) return strayRefusal(stray, l, p)
+      }
       const rival = ranked[1]
       const templateSure =
         best.s >= MIN_TEMPLATE_UNCHECKED && (!rival || best.s - rival.s >= SAFE_LEAD)
