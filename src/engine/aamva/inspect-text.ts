@@ -189,8 +189,7 @@ export function aamvaInspectResult(
 /**
  * The issuer when the IIN is not on the register (a sample's, a test card's, or a misprint): the
  * address jurisdiction DAJ (or the residence's, DAO, in DL/ID-2000), which on a licence is the
- * issuer's own (D.12.5.1), provided nothing
- * in the payload says otherwise: the country (DCG) and every jurisdiction subfile's letter
+ * issuer's own (D.12.5.1), provided nothing in the payload says otherwise: the country (DCG) and every jurisdiction subfile's letter
  * (D.12.3: "Z" and the jurisdiction's initial) must agree with it. The IIN stays unknown in the
  * checks.
  */
@@ -304,13 +303,14 @@ function readNames(payload: AamvaPayload, repairs: string[], jurisdiction: strin
     repairs.push('given_names_in_first_name')
   }
   const first = name('DAC')
+  const givenNames = nonEmpty(el.get('DCT'))
   if (first !== null) {
     // A comma separates given names (DCT, DAD: D.12.5.1); some issuers put first and middle
     // names in DAC as DCT had them, with a comma or a space.
     given(first, middleName === null ? /\s*,\s*|\s+/ : /\s*,\s*/)
-  } else if (nonEmpty(el.get('DCT')) !== null) {
+  } else if (givenNames !== null) {
     // DCT holds the given names, first then middle: splitting it is no repair.
-    const parts = (nonEmpty(el.get('DCT')) ?? '').split(/\s*,\s*|\s+/).filter((p) => p !== '')
+    const parts = givenNames.split(/\s*,\s*|\s+/).filter((p) => p !== '')
     firstName = parts[0] ?? null
     middleName ??= parts.length > 1 ? parts.slice(1).join(' ') : null
   }

@@ -14,6 +14,7 @@ import {
   positionMisreads,
   secondReading,
   strayCharacter,
+  strayRefusal,
   type CloseCall,
 } from './positions.ts'
 
@@ -77,14 +78,6 @@ function classHeights(r: LineRead): (h: number) => number | null {
   return (h) => {
     if (Number.isNaN(d) || Number.isNaN(l) || d - l < 0.02) return null
     return Math.max(-3, Math.min(3, (2 * h - l - d) / (d - l)))
-  }
-}
-
-/** A zone with a character its field does not allow, read clearly: not an ICAO MRZ as printed. */
-export function strayRefusal(stray: string, l: number, p: number): { ok: false; message: string } {
-  return {
-    ok: false,
-    message: `Character ${p + 1} of line ${l + 1} reads '${stray}', which its field does not allow.`,
   }
 }
 

@@ -62,6 +62,14 @@ export function strayCharacter(
   return !ok(seen) && lead >= margin && !misread(seen, chosen) ? seen : null
 }
 
+/** A zone with a character its field does not allow, read clearly: not an ICAO MRZ as printed. */
+export function strayRefusal(stray: string, l: number, p: number): { ok: false; message: string } {
+  return {
+    ok: false,
+    message: `Character ${p + 1} of line ${l + 1} reads '${stray}', which its field does not allow.`,
+  }
+}
+
 // ICAO 9303-3 §4.6: name components separated by one '<', primary and secondary identifiers by
 // '<<', then fillers only. (A truncated name fills the field and still matches.)
 const NAME_FIELD = /^([A-Z]+(<[A-Z]+)*)?(<<[A-Z]+(<[A-Z]+)*)?<*$/

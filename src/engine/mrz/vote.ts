@@ -19,8 +19,8 @@ import {
   positionFilters,
   positionMisreads,
   strayCharacter,
+  strayRefusal,
 } from './positions.ts'
-import { strayRefusal } from './interpret.ts'
 import type { PpChar } from './ppocr.ts'
 import { zoneGlyphs, type ZoneGlyphs } from './zone-glyphs.ts'
 
@@ -283,12 +283,6 @@ export function vote(
         else row.push(sided(zone, l, p, best.ch, qBest.ch))
         continue
       }
-      // No check digit looks here, or none can tell the two characters apart: the readers must
-      // agree, or one must be sure and the other unable to say (the recognizer's best under half
-      // the probability). Otherwise both stay candidates and only the field syntax can choose: a
-      // letter in the fillers after the names, a country code that is not one, a document code
-      // ICAO does not know. Two readings that both fit leave two valid combinations: settle leaves
-      // a name or optional data between them unresolved and refuses anything else (M for F).
       // A clear character the field does not allow, seen by either reader, is the zone breaking
       // the field's rule (a 0 where the sex is due), not a misread to put right here.
       if (!checked[l]![p]) {
@@ -298,6 +292,12 @@ export function vote(
           (q && qBest ? strayCharacter(q.scores, ok, mis, qBest.ch, MAX_PP_UNSURE) : null)
         if (stray !== null) return strayRefusal(stray, l, p)
       }
+      // No check digit looks here, or none can tell the two characters apart: the readers must
+      // agree, or one must be sure and the other unable to say (the recognizer's best under half
+      // the probability). Otherwise both stay candidates and only the field syntax can choose: a
+      // letter in the fillers after the names, a country code that is not one, a document code
+      // ICAO does not know. Two readings that both fit leave two valid combinations: settle leaves
+      // a name or optional data between them unresolved and refuses anything else (M for F).
       const rival = ranked[1]
       const templateSure =
         best.s >= MIN_TEMPLATE_UNCHECKED && (!rival || best.s - rival.s >= SAFE_LEAD)
