@@ -10,7 +10,7 @@ const STANDARD_PREFIX = `@${LF}${RS}${CR}`
 // AIM symbology identifier a scanner may prefix: "]L" and a modifier character for PDF417
 // (ISO/IEC 15424).
 const SYMBOLOGY_IDENTIFIER = /\]L[0-9A-Z]/
-const HEADER = /(ANSI *|AAMVA)(\d{6})(\d{2})/
+const HEADER = /(ANSI *|AAMVA *)(\d{6})(\d{2})/
 const LAST_KNOWN_VERSION = 10
 const LAST_PLAUSIBLE_VERSION = 19
 const DESIGNATOR = /^([A-Z][A-Z0-9])(\d{4})(\d{4})/
@@ -51,7 +51,8 @@ export function readHeader(text: string, repairs: string[]): Header | HeaderRefu
   if (version > LAST_PLAUSIBLE_VERSION)
     return refuse(`the header's version number ${header[3]} is not an AAMVA version`)
   if (version > LAST_KNOWN_VERSION) repairs.push('version_unknown')
-  if (fileTypeRaw.startsWith('ANSI') && fileTypeRaw !== 'ANSI ') repairs.push('file_type_space')
+  // 'ANSI ' takes one space and 'AAMVA' none; samples also give 'ANSI', 'ANSI  ' or 'AAMVA '.
+  if (fileTypeRaw !== 'ANSI ' && fileTypeRaw !== 'AAMVA') repairs.push('file_type_space')
   // AAMVA members hold ISO/IEC 7812 numbers of the major industry 6 (636xxx, 604xxx); sample
   // and test payloads carry others. Read them; the jurisdiction is then unknown (null).
   if (!iin.startsWith('6')) repairs.push('iin_not_iso')
@@ -119,7 +120,7 @@ export function readHeader(text: string, repairs: string[]): Header | HeaderRefu
     repairs.push('missing_directory')
   }
   return {
-    fileType: fileTypeRaw === 'AAMVA' ? 'AAMVA' : 'ANSI',
+    fileType: fileTypeRaw.startsWith('AAMVA') ? 'AAMVA' : 'ANSI',
     iin,
     version,
     jurisdictionVersion,

@@ -481,4 +481,8 @@ describe('copies of payloads', () => {
   it('reads ANSI followed by more than one space', () => {
     expect(readsRight(CLEAN.replace('ANSI ', 'ANSI  '))).toContain('file_type_space')
   })
+
+  it('reads the file type AAMVA followed by a space', () => {
+    expect(readsRight(CLEAN.replace('ANSI ', 'AAMVA '))).toContain('file_type_space')
+  })
 })
