@@ -26,6 +26,7 @@ import { faceRuntime } from '../src/engine/face/models.ts'
 import { createRng, randomIdentity } from '../src/specimen/identity.ts'
 import { renderDocument } from '../src/specimen/mrz-documents.ts'
 import {
+  identityPeople,
   readManifest,
   SnapshotReader,
   wilson,
@@ -115,7 +116,10 @@ export async function runFacesPairsEval(args: string[]): Promise<void> {
   }
   const frontal = portraitArg === 'frontal'
   const impostorsPerDocument = Number(value('--impostors') ?? 10)
-  const candidates = manifest.people.filter((p) => p.split === split)
+  // A person needs two photos: one for the document, another for the selfie.
+  const candidates = identityPeople(manifest).filter(
+    (p) => p.split === split && p.photos.length >= 2,
+  )
   console.log(
     `## faces-pairs: specimen-passport portrait vs selfie, up to ${limit} ${split === 'heldout' ? 'held-out' : 'tuning'} LFW people, portrait ${portraitArg}, ${impostorsPerDocument} impostor selfies per document\n`,
   )

@@ -58,7 +58,26 @@ export interface SnapshotSource {
 }
 export interface IdentityManifest {
   source: SnapshotSource
+  /** Photos the source's own errata says show someone else than their folder's person. */
+  errata: { about: string; photos: { photo: string; is: string }[] }
   people: { person: string; split: 'tuning' | 'heldout'; photos: string[] }[]
+}
+
+/**
+ * The identity manifest's people, each without the photos its source's errata says are of
+ * someone else (a genuine pair of two people, or an impostor pair of one, would measure the
+ * labels, not the recognizer). Says how many photos it left out.
+ */
+export function identityPeople(manifest: IdentityManifest): IdentityManifest['people'] {
+  const wrong = new Set(manifest.errata.photos.map((e) => e.photo))
+  const people = manifest.people.map((p) => ({
+    ...p,
+    photos: p.photos.filter((f) => !wrong.has(path.posix.join(p.person, f))),
+  }))
+  const left = manifest.people.reduce((n, p) => n + p.photos.length, 0)
+  const kept = people.reduce((n, p) => n + p.photos.length, 0)
+  console.log(`${left - kept} photos left out: the source's errata says they show someone else\n`)
+  return people
 }
 interface AgeManifest {
   source: SnapshotSource
@@ -630,7 +649,7 @@ async function identityEval(
   runners: PipelineRunner[],
 ): Promise<void> {
   const manifest = readManifest<IdentityManifest>('faces-lfw.json')
-  let people = manifest.people
+  let people = identityPeople(manifest)
   if (opts.limit !== null) people = people.slice(0, opts.limit)
   if (opts.split === 'tuning') people = people.filter((p) => p.split === 'tuning')
   const src = manifest.source
@@ -809,7 +828,8 @@ async function identityEval(
     chosen[c] = { t, low, high }
     tuningRows.push([
       c,
-      fmt(t),
+      // Four places: the threshold Loom configures is this, rounded up.
+      t.toFixed(4),
       `${fmt(low)} – ${fmt(high)}`,
       rate(countAtLeast(imp, t), imp.length, 3),
       rate(gen.length - countAtLeast(gen, t), gen.length, 1),
