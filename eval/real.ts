@@ -78,14 +78,18 @@ interface MrzItem extends ItemRef {
 }
 
 /**
- * Where a payload sits in a fetched file: the whole file, string literals on some lines, a
- * template literal, or a URL-encoded string literal (C# tests that decode it with UrlDecode).
+ * Where a payload sits in a fetched file: the whole file, string literals on some lines (quoted
+ * with `"` unless `quote` says `'`), a template literal, a URL-encoded string literal (C# tests
+ * that decode it with UrlDecode), or the text between the first `open` on `line` and the next
+ * `close` (Python's and Dart's triple-quoted strings, PHP's heredocs), escapes decoded unless
+ * `raw`.
  */
 type PayloadExtract =
   | { kind: 'file' }
-  | { kind: 'string-literals'; fromLine: number; toLine: number }
+  | { kind: 'string-literals'; fromLine: number; toLine: number; quote?: '"' | "'" }
   | { kind: 'template-literal'; line: number }
   | { kind: 'url-encoded-literal'; line: number }
+  | { kind: 'delimited'; line: number; open: string; close: string; raw?: boolean }
 
 interface AamvaItem extends ItemRef {
   extract: PayloadExtract
@@ -190,14 +194,28 @@ function unescape(literal: string): string {
   )
 }
 
-/** Concatenates the double-quoted string literals on lines [from, to] (1-based), escapes decoded. */
-function stringLiterals(text: string, fromLine: number, toLine: number): string {
+/** Concatenates the string literals on lines [from, to] (1-based), escapes decoded. */
+function stringLiterals(text: string, fromLine: number, toLine: number, quote = '"'): string {
   const lines = text.split('\n').slice(fromLine - 1, toLine)
+  const literal = new RegExp(`${quote}((?:[^${quote}\\\\]|\\\\.)*)${quote}`, 'g')
   let out = ''
   for (const line of lines) {
-    for (const m of line.matchAll(/"((?:[^"\\]|\\.)*)"/g)) out += unescape(m[1] ?? '')
+    for (const m of line.matchAll(literal)) out += unescape(m[1] ?? '')
   }
   return out
+}
+
+/** The text between the first `open` on `line` (1-based) and the next `close`. */
+function delimited(text: string, line: number, open: string, close: string): string {
+  const start =
+    text
+      .split('\n')
+      .slice(0, line - 1)
+      .join('\n').length + (line > 1 ? 1 : 0)
+  const from = text.indexOf(open, start)
+  const to = from < 0 ? -1 : text.indexOf(close, from + open.length)
+  if (to < 0) throw new Error(`no ${open}…${close} at line ${line}`)
+  return text.slice(from + open.length, to)
 }
 
 /** The JS template literal opening on `line` (1-based), up to its closing backtick, escapes decoded. */
@@ -239,11 +257,15 @@ export function payloadOf(bytes: Buffer, extract: PayloadExtract): Uint8Array | 
     case 'file':
       return bytes
     case 'string-literals':
-      return stringLiterals(bytes.toString('utf8'), extract.fromLine, extract.toLine)
+      return stringLiterals(bytes.toString('utf8'), extract.fromLine, extract.toLine, extract.quote)
     case 'template-literal':
       return templateLiteral(bytes.toString('utf8'), extract.line)
     case 'url-encoded-literal':
       return urlEncodedLiteral(bytes.toString('utf8'), extract.line)
+    case 'delimited': {
+      const inner = delimited(bytes.toString('utf8'), extract.line, extract.open, extract.close)
+      return extract.raw ? inner : unescape(inner)
+    }
   }
 }
 
