@@ -335,10 +335,16 @@ function judgeAamva(item: AamvaItem, r: InspectResult): { result: Result; why: s
   const unknownIin = e.jurisdiction === null && r.checks?.iinKnown === false
   if (r.aamva?.jurisdiction !== e.jurisdiction && !unknownIin) wrong.push('jurisdiction')
   if (r.person.dateOfBirth !== e.dateOfBirth) wrong.push('dateOfBirth')
-  if (r.document.expiryDate !== e.expiryDate) wrong.push('expiryDate')
+  // An expiry the reading refuses as no plausible date (a sample's year 3021 or 5000) and says
+  // so is declined, not misread.
+  const expiryRefused =
+    r.document.expiryDate === null && (r.aamva?.repairs ?? []).includes('expiry_date_refused')
+  if (r.document.expiryDate !== e.expiryDate && !expiryRefused) wrong.push('expiryDate')
   if (r.person.lastName !== e.lastName) wrong.push('lastName')
   if (r.person.firstName !== e.firstName) wrong.push('firstName')
   if (wrong.length > 0) return { result: 'wrong', why: wrong }
+  if (expiryRefused && e.expiryDate !== null)
+    return { result: 'flagged', why: ['expiry_date_refused'] }
   if (unknownIin && r.aamva?.jurisdiction !== null) return { result: 'flagged', why: ['iinKnown'] }
   return { result: 'read', why: [] }
 }

@@ -4,6 +4,7 @@
 /* eslint-disable no-control-regex -- the AAMVA separators LF, CR, RS and FS are control characters (D.12.3) */
 import { parseAamvaDate } from './dates.ts'
 import { CR } from './payload-text.ts'
+import { runsTogether, splitRunTogether } from './run-together.ts'
 
 export interface AamvaSubfile {
   /** Two characters: `DL`, `ID`, or a jurisdiction subfile `Z?`. */
@@ -12,6 +13,8 @@ export interface AamvaSubfile {
   elements: Map<string, string>
   /** Identifiers given more than once with different values; neither value is in `elements`. */
   conflicts: string[]
+  /** Elements run together with no separator, and they could not be told apart safely. */
+  runTogether?: true
 }
 
 const ELEMENT = /^([A-Z][A-Z0-9]{2})([\s\S]*)$/
@@ -22,6 +25,7 @@ export function readSubfile(
   body: string,
   lastMayBeCut: boolean,
   repairs: string[],
+  version: number,
 ): AamvaSubfile {
   // D.12.5: elements are separated by LF and the subfile ends with CR. Damaged payloads use
   // CR LF, CR, RS or FS between elements.
@@ -32,12 +36,25 @@ export function readSubfile(
   if (/\r\n[ \t]*$/.test(body)) repairs.push('crlf_segments')
 
   const standard = !type.startsWith('Z')
+  // Copies of payloads in source files keep the lines' indentation.
+  const pieces = inner
+    .split(/\r\n|[\n\r\x1e\x1c]/)
+    .map((t) => t.replace(/^[ \t]+/, ''))
+    .filter((t) => t !== '')
+  // Elements with no separator between them (a keyboard-wedge or fixed-width capture) are cut
+  // apart by their identifiers where that is safe; elsewhere each piece is one element.
+  const together = standard && runsTogether(pieces, version)
   const tokens: [string, string][] = []
-  for (const token of inner.split(/\r\n|[\n\r\x1e\x1c]/)) {
-    // Copies of payloads in source files keep the lines' indentation.
-    const trimmed = token.replace(/^[ \t]+/, '')
-    if (trimmed === '') continue
-    const m = ELEMENT.exec(trimmed)
+  let unsplit = false
+  for (const piece of pieces) {
+    const split = together ? splitRunTogether(piece) : null
+    if (split !== null) {
+      repairs.push('elements_run_together')
+      tokens.push(...split)
+      continue
+    }
+    if (together) unsplit = true
+    const m = ELEMENT.exec(piece)
     if (m === null) {
       repairs.push('unreadable_element')
       continue
@@ -72,7 +89,7 @@ export function readSubfile(
       repairs.push('conflicting_element')
     }
   }
-  return { type, elements, conflicts: [...conflicts] }
+  return { type, elements, conflicts: [...conflicts], ...(unsplit && { runTogether: true }) }
 }
 
 // Elements of fixed form (D.12.5.1, "F" lengths): when such a value is complete, it was not cut.

@@ -486,3 +486,47 @@ describe('copies of payloads', () => {
     expect(readsRight(CLEAN.replace('ANSI ', 'AAMVA '))).toContain('file_type_space')
   })
 })
+
+describe('elements run together', () => {
+  /** The licence as a keyboard-wedge scanner types it: no LF between elements, no CR. */
+  function wedged(elements: [string, string][] = DL_ELEMENTS): string {
+    return licence(elements, { zSubfile: false }).replace(/[\n\r]/g, '')
+  }
+
+  it('cuts the elements apart by their identifiers when no separator is left', () => {
+    expect(readsRight(wedged())).toContain('elements_run_together')
+  })
+
+  it('cuts a capture padded to fixed widths', () => {
+    const padded = DL_ELEMENTS.map(([id, v]): [string, string] => [id, v.padEnd(12, ' ')])
+    expect(readsRight(wedged(padded))).toContain('elements_run_together')
+  })
+
+  it('leaves a name that holds an identifier unread rather than cut it', () => {
+    const madden = DL_ELEMENTS.map(([id, v]): [string, string] => [id, id === 'DCS' ? 'MADDEN' : v])
+    // MADDEN holds DDE: cut there, the family name would be MAD.
+    expect(refused(wedged(madden))).toMatch(/run together/)
+  })
+
+  it('refuses a family name that starts with an identifier rather than cut it', () => {
+    const dacosta = DL_ELEMENTS.map(([id, v]): [string, string] => [
+      id,
+      id === 'DCS' ? 'DACOSTA' : v,
+    ])
+    expect(refused(wedged(dacosta))).toMatch(/run together/)
+  })
+
+  it('leaves payloads with separators as they are', () => {
+    expect(readsRight(CLEAN)).not.toContain('elements_run_together')
+  })
+})
+
+describe('elements run together, hostile', () => {
+  it('refuses quickly a payload built to make the cutting search explode', () => {
+    // Every mandatory identifier many times over, with nothing else: no split is safe.
+    const ids = 'DCADCBDCDDBADCSDACDADDBDDBBDBCDAYDAUDAGDAIDAJDAKDAQDCFDCGDDEDDFDDG'
+    const body = ids.repeat(20)
+    const payload = `@\n\x1e\rANSI 636051090001DL00310${String(body.length + 2).padStart(3, '0')}DL${body}`
+    expect(inspectAamvaText(payload, { asOf: AS_OF }).ok).toBe(false)
+  })
+})

@@ -108,11 +108,15 @@ export function parseAamvaPayload(raw: string | Uint8Array): AamvaPayload | Aamv
     // does (a directory's length can agree by chance with a payload that was both padded out
     // and cut), so otherwise it is kept only when its form is fixed and complete.
     const lastMayBeCut = isStandardType(s.type) && next === undefined && !terminated
-    subfiles.push(readSubfile(s.type, body, lastMayBeCut, repairs))
+    subfiles.push(readSubfile(s.type, body, lastMayBeCut, repairs, header.version))
   }
   if (lengthsDisagree) repairs.push('directory_lengths')
 
   const standard = subfiles.find((s) => s.type === standardAt.type)
+  if (standard?.runTogether && !standard.elements.has('DBB'))
+    return invalid(
+      "the DL/ID subfile's elements run together with no separator, and they cannot be told apart safely (a name holds an element identifier, or two ways of cutting them give different names)",
+    )
   if (standard === undefined || (standard.elements.size === 0 && standard.conflicts.length === 0))
     return invalid('the DL/ID subfile holds no data elements')
   if (standardCutShort) {
