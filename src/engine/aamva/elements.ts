@@ -4,6 +4,7 @@
 /* eslint-disable no-control-regex -- the AAMVA separators LF, CR, RS and FS are control characters (D.12.3) */
 import { parseAamvaDate } from './dates.ts'
 import { CR } from './payload-text.ts'
+import { DATE_ELEMENTS, FIXED_FORMS } from './forms.ts'
 import { runsTogether, splitRunTogether } from './run-together.ts'
 
 export interface AamvaSubfile {
@@ -91,26 +92,6 @@ export function readSubfile(
   }
   return { type, elements, conflicts: [...conflicts], ...(unsplit && { runTogether: true }) }
 }
-
-// Elements of fixed form (D.12.5.1, "F" lengths): when such a value is complete, it was not cut.
-const FIXED_FORMS: Record<string, RegExp> = {
-  DBC: /^[0-9MFX]$/,
-  DAY: /^[A-Z]{3}$/,
-  DAU: /^\d{3} ?(in|cm|IN|CM)$/,
-  DAJ: /^[A-Z]{2}$/,
-  DCG: /^[A-Z]{3}$/,
-  DDE: /^[TNU]$/,
-  DDF: /^[TNU]$/,
-  DDG: /^[TNU]$/,
-  DDA: /^[A-Z]$/,
-  DDD: /^\d$/,
-  DDK: /^\d$/,
-  DDL: /^\d$/,
-  DAW: /^\d{3}$/,
-  DAX: /^\d{3}$/,
-  DCE: /^\d$/,
-}
-const DATE_ELEMENTS = new Set(['DBA', 'DBB', 'DBD', 'DDB', 'DDC', 'DDH', 'DDI', 'DDJ'])
 
 function isCompleteFixedForm(id: string, value: string): boolean {
   if (DATE_ELEMENTS.has(id)) return parseAamvaDate(value) !== null

@@ -7,6 +7,7 @@
 // a name that still holds an identifier (MADDEN holds DDE), or a cut that could have fallen
 // elsewhere with the names changed, leaves the subfile unread.
 import { parseAamvaDate } from './dates.ts'
+import { DATE_ELEMENTS, FIXED_FORMS } from './forms.ts'
 
 /** Mandatory elements of versions 02 on (DCT: given names in versions 02 and 03). */
 const MANDATORY = [
@@ -22,23 +23,11 @@ const ANY = new Set(ALL_LATER.split(' '))
 const NAMES = new Set(['DCS', 'DAC', 'DAD', 'DCT'])
 const KEY = new Set([...NAMES, 'DAQ', 'DBA', 'DBB', 'DAJ'])
 
-const FORMS: Record<string, RegExp> = {
-  DBC: /^[0-9MFX]$/,
-  DAY: /^[A-Z]{3}$/,
-  DAJ: /^[A-Z]{2}$/,
-  DCG: /^[A-Z]{3}$/,
-  DDE: /^[TNU]$/,
-  DDF: /^[TNU]$/,
-  DDG: /^[TNU]$/,
-  DDA: /^[A-Z]$/,
-  DDD: /^\d$/,
-  DDK: /^\d$/,
-  DDL: /^\d$/,
-  DAW: /^\d{3}$/,
-  DAX: /^\d{3}$/,
-  DCE: /^\d$/,
-}
-const DATES = new Set(['DBA', 'DBB', 'DBD', 'DDB', 'DDC', 'DDH', 'DDI', 'DDJ'])
+/**
+ * Forms a cut value must fit. Height (DAU) is left out: captures write it without its unit
+ * ("600"), and a cut it refused would join it to the eye colour before it.
+ */
+const FORMS = Object.fromEntries(Object.entries(FIXED_FORMS).filter(([id]) => id !== 'DAU'))
 
 /** Whether a subfile body (after its separators were split) holds elements run together. */
 export function runsTogether(tokens: string[], version: number): boolean {
@@ -98,7 +87,8 @@ function elementsAt(text: string, cuts: number[]): [string, string][] {
  */
 function worth(id: string, value: string): number {
   if (value === '') return 7
-  if (DATES.has(id) && parseAamvaDate(value) === null) return /^\d{8}$/.test(value) ? 8 : -Infinity
+  if (DATE_ELEMENTS.has(id) && parseAamvaDate(value) === null)
+    return /^\d{8}$/.test(value) ? 8 : -Infinity
   const form = FORMS[id]
   if (form !== undefined && !form.test(value)) return -Infinity
   return 10
