@@ -10,9 +10,8 @@ import { parseAamvaDate } from './dates.ts'
 import { DATE_ELEMENTS, FIXED_FORMS } from './forms.ts'
 
 /** Mandatory elements of versions 02 on (DCT: given names in versions 02 and 03). */
-const MANDATORY = [
-  'DCA DCB DCD DBA DCS DAC DAD DBD DBB DBC DAY DAU DAG DAI DAJ DAK DAQ DCF DCG DDE DDF DDG DCT',
-].join(' ')
+const MANDATORY =
+  'DCA DCB DCD DBA DCS DAC DAD DBD DBB DBC DAY DAU DAG DAI DAJ DAK DAQ DCF DCG DDE DDF DDG DCT'
 /** Optional elements whose value has a fixed form (D.12.5.2): a cut there must fit it. */
 const FIXED_OPTIONAL = 'DAW DAX DDA DDB DDC DDD DDH DDI DDJ DDK DDL DCE'
 /** Every identifier of versions 02 on: none may stay inside a name. */
