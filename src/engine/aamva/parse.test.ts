@@ -530,3 +530,15 @@ describe('elements run together, hostile', () => {
     expect(inspectAamvaText(payload, { asOf: AS_OF }).ok).toBe(false)
   })
 })
+
+describe('enhanced licences', () => {
+  it('reads a DL subfile typed EN, as enhanced licences give it', () => {
+    const r = success(inspectAamvaText(licence(DL_ELEMENTS, { type: 'EN' }), { asOf: AS_OF }))
+    expect(r.documentType).toBe('drivers_license')
+    expect(r.person).toMatchObject({
+      lastName: 'OKAFOR',
+      firstName: 'AMARA',
+      dateOfBirth: '1990-07-04',
+    })
+  })
+})

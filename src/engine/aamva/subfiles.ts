@@ -19,9 +19,13 @@ export interface Located {
   vouched: boolean
 }
 
-/** Whether a subfile type holds the standard data (D.12.3: `DL` or `ID`). */
+/**
+ * Whether a subfile type holds the standard data: `DL` or `ID` (D.12.3), or `EN`, which newer
+ * enhanced licences (New York's version-10 captures) give their DL subfile; SDKs read it as an
+ * enhanced driver licence.
+ */
 export function isStandardType(type: string): boolean {
-  return type === 'DL' || type === 'ID'
+  return type === 'DL' || type === 'ID' || type === 'EN'
 }
 
 /**
