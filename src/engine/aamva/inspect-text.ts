@@ -189,9 +189,9 @@ export function aamvaInspectResult(
 /**
  * The issuer when the IIN is not on the register (a sample's, a test card's, or a misprint): the
  * address jurisdiction DAJ (or the residence's, DAO, in DL/ID-2000), which on a licence is the
- * issuer's own (D.12.5.1), provided nothing in the payload says otherwise: the country (DCG) and every jurisdiction subfile's letter
- * (D.12.3: "Z" and the jurisdiction's initial) must agree with it. The IIN stays unknown in the
- * checks.
+ * issuer's own (D.12.5.1), provided nothing in the payload says otherwise: the country (DCG)
+ * and every jurisdiction subfile's letter (D.12.3: "Z" and the jurisdiction's initial) must
+ * agree with it. The IIN stays unknown in the checks.
  */
 function jurisdictionOfAddress(payload: AamvaPayload, repairs: string[]): Jurisdiction | null {
   const el = payload.standard.elements
