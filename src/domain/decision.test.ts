@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest'
 import { decideFromAgeEstimate, decideFromEvidence, issuingCountry } from './decision.ts'
 import type { DocumentRead, Workflow } from './decision.ts'
 import type { InspectResult, InspectSuccess, MrzBlock, MrzUnresolved } from '../engine/types.ts'
+import { inspectAamvaText } from '../engine/aamva/inspect-text.ts'
+import { assemblePayload } from '../specimen/licence.ts'
 
 // The readings below are ICAO's Utopia specimen: taken as real here, as test mode does.
 const ageOnly: Workflow = {
@@ -83,6 +85,32 @@ describe('decideFromEvidence', () => {
     expect(decideFromEvidence(ageOnly, [front(mrzRead({ expired: null }))], null).status).toBe(
       'review',
     )
+  })
+
+  it('sends a licence whose barcode birth date is no date to a person', () => {
+    const payload = assemblePayload({
+      fileType: 'ANSI',
+      iin: '636005',
+      version: 8,
+      jurisdictionVersion: 0,
+      subfiles: [
+        {
+          type: 'DL',
+          elements: [
+            ['DCS', 'SAMPLE'],
+            ['DAC', 'DRIVER'],
+            ['DBB', '19502110'],
+            ['DBA', '09282031'],
+            ['DAJ', 'SC'],
+            ['DAQ', '102245737'],
+          ],
+        },
+      ],
+    })
+    const read = inspectAamvaText(payload, { asOf: '2026-06-01' })
+    const d = decideFromEvidence(ageOnly, [front(read)], null)
+    expect(d).toMatchObject({ status: 'review', reasons: ['low_confidence'], verifiedAge: null })
+    expect(d.checks.map((c) => [c.name, c.outcome])).toContainEqual(['minimum_age', 'review'])
   })
 
   it('neither approves nor rejects on age when the birth century is undecided: review', () => {

@@ -359,15 +359,34 @@ describe('inspectAamvaText: corrupt payloads fail cleanly', () => {
     ['wrong header', V10_VA.replace('ANSI ', 'XXXX ')],
     ['header only', V10_VA.slice(0, 41)],
     ['no DL subfile', V10_VA.replace(/DL/g, 'QQ')],
-    ['impossible birth date', V10_VA.replace('DBB06061986', 'DBB13451986')],
-    ['short birth date', V10_VA.replace('DBB06061986', 'DBB060686')],
     ['no birth date', V10_VA.replace('DBB06061986\n', '')],
+    ['an empty birth date', V10_VA.replace('DBB06061986', 'DBB')],
   ]
   it.each(cases)('%s', (_name, payload) => {
     const r = inspectAamvaText(payload, { asOf: AS_OF })
     expect(r.ok).toBe(false)
     if (!r.ok) expect(r.error.code).toBe('AAMVA_INVALID')
   })
+
+  it.each([
+    ['impossible', 'DBB13451986'],
+    ['day and month swapped', 'DBB19862106'],
+    ['short', 'DBB060686'],
+  ])(
+    'reads the rest of a card whose birth date is %s, with no birth date and no age',
+    (_n, dbb) => {
+      const r = success(inspectAamvaText(V10_VA.replace('DBB06061986', dbb), { asOf: AS_OF }))
+      expect(r.person).toMatchObject({
+        lastName: 'SAMPLE',
+        firstName: 'MICHAEL',
+        dateOfBirth: null,
+      })
+      expect(r.ageYears).toBeNull()
+      expect(r.document).toMatchObject({ number: 'T64235789', expiryDate: '2024-12-10' })
+      expect(r.aamva?.repairs).toContain('birth_date_refused')
+      expect(r.checks).not.toHaveProperty('birthDatePlausible')
+    },
+  )
 
   it('never gives a wrong date from a truncated payload', () => {
     const { payload, truth } = generateLicence(5, { version: 10, jurisdiction: 'VA' })

@@ -30,9 +30,9 @@ export interface AamvaInspectOptions {
 
 const OLDEST_PLAUSIBLE_AGE = 125
 
-// The dates read, with the repair named when one is refused (null: the payload is refused).
-const DATE_ELEMENTS: [string, string | null][] = [
-  ['DBB', null],
+// The dates read, with the repair named when one is refused.
+const DATE_ELEMENTS: [string, string][] = [
+  ['DBB', 'birth_date_refused'],
   ['DBA', 'expiry_date_refused'],
   ['DBD', 'issue_date_refused'],
   ['DDH', 'age_date_refused'],
@@ -90,9 +90,10 @@ export function aamvaInspectResult(
     }
     const date = parseAamvaDate(value)
     if (date === null) {
-      // Never rolled over, never guessed: a birth date that is not one calendar date refuses the
-      // payload; any other date is left out and flagged.
-      if (refused === null) return fail(`${id} is not a calendar date in MMDDCCYY or CCYYMMDD form`)
+      // Never rolled over, never guessed: a date that is not one calendar date is left out and
+      // flagged. Issuers' own cards carry such birth dates (day and month swapped); the rest of
+      // the card still reads, and without a birth date no age is known, so a decision on it goes
+      // to a person (as for a machine readable zone whose birth date is no date).
       repairs.push(refused)
       dates.set(id, null)
       continue
@@ -103,12 +104,15 @@ export function aamvaInspectResult(
     dates.set(id, date.iso)
   }
   const dateOfBirth = dates.get('DBB') ?? null
-  if (dateOfBirth === null) return fail('no date of birth (DBB)')
+  // A licence without the element at all was not read as one (DBB is mandatory in every version).
+  if (dateOfBirth === null && !repairs.includes('birth_date_refused')) {
+    return fail('no date of birth (DBB)')
+  }
   const expiryDate = dates.get('DBA') ?? null
   const issueDate = dates.get('DBD') ?? null
 
   const names = readNames(payload, repairs, jurisdiction?.code ?? null)
-  const ageYears = ageOn(dateOfBirth, asOf)
+  const ageYears = dateOfBirth === null ? null : ageOn(dateOfBirth, asOf)
   const checks: Record<string, boolean> = {}
   checks.iinKnown = ofIin !== null
   const addressState = el.get('DAJ')?.trim()
@@ -121,20 +125,22 @@ export function aamvaInspectResult(
   if (issueDate !== null) checks.issueDateNotFuture = issueDate <= asOf
   if (expiryDate !== null) checks.notExpired = asOf <= expiryDate
   if (issueDate !== null && expiryDate !== null) checks.issueBeforeExpiry = issueDate < expiryDate
-  checks.birthDatePlausible =
-    dateOfBirth <= asOf &&
-    ageYears <= OLDEST_PLAUSIBLE_AGE &&
-    (issueDate === null || dateOfBirth <= issueDate)
-  // DDH/DDI/DDJ (version 04 on): the days the holder turns 18, 19 and 21.
-  const thresholds: [string, number][] = [
-    ['DDH', 18],
-    ['DDI', 19],
-    ['DDJ', 21],
-  ]
-  for (const [id, years] of thresholds) {
-    const until = dates.get(id) ?? null
-    if (until !== null) {
-      checks[`under${years}UntilMatchesBirthDate`] = ageOn(dateOfBirth, until) === years
+  if (dateOfBirth !== null && ageYears !== null) {
+    checks.birthDatePlausible =
+      dateOfBirth <= asOf &&
+      ageYears <= OLDEST_PLAUSIBLE_AGE &&
+      (issueDate === null || dateOfBirth <= issueDate)
+    // DDH/DDI/DDJ (version 04 on): the days the holder turns 18, 19 and 21.
+    const thresholds: [string, number][] = [
+      ['DDH', 18],
+      ['DDI', 19],
+      ['DDJ', 21],
+    ]
+    for (const [id, years] of thresholds) {
+      const until = dates.get(id) ?? null
+      if (until !== null) {
+        checks[`under${years}UntilMatchesBirthDate`] = ageOn(dateOfBirth, until) === years
+      }
     }
   }
 

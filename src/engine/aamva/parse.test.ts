@@ -342,9 +342,13 @@ describe('dates', () => {
     expect(r.checks?.notExpired).toBeUndefined()
   })
 
-  it('refuses the payload when the birth date is not a calendar date', () => {
-    expect(refused(withDate('DBB', '09311990'))).toMatch(/DBB/)
-    expect(refused(withDate('DBB', '02291990'))).toMatch(/DBB/)
+  it('refuses 31 September and 29 February 1990 as birth dates: no birth date, no age', () => {
+    for (const value of ['09311990', '02291990']) {
+      const r = success(inspectAamvaText(withDate('DBB', value), { asOf: AS_OF }))
+      expect(r.person.dateOfBirth).toBeNull()
+      expect(r.ageYears).toBeNull()
+      expect(r.aamva?.repairs).toContain('birth_date_refused')
+    }
   })
 
   it('leaves out an impossible issue date', () => {
