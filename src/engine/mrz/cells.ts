@@ -207,7 +207,7 @@ function cellInk(line: GrayImage, cx: number, top: number, bottom: number, pitch
 }
 
 /** Least-squares polynomial (degree 1 or 2) through points (i, x); returns [c0, c1, c2]. */
-function fitPoly(pts: [number, number][], degree: 1 | 2): number[] {
+export function fitPoly(pts: [number, number][], degree: 1 | 2): number[] {
   const k = degree + 1
   const A = Array.from({ length: k }, () => new Array<number>(k + 1).fill(0))
   for (const [i, x] of pts) {

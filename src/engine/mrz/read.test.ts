@@ -80,3 +80,28 @@ describe('readMrz on a zone with a line crossed out', () => {
     }, 60_000)
   }
 })
+
+describe('readMrz on a page that bows', () => {
+  // The page of an open passport curves towards the spine; photographed at a slant, its zone's
+  // lines bow and one end's glyphs stand taller than the other's. Here each line sags by half a
+  // glyph height in its middle, and the glyphs grow from 0.8 to 1.2 times their size across it.
+  it('reads the passport along its bowed lines', async () => {
+    const specimen = await generateMrzSpecimen(11, { format: 'TD3', asOf: AS_OF })
+    const decoded = await decodeDocumentImage(specimen.image)
+    if (!decoded.ok) throw new Error('specimen did not decode')
+    const { width: w, height: h, gray } = decoded.image
+    const glyph = w / 52
+    const yc = 0.87 * h
+    const bowed = new Uint8Array(w * h).fill(235)
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        const t = (x - w / 2) / (w / 2)
+        const sy = yc + (y - yc - 0.5 * glyph * (1 - t * t)) / (1 + 0.2 * t)
+        const iy = Math.round(sy)
+        if (iy >= 0 && iy < h) bowed[y * w + x] = gray[iy * w + x]!
+      }
+    }
+    const r = await readMrz({ width: w, height: h, gray: bowed }, { asOf: AS_OF })
+    expect(r.ok && r.mrz.lines).toEqual(specimen.lines)
+  }, 120_000)
+})

@@ -1,8 +1,8 @@
 // Reading one located zone: each line resampled upright at the templates' pitch (perspective and
 // slant undone), its cells found, and every cell scored against the OCR-B glyphs.
 
-import { sampleRect, shrink, type GrayImage } from '../image.ts'
-import { findCells, PITCH_PX, type Band } from './cells.ts'
+import { adaptiveInk, bilinear, components, sampleRect, shrink, type GrayImage } from '../image.ts'
+import { findCells, fitPoly, PITCH_PX, type Band } from './cells.ts'
 import { readCells, type LineRead, type Templates } from './glyphs.ts'
 import type { MrzDebug, TextLine } from './locate.ts'
 
@@ -45,6 +45,15 @@ export async function readGroup(
   /** Per line segmented: the sampled level and the band its cells were found in. */
   const found: ({ src: GrayImage; level: number; band: Band } | null)[] = []
   let k = 0
+  /** Template reading of a rectified line, at the glyphs' own height when that is off. */
+  const readLine = (img: GrayImage, band: Band): LineRead => {
+    const read = readCells(img, band, templates)
+    // Perspective can stretch glyphs across the line more than along it: measure the capitals
+    // against the templates' and read again around the glyphs' own height when it lies beyond
+    // the scales readCells searched.
+    const vScale = capitalScale(read, templates)
+    return Math.abs(vScale - 1) > 0.08 ? readCells(img, band, templates, vScale) : read
+  }
   const longest = Math.max(...group.map((l) => l.umax - l.umin))
   const zonePitch = Math.max(...group.map((l) => l.pitch))
   for (const line of ordered) {
@@ -100,7 +109,26 @@ export async function readGroup(
             band = band2
           }
         }
-        reads.push(finish(rect, band, a, b, `${k++}`))
+        // A page that bends (the pages of an open passport curve towards the spine) bows its
+        // lines and, seen at a slant, makes one end's glyphs taller than the other's, which a
+        // straight line of cells does not follow. A line whose glyphs match OCR-B poorly and that
+        // bows or grows along it is sampled again along its glyphs' middles, at their own height
+        // (and slant), and that reading is kept when its glyphs match better.
+        let read = readLine(rect.img, band)
+        if (meanScore(read) < WEAK_LINE) {
+          const bent = bendOf(rect.img)
+          const straight = bent && unbendAndShear(rect, bent, n)
+          const band2 = straight && straight.band
+          if (straight && band2) {
+            const read2 = readLine(straight.img, band2)
+            if (meanScore(read2) > meanScore(read)) {
+              rect = straight
+              band = band2
+              read = read2
+            }
+          }
+        }
+        reads.push(finish(rect, band, a, b, `${k++}`, read))
         found.push({ src, level, band })
         continue
       }
@@ -140,6 +168,13 @@ export async function readGroup(
   const b: [number, number] = [near.last[0] + (f - j) * step[0], near.last[1] + (f - j) * step[1]]
   const { src, level, band: nearBand } = found[j]!
   const rect = rectify(src, level, a, b, n)
+  // A bowed line may segment once it is sampled along its glyphs' middles (see above).
+  const bent = bendOf(rect.img)
+  const straight = bent && unbendAndShear(rect, bent, n)
+  if (straight) {
+    reads[f] = finish(straight, straight.band, a, b, `${f}-borrowed-unbent`)
+    return reads as RectifiedLine[]
+  }
   // The neighbour's band, level (its line is straight in its own rectified image too), with the
   // cells where rectify put them: 1.5 pitches in, one pitch apart.
   const band: Band = {
@@ -157,14 +192,10 @@ export async function readGroup(
     a: [number, number],
     b: [number, number],
     label: string,
+    done?: LineRead,
   ): RectifiedLine {
     debug?.(`mrz-line-${label}${flipped ? '-flipped' : ''}-n${n}`, rect.img)
-    let read = readCells(rect.img, band, templates)
-    // Perspective can stretch glyphs across the line more than along it: measure the capitals
-    // against the templates' and read again around the glyphs' own height when it lies beyond
-    // the scales readCells searched.
-    const vScale = capitalScale(read, templates)
-    if (Math.abs(vScale - 1) > 0.08) read = readCells(rect.img, band, templates, vScale)
+    const read = done ?? readLine(rect.img, band)
     return {
       ...read,
       image: rect.img,
@@ -205,6 +236,12 @@ function estimateShear(line: GrayImage, band: Band): number {
   }
   return Math.round(best * 100) / 100
 }
+
+/** A line whose cells match OCR-B this poorly on average is looked at for a bend. */
+const WEAK_LINE = 0.85
+
+const meanScore = (read: LineRead): number =>
+  read.cells.reduce((sum, c) => sum + c.score, 0) / read.cells.length
 
 /** Measured capital height of a line over the templates' (1 when too few capitals were read surely). */
 function capitalScale(read: LineRead, templates: Templates): number {
@@ -292,4 +329,94 @@ function rectify(
     oy + x * srcPerPx * uy + y * srcPerPx * vy,
   ]
   return { img, toSrc }
+}
+
+/** Middle row and glyph height of a bowed line along its rectified image, each q0 + q1·x + q2·x². */
+interface Bend {
+  mid: number[]
+  height: number[]
+}
+
+/** Bow of a line's glyph middles (px) and change of its glyph height (ratio) worth undoing. */
+const BOW_PX = 0.08 * PITCH_PX
+const HEIGHT_CHANGE = 1.12
+
+/**
+ * How a rectified line bows and how its glyph height changes along it, fitted through its
+ * full-height glyphs; undefined when it is straight and even enough as it is.
+ */
+function bendOf(line: GrayImage): Bend | undefined {
+  const { width, height } = line
+  const mask = adaptiveInk(line, PITCH_PX, 12, 0.15)
+  const { comps } = components(mask, width, height)
+  const glyphs = comps.filter((c) => {
+    const h = c.y1 - c.y0 + 1
+    return h >= 0.5 * PITCH_PX && h <= 1.8 * PITCH_PX && c.x1 - c.x0 + 1 <= 1.5 * PITCH_PX
+  })
+  if (glyphs.length < 8) return undefined
+  const heights = glyphs.map((c) => c.y1 - c.y0 + 1).sort((a, b) => a - b)
+  const tall = heights[Math.floor(heights.length * 0.8)]!
+  // '<' is shorter than the letters and digits; the height may change along the line by a fifth.
+  const full = glyphs.filter((c) => c.y1 - c.y0 + 1 >= 0.7 * tall)
+  if (full.length < 8) return undefined
+  const at = (c: (typeof full)[number]): number => (c.x0 + c.x1) / 2
+  const mid = fitPoly(full.map((c) => [at(c), (c.y0 + c.y1) / 2]), 2)
+  const size = fitPoly(full.map((c) => [at(c), c.y1 - c.y0 + 1]), 2)
+  const x0 = Math.min(...full.map(at))
+  const x1 = Math.max(...full.map(at))
+  const f = (q: number[], x: number): number => q[0]! + q[1]! * x + q[2]! * x * x
+  // Bow: the middle's largest distance from the chord between its ends.
+  let bow = 0
+  for (let x = x0; x <= x1; x += PITCH_PX / 2) {
+    const chord = f(mid, x0) + ((f(mid, x1) - f(mid, x0)) * (x - x0)) / (x1 - x0)
+    bow = Math.max(bow, Math.abs(f(mid, x) - chord))
+  }
+  const ends = [f(size, x0), f(size, x1), f(size, (x0 + x1) / 2)]
+  const change = Math.max(...ends) / Math.max(1, Math.min(...ends))
+  if (bow < BOW_PX && change < HEIGHT_CHANGE) return undefined
+  return { mid, height: size }
+}
+
+/**
+ * A line resampled from its source so that its glyph middles lie on the image's middle row and
+ * every glyph is as tall as the line's middle one.
+ */
+function unbend(
+  rect: { img: GrayImage; toSrc: (x: number, y: number) => [number, number] },
+  bend: Bend,
+  shear = 0,
+): { img: GrayImage; toSrc: (x: number, y: number) => [number, number] } | undefined {
+  const { width, height } = rect.img
+  const f = (q: number[], x: number): number => q[0]! + q[1]! * x + q[2]! * x * x
+  const ref = f(bend.height, width / 2)
+  if (!(ref > 0)) return undefined
+  const at = (x: number, y: number): [number, number] => {
+    const across = (y - height / 2) * Math.min(1.5, Math.max(0.67, f(bend.height, x) / ref))
+    return [x + shear * across, f(bend.mid, x) + across]
+  }
+  // Sampled from the rectified line, whose pixels are already at the templates' pitch.
+  const gray = new Uint8Array(width * height)
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const [sx, sy] = at(x, y)
+      gray[y * width + x] = Math.round(bilinear(rect.img, sx, sy))
+    }
+  }
+  return { img: { width, height, gray }, toSrc: (x, y) => rect.toSrc(...at(x, y)) }
+}
+
+/** `unbend`, and sheared too when its glyphs still lean. */
+function unbendAndShear(
+  rect: { img: GrayImage; toSrc: (x: number, y: number) => [number, number] },
+  bend: Bend,
+  n: number,
+): { img: GrayImage; toSrc: (x: number, y: number) => [number, number]; band: Band } | undefined {
+  const straight = unbend(rect, bend)
+  const band = straight && findCells(straight.img, n)
+  if (!straight || !band) return undefined
+  const shear = estimateShear(straight.img, band)
+  if (Math.abs(shear) < 0.05) return { ...straight, band }
+  const sheared = unbend(rect, bend, shear)
+  const band2 = sheared && findCells(sheared.img, n)
+  return sheared && band2 ? { ...sheared, band: band2 } : { ...straight, band }
 }
