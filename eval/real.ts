@@ -107,7 +107,8 @@ interface AamvaItem extends ItemRef {
 /** A licence back (PDF417); the payload is unpublished, so the truth is partial (null = unknown). */
 interface BarcodeItem extends ItemRef {
   expected: {
-    jurisdiction: string
+    /** Null for a made-up issuer (a specification's fictional state). */
+    jurisdiction: string | null
     documentNumber: string | null
     firstNamePrefix: string | null
   }
@@ -361,9 +362,13 @@ function judgeBarcode(item: BarcodeItem, r: InspectResult): { result: Result; wh
   }
   if (r.aamva?.jurisdiction !== e.jurisdiction) {
     // A payload whose IIN names another issuer than its own jurisdiction element, reported with
-    // that check failed and every other known field right, is flagged, not silently wrong.
+    // that check failed and every other known field right, is flagged, not silently wrong; so is
+    // a made-up IIN read with `iinKnown` false (as for the payloads).
     if (wrong.length === 0 && r.checks?.iinMatchesJurisdiction === false) {
       return { result: 'flagged', why: ['iinMatchesJurisdiction'] }
+    }
+    if (wrong.length === 0 && e.jurisdiction === null && r.checks?.iinKnown === false) {
+      return { result: 'flagged', why: ['iinKnown'] }
     }
     wrong.push('jurisdiction')
   }
