@@ -360,8 +360,14 @@ function bendOf(line: GrayImage): Bend | undefined {
   const full = glyphs.filter((c) => c.y1 - c.y0 + 1 >= 0.7 * tall)
   if (full.length < 8) return undefined
   const at = (c: (typeof full)[number]): number => (c.x0 + c.x1) / 2
-  const mid = fitPoly(full.map((c) => [at(c), (c.y0 + c.y1) / 2]), 2)
-  const size = fitPoly(full.map((c) => [at(c), c.y1 - c.y0 + 1]), 2)
+  const mid = fitPoly(
+    full.map((c) => [at(c), (c.y0 + c.y1) / 2]),
+    2,
+  )
+  const size = fitPoly(
+    full.map((c) => [at(c), c.y1 - c.y0 + 1]),
+    2,
+  )
   const x0 = Math.min(...full.map(at))
   const x1 = Math.max(...full.map(at))
   const f = (q: number[], x: number): number => q[0]! + q[1]! * x + q[2]! * x * x
