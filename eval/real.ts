@@ -503,6 +503,7 @@ async function printRereads(
   mirror: string,
   mrzReader: MrzReaderMode,
   splits: Split[],
+  verbose: boolean,
 ): Promise<void> {
   const read = new Set(outcomes.filter((o) => o.result === 'read').map((o) => o.id))
   const rows: Record<string, Record<string, { read: number; n: number; ms: number[] }>> = {}
@@ -517,7 +518,9 @@ async function printRereads(
       const row = ((rows[item.split] ??= {})[v.label] ??= { read: 0, n: 0, ms: [] })
       row.n++
       row.ms.push(Math.round(performance.now() - t0))
-      if (judgeMrz(item, r, mrz.asOf).result === 'read') row.read++
+      const judged = judgeMrz(item, r, mrz.asOf)
+      if (judged.result === 'read') row.read++
+      else if (verbose) console.log(`missed    ${item.id} (${v.label}) [${judged.why.join(',')}]`)
     }
   }
   console.log(`\n## MRZ, real images read upright, ${title}\n`)
@@ -665,7 +668,7 @@ export async function runRealEval(args: string[]): Promise<void> {
     ]
     for (const [wanted, title, variants] of rereads) {
       if (wanted) {
-        await printRereads(title, variants, mrz, items, outcomes, mirror, mrzReader, splits)
+        await printRereads(title, variants, mrz, items, outcomes, mirror, mrzReader, splits, verbose)
       }
     }
   }
