@@ -668,7 +668,17 @@ export async function runRealEval(args: string[]): Promise<void> {
     ]
     for (const [wanted, title, variants] of rereads) {
       if (wanted) {
-        await printRereads(title, variants, mrz, items, outcomes, mirror, mrzReader, splits, verbose)
+        await printRereads(
+          title,
+          variants,
+          mrz,
+          items,
+          outcomes,
+          mirror,
+          mrzReader,
+          splits,
+          verbose,
+        )
       }
     }
   }
