@@ -17,6 +17,9 @@ export type RectifiedLine = LineRead & {
   last: [number, number]
 }
 
+/** A line sampled upright, and where each of its pixels lies in the source image. */
+type Sampled = { img: GrayImage; toSrc: (x: number, y: number) => [number, number] }
+
 /**
  * Rectify and classify each line of a zone; lines in reading order. One line that does not
  * segment is read at the cells its neighbours give it; null when more do.
@@ -118,12 +121,11 @@ export async function readGroup(
         if (meanScore(read) < WEAK_LINE) {
           const bent = bendOf(rect.img)
           const straight = bent && unbendAndShear(rect, bent, n)
-          const band2 = straight && straight.band
-          if (straight && band2) {
-            const read2 = readLine(straight.img, band2)
+          if (straight) {
+            const read2 = readLine(straight.img, straight.band)
             if (meanScore(read2) > meanScore(read)) {
               rect = straight
-              band = band2
+              band = straight.band
               read = read2
             }
           }
@@ -187,7 +189,7 @@ export async function readGroup(
   return reads as RectifiedLine[]
 
   function finish(
-    rect: { img: GrayImage; toSrc: (x: number, y: number) => [number, number] },
+    rect: Sampled,
     band: Band,
     a: [number, number],
     b: [number, number],
@@ -301,7 +303,7 @@ function rectify(
   n: number,
   shear = 0,
   pad = 1.5,
-): { img: GrayImage; toSrc: (x: number, y: number) => [number, number] } {
+): Sampled {
   const len = Math.hypot(c1[0] - c0[0], c1[1] - c0[1])
   const pitchSrc = len / (n - 1)
   const ux = (c1[0] - c0[0]) / len
@@ -330,6 +332,9 @@ function rectify(
   ]
   return { img, toSrc }
 }
+
+/** q0 + q1·x + q2·x². */
+const quadratic = (q: number[], x: number): number => q[0]! + q[1]! * x + q[2]! * x * x
 
 /** Middle row and glyph height of a bowed line along its rectified image, each q0 + q1·x + q2·x². */
 interface Bend {
@@ -370,30 +375,28 @@ function bendOf(line: GrayImage): Bend | undefined {
   )
   const x0 = Math.min(...full.map(at))
   const x1 = Math.max(...full.map(at))
-  const f = (q: number[], x: number): number => q[0]! + q[1]! * x + q[2]! * x * x
+  // A bow is told only over several glyphs (and a quadratic needs more than two columns).
+  if (x1 - x0 < 4 * PITCH_PX) return undefined
+  const f = quadratic
   // Bow: the middle's largest distance from the chord between its ends.
   let bow = 0
   for (let x = x0; x <= x1; x += PITCH_PX / 2) {
     const chord = f(mid, x0) + ((f(mid, x1) - f(mid, x0)) * (x - x0)) / (x1 - x0)
     bow = Math.max(bow, Math.abs(f(mid, x) - chord))
   }
-  const ends = [f(size, x0), f(size, x1), f(size, (x0 + x1) / 2)]
-  const change = Math.max(...ends) / Math.max(1, Math.min(...ends))
+  const sizes = [f(size, x0), f(size, (x0 + x1) / 2), f(size, x1)]
+  const change = Math.max(...sizes) / Math.max(1, Math.min(...sizes))
   if (bow < BOW_PX && change < HEIGHT_CHANGE) return undefined
   return { mid, height: size }
 }
 
 /**
- * A line resampled from its source so that its glyph middles lie on the image's middle row and
- * every glyph is as tall as the line's middle one.
+ * A rectified line resampled so that its glyph middles lie on the image's middle row and every
+ * glyph is as tall as the line's middle one, sheared by `shear` about that row.
  */
-function unbend(
-  rect: { img: GrayImage; toSrc: (x: number, y: number) => [number, number] },
-  bend: Bend,
-  shear = 0,
-): { img: GrayImage; toSrc: (x: number, y: number) => [number, number] } | undefined {
+function unbend(rect: Sampled, bend: Bend, shear = 0): Sampled | undefined {
   const { width, height } = rect.img
-  const f = (q: number[], x: number): number => q[0]! + q[1]! * x + q[2]! * x * x
+  const f = quadratic
   const ref = f(bend.height, width / 2)
   if (!(ref > 0)) return undefined
   const at = (x: number, y: number): [number, number] => {
@@ -413,10 +416,10 @@ function unbend(
 
 /** `unbend`, and sheared too when its glyphs still lean. */
 function unbendAndShear(
-  rect: { img: GrayImage; toSrc: (x: number, y: number) => [number, number] },
+  rect: Sampled,
   bend: Bend,
   n: number,
-): { img: GrayImage; toSrc: (x: number, y: number) => [number, number]; band: Band } | undefined {
+): (Sampled & { band: Band }) | undefined {
   const straight = unbend(rect, bend)
   const band = straight && findCells(straight.img, n)
   if (!straight || !band) return undefined
