@@ -81,6 +81,9 @@ export function aamvaInspectResult(
       ? null
       : expectedDateOrder(payload.version, dateCountry)
 
+  // A licence without the element at all was not read as one (DBB is mandatory in every version);
+  // one whose birth date is no calendar date is read without it (below).
+  if (!el.get('DBB')?.trim()) return fail('no date of birth (DBB)')
   const dates = new Map<string, string | null>()
   for (const [id, refused] of DATE_ELEMENTS) {
     const value = el.get(id)
@@ -104,10 +107,6 @@ export function aamvaInspectResult(
     dates.set(id, date.iso)
   }
   const dateOfBirth = dates.get('DBB') ?? null
-  // A licence without the element at all was not read as one (DBB is mandatory in every version).
-  if (dateOfBirth === null && !repairs.includes('birth_date_refused')) {
-    return fail('no date of birth (DBB)')
-  }
   const expiryDate = dates.get('DBA') ?? null
   const issueDate = dates.get('DBD') ?? null
 
