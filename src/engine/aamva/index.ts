@@ -61,13 +61,24 @@ export async function readAamvaFromImage(
         timingsMs: { barcode: barcodeMs, total: barcodeMs },
       }
     }
-    const message =
-      read.fail === 'BARCODE_NOT_FOUND'
-        ? 'No PDF417 barcode was found in the image.'
-        : 'A barcode-like pattern was found but could not be decoded.'
+    // Bars without a start or stop pattern are no symbol (print, a widely spaced MRZ): a person
+    // is not told about a barcode their document does not have. Only for modules large enough
+    // to decode: finer ones smear the guard bar into its neighbours, and "move closer" is the
+    // advice for a document that small in the frame either way.
+    if (read.fail === 'BARCODE_NOT_FOUND' || read.guardBar === false) {
+      return {
+        ok: false,
+        error: { code: 'BARCODE_NOT_FOUND', message: 'No PDF417 barcode was found in the image.' },
+        timingsMs: { barcode: barcodeMs, total: barcodeMs },
+      }
+    }
     return {
       ok: false,
-      error: { code: read.fail, message, ...(module !== undefined && { moduleSizePx: module }) },
+      error: {
+        code: read.fail,
+        message: 'A PDF417 barcode was found but could not be decoded.',
+        ...(module !== undefined && { moduleSizePx: module }),
+      },
       timingsMs: { barcode: barcodeMs, total: barcodeMs },
     }
   }

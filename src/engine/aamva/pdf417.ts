@@ -11,7 +11,7 @@ import { prepareZXingModule, readBarcodes } from 'zxing-wasm/reader'
 import type { ReaderOptions } from 'zxing-wasm/reader'
 import type { GrayImage } from '../image.ts'
 import { locateCandidates } from './pdf417-locate.ts'
-import { moduleWidth, uprightCrop } from './pdf417-upright.ts'
+import { hasGuardBar, moduleWidth, uprightCrop } from './pdf417-upright.ts'
 
 export type Pdf417Read =
   | {
@@ -28,6 +28,11 @@ export type Pdf417Read =
       attempts: number
       /** Module width (px) of the strongest barcode-like region, when measurable. */
       moduleSizePx?: number
+      /**
+       * Whether that region's rows show a PDF417's start or stop bar in line (`hasGuardBar`);
+       * absent when its modules could not be measured.
+       */
+      guardBar?: boolean
     }
 
 export interface Pdf417Options {
@@ -109,8 +114,8 @@ export async function readPdf417(
     if (found !== null) return found
   }
 
-  /** Module width of the first strong region (what a failure is put down to). */
-  let strongModule: number | undefined
+  /** The first strong region upright (what a failure is put down to). */
+  let strongUpright: (GrayImage & { scale: number }) | undefined
   // 3. Each region upright, cropped and enlarged, then read as it is and in the variants
   // that help: sharpened (focus blur, enlargement), evened out (glare, dim light), and a global
   // threshold. The crop is upright or upside down, which the PDF417 detector reads as well.
@@ -132,7 +137,7 @@ export async function readPdf417(
     if (overBudget() || tries.length === 0) continue
     const upright = uprightCrop(image, c)
     const module = moduleOf(upright)
-    if (c.strength > STRONG) strongModule ??= module
+    if (c.strength > STRONG) strongUpright ??= upright
     for (const [name, make, readerOptions] of tries) {
       if (overBudget()) break
       const found = await tryRaster(await make(upright), `region-${name}`, readerOptions)
@@ -145,12 +150,16 @@ export async function readPdf417(
   }
   const strong = candidates.find((c) => c.strength > STRONG)
   if (strong === undefined) return { ok: false, fail: 'BARCODE_NOT_FOUND', attempts }
-  strongModule ??= moduleOf(uprightCrop(image, strong))
+  const upright = strongUpright ?? uprightCrop(image, strong)
+  const width = moduleWidth(upright)
   return {
     ok: false,
     fail: 'BARCODE_UNREADABLE',
     attempts,
-    ...(strongModule !== undefined && { moduleSizePx: strongModule }),
+    ...(width !== null && {
+      moduleSizePx: Math.round((width / upright.scale) * 10) / 10,
+      guardBar: hasGuardBar(upright, width),
+    }),
   }
 }
 
