@@ -14,8 +14,14 @@
 // age). The threshold and review band are Loom's own (compare.ts), chosen on the tuning half of
 // LFW; by default these people are all from the held-out half.
 //
+// The selfie is, by default, the person's other photo that is most like a selfie: one Loom's
+// selfie check takes (one face, large enough, whole), turned least from the camera; a person
+// without one is left out and counted (`--selfie last`: the last other photo, whatever it shows,
+// as before). Both choices look at poses and the selfie check only, never at a similarity.
+//
 // Options: --limit N (people, default 100), --split heldout|tuning (default heldout),
-// --portrait frontal|first, --impostors K, --mirrors DIR (default /work/.mirror).
+// --portrait frontal|first, --selfie frontal|last, --impostors K, --mirrors DIR (default
+// /work/.mirror).
 
 import os from 'node:os'
 import path from 'node:path'
@@ -43,10 +49,17 @@ const PX_PER_MM = 8
  */
 const PORTRAIT_POSE = 10
 
-/** How far the main face of an image is turned: its larger of |yaw| and |pitch|. */
-async function poseOf(image: Buffer): Promise<number> {
-  const pose = (await detectFaces(image, { role: 'selfie' })).faces[0]?.pose
-  return pose ? Math.max(Math.abs(pose.yaw), Math.abs(pose.pitch)) : Infinity
+/**
+ * How far the main face of an image is turned (its larger of |yaw| and |pitch|), and whether
+ * Loom's selfie check takes the image (one face, large enough, not cut off: no feedback).
+ */
+async function poseOf(image: Buffer): Promise<{ turn: number; usable: boolean }> {
+  const { faces, feedback } = await detectFaces(image, { role: 'selfie' })
+  const pose = faces[0]?.pose
+  return {
+    turn: pose ? Math.max(Math.abs(pose.yaw), Math.abs(pose.pitch)) : Infinity,
+    usable: feedback === null,
+  }
 }
 
 /** Similarity below which a genuine pair counts as a plain miss for the goal below. */
@@ -115,13 +128,17 @@ export async function runFacesPairsEval(args: string[]): Promise<void> {
     throw new Error(`--portrait must be frontal or first, not ${portraitArg}`)
   }
   const frontal = portraitArg === 'frontal'
+  const selfieArg = value('--selfie') ?? 'frontal'
+  if (selfieArg !== 'frontal' && selfieArg !== 'last') {
+    throw new Error(`--selfie must be frontal or last, not ${selfieArg}`)
+  }
   const impostorsPerDocument = Number(value('--impostors') ?? 10)
   // A person needs two photos: one for the document, another for the selfie.
   const candidates = identityPeople(manifest).filter(
     (p) => p.split === split && p.photos.length >= 2,
   )
   console.log(
-    `## faces-pairs: specimen-passport portrait vs selfie, up to ${limit} ${split === 'heldout' ? 'held-out' : 'tuning'} LFW people, portrait ${portraitArg}, ${impostorsPerDocument} impostor selfies per document\n`,
+    `## faces-pairs: specimen-passport portrait vs selfie, up to ${limit} ${split === 'heldout' ? 'held-out' : 'tuning'} LFW people, portrait ${portraitArg}, selfie ${selfieArg}, ${impostorsPerDocument} impostor selfies per document\n`,
   )
   try {
     const runtime = await faceRuntime()
@@ -130,6 +147,7 @@ export async function runFacesPairsEval(args: string[]): Promise<void> {
     const selfies: Buffer[] = []
     const names: string[] = []
     const notFrontal: string[] = []
+    const noSelfie: string[] = []
     for (const [i, p] of candidates.entries()) {
       const photos: Buffer[] = []
       for (const name of p.photos) {
@@ -139,10 +157,11 @@ export async function runFacesPairsEval(args: string[]): Promise<void> {
         }
         photos.push(bytes)
       }
+      const poses = await Promise.all(photos.map(async (b) => poseOf(await selfieFrom(b))))
+      const turns = poses.map((q) => q.turn)
       let portrait = 0
       if (frontal) {
         // The most frontal photo within the limit is the portrait; none within it, no document.
-        const turns = await Promise.all(photos.map(async (b) => poseOf(await selfieFrom(b))))
         const best = turns.reduce((a, t, k) => (t < turns[a]! ? k : a), 0)
         if (!(turns[best]! <= PORTRAIT_POSE)) {
           notFrontal.push(p.person)
@@ -150,18 +169,37 @@ export async function runFacesPairsEval(args: string[]): Promise<void> {
         }
         portrait = best
       }
-      // The selfie: the last other photo (a different day, light and pose).
-      const selfie = portrait === photos.length - 1 ? 0 : photos.length - 1
+      // The selfie is another photo (a different day, light and pose). By default it is one
+      // Loom's selfie check takes (a person asked to retake takes one alone, close enough),
+      // the one turned least from the camera (a person taking a selfie looks at the phone); a
+      // person with no such photo has no selfie and is left out (counted). `--selfie last`
+      // takes the last photo (the first when the last is the portrait) whatever it shows.
+      let selfie = portrait === photos.length - 1 ? 0 : photos.length - 1
+      if (selfieArg === 'frontal') {
+        const usable = photos.map((_, k) => k).filter((k) => k !== portrait && poses[k]!.usable)
+        if (usable.length === 0) {
+          noSelfie.push(p.person)
+          continue
+        }
+        selfie = usable.reduce((a, k) => (poses[k]!.turn < poses[a]!.turn ? k : a))
+      }
       docs.push(await documentWith(photos[portrait]!, 1000 + i))
       selfies.push(await selfieFrom(photos[selfie]!))
       names.push(p.person)
       if (docs.length === limit) break
     }
+    const looked = names.length + notFrontal.length + noSelfie.length
     if (frontal) {
       console.log(
-        `portraits: the most frontal photo of each person, within ${PORTRAIT_POSE}° of yaw and pitch; ${notFrontal.length} of the first ${names.length + notFrontal.length} people have none and are left out\n`,
+        `portraits: the most frontal photo of each person, within ${PORTRAIT_POSE}° of yaw and pitch; ${notFrontal.length} of the first ${looked} people have none and are left out`,
       )
     }
+    if (selfieArg === 'frontal') {
+      console.log(
+        `selfies: the least turned other photo that Loom's selfie check takes; ${noSelfie.length} of the first ${looked} people have none (another face beside theirs, or too small) and are left out`,
+      )
+    }
+    console.log()
     // One pair before timing: the first pass of each graph through onnxruntime and the
     // WebAssembly backend allocates.
     await compareFaces(docs[0]!, selfies[0]!)

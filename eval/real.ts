@@ -17,7 +17,8 @@
 // message), --mirror DIR (where fetched snapshots live, default /work/.mirror), --mrz-reader
 // templates|ppocr|vote (which MRZ reader decides; default vote, as Loom runs), --turns (each
 // MRZ image read upright is read again turned 90°, 180° and 270°, without EXIF), --framed (and
-// again in a larger frame, taking 50 %, 25 % and 15 % of its area), --pool (first, the MRZ and
+// again in a larger frame, taking 50 %, 25 % and 15 % of its area), --small (and again scaled
+// down until its capitals are 10 and 8 px tall), --pool (first, the MRZ and
 // licence-back images through Loom's engine pool as the server runs it, with its memory).
 
 import { execFileSync } from 'node:child_process'
@@ -137,6 +138,8 @@ interface Outcome {
   why: string[]
   detail: string
   ms: number
+  /** Capital height (px) of a read MRZ, as the reader measured it. */
+  glyphPx?: number
 }
 
 interface Missing {
@@ -460,10 +463,13 @@ function printMissing(missing: Missing[]): void {
   for (const m of missing) console.log(`  ${m.id}: ${m.reason}`)
 }
 
-/** One way of changing an image read upright before it is read again (`--turns`, `--framed`). */
+/**
+ * One way of changing an image read upright before it is read again (`--turns`, `--framed`,
+ * `--small`); `glyphPx` is its MRZ's capital height as read upright.
+ */
 interface Variant {
   label: string
-  make: (upright: Buffer) => Promise<Buffer>
+  make: (upright: Buffer, glyphPx: number) => Promise<Buffer>
 }
 
 /**
@@ -493,6 +499,23 @@ const FRAMES: Variant[] = [0.5, 0.25, 0.15].map((share) => ({
   },
 }))
 
+/**
+ * `--small`: scaled down (Lanczos, JPEG 92) until its MRZ's capitals are 10 and 8 px tall, the
+ * band between the size a failed reading is put down to (12 px) and the smallest a reading is
+ * accepted at (7 px); an image already that small is read as it is.
+ */
+const SMALL: Variant[] = [10, 8].map((px) => ({
+  label: `${px} px`,
+  make: async (upright, glyphPx) => {
+    const { width = 0 } = await sharp(upright).metadata()
+    const k = Math.min(1, px / glyphPx)
+    return sharp(upright)
+      .resize(Math.round(width * k), null, { kernel: 'lanczos3' })
+      .jpeg({ quality: 92 })
+      .toBuffer()
+  },
+}))
+
 /** Every image read upright, changed by each variant and read again: a table per split. */
 async function printRereads(
   title: string,
@@ -505,14 +528,16 @@ async function printRereads(
   splits: Split[],
   verbose: boolean,
 ): Promise<void> {
-  const read = new Set(outcomes.filter((o) => o.result === 'read').map((o) => o.id))
+  const read = new Map(
+    outcomes.filter((o) => o.result === 'read').map((o) => [o.id, o.glyphPx ?? Infinity]),
+  )
   const rows: Record<string, Record<string, { read: number; n: number; ms: number[] }>> = {}
   for (const item of items.filter((i) => read.has(i.id))) {
     const bytes = readItem(mirror, mrz.sources, item)
     if (!Buffer.isBuffer(bytes)) continue
     const upright = await sharp(bytes).rotate().png().toBuffer()
     for (const v of variants) {
-      const changed = await v.make(upright)
+      const changed = await v.make(upright, read.get(item.id)!)
       const t0 = performance.now()
       const r = await inspectImage(changed, { asOf: mrz.asOf, mrzReader })
       const row = ((rows[item.split] ??= {})[v.label] ??= { read: 0, n: 0, ms: [] })
@@ -595,6 +620,7 @@ export async function runRealEval(args: string[]): Promise<void> {
   const verbose = args.includes('--verbose')
   const turns = args.includes('--turns')
   const framed = args.includes('--framed')
+  const small = args.includes('--small')
   const readerArg = args.find((a, i) => args[i - 1] === '--mrz-reader') ?? 'vote'
   if (!['templates', 'ppocr', 'vote'].includes(readerArg)) {
     throw new Error(`--mrz-reader takes templates, ppocr or vote; got ${readerArg}`)
@@ -649,6 +675,7 @@ export async function runRealEval(args: string[]): Promise<void> {
         why,
         detail: describe(r),
         ms,
+        ...(r.ok && r.mrz?.glyphHeightPx !== undefined && { glyphPx: r.mrz.glyphHeightPx }),
       })
       if (verbose && result !== 'read' && result !== 'invalid_flagged') {
         console.log(
@@ -665,6 +692,7 @@ export async function runRealEval(args: string[]): Promise<void> {
     const rereads: [boolean, string, Variant[]][] = [
       [turns, 'turned (JPEG 92, no EXIF)', TURNS],
       [framed, 'in a larger frame (JPEG 92)', FRAMES],
+      [small, 'scaled down to small capitals (JPEG 92)', SMALL],
     ]
     for (const [wanted, title, variants] of rereads) {
       if (wanted) {
