@@ -6,6 +6,7 @@ import { MRZ_CHARSET, type LineRead } from './glyphs.ts'
 import { checkDigitTellsApart } from './check-digit.ts'
 import { isMrzCountryCode } from './countries.ts'
 import { parseMrz, type ParsedMrz } from './parse.ts'
+import { documentCodeStarts } from './layouts.ts'
 import {
   checkedPositions,
   countryFieldStarts,
@@ -87,10 +88,10 @@ export function interpret(
   asOf: string,
 ): { ok: true; mrz: ParsedMrz } | { ok: false; message: string } {
   const raw = reads.map((r) => r.cells.map((c) => c.ch).join(''))
-  // ICAO 9303-4/5/6/7 §4.2.2: the document code starts with P, I, A, C or V; it also decides the
-  // layout (V: visa), so take the best of those five before anything else.
+  // ICAO 9303-4/5/6/7 §4.2.2: the document code starts with P, I, A, C or V (a 44-character
+  // zone's with P or V); it also decides the layout (V: visa), so take the best of those first.
   const codeScores = reads[0]!.cells[0]!.scores
-  const code = [...'PIACV'].sort(
+  const code = [...documentCodeStarts(reads.length, reads[0]!.cells.length)].sort(
     (a, b) => codeScores[MRZ_CHARSET.indexOf(b)]! - codeScores[MRZ_CHARSET.indexOf(a)]!,
   )[0]!
   raw[0] = code + raw[0]!.slice(1)
@@ -221,7 +222,8 @@ export function interpret(
     }
   }
   // ICAO 9303-4/5/6/7 §4.2.2: the document code starts with P, I, A, C or V.
-  if (!'PIACV'.includes(parsed.mrz.lines[0]![0]!)) {
+  const read = parsed.mrz.lines
+  if (!documentCodeStarts(read.length, read[0]!.length).includes(read[0]![0]!)) {
     return { ok: false, message: 'The document code is not an ICAO document code.' }
   }
   if (!namesWellFormed(parsed.mrz.format, parsed.mrz.lines)) {

@@ -281,6 +281,15 @@ export function coerce(kind: Kind, c: string): string | null {
   }
 }
 
+/**
+ * The letters a zone's document code may start with, by its shape (ICAO 9303-4/5/6/7 §4.2.2): a
+ * 44-character zone is a passport's (P) or a visa's (V); the smaller ones are cards (I, A, C),
+ * visas (V), or, as some issuers print them, P.
+ */
+export function documentCodeStarts(lineCount: number, lineLength: number): string {
+  return lineCount === 2 && lineLength === 44 ? 'PV' : 'PIACV'
+}
+
 /** Recognise the layout from line count, line length and the document code. */
 export function detectLayout(lines: string[]): Layout | null {
   const n = lines.length

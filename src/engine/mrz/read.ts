@@ -207,8 +207,10 @@ async function readUpright(
         }
       }
     }
-    // A fainter threshold only helps where the first found no lines at MRZ spacing at all.
-    if (groups.length > 0) break
+    // A fainter threshold only helps where the first found no zone: no lines at MRZ spacing, or
+    // only lines that are no OCR-B (a page's print, while the zone's thin strokes on a tinted
+    // band broke up under the first threshold).
+    if (sawZone) break
   }
   return sawZone
     ? { ok: false, code: 'MRZ_UNREADABLE', message: lastMessage, glyphHeightPx: lastGlyphPx }

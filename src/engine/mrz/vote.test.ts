@@ -111,6 +111,21 @@ describe('the second reader and the vote', () => {
     expect(voted.ok && voted.mrz.documentNumber).toBe('L898902C3')
   }, 60_000)
 
+  it('a 44-character zone’s document code is P or V, whatever the readers prefer', async () => {
+    // No check digit covers the document code. Both readers taking the passport's P for an A
+    // (seen on a real passport photo scaled to 8-px capitals) would make a valid-looking "ID
+    // card" of a passport: ICAO allows only P (passport) and V (visa) in a 44-character zone.
+    const { reads, pp } = await readBoth(UTOPIA)
+    hesitateTemplate(reads, 0, 0, 'A', 'P')
+    unsurePp(pp, 0, 0, 'A', 0.6)
+    const templates = interpret(reads, AS_OF)
+    expect(templates.ok && templates.mrz.lines).toEqual(UTOPIA)
+    const alone = readPpAlone(pp, 44, AS_OF)
+    expect(alone.ok && alone.mrz.documentCode).not.toBe('A')
+    const voted = vote(reads, pp, templates, AS_OF)
+    expect(voted.ok && voted.mrz.lines[0]![0]).not.toBe('A')
+  }, 60_000)
+
   it('a disagreement in a name is reported unresolved, with both readings, never guessed', async () => {
     const { reads, pp } = await readBoth(UTOPIA)
     // The template reader is sure of EPIKSSON; the recognizer reads ERIKSSON. Both pass every

@@ -11,6 +11,7 @@
 import { MRZ_CHARSET, type LineRead } from './glyphs.ts'
 import { checkDigitTellsApart } from './check-digit.ts'
 import { isMrzCountryCode } from './countries.ts'
+import { documentCodeStarts } from './layouts.ts'
 import { parseMrz, type ParsedMrz } from './parse.ts'
 import {
   checkedPositions,
@@ -114,7 +115,7 @@ function settle(candidates: string[][][], asOf: string): VoteResult {
     const lines = rows.map((r) => r.join(''))
     const parsed = parseMrz({ lines }, { asOf })
     if (!parsed.ok || !parsed.mrz.valid || parsed.mrz.corrections !== 0) continue
-    if (!'PIACV'.includes(lines[0]![0]!)) continue
+    if (!documentCodeStarts(lines.length, lines[0]!.length).includes(lines[0]![0]!)) continue
     if (!namesWellFormed(parsed.mrz.format, lines)) continue
     if (!countryFieldStarts(lines).every(([l, s]) => isMrzCountryCode(lines[l]!.slice(s, s + 3))))
       continue
