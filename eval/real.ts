@@ -531,7 +531,10 @@ async function printRereads(
   const read = new Map(
     outcomes.filter((o) => o.result === 'read').map((o) => [o.id, o.glyphPx ?? Infinity]),
   )
-  const rows: Record<string, Record<string, { read: number; n: number; ms: number[] }>> = {}
+  const rows: Record<
+    string,
+    Record<string, { read: number; wrong: number; n: number; ms: number[] }>
+  > = {}
   for (const item of items.filter((i) => read.has(i.id))) {
     const bytes = readItem(mirror, mrz.sources, item)
     if (!Buffer.isBuffer(bytes)) continue
@@ -540,23 +543,24 @@ async function printRereads(
       const changed = await v.make(upright, read.get(item.id)!)
       const t0 = performance.now()
       const r = await inspectImage(changed, { asOf: mrz.asOf, mrzReader })
-      const row = ((rows[item.split] ??= {})[v.label] ??= { read: 0, n: 0, ms: [] })
+      const row = ((rows[item.split] ??= {})[v.label] ??= { read: 0, wrong: 0, n: 0, ms: [] })
       row.n++
       row.ms.push(Math.round(performance.now() - t0))
       const judged = judgeMrz(item, r, mrz.asOf)
       if (judged.result === 'read') row.read++
+      if (judged.result === 'wrong') row.wrong++
       else if (verbose) console.log(`missed    ${item.id} (${v.label}) [${judged.why.join(',')}]`)
     }
   }
   console.log(`\n## MRZ, real images read upright, ${title}\n`)
-  console.log('| split | variant | read | median ms | p95 ms |')
-  console.log('|---|---:|---:|---:|---:|')
+  console.log('| split | variant | read | wrong | median ms | p95 ms |')
+  console.log('|---|---:|---:|---:|---:|---:|')
   for (const split of splits) {
     for (const v of variants) {
       const row = rows[split]?.[v.label]
       if (!row) continue
       console.log(
-        `| ${split} | ${v.label} | ${row.read} of ${row.n} | ${quantile(row.ms, 0.5)} | ${quantile(row.ms, 0.95)} |`,
+        `| ${split} | ${v.label} | ${row.read} of ${row.n} | ${row.wrong} | ${quantile(row.ms, 0.5)} | ${quantile(row.ms, 0.95)} |`,
       )
     }
   }
