@@ -157,15 +157,17 @@ export async function readPdf417(
     fail: 'BARCODE_UNREADABLE',
     attempts,
     ...(width !== null && {
-      moduleSizePx: Math.round((width / upright.scale) * 10) / 10,
+      moduleSizePx: moduleOf(upright, width),
       guardBar: hasGuardBar(upright, width),
     }),
   }
 }
 
 /** Module width of an upright crop in the pixels of the image it was cut from, rounded to 0.1. */
-function moduleOf(upright: GrayImage & { scale: number }): number | undefined {
-  const w = moduleWidth(upright)
+function moduleOf(
+  upright: GrayImage & { scale: number },
+  w = moduleWidth(upright),
+): number | undefined {
   return w === null ? undefined : Math.round((w / upright.scale) * 10) / 10
 }
 
