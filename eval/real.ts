@@ -548,8 +548,14 @@ async function printRereads(
       row.ms.push(Math.round(performance.now() - t0))
       const judged = judgeMrz(item, r, mrz.asOf)
       if (judged.result === 'read') row.read++
-      if (judged.result === 'wrong') row.wrong++
-      else if (verbose) console.log(`missed    ${item.id} (${v.label}) [${judged.why.join(',')}]`)
+      else {
+        if (judged.result === 'wrong') row.wrong++
+        if (verbose) {
+          console.log(
+            `${judged.result.padEnd(9)} ${item.id} (${v.label}) [${judged.why.join(',')}]`,
+          )
+        }
+      }
     }
   }
   console.log(`\n## MRZ, real images read upright, ${title}\n`)
