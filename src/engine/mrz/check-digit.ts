@@ -31,10 +31,14 @@ export function mrzCheckDigit(field: string): number {
   return sum % 10
 }
 
-/** True when `digit` is the check digit of `field`. A '<' check digit counts as 0 (ICAO 9303-3 §4.9). */
+/**
+ * True when `digit` is the check digit of `field`. A filler stands for a check digit only over a
+ * field of fillers (ICAO 9303-4 §4.2.2: an unused personal number's check digit is 0 or '<');
+ * over data, a '<' where a digit is due is no check digit at all, however the field sums.
+ */
 export function checkDigitMatches(field: string, digit: string): boolean {
   const expected = mrzCheckDigit(field)
   if (expected < 0) return false
-  if (digit === '<') return expected === 0
+  if (digit === '<') return /^<*$/.test(field)
   return digit === String(expected)
 }

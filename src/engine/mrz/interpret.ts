@@ -82,18 +82,51 @@ function classHeights(r: LineRead): (h: number) => number | null {
   }
 }
 
-/** Turn cell scores into MRZ lines restricted to each position's field type, and parse. */
-export function interpret(
+type Interpretation = { ok: true; mrz: ParsedMrz } | { ok: false; message: string }
+
+/**
+ * Turn cell scores into MRZ lines restricted to each position's field type, and parse.
+ *
+ * ICAO 9303-4/5/6/7 §4.2.2: the document code starts with P, I, A, C or V (a 44-character zone's
+ * with P or V), and no check digit covers it, yet it decides the layout (V: visa). The best of
+ * those letters is taken when the glyph is clearly it. In a 44-character zone whose first glyph is
+ * not clearly P or V (worn, or matching another letter better), the layout decides: a reading
+ * valid as a passport's satisfies two check digits more than a visa's (the personal number's and
+ * the composite), which a visa's optional data would match by chance once in a hundred, so P is
+ * taken when that reading holds; a reading that holds only as a visa is refused.
+ */
+export function interpret(reads: LineRead[], asOf: string): Interpretation {
+  const scores = reads[0]!.cells[0]!.scores
+  const score = (c: string): number => scores[MRZ_CHARSET.indexOf(c)]!
+  const starts = [...documentCodeStarts(reads.length, reads[0]!.cells.length)].sort(
+    (a, b) => score(b) - score(a),
+  )
+  const code = starts[0]!
+  const rival = starts[1]
+  const clear =
+    Math.max(...scores) - score(code) < SAFE_MARGIN &&
+    (rival === undefined || score(code) - score(rival) >= SAFE_MARGIN)
+  // Only a 44-character zone's two letters (P, V) lead to layouts a check digit can tell apart.
+  if (clear || starts.length !== 2) return interpretAs(reads, asOf, code, false)
+  const passport = interpretAs(reads, asOf, 'P', true)
+  if (passport.ok) return passport
+  const visa = interpretAs(reads, asOf, 'V', true)
+  return visa.ok
+    ? { ok: false, message: "Cannot tell 'P' from 'V' in the document code." }
+    : passport
+}
+
+/**
+ * interpret() with the document code's first letter given: read from its glyph, or, `byLayout`,
+ * put to the test of the layout it implies (the glyph is then not judged again).
+ */
+function interpretAs(
   reads: LineRead[],
   asOf: string,
-): { ok: true; mrz: ParsedMrz } | { ok: false; message: string } {
+  code: string,
+  byLayout: boolean,
+): Interpretation {
   const raw = reads.map((r) => r.cells.map((c) => c.ch).join(''))
-  // ICAO 9303-4/5/6/7 §4.2.2: the document code starts with P, I, A, C or V (a 44-character
-  // zone's with P or V); it also decides the layout (V: visa), so take the best of those first.
-  const codeScores = reads[0]!.cells[0]!.scores
-  const code = [...documentCodeStarts(reads.length, reads[0]!.cells.length)].sort(
-    (a, b) => codeScores[MRZ_CHARSET.indexOf(b)]! - codeScores[MRZ_CHARSET.indexOf(a)]!,
-  )[0]!
   raw[0] = code + raw[0]!.slice(1)
   const filters = positionFilters(raw)
   if (!filters) return { ok: false, message: 'The zone does not have an MRZ layout.' }
@@ -109,6 +142,11 @@ export function interpret(
     let line = ''
     const alts: string[] = []
     for (const [p, cell] of r.cells.entries()) {
+      if (byLayout && l === 0 && p === 0) {
+        line += code
+        alts.push('')
+        continue
+      }
       const ok = l === 0 && p === 0 ? (c: string) => c === code : (filters[l]?.[p] ?? (() => true))
       const ranked = [...MRZ_CHARSET]
         .map((ch, i) => ({ ch, s: cell.scores[i]! }))

@@ -55,7 +55,9 @@ const TD3: Layout = {
     expiryCheck: f(1, 27, 1, 'check'),
     optional: f(1, 28, 14, 'alnum'),
     optionalCheck: f(1, 42, 1, 'check'),
-    compositeCheck: f(1, 43, 1, 'check'),
+    // A composite check digit covers the document number and dates, never only fillers: it is
+    // a digit, never '<' (ICAO 9303-3 §4.9), in every layout.
+    compositeCheck: f(1, 43, 1, 'num'),
   },
   checks: [
     { name: 'documentNumber', spans: [[1, 0, 9]], digit: [1, 9] },
@@ -107,7 +109,7 @@ const TD2: Layout = {
     expiry: f(1, 21, 6, 'date'),
     expiryCheck: f(1, 27, 1, 'check'),
     optional: f(1, 28, 7, 'alnum'),
-    compositeCheck: f(1, 35, 1, 'check'),
+    compositeCheck: f(1, 35, 1, 'num'),
   },
   checks: [
     { name: 'documentNumber', spans: [[1, 0, 9]], digit: [1, 9] },
@@ -157,7 +159,7 @@ const TD1: Layout = {
     expiryCheck: f(1, 14, 1, 'check'),
     nationality: f(1, 15, 3, 'alpha'),
     optional2: f(1, 18, 11, 'alnum'),
-    compositeCheck: f(1, 29, 1, 'check'),
+    compositeCheck: f(1, 29, 1, 'num'),
     name: f(2, 0, 30, 'alpha'),
   },
   checks: [
@@ -197,7 +199,7 @@ const FRA_ID: Layout = {
     birth: f(1, 27, 6, 'date'),
     birthCheck: f(1, 33, 1, 'check'),
     sex: f(1, 34, 1, 'sex'),
-    compositeCheck: f(1, 35, 1, 'check'),
+    compositeCheck: f(1, 35, 1, 'num'),
   },
   checks: [
     { name: 'documentNumber', spans: [[1, 0, 12]], digit: [1, 12] },

@@ -47,6 +47,26 @@ describe('check digits (ICAO 9303-3 §4.9)', () => {
     expect(checkDigitMatches('<<<<<<<<<<<<<<', '<')).toBe(true)
     expect(checkDigitMatches('ZE184226B', '<')).toBe(false)
   })
+  it('takes a filler for a check digit only over a field of fillers', () => {
+    // 'A' sums to 0, yet a '<' after data is a digit missing, not a 0 (ICAO 9303-4 §4.2.2).
+    expect(checkDigitMatches('A', '0')).toBe(true)
+    expect(checkDigitMatches('A', '<')).toBe(false)
+    expect(checkDigitMatches('<<<<<<', '<')).toBe(true)
+  })
+  it('never takes a filler for a composite check digit', () => {
+    // The Utopia passport's composite sums to 0: a '<' in its place (seen where a small,
+    // compressed zone's fillers were read as letters) is no composite check digit.
+    const r = parseMrz(
+      {
+        lines: [
+          'P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<',
+          'L898902C36UTO7408122F1204159ZE184226B<<<<<1<',
+        ],
+      },
+      { asOf },
+    )
+    expect(r.ok && r.mrz.valid).toBe(false)
+  })
 })
 
 describe('ICAO 9303 specimens', () => {

@@ -126,6 +126,42 @@ describe('the second reader and the vote', () => {
     expect(voted.ok && voted.mrz.lines[0]![0]).not.toBe('A')
   }, 60_000)
 
+  it('a worn passport code is read as P when the passport’s own check digits hold, never as a visa', async () => {
+    // A faint P (a phone photo of a US passport at 11-px capitals) matched A and W best and V far
+    // better than P. Taken as V, the zone read as a valid visa: a visa's 16 characters of optional
+    // data carry no check digit. Read as a passport, the personal number's and the composite
+    // check digits hold as well.
+    const { reads } = await readBoth(UTOPIA)
+    const cell = reads[0]!.cells[0]!
+    const scores = new Float32Array(cell.scores).map((s) => Math.min(s, 0.3))
+    for (const [ch, s] of [
+      ['A', 0.69],
+      ['W', 0.686],
+      ['V', 0.641],
+      ['P', 0.382],
+    ] as const) {
+      scores[MRZ_CHARSET.indexOf(ch)] = s
+    }
+    reads[0]!.cells[0] = { ...cell, ch: 'A', score: 0.69, scores }
+    const templates = interpret(reads, AS_OF)
+    expect(templates.ok && templates.mrz.format).toBe('TD3')
+    expect(templates.ok && templates.mrz.lines).toEqual(UTOPIA)
+  }, 60_000)
+
+  it('a visa’s unclear code is refused, and a clear one read', async () => {
+    // The Utopia passport's lower line with its optional data's last two cells fillers: valid only
+    // as a visa (a composite check digit is never '<').
+    const visa = [UTOPIA[0]!.replace(/^P/, 'V'), UTOPIA[1]!.slice(0, 42) + '<<']
+    const { reads } = await readBoth(visa)
+    const clear = interpret(reads, AS_OF)
+    expect(clear.ok && clear.mrz.format).toBe('MRVA')
+    expect(clear.ok && clear.mrz.lines).toEqual(visa)
+    hesitateTemplate(reads, 0, 0, 'V', 'P')
+    const unclear = interpret(reads, AS_OF)
+    expect(unclear.ok).toBe(false)
+    expect(!unclear.ok && unclear.message).toMatch(/'P' from 'V'/)
+  }, 60_000)
+
   it('a disagreement in a name is reported unresolved, with both readings, never guessed', async () => {
     const { reads, pp } = await readBoth(UTOPIA)
     // The template reader is sure of EPIKSSON; the recognizer reads ERIKSSON. Both pass every
