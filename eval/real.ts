@@ -18,7 +18,8 @@
 // templates|ppocr|vote (which MRZ reader decides; default vote, as Loom runs), --turns (each
 // MRZ image read upright is read again turned 90°, 180° and 270°, without EXIF), --framed (and
 // again in a larger frame, taking 50 %, 25 % and 15 % of its area), --small (and again scaled
-// down until its capitals are 10 and 8 px tall), --pool (first, the MRZ and
+// down until its capitals are 10 and 8 px tall), --small-sweep (at six sizes from 11 to 7 px,
+// JPEG 70), --pool (first, the MRZ and
 // licence-back images through Loom's engine pool as the server runs it, with its memory).
 
 import { execFileSync } from 'node:child_process'
@@ -502,19 +503,23 @@ const FRAMES: Variant[] = [0.5, 0.25, 0.15].map((share) => ({
 /**
  * `--small`: scaled down (Lanczos, JPEG 92) until its MRZ's capitals are 10 and 8 px tall, the
  * band between the size a failed reading is put down to (12 px) and the smallest a reading is
- * accepted at (7 px); an image already that small is read as it is.
+ * accepted at (7 px); an image already that small is read as it is. `--small-sweep`: the same
+ * at six sizes from 11 to 7 px, compressed as a phone does (JPEG 70).
  */
-const SMALL: Variant[] = [10, 8].map((px) => ({
-  label: `${px} px`,
-  make: async (upright, glyphPx) => {
-    const { width = 0 } = await sharp(upright).metadata()
-    const k = Math.min(1, px / glyphPx)
-    return sharp(upright)
-      .resize(Math.round(width * k), null, { kernel: 'lanczos3' })
-      .jpeg({ quality: 92 })
-      .toBuffer()
-  },
-}))
+const smallVariants = (sizes: number[], quality: number): Variant[] =>
+  sizes.map((px) => ({
+    label: `${px} px`,
+    make: async (upright, glyphPx) => {
+      const { width = 0 } = await sharp(upright).metadata()
+      const k = Math.min(1, px / glyphPx)
+      return sharp(upright)
+        .resize(Math.round(width * k), null, { kernel: 'lanczos3' })
+        .jpeg({ quality })
+        .toBuffer()
+    },
+  }))
+const SMALL = smallVariants([10, 8], 92)
+const SMALL_SWEEP = smallVariants([11, 9.5, 9, 8.5, 7.5, 7], 70)
 
 /** Every image read upright, changed by each variant and read again: a table per split. */
 async function printRereads(
@@ -631,6 +636,7 @@ export async function runRealEval(args: string[]): Promise<void> {
   const turns = args.includes('--turns')
   const framed = args.includes('--framed')
   const small = args.includes('--small')
+  const smallSweep = args.includes('--small-sweep')
   const readerArg = args.find((a, i) => args[i - 1] === '--mrz-reader') ?? 'vote'
   if (!['templates', 'ppocr', 'vote'].includes(readerArg)) {
     throw new Error(`--mrz-reader takes templates, ppocr or vote; got ${readerArg}`)
@@ -703,6 +709,7 @@ export async function runRealEval(args: string[]): Promise<void> {
       [turns, 'turned (JPEG 92, no EXIF)', TURNS],
       [framed, 'in a larger frame (JPEG 92)', FRAMES],
       [small, 'scaled down to small capitals (JPEG 92)', SMALL],
+      [smallSweep, 'scaled down to small capitals (JPEG 70)', SMALL_SWEEP],
     ]
     for (const [wanted, title, variants] of rereads) {
       if (wanted) {
