@@ -14,7 +14,7 @@ import {
 import type { GrayImage } from './image.ts'
 import { parseMrz, splitMrzText, type ParsedMrz } from './mrz/parse.ts'
 import { detectLayout } from './mrz/layouts.ts'
-import { readMrz } from './mrz/read.ts'
+import { readMrz, SURE_GLYPH_PX } from './mrz/read.ts'
 import { birthDateOnPage } from './mrz/viz.ts'
 import type { MrzReaderMode } from './mrz/vote.ts'
 import { readAamvaFromImage } from './aamva/index.ts'
@@ -114,7 +114,7 @@ type ImageReader = (image: DocumentImage, ctx: ReaderContext) => Promise<Inspect
  * Capital height (px of the image sent) below which a machine readable zone located but not read
  * is put down to its size: the person is asked to move closer rather than told it is unreadable.
  */
-const MIN_GLYPH_PX = 12
+const MIN_GLYPH_PX = SURE_GLYPH_PX
 /**
  * Below this capital height even a reading whose check digits hold is refused as too small: too
  * few pixels a letter leave the check digits to stand alone. With the two readers voting, three

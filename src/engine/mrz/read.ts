@@ -46,6 +46,12 @@ export type MrzRead =
       glyphHeightPx?: number
     }
 
+/**
+ * Capital height (px of the image read) from which the zone's letters are read surely. Below
+ * it, a reading is only accepted if the second reader forms no other that satisfies the check
+ * digits, and inspect puts a zone located but not read down to its size.
+ */
+export const SURE_GLYPH_PX = 12
 /** Longer side of the image the MRZ is searched in. */
 const WORK_SIDE = 1000
 /** At most this many candidate zones are read before giving up. */
@@ -158,7 +164,11 @@ async function readUpright(
             const pp = recs.map((rec, i) => readAtCells(rec, reads[i]!.centers, PITCH_PX))
             recognizeMs += performance.now() - tPp
             parsed =
-              mode === 'ppocr' ? readPpAlone(pp, n, opts.asOf) : vote(reads, pp, parsed, opts.asOf)
+              mode === 'ppocr'
+                ? readPpAlone(pp, n, opts.asOf)
+                : vote(reads, pp, parsed, opts.asOf, {
+                    unsure: capitalHeightPx(reads) < SURE_GLYPH_PX,
+                  })
           } else if (mode === 'ppocr') {
             parsed = { ok: false, message: 'The recognizer read its most zones for one image.' }
           }

@@ -162,6 +162,26 @@ describe('the second reader and the vote', () => {
     expect(!unclear.ok && unclear.message).toMatch(/'P' from 'V'/)
   }, 60_000)
 
+  it('in a zone too small to read surely, a template reading stands only if the recognizer forms no other', async () => {
+    // Two misread digits of the document number whose errors cancel in the check digit and the
+    // composite (both weighted 7): the template reading is valid and wrong. The recognizer reads
+    // the number right but cannot read one letter of the name, so it forms no reading alone.
+    const { reads, pp } = await readBoth(UTOPIA)
+    misreadTemplate(reads, 1, 0, 'K')
+    misreadTemplate(reads, 1, 3, '9')
+    unsurePp(pp, 0, 6, 'R', 0.4)
+    const templates = interpret(reads, AS_OF)
+    expect(templates.ok && templates.mrz.documentNumber).toBe('K899902C3')
+    expect(readPpAlone(pp, 44, AS_OF).ok).toBe(false)
+    // Letters of a sure size: the template reader's reading stands, as it always has.
+    const sure = vote(reads, pp, templates, AS_OF)
+    expect(sure.ok && sure.mrz.documentNumber).toBe('K899902C3')
+    // Below it, the recognizer's number satisfies every check digit too: two readings, refused.
+    const small = vote(reads, pp, templates, AS_OF, { unsure: true })
+    expect(small.ok).toBe(false)
+    expect(!small.ok && small.message).toMatch(/Two readings/)
+  }, 60_000)
+
   it('a disagreement in a name is reported unresolved, with both readings, never guessed', async () => {
     const { reads, pp } = await readBoth(UTOPIA)
     // The template reader is sure of EPIKSSON; the recognizer reads ERIKSSON. Both pass every

@@ -232,15 +232,44 @@ export function readPpAlone(pp: PpChar[][], n: number, asOf: string): VoteResult
 }
 
 /**
+ * The template reader's accepted `lines` with, as a second candidate, the character the
+ * recognizer reads otherwise where it is able to say (MAX_PP_UNSURE of the probability) and a
+ * check digit looks that could tell the two apart, or, where none looks, where it is sure
+ * (MIN_PP_UNCHECKED); null when it objects nowhere, or in more places than can be weighed.
+ */
+function ppObjections(lines: string[], pp: PpChar[][]): string[][][] | null {
+  const filters = positionFilters(lines)
+  const checked = checkedPositions(lines)
+  if (!filters || !checked || pp.some((line, l) => line.length !== lines[l]!.length)) return null
+  let open = 0
+  const candidates = lines.map((line, l) =>
+    [...line].map((t, p) => {
+      const best = ppBest(pp[l]![p]!, filters[l]![p]!)
+      const objects =
+        best.ch !== t &&
+        (checked[l]![p]
+          ? checkDigitTellsApart(best.ch, t) && best.s >= MAX_PP_UNSURE
+          : best.s >= MIN_PP_UNCHECKED)
+      if (!objects) return [t]
+      open++
+      return [t, best.ch]
+    }),
+  )
+  return open > 0 && open <= MAX_OPEN ? candidates : null
+}
+
+/**
  * The vote on one zone read by both: `reads` the template reader's cells, `pp` the recognizer's
  * reading at the same cells (readAtCells), `templates` what the template reader concluded on its
- * own.
+ * own; `unsure`: the zone's letters are below the size they are read surely at, where the
+ * template reader's own reading stands only if the recognizer forms no other.
  */
 export function vote(
   reads: LineRead[],
   pp: PpChar[][],
   templates: VoteResult,
   asOf: string,
+  opts: { unsure?: boolean } = {},
 ): VoteResult {
   const n = reads[0]!.cells.length
   const raw = reads.map((r) => r.cells.map((c) => c.ch).join(''))
@@ -253,7 +282,14 @@ export function vote(
       if (merged) return { ok: true, mrz: merged }
       return { ok: false, message: twoReadings(templates.mrz.lines, alone.mrz.lines) }
     }
-    return templates
+    if (alone.ok || !opts.unsure) return templates
+    // A zone too small to be read surely: where the recognizer reads otherwise, a reading with
+    // its characters that also satisfies every check digit and field rule is a second reading,
+    // and fields it changes are left unresolved, or the zone is refused. (Check digits pass by
+    // chance once in ten each: a real ID card scaled to 8.5-px capitals and turned 3° had
+    // passed with a wrong document number and issuer.)
+    const objections = ppObjections(templates.mrz.lines, pp)
+    return objections ? settle(objections, asOf) : templates
   }
   if (pp.some((line, l) => line.length !== reads[l]!.cells.length)) return templates
   // Positions and field types from the template reading with the recognizer's document code
