@@ -466,11 +466,11 @@ function printMissing(missing: Missing[]): void {
 
 /**
  * One way of changing an image read upright before it is read again (`--turns`, `--framed`,
- * `--small`); `glyphPx` is its MRZ's capital height as read upright.
+ * `--small`); `glyphPx` is its MRZ's capital height as read upright, when the reading gave one.
  */
 interface Variant {
   label: string
-  make: (upright: Buffer, glyphPx: number) => Promise<Buffer>
+  make: (upright: Buffer, glyphPx: number | undefined) => Promise<Buffer>
 }
 
 /**
@@ -511,7 +511,8 @@ const smallVariants = (sizes: number[], quality: number): Variant[] =>
     label: `${px} px`,
     make: async (upright, glyphPx) => {
       const { width = 0 } = await sharp(upright).metadata()
-      const k = Math.min(1, px / glyphPx)
+      // A height unknown is taken as already small: the image is read as it is.
+      const k = glyphPx === undefined ? 1 : Math.min(1, px / glyphPx)
       return sharp(upright)
         .resize(Math.round(width * k), null, { kernel: 'lanczos3' })
         .jpeg({ quality })
@@ -533,9 +534,7 @@ async function printRereads(
   splits: Split[],
   verbose: boolean,
 ): Promise<void> {
-  const read = new Map(
-    outcomes.filter((o) => o.result === 'read').map((o) => [o.id, o.glyphPx ?? Infinity]),
-  )
+  const read = new Map(outcomes.filter((o) => o.result === 'read').map((o) => [o.id, o.glyphPx]))
   const rows: Record<
     string,
     Record<string, { read: number; wrong: number; n: number; ms: number[] }>
@@ -545,7 +544,7 @@ async function printRereads(
     if (!Buffer.isBuffer(bytes)) continue
     const upright = await sharp(bytes).rotate().png().toBuffer()
     for (const v of variants) {
-      const changed = await v.make(upright, read.get(item.id)!)
+      const changed = await v.make(upright, read.get(item.id))
       const t0 = performance.now()
       const r = await inspectImage(changed, { asOf: mrz.asOf, mrzReader })
       const row = ((rows[item.split] ??= {})[v.label] ??= { read: 0, wrong: 0, n: 0, ms: [] })
