@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createKey, createTenant, startTestApp } from './helpers.ts'
 import type { TestApp } from './helpers.ts'
 import { passport } from './specimens.ts'
+import { decodeRaw, encodeBmp } from '../src/specimen/camera.ts'
 
 interface OpenApiOperation {
   responses?: Record<string, { content?: Record<string, { schema?: unknown }> }>
@@ -21,7 +22,7 @@ describe('image bytes in the OpenAPI document and on the wire', () => {
   })
   afterAll(async () => t.close())
 
-  it('documents the image routes’ 200 as JPEG, PNG, WebP or PDF bytes, never octet-stream', async () => {
+  it('documents the image routes’ 200 as JPEG, PNG, WebP, BMP, TIFF or PDF bytes, never octet-stream', async () => {
     const res = await t.app.inject({ method: 'GET', url: '/openapi.json' })
     expect(res.statusCode).toBe(200)
     expect(res.body).not.toContain('application/octet-stream')
@@ -30,8 +31,10 @@ describe('image bytes in the OpenAPI document and on the wire', () => {
       const ok = paths[path]?.get?.responses?.['200']
       expect(Object.keys(ok?.content ?? {}).sort(), path).toEqual([
         'application/pdf',
+        'image/bmp',
         'image/jpeg',
         'image/png',
+        'image/tiff',
         'image/webp',
       ])
       for (const media of Object.values(ok?.content ?? {})) {
@@ -44,10 +47,12 @@ describe('image bytes in the OpenAPI document and on the wire', () => {
     }
   })
 
-  it('serves an uploaded JPEG as image/jpeg, byte for byte', async () => {
-    const jpeg = await sharp((await passport()).image)
-      .jpeg({ quality: 90 })
-      .toBuffer()
+  it.each([
+    ['JPEG', 'image/jpeg', (png: Buffer) => sharp(png).jpeg({ quality: 90 }).toBuffer()],
+    ['BMP scan', 'image/bmp', async (png: Buffer) => encodeBmp(await decodeRaw(png))],
+    ['TIFF scan', 'image/tiff', (png: Buffer) => sharp(png).tiff().toBuffer()],
+  ] as const)('serves an uploaded %s as %s, byte for byte', async (_, type, encode) => {
+    const bytes = await encode((await passport()).image)
     const headers = { 'x-tenant-api-key': testKey }
     const started = await t.app.inject({
       method: 'POST',
@@ -60,25 +65,25 @@ describe('image bytes in the OpenAPI document and on the wire', () => {
       method: 'POST',
       url: '/verify/images',
       headers,
-      payload: { verificationId: id, type: 'document_front', image: jpeg.toString('base64') },
+      payload: { verificationId: id, type: 'document_front', image: bytes.toString('base64') },
     })
     expect(up.statusCode, up.body).toBe(200)
+    // The document is read from a scan as from a photo.
+    expect(up.json<{ feedback: string }>().feedback).toBe('ok')
     const imageId = up.json<{ imageId: string }>().imageId
     const listed = await t.app.inject({
       method: 'GET',
       url: `/verify/images?verificationId=${id}`,
       headers,
     })
-    expect(listed.json<{ images: { contentType: string }[] }>().images[0]?.contentType).toBe(
-      'image/jpeg',
-    )
+    expect(listed.json<{ images: { contentType: string }[] }>().images[0]?.contentType).toBe(type)
     const served = await t.app.inject({
       method: 'GET',
       url: `/verify/images/${imageId}?verificationId=${id}`,
       headers,
     })
     expect(served.statusCode).toBe(200)
-    expect(served.headers['content-type']).toBe('image/jpeg')
-    expect(served.rawPayload.equals(jpeg)).toBe(true)
+    expect(served.headers['content-type']).toBe(type)
+    expect(served.rawPayload.equals(bytes)).toBe(true)
   })
 })

@@ -24,6 +24,8 @@ export const IMAGE_MEDIA_TYPES = [
   'image/jpeg',
   'image/png',
   'image/webp',
+  'image/bmp',
+  'image/tiff',
   'application/pdf',
 ] as const
 

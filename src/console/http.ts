@@ -142,20 +142,6 @@ export function oneOf(
   return text
 }
 
-/** Image bytes' real type (API uploads are stored as octet-stream), from their first bytes. */
-export function sniffImageType(bytes: Buffer): string {
-  if (bytes[0] === 0xff && bytes[1] === 0xd8) return 'image/jpeg'
-  if (bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])))
-    return 'image/png'
-  if (
-    bytes.subarray(0, 4).toString('latin1') === 'RIFF' &&
-    bytes.subarray(8, 12).toString('latin1') === 'WEBP'
-  )
-    return 'image/webp'
-  if (bytes.subarray(0, 5).toString('latin1') === '%PDF-') return 'application/pdf'
-  return 'application/octet-stream'
-}
-
 export function isoShort(iso: string | null): string {
   return iso === null ? '—' : iso.replace('T', ' ').slice(0, 19)
 }

@@ -2,6 +2,7 @@
 // verification's detail (personal fields and images only for roles that may see them, each view
 // audited), the reviewer's decision and the images. Another tenant's verification is a 404.
 import type { FastifyInstance } from 'fastify'
+import sharp from 'sharp'
 import { ApiError } from '../api/errors.ts'
 import { DomainError } from '../domain/errors.ts'
 import { STATUSES, VERIFICATION_TYPES, REASONS, methodOf } from '../domain/verification.ts'
@@ -28,9 +29,9 @@ import {
   languageOf,
   oneOf,
   parseCursor,
-  sniffImageType,
 } from './http.ts'
 import type { ConsolePluginOptions } from './http.ts'
+import { mediaTypeOf } from '../services/document-reads.ts'
 
 export async function verificationRoutes(
   app: FastifyInstance,
@@ -299,11 +300,12 @@ ${input('verifiedAge', t('decide.age'), { type: 'number' })}
         p.user.id,
       )
       if (found === null) throw new ConsoleHttp(404, 'error.not_found')
+      const shown = await viewable(found.bytes)
       return reply
-        .type(sniffImageType(found.bytes))
+        .type(shown.type)
         .header('cache-control', 'no-store')
         .header('content-disposition', 'inline')
-        .send(found.bytes)
+        .send(shown.bytes)
     },
   )
 }
@@ -346,4 +348,21 @@ function imagesOf(
       return `<li><figure><a href="${src}"><img src="${src}" alt="${h(t('detail.image_alt', { kind: i.kind }))}" loading="lazy"></a><figcaption>${h(i.kind)}</figcaption></figure></li>`
     })
     .join('')}</ul>`
+}
+
+/**
+ * The image as a browser shows it: as stored, except a TIFF scan (only Safari draws TIFF), which
+ * is shown as a PNG of its first page. Stored TIFFs passed intake's size checks.
+ */
+async function viewable(bytes: Buffer): Promise<{ type: string; bytes: Buffer }> {
+  const type = mediaTypeOf(bytes)
+  if (type !== 'image/tiff') return { type, bytes }
+  try {
+    return {
+      type: 'image/png',
+      bytes: await sharp(bytes, { limitInputPixels: 64_000_000 }).png().toBuffer(),
+    }
+  } catch {
+    return { type, bytes }
+  }
 }

@@ -8,7 +8,7 @@ import { inspectImage, inspectMrzText } from './inspect.ts'
 import type { InspectResult } from './types.ts'
 
 const HELP = `Usage:
-  loom inspect FILE… [--as-of YYYY-MM-DD] [--debug DIR]   image (JPEG/PNG/WebP) or PDF of one document side
+  loom inspect FILE… [--as-of YYYY-MM-DD] [--debug DIR]   image (JPEG/PNG/WebP, or a BMP/TIFF scan) or PDF of one document side
   loom inspect --mrz-text FILE… [--as-of YYYY-MM-DD]       a text file holding MRZ lines
   loom inspect --aamva-text FILE… [--as-of YYYY-MM-DD]     a file holding a raw AAMVA barcode payload
 

@@ -1,6 +1,6 @@
 import sharp from 'sharp'
 import { describe, expect, it } from 'vitest'
-import { decodeRaw, encodeRaw, glare } from '../specimen/camera.ts'
+import { decodeRaw, encodeBmp, encodeRaw, glare } from '../specimen/camera.ts'
 import { generateMrzSpecimen } from '../specimen/index.ts'
 import { assessQuality, decodeDocumentImage, headerSize, sniffFormat } from './intake.ts'
 
@@ -43,6 +43,45 @@ describe('decodeDocumentImage', () => {
         expect(r.image.gray.length).toBe(400 * 320)
       }
     }
+  })
+
+  it('decodes a scanner’s BMP and TIFF to the same grayscale as a PNG of the same pixels', async () => {
+    const png = await card(400, 320, 'png')
+    const want = await decodeDocumentImage(png)
+    const raw = await decodeRaw(png)
+    const tiff = await sharp(png).tiff({ compression: 'lzw' }).toBuffer()
+    for (const [format, bytes] of [
+      ['bmp', new Uint8Array(encodeBmp(raw))],
+      ['tiff', tiff],
+    ] as const) {
+      expect(sniffFormat(bytes)).toBe(format)
+      const r = await decodeDocumentImage(bytes)
+      expect(r.ok && r.image.format).toBe(format)
+      if (r.ok && want.ok)
+        expect(Buffer.from(r.image.gray).equals(Buffer.from(want.image.gray))).toBe(true)
+    }
+  })
+
+  it('refuses a BMP whose header claims a huge size before decoding, and a truncated one', async () => {
+    const raw = await decodeRaw(await card(320, 320, 'png'))
+    const bomb = encodeBmp(raw)
+    new DataView(bomb.buffer).setInt32(18, 60_000, true)
+    new DataView(bomb.buffer).setInt32(22, 60_000, true)
+    expect(await decodeDocumentImage(bomb)).toMatchObject({
+      ok: false,
+      error: { code: 'DOCUMENT_TOO_LARGE' },
+    })
+    const whole = encodeBmp(raw)
+    expect(await decodeDocumentImage(whole.subarray(0, whole.length / 2))).toMatchObject({
+      ok: false,
+      error: { code: 'DOCUMENT_CORRUPT', message: 'The BMP is truncated.' },
+    })
+    const rle4 = encodeBmp(raw)
+    new DataView(rle4.buffer).setUint32(30, 2, true)
+    expect(await decodeDocumentImage(rle4)).toMatchObject({
+      ok: false,
+      error: { code: 'DOCUMENT_INVALID_FORMAT' },
+    })
   })
 
   it('applies the EXIF orientation', async () => {

@@ -7,8 +7,13 @@ import sharp, { type Metadata } from 'sharp'
 import type * as MupdfModule from 'mupdf'
 import type { EngineError, QualityIssue } from './types.ts'
 import type { GrayImage } from './image.ts'
+import { bmpHeader, decodeBmp, isBmp } from './bmp.ts'
 
-export type DocumentFormat = 'jpeg' | 'png' | 'webp' | 'pdf'
+/**
+ * What intake reads. BMP and TIFF are what desk scanners write; phones and browsers send JPEG,
+ * PNG or WebP.
+ */
+export type DocumentFormat = 'jpeg' | 'png' | 'webp' | 'pdf' | 'bmp' | 'tiff'
 
 export interface IntakeOptions {
   /** Largest accepted file, bytes (default 10 MB). */
@@ -68,7 +73,8 @@ const DEFAULTS = {
 /** PDF pages are rendered so that the longer side is about this many pixels. */
 const PDF_RENDER_SIDE = 2400
 
-const ACCEPTED = 'Accepted formats: JPEG, PNG, WebP, or a PDF (its first page is read).'
+const ACCEPTED =
+  'Accepted formats: JPEG, PNG, WebP, a scan as BMP or TIFF, or a PDF (its first page is read).'
 
 const fail = (
   code: EngineError['code'],
@@ -89,6 +95,9 @@ export function sniffFormat(b: Uint8Array): Sniffed {
   if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'jpeg'
   if (b.length >= 8 && ascii(b, 0, 8) === '\x89PNG\r\n\x1a\n') return 'png'
   if (b.length >= 12 && ascii(b, 0, 4) === 'RIFF' && ascii(b, 8, 12) === 'WEBP') return 'webp'
+  if (isBmp(b)) return 'bmp'
+  // TIFF 6.0 §2: byte order 'II' or 'MM', then 42 in that order.
+  if (b.length >= 8 && (ascii(b, 0, 4) === 'II*\0' || ascii(b, 0, 4) === 'MM\0*')) return 'tiff'
   // ISO 32000-1 §7.5.2: the header may follow a few bytes of junk; look in the first KiB.
   if (ascii(b, 0, Math.min(b.length, 1024)).includes('%PDF-')) return 'pdf'
   // ISO/IEC 23008-12 (HEIF): an 'ftyp' box with a HEIC/HEIF brand.
@@ -133,7 +142,7 @@ export function headerSize(b: Uint8Array, format: 'jpeg' | 'png'): HeaderSize | 
   return null
 }
 
-/** Decode a document image (JPEG, PNG, WebP, or a PDF's first page) to grayscale, refusing bad input cleanly. */
+/** Decode a document image (JPEG, PNG, WebP, BMP, TIFF, or a PDF's first page) to grayscale, refusing bad input cleanly. */
 export async function decodeDocumentImage(
   bytes: Uint8Array,
   opts: IntakeOptions = {},
@@ -191,6 +200,7 @@ async function decodeImage(
     }
     return decodePdf(bytes, o, channels)
   }
+  if (format === 'bmp') return decodeBmpRaster(bytes, o, channels)
 
   // Refuse bombs before any pixel is decoded: first our own header read, then libvips' limit.
   if (format === 'jpeg' || format === 'png') {
@@ -224,15 +234,38 @@ function checkDimensions(width: number, height: number, o: typeof DEFAULTS): Int
   return null
 }
 
+/** A BMP, which sharp cannot open: its header checked, its pixels decoded here, then sharp's. */
+function decodeBmpRaster(
+  bytes: Uint8Array,
+  o: typeof DEFAULTS & IntakeOptions,
+  channels: Channels,
+): Promise<RasterResult> | RasterResult {
+  const header = bmpHeader(bytes)
+  if (!header) return fail('DOCUMENT_CORRUPT', 'The BMP header is damaged.')
+  const bomb = checkDimensions(header.width, header.height, o)
+  if (bomb) return bomb
+  const bmp = decodeBmp(bytes, header)
+  if (!bmp.ok) {
+    return bmp.reason.startsWith('the BMP')
+      ? fail('DOCUMENT_CORRUPT', `${capitalize(bmp.reason)}.`)
+      : fail('DOCUMENT_INVALID_FORMAT', `${capitalize(bmp.reason)}. ${ACCEPTED}`)
+  }
+  const raw = { width: bmp.width, height: bmp.height, channels: 3 } as const
+  return decodeRaster(bmp.rgb, 'bmp', o, channels, raw)
+}
+
+const capitalize = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1)
+
 async function decodeRaster(
   bytes: Uint8Array,
   format: DocumentFormat,
   o: typeof DEFAULTS & IntakeOptions,
   channels: Channels,
+  raw?: { width: number; height: number; channels: 3 },
 ): Promise<RasterResult> {
   try {
     // failOn 'truncated': a cut-off file is an error, not a half-grey image.
-    const base = sharp(bytes, { limitInputPixels: o.maxPixels, failOn: 'truncated' }).rotate()
+    const base = sharp(bytes, { limitInputPixels: o.maxPixels, failOn: 'truncated', raw }).rotate()
     const oriented = await base.clone().metadata()
     // EXIF orientations 5–8 swap width and height.
     const swap = (oriented.orientation ?? 1) >= 5

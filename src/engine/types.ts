@@ -3,7 +3,7 @@
 
 /** Closed set of reasons an input could not be read. "Not found" is a result, not an exception. */
 export type EngineErrorCode =
-  | 'DOCUMENT_INVALID_FORMAT' // not JPEG/PNG/WebP/PDF (HEIC has its own message)
+  | 'DOCUMENT_INVALID_FORMAT' // not JPEG/PNG/WebP/BMP/TIFF/PDF (HEIC has its own message)
   | 'DOCUMENT_TOO_LARGE' // bytes over the limit, or dimensions/pixel count absurd (bomb)
   | 'DOCUMENT_CORRUPT' // truncated or undecodable file of an accepted format
   | 'DOCUMENT_QUALITY_LOW' // too small, too blurry, too dark, glare (see QualityIssue)

@@ -92,6 +92,10 @@ export function mediaTypeOf(bytes: Uint8Array): string {
       return 'image/webp'
     case 'pdf':
       return 'application/pdf'
+    case 'bmp':
+      return 'image/bmp'
+    case 'tiff':
+      return 'image/tiff'
     case 'heic':
       return 'image/heic'
     case 'unknown':

@@ -37,6 +37,36 @@ export async function encodeRaw(
     : s.jpeg({ quality }).toBuffer()
 }
 
+/**
+ * Encode a raw image as a bottom-up 24-bit BMP (40-byte info header), as desk scanners on
+ * Windows write it; sharp writes no BMP.
+ */
+export function encodeBmp(img: RawImage): Buffer {
+  const stride = Math.ceil((img.width * 3) / 4) * 4
+  const out = Buffer.alloc(54 + stride * img.height)
+  out.write('BM', 0, 'latin1')
+  out.writeUInt32LE(out.length, 2)
+  out.writeUInt32LE(54, 10)
+  out.writeUInt32LE(40, 14)
+  out.writeInt32LE(img.width, 18)
+  out.writeInt32LE(img.height, 22)
+  out.writeUInt16LE(1, 26)
+  out.writeUInt16LE(24, 28)
+  for (let y = 0; y < img.height; y++) {
+    for (let x = 0; x < img.width; x++) {
+      const p = 54 + (img.height - 1 - y) * stride + x * 3
+      const q = (y * img.width + x) * img.channels
+      const r = img.data[q] ?? 0
+      const g = img.channels === 3 ? (img.data[q + 1] ?? 0) : r
+      const b = img.channels === 3 ? (img.data[q + 2] ?? 0) : r
+      out[p] = b
+      out[p + 1] = g
+      out[p + 2] = r
+    }
+  }
+  return out
+}
+
 const fromSharp = async (s: Sharp, channels: 1 | 3): Promise<RawImage> => {
   const { data, info } = await s.raw().toBuffer({ resolveWithObject: true })
   return {

@@ -65,7 +65,7 @@ export async function documentRoutes(fastify: FastifyInstance): Promise<void> {
         security,
         summary: 'Add an image (document front/back or selfie) and get instant feedback',
         description:
-          'The image is base64 (JPEG, PNG, WebP or a PDF; at most 10 MB). `feedback` is `ok` or what to fix; once every required image is in, the verification is processed and `verification.completed` is sent.',
+          'The image is base64 (JPEG, PNG, WebP, a BMP or TIFF scan, or a PDF; at most 10 MB). `feedback` is `ok` or what to fix; once every required image is in, the verification is processed and `verification.completed` is sent.',
         body: Type.Object(
           {
             verificationId: VerificationIdField,

@@ -92,7 +92,7 @@ export async function readAamvaFromImage(
   return timed
 }
 
-/** Decodes image bytes (JPEG, PNG, WebP, PDF) and reads the AAMVA PDF417 in them. */
+/** Decodes image bytes (JPEG, PNG, WebP, BMP, TIFF, PDF) and reads the AAMVA PDF417 in them. */
 export async function readAamvaFromBytes(
   bytes: Uint8Array,
   options: AamvaImageOptions & { intake?: IntakeOptions } = {},

@@ -33,7 +33,7 @@ const Body = Type.Object(
     ]),
     document_data: Type.String({
       minLength: 1,
-      description: 'Base64 JPEG, PNG, WebP or PDF (≤ 10 MB)',
+      description: 'Base64 JPEG, PNG, WebP, BMP, TIFF or PDF (≤ 10 MB)',
     }),
     verification_type: Type.Optional(Type.Enum(['age_only', 'full_verification'])),
     metadata: Type.Optional(

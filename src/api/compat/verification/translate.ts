@@ -91,7 +91,9 @@ export const ImageJsonBody = Type.Object(
 export const ImageFormBody = Type.Object(
   {
     type: ImageKindSchema,
-    image: Type.Unsafe<Buffer>({ description: 'The image file (JPEG, PNG, WebP or PDF; ≤ 10 MB)' }),
+    image: Type.Unsafe<Buffer>({
+      description: 'The image file (JPEG, PNG, WebP, BMP, TIFF or PDF; ≤ 10 MB)',
+    }),
     device_info: Type.Optional(Type.String({ maxLength: 16 * 1024, description: 'JSON text' })),
   },
   { additionalProperties: false },
