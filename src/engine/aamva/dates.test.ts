@@ -52,6 +52,20 @@ describe('parseAamvaDate', () => {
     }
   })
 
+  it('takes a far-future year as written, in either layout', () => {
+    expect(parseAamvaDate('01135000')).toEqual({
+      iso: '5000-01-13',
+      order: 'MDY',
+      hadSeparators: false,
+    })
+    expect(parseAamvaDate('50000113')).toEqual({
+      iso: '5000-01-13',
+      order: 'YMD',
+      hadSeparators: false,
+    })
+    expect(parseAamvaDate('12319999')?.iso).toBe('9999-12-31')
+  })
+
   it('knows 29 February', () => {
     expect(parseAamvaDate('02292000')?.iso).toBe('2000-02-29')
     expect(parseAamvaDate('02291900')).toBeNull()

@@ -1,9 +1,13 @@
 // Dates in AAMVA payloads. DL/ID-2000 (version 01) wrote CCYYMMDD; from the 2003 Card Design
 // Specification (version 02) on, D.12.5.1 says dates are MMDDCCYY for the USA and CCYYMMDD for
 // Canada. Some US jurisdictions kept CCYYMMDD after version 01, and some version 01 issuers wrote
-// MMDDCCYY. Both layouts cannot be a plausible date at once (a CCYY of 1900-2199 is never a
+// MMDDCCYY. Both layouts cannot be a plausible date at once (a CCYY from 1900 on is never a
 // valid MMDD, and an MMDD read as a year is below 1900), so the digits decide; the expected
 // order only says whether the issuer departed from the standard.
+//
+// Any four-digit year from 1900 is a calendar date: issuers write far-future expiries (3021,
+// 5000) for cards that do not expire, and such a date is taken as written, not refused. Whether
+// a birth or issue date is plausible is judged where the dates meet the day of the read.
 
 export type DateOrder = 'MDY' | 'YMD'
 
@@ -16,7 +20,7 @@ export interface AamvaDate {
 }
 
 const MIN_YEAR = 1900
-const MAX_YEAR = 2199
+const MAX_YEAR = 9999
 
 /** The date layout the standard prescribes for a version and issuing country. */
 export function expectedDateOrder(version: number, country: 'USA' | 'CAN' | null): DateOrder {
