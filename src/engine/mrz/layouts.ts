@@ -285,11 +285,16 @@ export function coerce(kind: Kind, c: string): string | null {
 
 /**
  * The letters a zone's document code may start with, by its shape (ICAO 9303-4/5/6/7 §4.2.2): a
- * 44-character zone is a passport's (P) or a visa's (V); the smaller ones are cards (I, A, C),
- * visas (V), or, as some issuers print them, P.
+ * 44-character zone is a passport's (P) or a visa's (V); a 36-character one a card's (I, A, C)
+ * or a visa's (V); a 30-character one a card's. A passport is never printed in a card's layout,
+ * and a passport zone whose lines lost their trailing fillers reads as a valid TD2 when its
+ * personal number is empty (the composite check digit is then the same): P there means a
+ * shortened passport zone, not a card.
  */
 export function documentCodeStarts(lineCount: number, lineLength: number): string {
-  return lineCount === 2 && lineLength === 44 ? 'PV' : 'PIACV'
+  if (lineCount === 2 && lineLength === 44) return 'PV'
+  if (lineCount === 2 && lineLength === 36) return 'IACV'
+  return 'IAC'
 }
 
 /** Recognise the layout from line count, line length and the document code. */

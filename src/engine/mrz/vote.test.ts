@@ -126,6 +126,24 @@ describe('the second reader and the vote', () => {
     expect(voted.ok && voted.mrz.lines[0]![0]).not.toBe('A')
   }, 60_000)
 
+  it('a passport zone that lost its trailing fillers is not read as a card', async () => {
+    // With an empty personal number, a passport's composite check digit is also the composite of
+    // the first 36 characters as TD2 (fillers count 0): a real specimen in a wide frame was read
+    // as a valid TD2 "card" with code P. ICAO 9303-5/6 §4.2.2: a card's code starts with I, A or C.
+    const shortened = [
+      'POPRKJANG<<MYONGSUN<<<<<<<<<<<<<<<<<',
+      '6451331382PRK6609302F1003145<<<<<<<4',
+    ]
+    const { reads, pp } = await readBoth(shortened)
+    const templates = interpret(reads, AS_OF)
+    expect(templates.ok).toBe(false)
+    expect(readPpAlone(pp, 36, AS_OF).ok).toBe(false)
+    expect(vote(reads, pp, templates, AS_OF).ok).toBe(false)
+    // The same zone as an ID card's is read.
+    const card = await readBoth(shortened.map((l, i) => (i === 0 ? `I${l.slice(1)}` : l)))
+    expect(interpret(card.reads, AS_OF).ok).toBe(true)
+  }, 60_000)
+
   it('a worn passport code is read as P when the passport’s own check digits hold, never as a visa', async () => {
     // A faint P (a phone photo of a US passport at 11-px capitals) matched A and W best and V far
     // better than P. Taken as V, the zone read as a valid visa: a visa's 16 characters of optional
