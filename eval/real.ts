@@ -30,7 +30,7 @@ import { join } from 'node:path'
 import sharp from 'sharp'
 import { inspectAamvaText } from '../src/engine/aamva/inspect-text.ts'
 import { readPdf417 } from '../src/engine/aamva/pdf417.ts'
-import { decodeDocumentImage } from '../src/engine/intake.ts'
+import { decodeColorImage, decodeDocumentImage, sniffFormat } from '../src/engine/intake.ts'
 import { inspectImage } from '../src/engine/inspect.ts'
 import { createEnginePool } from '../src/engine/pool.ts'
 import type { InspectResult } from '../src/engine/types.ts'
@@ -522,6 +522,15 @@ const smallVariants = (sizes: number[], quality: number): Variant[] =>
 const SMALL = smallVariants([10, 8], 92)
 const SMALL_SWEEP = smallVariants([11, 9.5, 9, 8.5, 7.5, 7], 70)
 
+/** The image upright (EXIF applied) as PNG; BMP, which sharp cannot open, through intake. */
+async function uprightPng(bytes: Buffer): Promise<Buffer | null> {
+  if (sniffFormat(bytes) !== 'bmp') return sharp(bytes).rotate().png().toBuffer()
+  const decoded = await decodeColorImage(bytes)
+  if (!decoded.ok) return null
+  const { width, height, rgb } = decoded.image
+  return sharp(rgb, { raw: { width, height, channels: 3 } }).png().toBuffer()
+}
+
 /** Every image read upright, changed by each variant and read again: a table per split. */
 async function printRereads(
   title: string,
@@ -542,7 +551,8 @@ async function printRereads(
   for (const item of items.filter((i) => read.has(i.id))) {
     const bytes = readItem(mirror, mrz.sources, item)
     if (!Buffer.isBuffer(bytes)) continue
-    const upright = await sharp(bytes).rotate().png().toBuffer()
+    const upright = await uprightPng(bytes)
+    if (!upright) continue
     for (const v of variants) {
       const changed = await v.make(upright, read.get(item.id))
       const t0 = performance.now()
