@@ -528,7 +528,9 @@ async function uprightPng(bytes: Buffer): Promise<Buffer | null> {
   const decoded = await decodeColorImage(bytes)
   if (!decoded.ok) return null
   const { width, height, rgb } = decoded.image
-  return sharp(rgb, { raw: { width, height, channels: 3 } }).png().toBuffer()
+  return sharp(rgb, { raw: { width, height, channels: 3 } })
+    .png()
+    .toBuffer()
 }
 
 /** Every image read upright, changed by each variant and read again: a table per split. */
