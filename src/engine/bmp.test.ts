@@ -79,20 +79,25 @@ describe('BMP decoding', () => {
   it('refuses truncated pixels, compression it does not read and impossible headers', () => {
     const whole = fixture('rgb24.bmp')
     const cut = whole.subarray(0, whole.length - 10)
-    expect(decodeBmp(cut, bmpHeader(cut)!)).toEqual({ ok: false, reason: 'the BMP is truncated' })
+    expect(decodeBmp(cut, bmpHeader(cut)!)).toEqual({
+      ok: false,
+      kind: 'corrupt',
+      reason: 'the BMP is truncated',
+    })
     const rle = fixture('rle8.bmp')
     const rleCut = rle.subarray(0, bmpHeader(rle)!.pixelOffset + 20)
-    expect(decodeBmp(rleCut, bmpHeader(rleCut)!)).toMatchObject({ ok: false })
+    expect(decodeBmp(rleCut, bmpHeader(rleCut)!)).toMatchObject({ ok: false, kind: 'corrupt' })
 
     const jpegInside = new Uint8Array(whole)
     new DataView(jpegInside.buffer).setUint32(30, 4, true) // BI_JPEG
     expect(decodeBmp(jpegInside, bmpHeader(jpegInside)!)).toMatchObject({
       ok: false,
+      kind: 'unsupported',
       reason: expect.stringContaining('compressed BMPs are not read') as unknown,
     })
     const twoBit = new Uint8Array(whole)
     new DataView(twoBit.buffer).setUint16(28, 2, true)
-    expect(decodeBmp(twoBit, bmpHeader(twoBit)!)).toMatchObject({ ok: false })
+    expect(decodeBmp(twoBit, bmpHeader(twoBit)!)).toMatchObject({ ok: false, kind: 'unsupported' })
 
     const noWidth = new Uint8Array(whole)
     new DataView(noWidth.buffer).setInt32(18, 0, true)

@@ -22,8 +22,12 @@ export interface BmpHeader {
   infoSize: number
 }
 
-export type BmpResult =
-  { ok: true; width: number; height: number; rgb: Uint8Array } | { ok: false; reason: string }
+/** A failed decode: a kind of BMP we do not read, or a damaged file. */
+export type BmpFailure = { ok: false; kind: 'unsupported' | 'corrupt'; reason: string }
+export type BmpResult = { ok: true; width: number; height: number; rgb: Uint8Array } | BmpFailure
+
+const unsupported = (reason: string): BmpFailure => ({ ok: false, kind: 'unsupported', reason })
+const corrupt = (reason: string): BmpFailure => ({ ok: false, kind: 'corrupt', reason })
 
 const BI_RGB = 0
 const BI_RLE8 = 1
@@ -72,26 +76,28 @@ export function bmpHeader(b: Uint8Array): BmpHeader | null {
 export function decodeBmp(b: Uint8Array, h: BmpHeader): BmpResult {
   const bpp = h.bitsPerPixel
   if (![1, 4, 8, 16, 24, 32].includes(bpp)) {
-    return { ok: false, reason: `a BMP of ${bpp} bits per pixel is not a format we read` }
+    return unsupported(`a BMP of ${bpp} bits per pixel is not a format we read`)
   }
-  const fields = h.compression === BI_BITFIELDS || h.compression === BI_ALPHABITFIELDS
+  // OS/2 2.x headers (64 bytes) number their compressions otherwise: 3 is Huffman there.
+  const fields =
+    h.infoSize !== 64 && (h.compression === BI_BITFIELDS || h.compression === BI_ALPHABITFIELDS)
   const rle8 = h.compression === BI_RLE8 && bpp === 8 && !h.topDown
   if (h.compression !== BI_RGB && !rle8 && !(fields && (bpp === 16 || bpp === 32))) {
-    return { ok: false, reason: 'compressed BMPs are not read; save the scan as PNG or JPEG' }
+    return unsupported('compressed BMPs are not read; save the scan as PNG or JPEG')
   }
-  if (h.width <= 0 || h.height <= 0) return { ok: false, reason: 'the BMP has no pixels' }
+  if (h.width <= 0 || h.height <= 0) return corrupt('the BMP has no pixels')
   if (rle8) return decodeRle8(b, h)
   // Rows are padded to 4 bytes.
   const stride = Math.ceil((h.width * bpp) / 32) * 4
   if (h.pixelOffset < 14 + h.infoSize || h.pixelOffset + stride * h.height > b.length) {
-    return { ok: false, reason: 'the BMP is truncated' }
+    return corrupt('the BMP is truncated')
   }
   const masks = bpp === 16 || bpp === 32 ? channelMasks(b, h, fields) : null
   if (masks === null && (bpp === 16 || bpp === 32)) {
-    return { ok: false, reason: 'the BMP colour masks are damaged' }
+    return corrupt('the BMP colour masks are damaged')
   }
   const palette = bpp <= 8 ? colourTable(b, h) : null
-  if (palette === null && bpp <= 8) return { ok: false, reason: 'the BMP colour table is damaged' }
+  if (palette === null && bpp <= 8) return corrupt('the BMP colour table is damaged')
 
   const rgb = new Uint8Array(h.width * h.height * 3)
   for (let y = 0; y < h.height; y++) {
@@ -127,7 +133,7 @@ export function decodeBmp(b: Uint8Array, h: BmpHeader): BmpResult {
  */
 function decodeRle8(b: Uint8Array, h: BmpHeader): BmpResult {
   const palette = colourTable(b, h)
-  if (palette === null) return { ok: false, reason: 'the BMP colour table is damaged' }
+  if (palette === null) return corrupt('the BMP colour table is damaged')
   const index = new Uint8Array(h.width * h.height)
   let x = 0
   let y = 0
@@ -137,7 +143,7 @@ function decodeRle8(b: Uint8Array, h: BmpHeader): BmpResult {
     x++
   }
   while (y < h.height) {
-    if (p + 1 >= b.length) return { ok: false, reason: 'the BMP is truncated' }
+    if (p + 1 >= b.length) return corrupt('the BMP is truncated')
     const count = b[p] ?? 0
     const value = b[p + 1] ?? 0
     p += 2
@@ -149,12 +155,12 @@ function decodeRle8(b: Uint8Array, h: BmpHeader): BmpResult {
     } else if (value === 1) {
       break
     } else if (value === 2) {
-      if (p + 1 >= b.length) return { ok: false, reason: 'the BMP is truncated' }
+      if (p + 1 >= b.length) return corrupt('the BMP is truncated')
       x += b[p] ?? 0
       y += b[p + 1] ?? 0
       p += 2
     } else {
-      if (p + value > b.length) return { ok: false, reason: 'the BMP is truncated' }
+      if (p + value > b.length) return corrupt('the BMP is truncated')
       for (let i = 0; i < value; i++) put(b[p + i] ?? 0)
       p += value + (value % 2)
     }
@@ -182,7 +188,8 @@ function colourTable(b: Uint8Array, h: BmpHeader): Uint8Array | null {
   const entrySize = h.infoSize === 12 ? 3 : 4
   const declared = h.infoSize >= 40 ? u32(b, 46) : 0
   const count = declared > 0 ? Math.min(declared, 1 << h.bitsPerPixel) : 1 << h.bitsPerPixel
-  const start = 14 + h.infoSize + (h.compression === BI_BITFIELDS && h.infoSize === 40 ? 12 : 0)
+  // Palettes go with 1, 4 and 8 bits, which never carry masks: the table follows the header.
+  const start = 14 + h.infoSize
   // A table cut short by the pixel offset keeps the entries that fit.
   const fit = Math.min(count, Math.floor((h.pixelOffset - start) / entrySize))
   if (fit < 1) return null

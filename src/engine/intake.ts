@@ -246,7 +246,7 @@ function decodeBmpRaster(
   if (bomb) return bomb
   const bmp = decodeBmp(bytes, header)
   if (!bmp.ok) {
-    return bmp.reason.startsWith('the BMP')
+    return bmp.kind === 'corrupt'
       ? fail('DOCUMENT_CORRUPT', `${capitalize(bmp.reason)}.`)
       : fail('DOCUMENT_INVALID_FORMAT', `${capitalize(bmp.reason)}. ${ACCEPTED}`)
   }
