@@ -5,6 +5,7 @@ import sharp from 'sharp'
 import { describe, expect, it } from 'vitest'
 import { decodeDocumentImage } from '../intake.ts'
 import { generateMrzSpecimen } from '../../specimen/index.ts'
+import { ocrbGlyph } from './ocrb.ts'
 import { quarterTurn, readMrz } from './read.ts'
 
 const AS_OF = '2026-06-01'
@@ -135,5 +136,35 @@ describe('readMrz on a page that bows', () => {
     }
     const r = await readMrz({ width: w, height: h, gray: bowed }, { asOf: AS_OF })
     expect(r.ok && r.mrz.lines).toEqual(specimen.lines)
+  }, 120_000)
+})
+
+describe('readMrz on a passport zone cut to a card’s length', () => {
+  // A passport's zone with an empty personal number, seen as 36 characters (its first 35 and its
+  // composite check digit, as when the locator misses its filler runs), satisfies every check
+  // digit of a TD2 card: only its P says otherwise, and no card letter may stand in for it.
+  it('is not reported as a card', async () => {
+    const td3 = [
+      'P<USAJOHANSSON<<SPECIMEN<<<<<<<<<<<<<<<<<<<<',
+      '1071472OF1USA8808213M3605107<<<<<<<<<<<<<<<6',
+    ]
+    const cut = [td3[0]!.slice(0, 36), td3[1]!.slice(0, 35) + td3[1]!.at(-1)!]
+    const [w, h, pitch, spacing, px] = [105, 74, 2.54, 4.23, 10]
+    const glyphs = cut.flatMap((line, i) =>
+      [...line].map((ch, k) =>
+        ocrbGlyph(
+          ch,
+          (w - 36 * pitch) / 2 + (k + 0.5) * pitch,
+          h - 4.2 - (1 - i) * spacing,
+          2.3 / 0.71,
+          '#0d0d0d',
+        ),
+      ),
+    )
+    const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${w * px}" height="${h * px}" viewBox="0 0 ${w} ${h}"><rect width="${w}" height="${h}" fill="#f3efe0"/>${glyphs.join('')}</svg>`
+    const decoded = await decodeDocumentImage(await sharp(Buffer.from(svg)).png().toBuffer())
+    if (!decoded.ok) throw new Error('zone did not decode')
+    const r = await readMrz(decoded.image, { asOf: AS_OF })
+    expect(r.ok ? r.mrz.lines : r.code).toBe('MRZ_UNREADABLE')
   }, 120_000)
 })

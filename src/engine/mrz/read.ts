@@ -3,12 +3,12 @@
 // templates, and accept a reading only when the ICAO check digits hold.
 
 import { shrink, type GrayImage } from '../image.ts'
-import { loadTemplates } from './glyphs.ts'
+import { loadTemplates, type LineRead } from './glyphs.ts'
 import type { ParsedMrz } from './parse.ts'
 import { lineCountsFor, locate, LOCATE_INK, type MrzDebug } from './locate.ts'
 import { capitalHeightPx, readGroup, stack } from './rectify.ts'
 import { interpret } from './interpret.ts'
-import { readAtCells, recognize, toRecognizerCrop } from './ppocr.ts'
+import { readAtCells, recognize, toRecognizerCrop, type PpChar } from './ppocr.ts'
 import { PITCH_PX } from './cells.ts'
 import { readPpAlone, vote, type MrzReaderMode, type VoteResult } from './vote.ts'
 import { birthDateFromViz } from './viz.ts'
@@ -92,6 +92,16 @@ export async function readMrz(image: GrayImage, opts: MrzReadOptions): Promise<M
   return first
 }
 
+/**
+ * Whether either reader reads the zone's first glyph as P, a passport's document code (ICAO
+ * 9303-4 §4.2.2): the template reader by its best match over every character, the recognizer
+ * when it holds most of the probability there.
+ */
+export function readsPassportCode(reads: LineRead[], pp: PpChar[][] | undefined): boolean {
+  const first = pp?.[0]?.[0]
+  return reads[0]?.cells[0]?.ch === 'P' || (first?.ch === 'P' && first.p >= 0.5)
+}
+
 /** The image turned 90° clockwise or counter-clockwise. */
 export function quarterTurn(image: GrayImage, clockwise: boolean): GrayImage {
   const { width: w, height: h, gray } = image
@@ -157,11 +167,12 @@ async function readUpright(
           if (mean < MIN_MEAN_SCORE) continue
           sawZone = true
           let parsed: VoteResult = interpret(reads, opts.asOf)
+          let pp: PpChar[][] | undefined
           if (mode !== 'templates' && recognitions < MAX_RECOGNITIONS) {
             recognitions++
             const tPp = performance.now()
             const recs = await recognize(reads.map((r) => toRecognizerCrop(r.image, PITCH_PX)))
-            const pp = recs.map((rec, i) => readAtCells(rec, reads[i]!.centers, PITCH_PX))
+            pp = recs.map((rec, i) => readAtCells(rec, reads[i]!.centers, PITCH_PX))
             recognizeMs += performance.now() - tPp
             parsed =
               mode === 'ppocr'
@@ -171,6 +182,14 @@ async function readUpright(
                   })
           } else if (mode === 'ppocr') {
             parsed = { ok: false, message: 'The recognizer read its most zones for one image.' }
+          }
+          if (parsed.ok && n === 36 && readsPassportCode(reads, pp)) {
+            // Its fillers lost, a passport zone read at 36 cells can satisfy every TD2 check
+            // digit with its P taken for the nearest card letter: read it at 44 instead.
+            parsed = {
+              ok: false,
+              message: "The zone starts with a passport's P but was read as a card's.",
+            }
           }
           if (parsed.ok) {
             if (opts.debug) opts.debug('mrz-crop', stack(reads.map((r) => r.image)))
