@@ -97,7 +97,7 @@ export async function readMrz(image: GrayImage, opts: MrzReadOptions): Promise<M
  * 9303-4 §4.2.2): the template reader by its best match over every character, the recognizer
  * when it holds most of the probability there.
  */
-export function readsPassportCode(reads: LineRead[], pp: PpChar[][] | undefined): boolean {
+function readsPassportCode(reads: LineRead[], pp: PpChar[][] | undefined): boolean {
   const first = pp?.[0]?.[0]
   return reads[0]?.cells[0]?.ch === 'P' || (first?.ch === 'P' && first.p >= 0.5)
 }
