@@ -548,7 +548,7 @@ async function printRereads(
   const read = new Map(outcomes.filter((o) => o.result === 'read').map((o) => [o.id, o.glyphPx]))
   const rows: Record<
     string,
-    Record<string, { read: number; wrong: number; n: number; ms: number[] }>
+    Record<string, { read: number; wrong: number; n: number; ms: number[]; fields: string[] }>
   > = {}
   for (const item of items.filter((i) => read.has(i.id))) {
     const bytes = readItem(mirror, mrz.sources, item)
@@ -559,13 +559,22 @@ async function printRereads(
       const changed = await v.make(upright, read.get(item.id))
       const t0 = performance.now()
       const r = await inspectImage(changed, { asOf: mrz.asOf, mrzReader })
-      const row = ((rows[item.split] ??= {})[v.label] ??= { read: 0, wrong: 0, n: 0, ms: [] })
+      const row = ((rows[item.split] ??= {})[v.label] ??= {
+        read: 0,
+        wrong: 0,
+        n: 0,
+        ms: [],
+        fields: [],
+      })
       row.n++
       row.ms.push(Math.round(performance.now() - t0))
       const judged = judgeMrz(item, r, mrz.asOf)
       if (judged.result === 'read') row.read++
       else {
-        if (judged.result === 'wrong') row.wrong++
+        if (judged.result === 'wrong') {
+          row.wrong++
+          row.fields.push(...judged.why)
+        }
         if (verbose) {
           console.log(
             `${judged.result.padEnd(9)} ${item.id} (${v.label}) [${judged.why.join(',')}]`,
@@ -575,14 +584,14 @@ async function printRereads(
     }
   }
   console.log(`\n## MRZ, real images read upright, ${title}\n`)
-  console.log('| split | variant | read | wrong | median ms | p95 ms |')
-  console.log('|---|---:|---:|---:|---:|---:|')
+  console.log('| split | variant | read | wrong | wrong fields | median ms | p95 ms |')
+  console.log('|---|---:|---:|---:|---|---:|---:|')
   for (const split of splits) {
     for (const v of variants) {
       const row = rows[split]?.[v.label]
       if (!row) continue
       console.log(
-        `| ${split} | ${v.label} | ${row.read} of ${row.n} | ${row.wrong} | ${quantile(row.ms, 0.5)} | ${quantile(row.ms, 0.95)} |`,
+        `| ${split} | ${v.label} | ${row.read} of ${row.n} | ${row.wrong} | ${countBy(row.fields) || '-'} | ${quantile(row.ms, 0.5)} | ${quantile(row.ms, 0.95)} |`,
       )
     }
   }
