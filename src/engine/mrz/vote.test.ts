@@ -306,6 +306,21 @@ describe('the second reader and the vote', () => {
     expect(vote(reads, pp, interpret(reads, AS_OF), AS_OF).ok).toBe(false)
   }, 60_000)
 
+  it('a sure recognizer vetoes a template character no check digit tells from its own', async () => {
+    // The template reader takes the document number's L (21) for a B (11): every check digit
+    // still holds. The recognizer reads the L surely but cannot read a letter of the name, so it
+    // forms no reading of its own; before, the template reading stood at any letter size.
+    const { reads, pp } = await readBoth(UTOPIA)
+    misreadTemplate(reads, 1, 0, 'B')
+    unsurePp(pp, 0, 6, 'R', 0.4)
+    const templates = interpret(reads, AS_OF)
+    expect(templates.ok && templates.mrz.documentNumber).toBe('B898902C3')
+    expect(readPpAlone(pp, 44, AS_OF).ok).toBe(false)
+    const voted = vote(reads, pp, templates, AS_OF)
+    expect(voted.ok).toBe(false)
+    expect(!voted.ok && voted.message).toMatch(/character 1 of line 2 \('B' or 'L'\)/)
+  }, 60_000)
+
   it('two readings that both satisfy a check digit are unreadable', async () => {
     const { reads, pp } = await readBoth(UTOPIA)
     // Birth date 740812, check digit 2. Read as 740829 (the 1 at weight 3 as 2, the 2 at

@@ -259,6 +259,34 @@ function ppObjections(lines: string[], pp: PpChar[][]): string[][][] | null {
 }
 
 /**
+ * The first position, in a field a check digit covers, where the recognizer reads a character the
+ * check digit cannot tell from the template reader's — their values equal modulo 10 (S and 8, E
+ * and O, Z and 5, K and <) — holding MAX_PP_UNSURE of the probability and MIN_PP_UNCHECKED of
+ * what those alike characters hold. Either reading satisfies the check digits alike, so nothing
+ * there decides between them; a recognizer torn between the two does not object. Null when none.
+ */
+function blindDisagreement(
+  lines: string[],
+  pp: PpChar[][],
+): { line: number; pos: number; chars: [string, string] } | null {
+  const filters = positionFilters(lines)
+  const checked = checkedPositions(lines)
+  if (!filters || !checked || pp.some((line, l) => line.length !== lines[l]!.length)) return null
+  for (const [l, line] of lines.entries()) {
+    for (let p = 0; p < line.length; p++) {
+      const t = line[p]!
+      if (!checked[l]![p]) continue
+      const ok = filters[l]![p]!
+      const best = ppBest(pp[l]![p]!, ok)
+      if (best.ch === t || checkDigitTellsApart(best.ch, t) || best.s < MAX_PP_UNSURE) continue
+      const alike = ppBest(pp[l]![p]!, (c) => ok(c) && !checkDigitTellsApart(c, t))
+      if (alike.s >= MIN_PP_UNCHECKED) return { line: l, pos: p, chars: [t, best.ch] }
+    }
+  }
+  return null
+}
+
+/**
  * The vote on one zone read by both: `reads` the template reader's cells, `pp` the recognizer's
  * reading at the same cells (readAtCells), `templates` what the template reader concluded on its
  * own; `unsure`: the zone's letters are below the size they are read surely at, where the
@@ -281,6 +309,16 @@ export function vote(
       const merged = withUnresolved([templates.mrz, alone.mrz])
       if (merged) return { ok: true, mrz: merged }
       return { ok: false, message: twoReadings(templates.mrz.lines, alone.mrz.lines) }
+    }
+    // Where a check digit looks but cannot tell the two readers' characters apart, the check
+    // digits satisfied prove nothing about that character: the readers must agree there.
+    const blind = blindDisagreement(templates.mrz.lines, pp)
+    if (blind) {
+      const [a, b] = blind.chars
+      return {
+        ok: false,
+        message: `The readers disagree at character ${blind.pos + 1} of line ${blind.line + 1} ('${a}' or '${b}'), which no check digit tells apart; refusing to guess.`,
+      }
     }
     if (alone.ok || !opts.unsure) return templates
     // A zone too small to be read surely: where the recognizer reads otherwise, a reading with
