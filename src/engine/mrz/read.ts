@@ -160,6 +160,7 @@ async function readUpright(
             scale,
             templates,
             opts.debug,
+            MIN_MEAN_SCORE,
           )
           if (!reads) continue
           const all = reads.flatMap((r) => r.cells)

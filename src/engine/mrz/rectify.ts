@@ -22,7 +22,8 @@ type Sampled = { img: GrayImage; toSrc: (x: number, y: number) => [number, numbe
 
 /**
  * Rectify and classify each line of a zone; lines in reading order. One line that does not
- * segment is read at the cells its neighbours give it; null when more do.
+ * segment is read at the cells its neighbours give it; null when more do, and as soon as the
+ * lines read cannot bring the zone's mean cell score to `minMean` however well the rest match.
  */
 export async function readGroup(
   image: GrayImage,
@@ -34,6 +35,7 @@ export async function readGroup(
   scale: number,
   templates: Templates,
   debug: MrzDebug | undefined,
+  minMean = -Infinity,
 ): Promise<RectifiedLine[] | null> {
   const cos = Math.cos(theta)
   const sin = Math.sin(theta)
@@ -132,6 +134,7 @@ export async function readGroup(
         }
         reads.push(finish(rect, band, a, b, `${k++}`, read))
         found.push({ src, level, band })
+        if (outOfReach(reads, ordered.length, minMean)) return null
         continue
       }
     }
@@ -237,6 +240,18 @@ function estimateShear(line: GrayImage, band: Band): number {
     }
   }
   return Math.round(best * 100) / 100
+}
+
+/**
+ * Whether a zone of `lines` lines, of which `reads` are read (null: not yet, or not segmented),
+ * can no longer reach a mean cell score of `minMean`: a cell scores at most 1 (unit feature
+ * vectors), every line has the zone's cell count, so the best still possible is every line not
+ * read scoring 1.
+ */
+function outOfReach(reads: (LineRead | null)[], lines: number, minMean: number): boolean {
+  const done = reads.filter((r): r is LineRead => r !== null)
+  const best = done.reduce((sum, r) => sum + meanScore(r), 0) + (lines - done.length)
+  return best < minMean * lines - 1e-6
 }
 
 /** A line whose cells match OCR-B this poorly on average is looked at for a bend. */
