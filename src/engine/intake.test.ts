@@ -239,6 +239,28 @@ describe('assessQuality', () => {
     expect(assessQuality(await decode(glared)).issues).toContain('glare')
   })
 
+  it('does not take the white margins of a scan for glare', async () => {
+    const s = await generateMrzSpecimen(12, { format: 'TD1', asOf: '2026-06-01' })
+    const { width } = await sharp(s.image).metadata()
+    const pad = Math.round(width * 0.15)
+    const scanned = await sharp(s.image)
+      .extend({ top: pad, bottom: pad, left: pad, right: pad, background: '#ffffff' })
+      .png()
+      .toBuffer()
+    expect(assessQuality(await decode(scanned)).issues).toEqual([])
+    // A highlight on the same document in that scan is still glare.
+    const raw = await decodeRaw(scanned)
+    const lit = glare(
+      raw,
+      raw.width * 0.45,
+      raw.height * 0.5,
+      raw.width * 0.1,
+      raw.width * 0.07,
+      0.9,
+    )
+    expect(assessQuality(await decode(await encodeRaw(lit, 'png', 90))).issues).toContain('glare')
+  })
+
   it('flags a highlight that washes the print out short of saturating it', async () => {
     const s = await generateMrzSpecimen(11, { format: 'TD3', asOf: '2026-06-01' })
     expect(assessQuality(await decode(s.image)).issues).toEqual([])
