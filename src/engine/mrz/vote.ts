@@ -279,8 +279,8 @@ function blindDisagreement(
       const ok = filters[l]![p]!
       const best = ppBest(pp[l]![p]!, ok)
       if (best.ch === t || checkDigitTellsApart(best.ch, t) || best.s < MAX_PP_UNSURE) continue
-      const alike = ppBest(pp[l]![p]!, (c) => ok(c) && !checkDigitTellsApart(c, t))
-      if (alike.s >= MIN_PP_UNCHECKED) return { line: l, pos: p, chars: [t, best.ch] }
+      // best.ch and t are alike, so the characters alike to either are the same.
+      if (ppSureAmongAlike(pp[l]![p]!, ok)) return { line: l, pos: p, chars: [t, best.ch] }
     }
   }
   return null
